@@ -1,0 +1,56 @@
+# Two commands for a fresh machine with Python 3.11: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres translations system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.deps $@
+
+translations: $(VENV)/.deps
+	$(FLASK) translate compile
+
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian's Chromium and Korean fonts for the browser tests, installed only when missing and
+# only where apt can be used; elsewhere the browser tests say why they skip (outside CI).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: could not install$$missing (no apt or not root)"; fi; \
+	fi
+
+test: $(VENV)/.dev-deps system-deps translations test-sqlite test-postgres
+
+test-sqlite:
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+
+# PostgreSQL runs when TEST_DATABASE_URL is set (CI sets it in .ci/run).
+test-postgres:
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+	  $(BIN)/python -m pytest; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped (CI sets it)"; fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

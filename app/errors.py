@@ -1,0 +1,76 @@
+"""Localized error pages, registered in one place. A 500 rolls the session back and shows
+no stack trace; a CSRF failure on a long form shows the form again with what was typed."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+PAGES = {
+    400: (_l("The request could not be understood"), _l("Please go back and try again.")),
+    403: (_l("No access"), _l("You do not have permission to see this page.")),
+    404: (_l("Page not found"), _l("We could not find the page you asked for. Please check the address.")),
+    405: (_l("Not allowed"), _l("This page cannot be used this way. Please go back and try again.")),
+    409: (_l("Already received"), _l("This was already sent.")),
+    413: (
+        _l("The files are too large"),
+        _l(
+            "Together, the files were larger than the %(mb)sMB this form accepts at once. "
+            "Please go back: your text may still be in the form. Send fewer or smaller files, "
+            "and add the others later from the receipt page."
+        ),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("For everyone's safety, this was tried too many times. Please wait a while and try again."),
+    ),
+    500: (_l("Something went wrong"), _l("A temporary problem occurred. Please try again in a moment.")),
+}
+
+# Forms where a person may have typed for a long time: on a CSRF failure they are shown again.
+RESUBMITTABLE = {"public.report", "public.receipt_status"}
+
+
+def render_error(status: int):
+    title, message = PAGES.get(status, PAGES[500])
+    from flask import current_app
+
+    text = str(message) % {"mb": current_app.config["MAX_TOTAL_UPLOAD_MB"]} if status == 413 else message
+    return render_template("errors/error.html", title=title, message=text, status=status), status
+
+
+def handle_http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    return render_error(error.code)
+
+
+def handle_csrf_error(error: CSRFError):
+    if request.endpoint in RESUBMITTABLE and request.method == "POST":
+        from app.public.routes import resubmit_after_csrf_failure
+
+        return resubmit_after_csrf_failure(request.endpoint)
+    title = _l("Please try again")
+    message = _l("For your security, please reload the page and submit again.")
+    return render_template("errors/error.html", title=title, message=message, status=400), 400
+
+
+def handle_unexpected(error: Exception):
+    from flask import current_app
+
+    db.session.rollback()
+    current_app.logger.exception("unhandled error on %s", request.path)
+    try:
+        return render_error(500)
+    except Exception:  # the error page itself failed: answer in both languages, no template
+        current_app.logger.exception("error page failed")
+        return "일시적인 문제가 발생했습니다. / A temporary problem occurred.", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

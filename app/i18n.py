@@ -1,0 +1,112 @@
+"""Locale plumbing: which language a request is in, <html lang>, language-switch links,
+and Korean-correct date formatting (KOREAN.md §3.2).
+
+Public pages carry the language in the path (/ko/…, /en/…). Other pages (staff, errors
+outside a language prefix) use the session's choice, then Accept-Language, then Korean.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from flask import Flask, current_app, request, session, url_for
+from flask_babel import format_date as babel_format_date
+from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import format_decimal, get_locale
+
+SUPPORTED_LOCALES = ("ko", "en")
+DEFAULT_LOCALE = "ko"
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+# Babel's default Korean short time is "PM 2:05"; these explicit patterns give "오후 2:05"
+# in prose and 24-hour time in tables (KOREAN.md §3.2).
+DATETIME_PATTERNS = {
+    "ko": {"long": "y년 M월 d일 aaaa h:mm", "table": "y. M. d. HH:mm", "date": "y년 M월 d일"},
+    "en": {"long": "d MMMM y, h:mm a", "table": "y-MM-dd HH:mm", "date": "d MMMM y"},
+}
+
+
+def lang_from_path() -> str | None:
+    """The language named by the URL (/ko/… or /en/…), if any."""
+    args = request.view_args or {}
+    lang = args.get("lang")
+    if lang in SUPPORTED_LOCALES:
+        return lang
+    first = request.path.strip("/").split("/", 1)[0]
+    return first if first in SUPPORTED_LOCALES else None
+
+
+def best_accept_language() -> str:
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def select_locale() -> str:
+    if not request:
+        return DEFAULT_LOCALE
+    return lang_from_path() or session.get("lang") or best_accept_language()
+
+
+def current_lang() -> str:
+    return get_locale().language if get_locale() else DEFAULT_LOCALE
+
+
+def switch_language_url(target: str) -> str:
+    """The same page in another language: same endpoint, same arguments, same query."""
+    if request.endpoint and request.view_args is not None and "lang" in request.view_args:
+        args = dict(request.view_args, lang=target)
+        args.update(request.args.to_dict())
+        try:
+            return url_for(request.endpoint, **args)
+        except Exception:  # an endpoint that cannot be rebuilt still gets a working link
+            pass
+    return url_for("public.home", lang=target)
+
+
+def local_time(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+def format_datetime(value: datetime | None, style: str = "long") -> str:
+    if value is None:
+        return ""
+    pattern = DATETIME_PATTERNS[current_lang()][style]
+    return babel_format_datetime(local_time(value), pattern, rebase=False)
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local_time(value).date()
+    return babel_format_date(value, DATETIME_PATTERNS[current_lang()]["date"])
+
+
+def format_bytes(size: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{format_decimal(round(size / factor, 1))}{unit if current_lang() == 'ko' else ' ' + unit}"
+    return f"{size} B"
+
+
+def org_name() -> str:
+    """The deploying organization's name in the page's language."""
+    return current_app.config["ORG_NAME_KO" if current_lang() == "ko" else "ORG_NAME_EN"]
+
+
+def init_app(app: Flask) -> None:
+    from app.extensions import babel
+
+    for code in SUPPORTED_LOCALES:  # fail at start-up, not on the first Korean request
+        Locale.parse(code)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        current_lang=current_lang,
+        switch_language_url=switch_language_url,
+        SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        org_name=org_name,
+    )
+    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=format_bytes)

@@ -1,0 +1,28 @@
+"""The violation taxonomy (shared/TAXONOMY.md): stable codes with Korean and English labels."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, bool_false, intpk
+
+
+class Category(Base):
+    __tablename__ = "category"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(sa.String(10), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"), index=True)
+    label_ko: Mapped[str] = mapped_column(sa.String(200))
+    label_en: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool_false]
+
+    parent: Mapped["Category | None"] = relationship(remote_side="Category.id", back_populates="children")
+    children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.position")
+
+    def label(self, lang: str) -> str:
+        return self.label_ko if lang == "ko" else self.label_en
+
+    def __repr__(self) -> str:
+        return f"<Category {self.code}>"

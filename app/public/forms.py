@@ -1,0 +1,283 @@
+"""Public forms. Every message is our own translated string: WTForms' bundled Korean has
+errors and gaps (KOREAN.md §3.1), and browser-native bubbles would follow the OS language."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import ValidationError
+
+from app import vocabularies as v
+from app.services.attachments import PreparedFile, UploadRejected, prepare
+from app.services.submissions import ContactDetails, ReportData
+
+NARRATIVE_MAX = 20_000
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value):
+    """NFC (never NFKC: it breaks jamo, KOREAN.md §3.7), control characters removed, trimmed.
+    PostgreSQL refuses NUL bytes, so they must never reach the database."""
+    if value is None:
+        return value
+    return CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def text_length(value: str | None) -> int:
+    return len(value or "")
+
+
+class MaxChars:
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    def __call__(self, form, field):
+        length = text_length(field.data)
+        if length > self.limit:
+            raise ValidationError(
+                _l("You can enter up to %(max)s characters (now %(count)s).", max=f"{self.limit:,}", count=f"{length:,}")
+            )
+
+
+class Required:
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not field.data:
+            raise ValidationError(self.message)
+
+
+class InVocabulary:
+    """An optional choice that must be one of the vocabulary's codes (hostile values rejected)."""
+
+    def __init__(self, vocabulary):
+        self.codes = {code for code, _ in vocabulary}
+
+    def __call__(self, form, field):
+        if field.data and field.data not in self.codes:
+            raise ValidationError(_l("Please choose one of the options."))
+
+
+def optional_select(vocabulary, label, blank=_l("Not selected")):
+    return SelectField(label, choices=[("", blank), *vocabulary], validate_choice=False,
+                       validators=[InVocabulary(vocabulary)], default="")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes; choices are validated by the form, not by WTForms' English message."""
+
+    def pre_validate(self, form):
+        pass
+
+
+class AttachmentsMixin:
+    """A several-file field checked by content, size and count; sets `prepared_files`."""
+
+    attachments = MultipleFileField(_l("Files (optional)"))
+    keep_metadata_choice = False
+
+    @property
+    def max_file_bytes(self) -> int:
+        return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+
+    @property
+    def max_files(self) -> int:
+        return current_app.config["MAX_FILES_PER_SUBMISSION"]
+
+    def validate_attachments(self, field):
+        self.prepared_files: list[PreparedFile] = []
+        chosen = [f for f in (field.data or []) if getattr(f, "filename", None)]
+        if len(chosen) > self.max_files:
+            raise ValidationError(_l("You can attach up to %(count)s files at a time.", count=self.max_files))
+        problems = []
+        for storage in chosen:
+            data = storage.stream.read(self.max_file_bytes + 1)
+            try:
+                self.prepared_files.append(
+                    prepare(storage.filename, data, self.max_file_bytes, self.keep_metadata_choice)
+                )
+            except UploadRejected as rejected:
+                problems.append(upload_problem(rejected.reason, storage.filename, self.max_file_bytes))
+        if problems:
+            self.prepared_files = []
+            field.errors.extend(problems[:-1])
+            raise ValidationError(problems[-1])
+
+
+def upload_problem(reason: str, name: str, max_bytes: int) -> str:
+    from flask_babel import gettext as _
+
+    megabytes = max_bytes // (1024 * 1024)
+    messages = {
+        "too_large": _("“%(name)s” is too large. Each file can be up to %(mb)sMB.", name=name, mb=megabytes),
+        "empty": _("“%(name)s” is empty. Please choose the file again.", name=name),
+        "type": _(
+            "“%(name)s” cannot be attached. Photos, PDF, audio, video and common documents "
+            "(Word, Excel, HWP, text) can be attached.", name=name
+        ),
+        "damaged": _("“%(name)s” looks like an image but cannot be read. It may be damaged.", name=name),
+    }
+    return messages[reason]
+
+
+class ReportForm(AttachmentsMixin, FlaskForm):
+    categories = MultiCheckboxField(_l("What kind of events were they?"), choices=[])
+    when_precision = RadioField(_l("How well do you remember when it was?"), choices=v.WHEN_PRECISION,
+                                validate_choice=False, validators=[InVocabulary(v.WHEN_PRECISION)])
+    when_date = StringField(_l("Date"), filters=[clean_text], render_kw={"type": "date"})
+    when_year = StringField(_l("Year"), filters=[clean_text],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 6})
+    when_month = optional_select(v.MONTHS, _l("Month"))
+    when_text = StringField(_l("Roughly when"), filters=[clean_text], validators=[MaxChars(200)])
+    ongoing = BooleanField(_l("It is still going on"))
+    province = optional_select(v.PROVINCES, _l("Province or country"))
+    place = StringField(_l("Place (town, facility, landmark)"), filters=[clean_text], validators=[MaxChars(500)])
+    facility_type = optional_select(v.FACILITY_TYPES, _l("Was it in a detention facility?"))
+    victim_count = optional_select(v.VICTIM_COUNTS, _l("How many people were harmed?"))
+    victim_relation = optional_select(v.VICTIM_RELATIONS, _l("Who were they to you?"))
+    perpetrator_type = optional_select(v.PERPETRATOR_TYPES, _l("Who did it?"))
+    perpetrator_text = TextAreaField(_l("Names, positions or units, if you know them"), filters=[clean_text],
+                                     validators=[MaxChars(1000)], render_kw={"rows": 3})
+    source_connection = RadioField(_l("How do you know about it?"), choices=v.SOURCE_CONNECTIONS,
+                                   validate_choice=False, validators=[InVocabulary(v.SOURCE_CONNECTIONS)])
+    narrative = TextAreaField(
+        _l("What happened?"), filters=[clean_text],
+        validators=[Required(_l("Please write what happened. A few sentences are enough.")), MaxChars(NARRATIVE_MAX)],
+        render_kw={"rows": 12},
+    )
+    keep_metadata = BooleanField(_l("Keep the photos' original information (date, place) as evidence"))
+    consent_un = BooleanField(_l("You may share this report with the UN human rights office."))
+    consent_accountability = BooleanField(_l("You may share it with courts or other accountability mechanisms."))
+    consent_publication = BooleanField(_l("You may publish it without anything that identifies me."))
+    contact_alias = StringField(_l("What should we call you? (an alias is fine)"), filters=[clean_text],
+                                validators=[MaxChars(100)], render_kw={"autocomplete": "off"})
+    contact_channel = optional_select(v.CONTACT_CHANNELS, _l("How can we reach you?"))
+    contact_handle = StringField(_l("Your ID, number or address on that channel"), filters=[clean_text],
+                                 validators=[MaxChars(200)], render_kw={"autocomplete": "off"})
+    contact_safe_times = StringField(_l("When is it safe to contact you? (Korea time)"), filters=[clean_text],
+                                     validators=[MaxChars(200)], render_kw={"autocomplete": "off"})
+    # Honeypot: hidden from people by CSS and from screen readers; bots fill every field.
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    form_token = HiddenField()
+    submit = SubmitField(_l("Send report"))
+
+    def __init__(self, *args, category_codes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category_codes = set(category_codes)
+        self.keep_metadata_choice = bool(self.keep_metadata.data)
+
+    def to_report_data(self, locale: str) -> ReportData:
+        """The validated answers, with fields that do not apply to the chosen precision dropped."""
+        precision = self.when_precision.data or None
+        year = unicodedata.normalize("NFKC", self.when_year.data or "").rstrip("년 ")
+        return ReportData(
+            narrative=self.narrative.data,
+            locale=locale,
+            category_codes=list(self.categories.data or []),
+            when_precision=precision,
+            when_date=date.fromisoformat(self.when_date.data) if precision == "day" else None,
+            when_year=int(year) if precision in ("month", "year") else None,
+            when_month=int(self.when_month.data) if precision == "month" else None,
+            when_text=self.when_text.data if precision == "approximate" else None,
+            ongoing=self.ongoing.data,
+            province=self.province.data or None,
+            place=self.place.data or None,
+            facility_type=self.facility_type.data or None,
+            victim_count=self.victim_count.data or None,
+            victim_relation=self.victim_relation.data or None,
+            perpetrator_type=self.perpetrator_type.data or None,
+            perpetrator_text=self.perpetrator_text.data or None,
+            source_connection=self.source_connection.data or None,
+            consent_un=self.consent_un.data,
+            consent_accountability=self.consent_accountability.data,
+            consent_publication=self.consent_publication.data,
+            keep_image_metadata=self.keep_metadata.data,
+            contact=ContactDetails(
+                alias=self.contact_alias.data or "",
+                channel=self.contact_channel.data or "",
+                handle=self.contact_handle.data or "",
+                safe_times=self.contact_safe_times.data or "",
+            ),
+        )
+
+    def validate_categories(self, field):
+        if any(code not in self.category_codes for code in field.data or []):
+            raise ValidationError(_l("Please choose one of the options."))
+
+    def validate_when_date(self, field):
+        if self.when_precision.data != "day":
+            return
+        if not field.data:
+            raise ValidationError(_l("Please enter the date, or choose another answer above."))
+        try:
+            day = date.fromisoformat(field.data)
+        except ValueError:
+            raise ValidationError(_l("Please enter the date as year-month-day, e.g. 2019-03-21.")) from None
+        if day > datetime.now(timezone.utc).date():
+            raise ValidationError(_l("This date is in the future. Please check it."))
+
+    def validate_when_year(self, field):
+        if self.when_precision.data not in ("month", "year"):
+            return
+        if not field.data:
+            raise ValidationError(_l("Please enter the year, or choose another answer above."))
+        year = unicodedata.normalize("NFKC", field.data).rstrip("년 ")
+        if not year.isdigit() or not 1945 <= int(year) <= datetime.now(timezone.utc).year:
+            raise ValidationError(
+                _l("Please enter a year between 1945 and %(year)s.", year=datetime.now(timezone.utc).year)
+            )
+
+    def validate_when_month(self, field):
+        if self.when_precision.data == "month" and not field.data:
+            raise ValidationError(_l("Please choose the month."))
+
+    def validate_when_text(self, field):
+        if self.when_precision.data == "approximate" and not field.data:
+            raise ValidationError(_l("Please write roughly when it was, e.g. winter 2010."))
+
+    def validate_contact_handle(self, field):
+        if self.contact_channel.data and not field.data:
+            raise ValidationError(_l("Please enter your ID, number or address for this channel."))
+
+
+class ReceiptForm(FlaskForm):
+    code = StringField(
+        _l("Receipt code"), filters=[clean_text],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Check"))
+
+    def validate_code(self, field):
+        if not field.data:
+            raise ValidationError(_l("Please enter your 16-digit receipt code."))
+
+
+class FollowUpForm(AttachmentsMixin, FlaskForm):
+    body = TextAreaField(_l("Add information"), filters=[clean_text], validators=[MaxChars(NARRATIVE_MAX)],
+                         render_kw={"rows": 6})
+    submit = SubmitField(_l("Send"))
+
+    def validate_body(self, field):
+        has_files = any(getattr(f, "filename", None) for f in (self.attachments.data or []))
+        if not field.data and not has_files:
+            raise ValidationError(_l("Please write something or choose a file to send."))
+
+
+class LeaveForm(FlaskForm):
+    submit = SubmitField(_l("Close this page"))

@@ -1,0 +1,131 @@
+"""Security plumbing: response headers and CSP, sanitize_html() (the only bleach call),
+safe redirects, receipt codes and the rate-limit key.
+
+Receipt codes are 16 digits (shown as 4×4) because many submitters are not at ease with the
+Latin alphabet (KOREAN.md §2.5); they are stored only as an HMAC, so a stolen database does
+not let anyone open a submitter's follow-up page.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+
+RECEIPT_DIGITS = 16
+
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'none'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def set_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    if not request.path.startswith("/static/"):
+        # Pages may show receipt codes or typed-in testimony: a shared or seized device must
+        # not keep them in its cache.
+        headers["Cache-Control"] = "no-store"
+    if current_app.config.get("SECURITY_HSTS"):
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    return response
+
+
+def sanitize_html(html: str) -> str:
+    """Clean HTML rendered from user-supplied Markdown. The one place bleach is called."""
+    import bleach
+
+    allowed_tags = {
+        "p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "code", "pre",
+        "h2", "h3", "h4", "a", "hr", "table", "thead", "tbody", "tr", "th", "td",
+    }
+    cleaned = bleach.clean(
+        html,
+        tags=allowed_tags,
+        attributes={"a": ["href", "title"]},
+        protocols={"http", "https", "mailto"},
+        strip=True,
+    )
+    return bleach.linkify(cleaned, callbacks=[bleach.callbacks.nofollow], skip_tags={"pre", "code"})
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """Only same-site relative paths are followed after login or a language switch."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def _receipt_key() -> bytes:
+    return current_app.extensions["moksori_keys"].receipt
+
+
+def new_receipt_code() -> str:
+    """16 random digits. Uniqueness is enforced by the database on the HMAC."""
+    return "".join(secrets.choice("0123456789") for _ in range(RECEIPT_DIGITS))
+
+
+def format_receipt_code(code: str) -> str:
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normalize_receipt_code(raw: str | None) -> str | None:
+    """Accept what people really type: spaces, hyphens, full-width digits. None if not 16 digits."""
+    if not raw:
+        return None
+    digits = "".join(
+        unicodedata.normalize("NFKC", ch) for ch in raw if not ch.isspace() and ch not in "-–—_.·"
+    )
+    return digits if re.fullmatch(r"[0-9]{%d}" % RECEIPT_DIGITS, digits) else None
+
+
+def hash_receipt_code(code: str) -> str:
+    return hmac.new(_receipt_key(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def rate_limit_key() -> str:
+    """A keyed hash of the client address: limits work without storing the address itself."""
+    address = request.remote_addr or "unknown"
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class _DropClientAddress:
+    """Logging filter for the development server, which writes the client address first."""
+
+    pattern = re.compile(r"^\S+ - - ")
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = self.pattern.sub("- - - ", record.msg)
+        return True
+
+
+def init_app(app: Flask) -> None:
+    import logging
+
+    logging.getLogger("werkzeug").addFilter(_DropClientAddress())
+    app.after_request(set_security_headers)
+    app.jinja_env.filters["receipt"] = format_receipt_code

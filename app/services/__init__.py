@@ -1,0 +1,1 @@
+"""Business logic as plain functions taking explicit arguments; no request access."""

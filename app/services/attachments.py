@@ -1,0 +1,124 @@
+"""Accepting, storing and reading back attached files.
+
+A file is checked (size, type by content), its metadata stripped when it is a JPEG or PNG and
+the submitter did not ask to keep it, hashed, then encrypted under a random name in
+UPLOAD_DIR. The original name is kept NFC-normalized and encrypted in the database — never
+passed through secure_filename(), which deletes Hangul (KOREAN.md §3.7).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy.orm import Session
+
+from app.crypto import decrypt_field, decrypt_stream, encrypt_field, encrypt_stream
+from app.models import Attachment, Submission
+from app.services.filetypes import FileType, detect
+from app.services.image_metadata import DamagedImage, strip_metadata
+
+NAME_CONTEXT = "attachment.original_name"
+MAX_NAME_LENGTH = 255
+
+
+class UploadRejected(ValueError):
+    """Why a file cannot be accepted: reason is one of "too_large", "empty", "type", "damaged"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class PreparedFile:
+    name: str
+    data: bytes
+    file_type: FileType
+    received_sha256: str
+    metadata_stripped: bool
+
+
+def clean_filename(name: str | None) -> str:
+    """NFC, no path parts, no control characters; Hangul kept as typed."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:MAX_NAME_LENGTH] or "file"
+
+
+def prepare(name: str | None, data: bytes, max_bytes: int, keep_metadata: bool) -> PreparedFile:
+    """Check one upload and return what will be stored; raises UploadRejected."""
+    if not data:
+        raise UploadRejected("empty")
+    if len(data) > max_bytes:
+        raise UploadRejected("too_large")
+    file_type = detect(data)
+    if file_type is None:
+        raise UploadRejected("type")
+    received = hashlib.sha256(data).hexdigest()
+    kept, stripped = data, False
+    if not keep_metadata and file_type.media_type in {"image/jpeg", "image/png"}:
+        try:
+            kept = strip_metadata(data, file_type.media_type)
+        except DamagedImage as exc:
+            raise UploadRejected("damaged") from exc
+        stripped = True
+    return PreparedFile(clean_filename(name), kept, file_type, received, stripped)
+
+
+def _path_for(upload_dir: str, stored_name: str) -> Path:
+    return Path(upload_dir) / stored_name[:2] / stored_name
+
+
+def store(
+    session: Session,
+    submission: Submission,
+    prepared: PreparedFile,
+    upload_dir: str,
+    added_by: str = "submitter",
+    message_id: int | None = None,
+) -> Attachment:
+    """Encrypt to disk (written, synced, then renamed into place) and add the row."""
+    stored_name = secrets.token_hex(16)
+    path = _path_for(upload_dir, stored_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    with open(temporary, "wb") as handle:
+        encrypt_stream(io.BytesIO(prepared.data), handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    attachment = Attachment(
+        submission=submission,
+        message_id=message_id,
+        stored_name=stored_name,
+        original_name_encrypted=encrypt_field(prepared.name, NAME_CONTEXT),
+        media_type=prepared.file_type.media_type,
+        size=len(prepared.data),
+        sha256=hashlib.sha256(prepared.data).hexdigest(),
+        received_sha256=prepared.received_sha256,
+        metadata_stripped=prepared.metadata_stripped,
+        added_by=added_by,
+    )
+    session.add(attachment)
+    return attachment
+
+
+def original_name(attachment: Attachment) -> str:
+    return decrypt_field(attachment.original_name_encrypted, NAME_CONTEXT)
+
+
+def read_chunks(attachment: Attachment, upload_dir: str) -> Iterator[bytes]:
+    """The decrypted file, segment by segment (for downloads and exports)."""
+    with open(_path_for(upload_dir, attachment.stored_name), "rb") as handle:
+        yield from decrypt_stream(handle)
+
+
+def read_bytes(attachment: Attachment, upload_dir: str) -> bytes:
+    return b"".join(read_chunks(attachment, upload_dir))

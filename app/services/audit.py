@@ -1,0 +1,97 @@
+"""Append to and verify the audit hash chain (models/audit.py).
+
+The hash of a row is SHA-256 over a canonical JSON of its content plus the previous row's
+hash. `prev_hash` is unique, so two concurrent writers cannot both extend the same head: the
+loser's transaction fails instead of forking the chain. On PostgreSQL an advisory lock makes
+writers wait their turn instead of failing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import GENESIS_HASH, AuditEvent
+from app.models.base import utcnow
+
+ADVISORY_LOCK_ID = 0x4D4B53  # "MKS"
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    body = {
+        "created_at": event.created_at.isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """Add one event to the chain in the caller's transaction. Never put content or IPs in details."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_ID})
+    head = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    event = AuditEvent(
+        created_at=utcnow(),
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True),
+        prev_hash=head or GENESIS_HASH,
+    )
+    event.hash = compute_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_id is None and self.problem is None
+
+
+def verify(session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the whole chain in id order; name the first row whose hash or link is wrong."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(checked)
+        for event in rows:
+            if event.prev_hash != expected_prev:
+                return ChainReport(checked, event.id, "link to the previous row is broken (a row was removed or reordered)")
+            if compute_hash(event) != event.hash:
+                return ChainReport(checked, event.id, "content does not match its hash (the row was altered)")
+            expected_prev = event.hash
+            checked += 1
+            last_id = event.id
+        session.expunge_all()

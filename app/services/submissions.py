@@ -1,0 +1,159 @@
+"""Creating reports and following them up by receipt code."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.crypto import decrypt_field, encrypt_field
+from app.models import Message, Submission
+from app.models.base import utcnow
+from app.security import hash_receipt_code, new_receipt_code
+from app.services import audit
+from app.services.attachments import PreparedFile, store
+from app.services.taxonomy import categories_by_code
+
+CONTACT_CONTEXT = "submission.contact"
+PUBLIC_ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud by staff
+
+
+class AlreadySubmitted(Exception):
+    """This form was already sent once (double click, reload of the POST)."""
+
+
+@dataclass
+class ContactDetails:
+    alias: str = ""
+    channel: str = ""
+    handle: str = ""
+    safe_times: str = ""
+    organization: str = ""
+
+    def is_empty(self) -> bool:
+        return not any((self.alias, self.channel, self.handle, self.safe_times, self.organization))
+
+
+@dataclass
+class ReportData:
+    narrative: str
+    locale: str
+    category_codes: list[str] = field(default_factory=list)
+    when_precision: str | None = None
+    when_date: date | None = None
+    when_year: int | None = None
+    when_month: int | None = None
+    when_text: str | None = None
+    ongoing: bool = False
+    province: str | None = None
+    place: str | None = None
+    facility_type: str | None = None
+    victim_count: str | None = None
+    victim_relation: str | None = None
+    perpetrator_type: str | None = None
+    perpetrator_text: str | None = None
+    source_connection: str | None = None
+    consent_un: bool = False
+    consent_accountability: bool = False
+    consent_publication: bool = False
+    keep_image_metadata: bool = False
+    contact: ContactDetails = field(default_factory=ContactDetails)
+
+
+def new_public_id() -> str:
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(10))
+
+
+def token_hash(form_token: str) -> str:
+    return hashlib.sha256(form_token.encode()).hexdigest()
+
+
+def encrypt_contact(details: ContactDetails) -> bytes | None:
+    if details.is_empty():
+        return None
+    return encrypt_field(json.dumps(details.__dict__, ensure_ascii=False), CONTACT_CONTEXT)
+
+
+def decrypt_contact(submission: Submission) -> ContactDetails | None:
+    if not submission.contact_encrypted:
+        return None
+    return ContactDetails(**json.loads(decrypt_field(submission.contact_encrypted, CONTACT_CONTEXT)))
+
+
+def create_report(
+    session: Session, data: ReportData, files: list[PreparedFile], upload_dir: str, form_token: str
+) -> tuple[Submission, str]:
+    """Store a report with its files and return it with its receipt code (shown once, never stored)."""
+    if session.scalar(sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))):
+        raise AlreadySubmitted()
+    for _ in range(5):  # a receipt or public-id collision is astronomically rare; retry anyway
+        code = new_receipt_code()
+        submission = Submission(
+            public_id=new_public_id(),
+            kind="report",
+            receipt_hash=hash_receipt_code(code),
+            form_token_hash=token_hash(form_token),
+            status="new",
+            locale=data.locale,
+            categories=categories_by_code(session, data.category_codes),
+            contact_encrypted=encrypt_contact(data.contact),
+            may_contact=not data.contact.is_empty(),
+            last_submitter_activity_at=utcnow(),
+            **{
+                name: getattr(data, name)
+                for name in (
+                    "narrative", "when_precision", "when_date", "when_year", "when_month", "when_text",
+                    "ongoing", "province", "place", "facility_type", "victim_count", "victim_relation",
+                    "perpetrator_type", "perpetrator_text", "source_connection", "consent_un",
+                    "consent_accountability", "consent_publication", "keep_image_metadata",
+                )
+            },
+        )
+        try:
+            with session.begin_nested():
+                session.add(submission)
+                session.flush()
+        except IntegrityError:
+            if session.scalar(sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))):
+                raise AlreadySubmitted() from None
+            continue
+        for prepared in files:
+            store(session, submission, prepared, upload_dir)
+        audit.record(
+            session, "submitter", "submission.created", "submission", submission.public_id,
+            {"kind": "report", "files": len(files)},
+        )
+        session.commit()
+        return submission, code
+    raise RuntimeError("could not allocate a unique receipt code")
+
+
+def find_by_receipt(session: Session, code: str) -> Submission | None:
+    return session.scalar(sa.select(Submission).where(Submission.receipt_hash == hash_receipt_code(code)))
+
+
+def find_by_public_id(session: Session, public_id: str) -> Submission | None:
+    return session.scalar(sa.select(Submission).where(Submission.public_id == public_id))
+
+
+def add_followup(
+    session: Session, submission: Submission, text: str, files: list[PreparedFile], upload_dir: str
+) -> Message:
+    """The submitter adds text and/or files to their submission from the receipt page."""
+    message = Message(submission=submission, author="submitter", body=text)
+    session.add(message)
+    session.flush()
+    for prepared in files:
+        store(session, submission, prepared, upload_dir, added_by="submitter", message_id=message.id)
+    submission.last_submitter_activity_at = utcnow()
+    audit.record(
+        session, "submitter", "submission.followup", "submission", submission.public_id,
+        {"files": len(files), "text": bool(text)},
+    )
+    session.commit()
+    return message

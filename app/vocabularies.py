@@ -1,0 +1,127 @@
+"""Controlled vocabularies of the report form (shared/TAXONOMY.md facets).
+
+Stored values are the stable codes on the left; labels are translated at display time.
+Each list maps to the HURIDOCS list named in its comment so exports line up with
+HURIDOCS-style systems.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+# When: HURIDOCS list 48 (types of dates), reduced to what a person can answer.
+WHEN_PRECISION = [
+    ("day", _l("I know the exact day")),
+    ("month", _l("I know the month")),
+    ("year", _l("I know the year")),
+    ("approximate", _l("Roughly (a season, a period)")),
+    ("unknown", _l("I don't remember")),
+]
+
+MONTHS = [(str(m), str(m)) for m in range(1, 13)]
+
+# Where: North Korea's provinces and special cities (KOREAN.md §2.5), then places outside.
+PROVINCES = [
+    ("KP-01", _l("Pyongyang")),
+    ("KP-02", _l("South Pyongan")),
+    ("KP-03", _l("North Pyongan")),
+    ("KP-04", _l("Chagang")),
+    ("KP-05", _l("South Hwanghae")),
+    ("KP-06", _l("North Hwanghae")),
+    ("KP-07", _l("Kangwon")),
+    ("KP-08", _l("South Hamgyong")),
+    ("KP-09", _l("North Hamgyong")),
+    ("KP-10", _l("Ryanggang")),
+    ("KP-13", _l("Rason")),
+    ("KP-14", _l("Nampo")),
+    ("KP-15", _l("Kaesong")),
+    ("KP-XX", _l("North Korea, province unknown")),
+    ("CN", _l("China")),
+    ("RU", _l("Russia")),
+    ("OTHER", lazy_pgettext("place", "Another country")),
+    ("UNKNOWN", _l("I don't know")),
+]
+
+# Facility: COI CRP.1 names, mapped later to HURIDOCS list 5 (0201–0206).
+FACILITY_TYPES = [
+    ("none", _l("Not in a detention facility")),
+    ("kwanliso", _l("Political prison camp (kwanliso)")),
+    ("kyohwaso", _l("Prison (kyohwaso)")),
+    ("rodong", _l("Labour training camp (rodong danryondae)")),
+    ("jipgyolso", _l("Holding centre (jipgyolso)")),
+    ("guryujang", _l("Pre-trial detention or interrogation facility (guryujang)")),
+    ("china", _l("Detention facility in China")),
+    ("other", lazy_pgettext("facility", "Another facility")),
+    ("unknown", _l("I don't know")),
+]
+
+# Who was harmed: HURIDOCS list 7 (counting unit), simplified.
+VICTIM_COUNTS = [
+    ("1", _l("One person")),
+    ("2-5", _l("2 to 5 people")),
+    ("6-20", _l("6 to 20 people")),
+    ("21+", _l("More than 20 people")),
+    ("unknown", _l("I don't know")),
+]
+
+VICTIM_RELATIONS = [
+    ("self", _l("Myself")),
+    ("family", _l("My family")),
+    ("acquaintance", _l("Someone I know")),
+    ("stranger", _l("Someone I don't know")),
+    ("unknown", _l("Prefer not to say")),
+]
+
+# Who did it: HURIDOCS list 24, with the agencies escapees name most often.
+PERPETRATOR_TYPES = [
+    ("state_security", _l("State security (bowibu)")),
+    ("police", _l("Police (anjeonbu, formerly boanseo)")),
+    ("military", _l("Military")),
+    ("party_official", _l("Party or government officials")),
+    ("detention_staff", _l("Guards or staff of a detention facility")),
+    ("foreign_authority", _l("Authorities of another country (e.g. Chinese police)")),
+    ("private", _l("Private individuals (e.g. traffickers, brokers)")),
+    ("other", lazy_pgettext("perpetrator", "Other")),
+    ("unknown", _l("I don't know")),
+]
+
+# How the submitter knows: HURIDOCS list 19 (source connection to information).
+SOURCE_CONNECTIONS = [
+    ("victim", _l("It happened to me")),
+    ("witness", _l("I saw it myself")),
+    ("told_by_close", _l("Family or a friend told me")),
+    ("heard", _l("I heard it from others")),
+    ("documents", _l("From documents or records")),
+    ("other", lazy_pgettext("source", "Other")),
+]
+
+CONTACT_CHANNELS = [
+    ("signal", "Signal"),
+    ("telegram", "Telegram"),
+    ("kakaotalk", _l("KakaoTalk")),
+    ("whatsapp", "WhatsApp"),
+    ("wechat", _l("WeChat")),
+    ("email", _l("E-mail")),
+    ("phone", _l("Phone")),
+    ("other", lazy_pgettext("channel", "Other")),
+]
+
+# Status as a submitter reads it: plain words, no staff jargon (KOREAN.md §1.5).
+SUBMITTER_STATUS = {
+    "new": _l("Received. It has not been reviewed yet."),
+    "in_review": _l("An officer is reviewing it."),
+    "needs_info": _l("We have a question for you. Please read the messages below."),
+    "accepted": _l("Reviewed and kept on record."),
+    "referred": _l("Passed on to a partner organization, as you agreed."),
+    "closed": _l("Handling is finished."),
+    "duplicate": _l("Handled together with another report about the same events."),
+    "rejected": _l("Handling is finished."),
+}
+
+
+def label_for(vocabulary, code: str | None) -> str:
+    """The translated label of a stored code; an unknown code is shown as itself."""
+    for value, label in vocabulary:
+        if value == code:
+            return str(label)
+    return code or ""

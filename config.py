@@ -1,0 +1,156 @@
+"""Settings, read from the environment (DESIGN §5).
+
+Every setting has a safe development default so that `make run` needs no environment
+variable: development keys are generated once into instance/. Production (APP_ENV=production)
+refuses to start without SECRET_KEY and DATA_ENCRYPTION_KEY, because a generated key would
+silently make encrypted data unreadable after a redeploy.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _instance_secret(filename: str, make) -> str:
+    """Read a development key from instance/, creating it once (mode 0600)."""
+    path = INSTANCE_DIR / filename
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+    return path.read_text().strip()
+
+
+def new_data_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    DATA_ENCRYPTION_KEY = os.environ.get("DATA_ENCRYPTION_KEY")
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'moksori.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "moksori@localhost")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    # Per-file limit; the whole request may carry MAX_TOTAL_UPLOAD_MB of files.
+    MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 25)
+    MAX_TOTAL_UPLOAD_MB = _env_int("MAX_TOTAL_UPLOAD_MB", 100)
+    MAX_FILES_PER_SUBMISSION = _env_int("MAX_FILES_PER_SUBMISSION", 10)
+    RETENTION_DAYS = _env_int("RETENTION_DAYS", 3650)
+    ORG_NAME_KO = os.environ.get("ORG_NAME_KO", "목소리")
+    ORG_NAME_EN = os.environ.get("ORG_NAME_EN", "Moksori")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Seoul")
+
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "UTC"  # stored times are UTC; i18n.py shows them in TIMEZONE
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 4 * 3600  # a long report takes time to write; the form must not expire under it
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 30 * 60
+    SECURITY_HSTS = False
+
+    @classmethod
+    def finalize(cls) -> dict:
+        """Resolve derived settings into a plain dict for app.config."""
+        settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+        if not settings["SECRET_KEY"]:
+            settings["SECRET_KEY"] = _instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
+        if not settings["DATA_ENCRYPTION_KEY"]:
+            settings["DATA_ENCRYPTION_KEY"] = _instance_secret("data_encryption_key", new_data_key)
+        # Werkzeug answers 413 itself past this size; the form checks the per-file limit.
+        settings["MAX_CONTENT_LENGTH"] = (settings["MAX_TOTAL_UPLOAD_MB"] + 1) * 1024 * 1024
+        # Form fields other than files are kept in memory; 20,000 characters of Hangul is 60 kB.
+        settings["MAX_FORM_MEMORY_SIZE"] = 2 * 1024 * 1024
+        return settings
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    DATA_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    SECURITY_HSTS = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def finalize(cls) -> dict:
+        missing = [name for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY") if not os.environ.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "Moksori refuses to start in production without "
+                + " and ".join(missing)
+                + ". Set them in the environment; generate a data key with "
+                "`python -c \"import config; print(config.new_data_key())\"` and keep it in a safe "
+                "place: without it, encrypted files and contact details cannot be read."
+            )
+        return super().finalize()
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    name = (name or "development").strip().lower()
+    if name not in CONFIGS:
+        raise ConfigurationError(f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+    return CONFIGS[name]

@@ -1,0 +1,48 @@
+"""Helpers for driving the real forms (CSRF on) from functional tests."""
+from __future__ import annotations
+
+import io
+import re
+from html.parser import HTMLParser
+
+RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
+
+
+class _FormFields(HTMLParser):
+    """Collects the hidden inputs (csrf_token, form_token) of the first matching form."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
+            self.hidden.setdefault(attrs["name"], attrs.get("value") or "")
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.hidden
+
+
+def post_form(client, url: str, data: dict, files: list[tuple[str, bytes]] | None = None, page_url: str | None = None):
+    """GET the page, copy its hidden fields (CSRF token included), then POST like a browser."""
+    page = client.get(page_url or url)
+    assert page.status_code == 200, page.status_code
+    payload = {**hidden_fields(page.get_data(as_text=True)), **data}
+    if files is not None:
+        payload["attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post(url, data=payload, content_type="multipart/form-data")
+
+
+def receipt_code(html: str) -> str:
+    match = RECEIPT_RE.search(html)
+    assert match, "no receipt code on the page"
+    return match.group(1)
+
+
+def submit_report(client, lang="ko", narrative="보위부 구류장에서 고문을 당했습니다.", files=None, **fields):
+    data = {"narrative": narrative, **fields}
+    return post_form(client, f"/{lang}/report", data, files=files or [])
