@@ -57,6 +57,7 @@ def app(database_url, tmp_path_factory):
         upgrade()
     yield application
     with application.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 

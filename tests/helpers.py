@@ -34,7 +34,10 @@ def post_form(client, url: str, data: dict, files: list[tuple[str, bytes]] | Non
     payload = {**hidden_fields(page.get_data(as_text=True)), **data}
     if files is not None:
         payload["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post(url, data=payload, content_type="multipart/form-data")
+    response = client.post(url, data=payload, content_type="multipart/form-data")
+    # Werkzeug's test client spools big bodies to a temporary file and leaves it open.
+    response.request.environ["wsgi.input"].close()
+    return response
 
 
 def receipt_code(html: str) -> str:

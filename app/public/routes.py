@@ -59,7 +59,7 @@ def report(lang):
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(24)
     elif form.website.data:  # honeypot filled: a bot, or an autofill gone wrong
-        form.website.errors.append(_("Please leave the last field empty and send again."))
+        form.website.errors = [_("Please leave the last field empty and send again.")]
     elif form.validate_on_submit():
         try:
             submission, code = submission_service.create_report(

@@ -76,8 +76,8 @@ def _ole_container(data: bytes) -> FileType | None:
 
 def _plain_text(data: bytes) -> FileType | None:
     sample = data[:65536]
-    if b"\x00" in sample:
-        return None
+    if any(byte < 0x20 and byte not in b"\t\n\r\x0c" or byte == 0x7F for byte in sample):
+        return None  # binary content: executables and unknown formats are not text
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as error:

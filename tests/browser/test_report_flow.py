@@ -1,0 +1,85 @@
+"""A submitter's whole path on a small phone with JavaScript off (Tor Browser, safest level):
+home → report form → receipt code → status page → follow-up, all in Korean."""
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+
+RECEIPT_CODE = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
+
+
+def small_jpeg() -> bytes:
+    """A real (tiny) JPEG made with Pillow, so the upload passes the content checks."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def test_korean_report_and_follow_up_without_javascript(page_js_off):
+    page = page_js_off
+    page.goto("/ko/")
+    page.locator("main").get_by_role("link", name="제보하기").click()
+    page.wait_for_url("**/ko/report")
+    assert page.get_by_role("heading", level=1).inner_text() == "제보하기"
+
+    # A sub-type sits in a closed <details>: opening it needs no JavaScript.
+    torture = page.get_by_label("고문", exact=True)
+    assert not torture.is_visible()
+    page.locator(".category", has=page.get_by_label("고문 및 가혹행위", exact=True)).locator("summary").click()
+    torture.check()
+    assert torture.is_checked()
+
+    page.get_by_label("몇 년도였는지 압니다").check()
+    page.get_by_label("연도", exact=True).fill("2015")
+    page.get_by_label("지역 또는 나라").select_option(label="함경북도")
+    page.get_by_label("장소 (마을, 시설, 주변 건물 등)").fill("회령시")
+    page.get_by_role("textbox", name="어떤 일이 있었나요?").fill(
+        "2015년 겨울 회령 보위부 구류장에서 조사를 받으며 고문을 당했습니다.\n같은 방에 다섯 명이 있었습니다."
+    )
+    page.get_by_label("첨부 파일 (선택)").set_input_files(
+        [{"name": "증거 사진.jpg", "mimeType": "image/jpeg", "buffer": small_jpeg()}]
+    )
+
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.get_by_role("button", name="제보 보내기").click()
+    assert sent.value.status == 200
+    code = page.locator("#receipt-code").inner_text().strip()
+    assert RECEIPT_CODE.match(code), code
+    assert page.get_by_text("파일 1개를 받았습니다.").is_visible()
+
+    page.goto("/ko/receipt")
+    page.get_by_label("접수 번호").fill(code)
+    page.get_by_role("button", name="확인", exact=True).click()
+    page.wait_for_url("**/ko/receipt/status")
+    assert "접수되었습니다" in page.locator(".status").inner_text()
+
+    page.get_by_label("추가로 알려 주실 내용").fill("구류장 위치는 회령역에서 걸어서 십 분 거리입니다.")
+    page.get_by_role("button", name="보내기", exact=True).click()
+    page.wait_for_url("**/ko/receipt/status")
+    assert "추가로 보내 주신 내용이 접수되었습니다" in page.locator(".notice.success").inner_text()
+    assert "회령역에서 걸어서" in page.locator(".thread").inner_text()
+
+    assert page.third_party_requests == []
+
+
+def test_empty_report_shows_error_summary_and_keeps_text(page_js_off):
+    page = page_js_off
+    page.goto("/ko/report")
+    page.get_by_label("장소 (마을, 시설, 주변 건물 등)").fill("함흥시 근처 집결소")
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.get_by_role("button", name="제보 보내기").click()
+    assert sent.value.status == 422
+
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    link = summary.locator('a[href="#narrative"]')
+    assert link.count() == 1
+    assert "어떤 일이 있었나요?" in link.inner_text()
+    link.click()  # an in-page link: works without JavaScript
+    assert page.url.endswith("#narrative")
+    assert page.get_by_role("textbox", name="어떤 일이 있었나요?").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("장소 (마을, 시설, 주변 건물 등)").input_value() == "함흥시 근처 집결소"
+    assert page.locator("html").get_attribute("lang") == "ko"
+    assert page.third_party_requests == []

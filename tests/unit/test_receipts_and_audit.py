@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent
+from app.security import format_receipt_code, hash_receipt_code, new_receipt_code, normalize_receipt_code
+from app.services import audit
+
+
+def test_receipt_codes_are_16_digits_grouped_4_by_4():
+    code = new_receipt_code()
+    assert len(code) == 16 and code.isdigit()
+    assert format_receipt_code("1234567890123456") == "1234 5678 9012 3456"
+
+
+def test_receipt_normalisation():
+    assert normalize_receipt_code(" 1234-5678 9012\u30003456 ") == "1234567890123456"
+    assert normalize_receipt_code("１２３４５６７８９０１２３４５６") == "1234567890123456"
+    for bad in (None, "", "123", "1234 5678 9012 345x", "٣" * 16, "1" * 17):
+        assert normalize_receipt_code(bad) is None
+
+
+def test_receipt_hash_is_keyed(app_ctx):
+    import hashlib
+
+    code = "1234567890123456"
+    assert hash_receipt_code(code) != hashlib.sha256(code.encode()).hexdigest()
+    assert hash_receipt_code(code) == hash_receipt_code(code)
+
+
+def test_chain_verifies_and_names_the_first_altered_row(app_ctx, runner):
+    for n in range(5):
+        audit.record(db.session, "system", f"test.{n}", "submission", str(n), {"n": n})
+    db.session.commit()
+    assert audit.verify(db.session).ok
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+    third = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()[2]
+    db.session.execute(sa.text("UPDATE audit_event SET details = :d WHERE id = :i"), {"d": '{"n": 99}', "i": third.id})
+    db.session.commit()
+    report = audit.verify(db.session)
+    assert not report.ok and report.first_bad_id == third.id
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"event id {third.id}" in result.output
+
+
+def test_chain_detects_a_removed_row(app_ctx, runner):
+    for n in range(4):
+        audit.record(db.session, "system", f"test.{n}")
+    db.session.commit()
+    ids = db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id == ids[1]))
+    db.session.commit()
+    report = audit.verify(db.session)
+    assert report.first_bad_id == ids[2] and "removed" in report.problem
