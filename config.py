@@ -37,6 +37,16 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, got {value!r}") from exc
+
+
 def _instance_secret(filename: str, make) -> str:
     """Read a development key from instance/, creating it once (mode 0600)."""
     path = INSTANCE_DIR / filename
@@ -69,10 +79,28 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
     MAIL_FROM = os.environ.get("MAIL_FROM", "moksori@localhost")
+    # Sender of the neutral "new message" notices to submitters: best an address that does
+    # not name the organization (defaults to MAIL_FROM).
+    SUBMITTER_NOTICE_FROM = os.environ.get("SUBMITTER_NOTICE_FROM", "")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    MAIL_TIMEOUT_SECONDS = _env_float("MAIL_TIMEOUT_SECONDS", 30)
+    # The outbox worker (`flask outbox send`). 0 messages per second means no pacing: right for
+    # a local relay that queues; set it to a hosted relay's allowance (e.g. 14 for Amazon SES).
+    OUTBOX_RATE_PER_SECOND = _env_float("OUTBOX_RATE_PER_SECOND", 0)
+    OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 100)  # messages per SMTP connection
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    # Retry n waits OUTBOX_RETRY_BASE_SECONDS * 2**(n-1): 1, 2, 4 … 64 minutes by default.
+    OUTBOX_RETRY_BASE_SECONDS = _env_int("OUTBOX_RETRY_BASE_SECONDS", 60)
+    OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 10)
+    # Subscription links: a confirmation link must be used soon; preference and unsubscribe
+    # links stay valid long enough that an old e-mail's link still works.
+    SUBSCRIPTION_CONFIRM_HOURS = _env_int("SUBSCRIPTION_CONFIRM_HOURS", 72)
+    SUBSCRIPTION_LINK_DAYS = _env_int("SUBSCRIPTION_LINK_DAYS", 730)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
+    # Only for load benchmarks from one address; never turn this off in production.
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     # Per-file limit; the whole request may carry MAX_TOTAL_UPLOAD_MB of files.
     MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 25)
     MAX_TOTAL_UPLOAD_MB = _env_int("MAX_TOTAL_UPLOAD_MB", 100)
@@ -89,7 +117,8 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 4 * 3600  # a long report takes time to write; the form must not expire under it
     SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
+    # Strict: no other site can make a browser send the session (staff and submitters alike).
+    SESSION_COOKIE_SAMESITE = "Strict"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = 30 * 60
     SECURITY_HSTS = False

@@ -44,7 +44,15 @@ def best_accept_language() -> str:
 def select_locale() -> str:
     if not request:
         return DEFAULT_LOCALE
-    return lang_from_path() or session.get("lang") or best_accept_language()
+    from_path = lang_from_path()
+    if from_path:
+        return from_path
+    if request.path.startswith(("/staff", "/admin")):
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            return current_user.locale  # staff pages follow the user's preference
+    return session.get("lang") or best_accept_language()
 
 
 def current_lang() -> str:
@@ -110,3 +118,11 @@ def init_app(app: Flask) -> None:
         org_name=org_name,
     )
     app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=format_bytes)
+    from app import vocabularies as v
+
+    app.jinja_env.globals.update(
+        status_label=lambda code: v.label_for(v.STATUSES, code),
+        kind_label=lambda code: v.label_for(v.KINDS, code),
+        label_for=v.label_for,
+        vocab=v,
+    )

@@ -125,3 +125,63 @@ def label_for(vocabulary, code: str | None) -> str:
         if value == code:
             return str(label)
     return code or ""
+
+
+# Triage (DESIGN §6). Staff-facing labels use noun endings (KOREAN.md §2.1).
+STATUSES = [
+    ("new", lazy_pgettext("case status", "New")),
+    ("in_review", lazy_pgettext("case status", "In review")),
+    ("needs_info", lazy_pgettext("case status", "Needs information")),
+    ("accepted", lazy_pgettext("case status", "Accepted")),
+    ("referred", lazy_pgettext("case status", "Referred")),
+    ("closed", lazy_pgettext("case status", "Closed")),
+    ("duplicate", lazy_pgettext("case status", "Duplicate")),
+    ("rejected", lazy_pgettext("case status", "Rejected")),
+]
+
+# Allowed moves: new → in_review → needs_info ⇄ in_review → accepted → referred → closed,
+# and from any open state to duplicate or rejected. Closed items may be reopened for review.
+TRANSITIONS = {
+    "new": {"in_review", "duplicate", "rejected"},
+    "in_review": {"needs_info", "accepted", "duplicate", "rejected", "closed"},
+    "needs_info": {"in_review", "duplicate", "rejected", "closed"},
+    "accepted": {"referred", "closed", "in_review"},
+    "referred": {"closed", "in_review"},
+    "closed": {"in_review"},
+    "duplicate": {"in_review"},
+    "rejected": {"in_review"},
+}
+REASON_REQUIRED = {"rejected", "duplicate", "closed"}
+
+KINDS = [("report", lazy_pgettext("kind", "Report")), ("contact", lazy_pgettext("kind", "Contact request"))]
+
+# HURIDOCS list 46 (priority), 41 (violation status), 42 (reliability).
+PRIORITIES = [
+    ("urgent", _l("Urgent")),
+    ("high", _l("High priority")),
+    ("normal", lazy_pgettext("priority", "Priority")),
+    ("low", _l("Low priority")),
+]
+VIOLATION_STATUSES = [
+    ("confirmed", _l("Confirmed")),
+    ("likely", _l("Likely")),
+    ("possible", _l("Possible")),
+    ("unlikely", _l("Unlikely")),
+    ("unknown", lazy_pgettext("assessment", "Unknown")),
+]
+RELIABILITY = [
+    ("high", _l("Highly reliable")),
+    ("likely", _l("Likely reliable")),
+    ("unsure", _l("Unsure")),
+    ("likely_unreliable", _l("Likely unreliable")),
+    ("unreliable", _l("Highly unreliable")),
+    ("unknown", lazy_pgettext("assessment", "Unknown")),
+]
+
+CONTACT_TOPICS = [
+    ("meeting", _l("A meeting or a conversation")),
+    ("training", _l("Training")),
+    ("evidence", _l("Handing over a large body of evidence")),
+    ("safety", _l("A safety concern")),
+    ("other", lazy_pgettext("topic", "Other")),
+]

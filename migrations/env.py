@@ -73,6 +73,15 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave the derived search index out of autogenerate: migration 0004 builds it per dialect
+    (an FTS5 virtual table and its shadow tables on SQLite, a tsvector table on PostgreSQL)
+    and it has no place in the models' metadata."""
+    from app.services.search import include_in_autogenerate
+
+    return include_in_autogenerate(obj, name, type_, reflected, compare_to)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -93,6 +102,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -66,7 +66,8 @@ def _clean_state(request, app):
     yield
     with app.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        existing = set(sa.inspect(db.engine).get_table_names())
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing - KEEP_TABLES]
         with db.engine.begin() as connection:
             for table in tables:
                 connection.execute(table.delete())

@@ -18,6 +18,8 @@ submission_category = sa.Table(
     Base.metadata,
     sa.Column("submission_id", sa.ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("category_id", sa.ForeignKey("category.id"), primary_key=True, index=True),
+    # The queue's category filter reads the submissions of a category from the index alone.
+    sa.Index("ix_submission_category_category_submission", "category_id", "submission_id"),
 )
 
 
@@ -26,6 +28,17 @@ class Submission(Base):
     __table_args__ = (
         sa.Index("ix_submission_status_created", "status", "created_at"),
         sa.Index("ix_submission_created_id", "created_at", "id"),
+        # Keyset pagination of the queue: one index per sort order, and per common filter +
+        # the default sort, so a deep page is an index range scan, never an OFFSET.
+        sa.Index("ix_submission_updated_id", "updated_at", "id"),
+        sa.Index("ix_submission_priority_created", "priority", "created_at", "id"),
+        sa.Index("ix_submission_assignee_created", "assignee_id", "created_at", "id"),
+        # Counts per status of a search: the narrowest index that says each id's status.
+        sa.Index("ix_submission_status_id", "status", "id"),
+        # Covers every scalar filter of the queue: counts per status under any filters are
+        # an index-only scan, never a read of the table's long narratives.
+        sa.Index("ix_submission_queue_facets", "status", "kind", "locale", "province", "priority", "assignee_id",
+                 "created_at", "last_submitter_activity_at", "staff_viewed_at", "id"),
     )
 
     id: Mapped[intpk]
@@ -35,7 +48,21 @@ class Submission(Base):
     # Hash of the one-time form token: a double click or a re-sent POST cannot create twice.
     form_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     status: Mapped[str20] = mapped_column(default="new")
-    priority: Mapped[str | None] = mapped_column(sa.String(20))
+    status_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    priority: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    violation_status: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 41
+    reliability: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 42
+    # Evidence hold: the item is kept for an accountability process and retention never
+    # purges it until an officer releases the hold (services/retention.py).
+    evidence_hold: Mapped[bool_false]
+    evidence_hold_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    evidence_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id"))
+    # Unread marker: submitter activity after the last time an officer opened the item.
+    staff_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking: a form built on an older version is refused, not silently applied.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     locale: Mapped[str] = mapped_column(sa.String(5), default="ko")
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
@@ -79,6 +106,19 @@ class Submission(Base):
         back_populates="submission", order_by="Message.id", cascade="all, delete-orphan"
     )
 
+    __mapper_args__ = {"version_id_col": version}
+
+    assignee: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+    duplicate_of: Mapped["Submission | None"] = relationship(remote_side="Submission.id")
+    notes: Mapped[list["Note"]] = relationship(
+        back_populates="submission", order_by="Note.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def has_unread(self) -> bool:
+        activity = self.last_submitter_activity_at
+        return activity is not None and (self.staff_viewed_at is None or activity > self.staff_viewed_at)
+
     def __repr__(self) -> str:
         return f"<Submission {self.public_id} {self.kind} {self.status}>"
 
@@ -112,8 +152,24 @@ class Message(Base):
     id: Mapped[intpk]
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     author: Mapped[str20]  # "submitter" or "staff"
+    author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     body: Mapped[str] = mapped_column(sa.Text(), default="")
     created_at: Mapped[created_at]
 
     submission: Mapped[Submission] = relationship(back_populates="messages")
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", viewonly=True)
+
+
+class Note(Base):
+    """An internal note: officers only, never shown to the submitter."""
+
+    __tablename__ = "note"
+
+    id: Mapped[intpk]
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(sa.Text())
+    created_at: Mapped[created_at]
+
+    submission: Mapped[Submission] = relationship(back_populates="notes")
+    author: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821

@@ -108,6 +108,7 @@ class AttachmentsMixin:
         problems = []
         for storage in chosen:
             data = storage.stream.read(self.max_file_bytes + 1)
+            storage.close()  # large uploads are spooled to a temporary file: release it now
             try:
                 self.prepared_files.append(
                     prepare(storage.filename, data, self.max_file_bytes, self.keep_metadata_choice)
@@ -172,6 +173,10 @@ class ReportForm(AttachmentsMixin, FlaskForm):
                                  validators=[MaxChars(200)], render_kw={"autocomplete": "off"})
     contact_safe_times = StringField(_l("When is it safe to contact you? (Korea time)"), filters=[clean_text],
                                      validators=[MaxChars(200)], render_kw={"autocomplete": "off"})
+    notice_email = StringField(_l("E-mail for a notice of new replies (optional)"), filters=[clean_text],
+                               validators=[MaxChars(254)],
+                               render_kw={"type": "email", "inputmode": "email", "autocomplete": "off",
+                                          "autocapitalize": "off", "spellcheck": "false"})
     # Honeypot: hidden from people by CSS and from screen readers; bots fill every field.
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
     form_token = HiddenField()
@@ -213,6 +218,7 @@ class ReportForm(AttachmentsMixin, FlaskForm):
                 channel=self.contact_channel.data or "",
                 handle=self.contact_handle.data or "",
                 safe_times=self.contact_safe_times.data or "",
+                notice_email=self.notice_email.data or "",
             ),
         )
 
@@ -251,9 +257,22 @@ class ReportForm(AttachmentsMixin, FlaskForm):
         if self.when_precision.data == "approximate" and not field.data:
             raise ValidationError(_l("Please write roughly when it was, e.g. winter 2010."))
 
+    def validate_notice_email(self, field):
+        check_notice_email(field.data)
+
     def validate_contact_handle(self, field):
         if self.contact_channel.data and not field.data:
             raise ValidationError(_l("Please enter your ID, number or address for this channel."))
+
+
+def check_notice_email(value: str | None) -> None:
+    if not value:
+        return
+    if any("\u3130" <= ch <= "\u318f" or "\uac00" <= ch <= "\ud7a3" for ch in value):
+        raise ValidationError(_l("The e-mail address contains Hangul. Switch the keyboard to English and type it again."))
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value:
+        raise ValidationError(_l("This e-mail address does not look complete. Please check it (e.g. name@example.org)."))
 
 
 class ReceiptForm(FlaskForm):

@@ -95,3 +95,33 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
             checked += 1
             last_id = event.id
         session.expunge_all()
+
+
+def search_events(
+    session: Session, action: str = "", actor: str = "", target: str = "", since: str = "", until: str = "",
+    before: int | None = None, limit: int = 50,
+) -> tuple[list[AuditEvent], int | None]:
+    """Events newest first, filtered; returns the page and the id to continue before."""
+    from datetime import date, datetime, time, timezone
+
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if target:
+        query = query.where(AuditEvent.target_id == target)
+    for value, compare in ((since, AuditEvent.created_at.__ge__), (until, AuditEvent.created_at.__lt__)):
+        try:
+            day = date.fromisoformat(value) if value else None
+        except ValueError:
+            day = None
+        if day:
+            moment = datetime.combine(day if compare is AuditEvent.created_at.__ge__ else day.fromordinal(day.toordinal() + 1),
+                                      time(), tzinfo=timezone.utc)
+            query = query.where(compare(moment))
+    if before:
+        query = query.where(AuditEvent.id < before)
+    rows = list(session.scalars(query))
+    next_before = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_before

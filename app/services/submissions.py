@@ -15,7 +15,7 @@ from app.crypto import decrypt_field, encrypt_field
 from app.models import Message, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
-from app.services import audit
+from app.services import audit, notifications, search
 from app.services.attachments import PreparedFile, store
 from app.services.taxonomy import categories_by_code
 
@@ -34,9 +34,15 @@ class ContactDetails:
     handle: str = ""
     safe_times: str = ""
     organization: str = ""
+    # Only for a content-free "you have a new message" e-mail, never for contacting the person.
+    notice_email: str = ""
 
     def is_empty(self) -> bool:
-        return not any((self.alias, self.channel, self.handle, self.safe_times, self.organization))
+        return not any((self.alias, self.channel, self.handle, self.safe_times, self.organization, self.notice_email))
+
+    def reachable(self) -> bool:
+        """Did the person give a way for an officer to contact them?"""
+        return bool(self.handle)
 
 
 @dataclass
@@ -82,7 +88,8 @@ def encrypt_contact(details: ContactDetails) -> bytes | None:
 def decrypt_contact(submission: Submission) -> ContactDetails | None:
     if not submission.contact_encrypted:
         return None
-    return ContactDetails(**json.loads(decrypt_field(submission.contact_encrypted, CONTACT_CONTEXT)))
+    values = json.loads(decrypt_field(submission.contact_encrypted, CONTACT_CONTEXT))
+    return ContactDetails(**{key: value for key, value in values.items() if key in ContactDetails.__dataclass_fields__})
 
 
 def create_report(
@@ -102,7 +109,7 @@ def create_report(
             locale=data.locale,
             categories=categories_by_code(session, data.category_codes),
             contact_encrypted=encrypt_contact(data.contact),
-            may_contact=not data.contact.is_empty(),
+            may_contact=data.contact.reachable(),
             last_submitter_activity_at=utcnow(),
             **{
                 name: getattr(data, name)
@@ -124,10 +131,12 @@ def create_report(
             continue
         for prepared in files:
             store(session, submission, prepared, upload_dir)
+        search.reindex(session, submission)
         audit.record(
             session, "submitter", "submission.created", "submission", submission.public_id,
             {"kind": "report", "files": len(files)},
         )
+        notifications.notify_new_item(session, submission)
         session.commit()
         return submission, code
     raise RuntimeError("could not allocate a unique receipt code")
@@ -151,6 +160,7 @@ def add_followup(
     for prepared in files:
         store(session, submission, prepared, upload_dir, added_by="submitter", message_id=message.id)
     submission.last_submitter_activity_at = utcnow()
+    search.reindex(session, submission)
     audit.record(
         session, "submitter", "submission.followup", "submission", submission.public_id,
         {"files": len(files), "text": bool(text)},

@@ -39,5 +39,7 @@ def test_public_page_works_without_javascript(page_js_off, path):
         for url in value.split(","):
             target = urljoin(page.url, url.strip().split(" ")[0])
             assert urlsplit(target).hostname == "127.0.0.1", attribute
+    # Nothing is wider than a 360 px phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert page.third_party_requests == []
     assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors

@@ -1,0 +1,21 @@
+"""Admin blueprint: staff accounts, audit log, updates, subscribers. Admins only, one gate."""
+from flask import Blueprint, abort
+from flask_login import current_user
+
+from app.auth import require_staff
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def gate():
+    if (response := require_staff(set())) is not None:
+        return response
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
+from app.admin import audit, users  # noqa: E402,F401  (register views)
+from app.admin import settings  # noqa: E402,F401  (retention settings)
+from app.admin import subscribers, updates  # noqa: E402,F401  (issue 4)

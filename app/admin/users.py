@@ -1,0 +1,47 @@
+"""Admins manage staff accounts: list, deactivate or reactivate, reset 2FA."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.admin import bp
+from app.extensions import db
+from app.models import User
+from app.services import accounts
+from app.staff.forms import ConfirmForm
+
+
+@bp.route("/users")
+def users():
+    rows = db.session.scalars(sa.select(User).order_by(User.role.desc(), User.email)).all()
+    return render_template("admin/users.html", users=rows, action_form=ConfirmForm())
+
+
+def _target(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def toggle_active(user_id):
+    user = _target(user_id)
+    if ConfirmForm().validate_on_submit():
+        if user.id == current_user.id:
+            flash(_("You cannot deactivate your own account."), "error")
+        else:
+            accounts.set_active(db.session, current_user, user, not user.active)
+            flash(_("Saved."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/reset-2fa", methods=["POST"])
+def reset_two_factor(user_id):
+    user = _target(user_id)
+    if ConfirmForm().validate_on_submit():
+        accounts.reset_totp(db.session, current_user, user)
+        flash(_("Two-step verification was reset. The user sets it up again at the next login."), "success")
+    return redirect(url_for("admin.users"))

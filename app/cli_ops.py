@@ -1,0 +1,108 @@
+"""Operations commands (DESIGN §5): `export verify`, `retention purge`, `backup create|restore`.
+
+Each exits non-zero when something is wrong, so cron and scripts notice; messages go to
+stderr, results to stdout.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+export_cli = AppGroup("export", help="Case-file exports.")
+retention_cli = AppGroup("retention", help="Deleting what has been kept long enough.")
+backup_cli = AppGroup("backup", help="Backing up and restoring the database and the files.")
+
+
+@export_cli.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def export_verify_command(path):
+    """Check a case-file ZIP against its manifest, the database and the audit log."""
+    from app.extensions import db
+    from app.services.export_verify import verify
+
+    result = verify(db.session, path)
+    for difference in result.differences:
+        click.echo(f"DIFFERS: {difference}", err=True)
+    if not result.ok:
+        click.echo(f"{len(result.differences)} difference(s); {result.checked_files} file(s) read", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {result.checked_files} files match the manifest and the database; "
+               f"the ZIP's SHA-256 matches audit event {result.export_event_id}")
+
+
+@retention_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; change nothing.")
+def retention_purge_command(dry_run):
+    """Delete expired items (closed, rejected or duplicate, not on evidence hold, past their
+    retention period): rows, messages, notes and files. Safe to run from cron."""
+    from app.extensions import db
+    from app.services import retention
+    from app.services.settings import retention_policy
+
+    policy = retention_policy(db.session, current_app.config["RETENTION_DAYS"])
+    try:
+        result = retention.purge(db.session, policy, current_app.config["UPLOAD_DIR"], dry_run=dry_run)
+    except retention.Busy:
+        # Another purge or a backup is running; it will do (or has done) the work.
+        click.echo("retention purge skipped: another purge or backup holds the lock", err=True)
+        return
+    verb = "would purge" if dry_run else "purged"
+    for item in result.purged:
+        click.echo(f"{verb} {item['public_id']} ({item['status']}): {item['attachments']} files, "
+                   f"{item['messages']} messages, {item['notes']} notes")
+    click.echo(f"{verb} {len(result.purged)} item(s)" + ("" if dry_run else f"; {result.orphans_removed} leftover file(s) removed"))
+    if result.failed:
+        click.echo(f"could not purge: {', '.join(result.failed)}", err=True)
+        sys.exit(1)
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(file_okay=False))
+def backup_create_command(path):
+    """Write a backup directory: database copy, encrypted files, manifest."""
+    from app.extensions import db
+    from app.services import backup, retention
+
+    try:
+        manifest = backup.create(db.session, current_app.config["UPLOAD_DIR"], path,
+                                 pg_dump=os.environ.get("PG_DUMP", "pg_dump"))
+    except retention.Busy:
+        click.echo("backup not made: a purge or another backup holds the lock; try again shortly", err=True)
+        sys.exit(75)
+    except backup.BackupError as error:
+        click.echo(f"backup failed: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written to {path}: {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} "
+               f"tables, {manifest['files']} files. Keep DATA_ENCRYPTION_KEY separately: it is not in the backup.")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+def backup_restore_command(path):
+    """Restore a backup into this instance, which must be empty."""
+    from app.extensions import db
+    from app.services import backup, retention
+
+    try:
+        problems = backup.restore(db.session, current_app.config["UPLOAD_DIR"], path,
+                                  pg_restore=os.environ.get("PG_RESTORE", "pg_restore"))
+    except retention.Busy:
+        click.echo("restore not started: a purge or backup holds the lock", err=True)
+        sys.exit(75)
+    except backup.BackupError as error:
+        click.echo(f"restore refused: {error}", err=True)
+        sys.exit(1)
+    for problem in problems:
+        click.echo(f"DIFFERS: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("restored; row counts, file hashes and the audit chain match the backup")
+
+
+def init_app(app: Flask) -> None:
+    for group in (export_cli, retention_cli, backup_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,55 @@
+"""Staff accounts: officers and admins. Passwords are hashed with Argon2id; the TOTP secret
+is stored encrypted; counters support lockout and TOTP replay refusal."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, str20
+
+ROLES = ("officer", "admin")
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str20] = mapped_column(default="officer")
+    languages: Mapped[str] = mapped_column(sa.String(20), default="ko")  # "ko", "en" or "ko,en"
+    locale: Mapped[str] = mapped_column(sa.String(5), default="ko")
+    active: Mapped[bool] = mapped_column(sa.Boolean(), default=True, server_default=sa.true())
+    totp_secret_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    totp_confirmed: Mapped[bool_false]
+    # The last accepted TOTP time step: a code is accepted once, never replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger())
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on password change, deactivation or 2FA reset: older sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[created_at]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in
+        return self.active
+
+    def get_id(self) -> str:
+        # The session version is part of the id: bumping it logs out every older session.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def language_list(self) -> list[str]:
+        return [code for code in self.languages.split(",") if code]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

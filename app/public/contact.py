@@ -1,0 +1,31 @@
+"""'Please contact me': the request for a Korean-speaking outreach officer."""
+from __future__ import annotations
+
+import secrets
+
+from flask import render_template, request
+from flask_babel import gettext as _
+
+from app.extensions import db, limiter
+from app.public import bp
+from app.public.contact_form import ContactForm
+from app.public.routes import LANG
+from app.services.contact_requests import create_contact_request
+from app.services.submissions import AlreadySubmitted
+
+
+@bp.route(f"{LANG}/contact", methods=["GET", "POST"])
+@limiter.limit("10 per hour; 30 per day", methods=["POST"])
+def contact(lang):
+    form = ContactForm(language=lang)
+    if request.method == "GET":
+        form.form_token.data = secrets.token_urlsafe(24)
+    elif form.website.data:
+        form.website.errors = [_("Please leave the last field empty and send again.")]
+    elif form.validate_on_submit():
+        try:
+            _, code = create_contact_request(db.session, form.to_request(lang), form.form_token.data or secrets.token_urlsafe(24))
+        except AlreadySubmitted:
+            return render_template("public/report_duplicate.html"), 409
+        return render_template("public/contact_done.html", code=code)
+    return render_template("public/contact.html", form=form), 200 if request.method == "GET" else 422

@@ -1,0 +1,101 @@
+"""Subscribing to updates: the form, and the pages that e-mailed links open.
+
+Token pages answer a bad link with one clear page (expired, invalid or cancelled) and a way
+back to the form; nothing says whether an address is subscribed.
+"""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.extensions import csrf, db, limiter
+from app.public import bp
+from app.public.routes import LANG
+from app.public.subscribe_forms import ConfirmForm, PreferencesForm, SubscribeForm
+from app.services import subscriptions
+from app.services.subscriptions import LinkProblem
+from app.services.updates import TOPICS
+
+
+def _links() -> subscriptions.Links:
+    return subscriptions.Links.from_config(current_app.config)
+
+
+def _subscriber(token: str, purpose: str, allow_cancelled: bool = False):
+    """The subscriber a link is for, or raise LinkProblem (a cancelled one: only to unsubscribe)."""
+    subscriber = _links().read(db.session, token, purpose)
+    if subscriber.state == "unsubscribed" and not allow_cancelled:
+        raise LinkProblem("cancelled")
+    return subscriber
+
+
+def _link_problem(problem: LinkProblem):
+    return render_template("public/subscribe_link_problem.html", reason=problem.reason), 400
+
+
+def _preferences_path(subscriber) -> str:
+    return url_for("public.subscribe_preferences", token=_links().token(subscriber, "manage"))
+
+
+@bp.route(f"{LANG}/subscribe", methods=["GET", "POST"])
+@limiter.limit("5 per hour; 20 per day", methods=["POST"])
+def subscribe(lang):
+    form = SubscribeForm()
+    if request.method == "GET":
+        form.language.data, form.topics.data = lang, [code for code, _label in TOPICS]
+    elif form.website.data:  # honeypot filled: a bot, or an autofill gone wrong
+        form.website.errors = [_("Please leave the last field empty and send again.")]
+    elif form.validate_on_submit():
+        subscriptions.request_subscription(db.session, _links(), form.email.data, form.organization.data or "",
+                                           form.language.data, form.topics.data)
+        return redirect(url_for("public.subscribe_sent"))
+    return render_template("public/subscribe.html", form=form), 200 if request.method == "GET" else 422
+
+
+@bp.route(f"{LANG}/subscribe/sent")
+def subscribe_sent(lang):
+    return render_template("public/subscribe_sent.html")
+
+
+@bp.route(f"{LANG}/subscribe/confirm/<token>", methods=["GET", "POST"])
+def subscribe_confirm(lang, token):
+    # A click, not the GET, confirms: mail scanners open links, and a state change is a POST.
+    try:
+        subscriber = _subscriber(token, "confirm")
+    except LinkProblem as problem:
+        return _link_problem(problem)
+    form = ConfirmForm()
+    if subscriber.state == "confirmed" or form.validate_on_submit():
+        subscriptions.confirm(db.session, subscriber)
+        return render_template("public/subscribe_confirmed.html", preferences_url=_preferences_path(subscriber))
+    return render_template("public/subscribe_confirm.html", form=form)
+
+
+@bp.route(f"{LANG}/subscribe/preferences/<token>", methods=["GET", "POST"])
+def subscribe_preferences(lang, token):
+    try:
+        subscriber = _subscriber(token, "manage")
+    except LinkProblem as problem:
+        return _link_problem(problem)
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.language.data, form.topics.data = subscriber.locale, subscriber.topic_list
+    elif form.validate_on_submit():
+        subscriptions.update_preferences(db.session, subscriber, form.language.data, form.topics.data)
+        return render_template("public/subscribe_preferences.html", form=form, saved=True, token=token)
+    return render_template("public/subscribe_preferences.html", form=form, saved=False, token=token), \
+        200 if request.method == "GET" else 422
+
+
+@bp.route(f"{LANG}/subscribe/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: a mail provider POSTs with no session; the signed token is the authority
+def subscribe_unsubscribe(lang, token):
+    try:
+        subscriber = _subscriber(token, "manage", allow_cancelled=True)
+    except LinkProblem as problem:
+        return _link_problem(problem)
+    if request.method == "POST":
+        subscriptions.unsubscribe(db.session, subscriber)
+        return render_template("public/subscribe_unsubscribed.html")
+    # Opened in a browser: one confirming click, so a link preview cannot unsubscribe anyone.
+    return render_template("public/subscribe_unsubscribe.html", already=subscriber.state == "unsubscribed")

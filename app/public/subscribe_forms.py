@@ -1,0 +1,59 @@
+"""Forms of the subscription pages. As elsewhere, every message is our own translated string."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField, SubmitField
+from wtforms.validators import ValidationError
+
+from app.models.outbox import SUBSCRIBER_LANGUAGES
+from app.public.forms import MaxChars, MultiCheckboxField, clean_text
+from app.services.subscriptions import email_problem
+from app.services.updates import TOPICS
+
+LANGUAGE_CHOICES = list(zip(SUBSCRIBER_LANGUAGES, (_l("Korean"), _l("English"), _l("Both Korean and English")),
+                            strict=True))
+
+
+class PreferencesForm(FlaskForm):
+    language = RadioField(_l("Language of the e-mails"), choices=LANGUAGE_CHOICES, validate_choice=False)
+    topics = MultiCheckboxField(_l("Topics"), choices=TOPICS)
+    submit = SubmitField(_l("Save"))
+
+    def validate_language(self, field):
+        if field.data not in SUBSCRIBER_LANGUAGES:
+            raise ValidationError(_l("Please choose one of the options."))
+
+    def validate_topics(self, field):
+        if not field.data:
+            raise ValidationError(_l("Please choose at least one topic."))
+        if any(code not in dict(TOPICS) for code in field.data):
+            raise ValidationError(_l("Please choose one of the options."))
+
+
+class SubscribeForm(PreferencesForm):
+    email = StringField(
+        _l("E-mail address"), filters=[clean_text],
+        # type=email and inputmode switch phone keyboards out of Hangul (KOREAN.md §3.7).
+        render_kw={"type": "email", "inputmode": "email", "autocomplete": "email", "autocapitalize": "off",
+                   "spellcheck": "false"},
+    )
+    organization = StringField(_l("Organization (optional)"), filters=[clean_text], validators=[MaxChars(200)],
+                               render_kw={"autocomplete": "organization"})
+    consent = BooleanField(_l("I have read the above and agree to the collection and use of my personal information."))
+    # Honeypot, as on the report form: hidden from people, filled in by bots.
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    submit = SubmitField(_l("Subscribe"))
+
+    def validate_email(self, field):
+        problem = email_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_consent(self, field):
+        if not field.data:
+            raise ValidationError(_l("To subscribe, please agree to the collection and use of your personal information."))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm my subscription"))

@@ -1,0 +1,200 @@
+"""Staff accounts: creation, passwords (Argon2id), TOTP with replay refusal, lockout.
+
+Failures are counted per account across both steps (password and TOTP). After
+LOCK_AFTER consecutive failures the account is locked for LOCK_MINUTES, and the lock is
+audited; each failure before that also costs a short, growing delay.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from app.crypto import decrypt_field, encrypt_field
+from app.models import User
+from app.models.base import utcnow
+from app.services import audit
+
+MIN_PASSWORD_LENGTH = 12
+LOCK_AFTER = 5
+LOCK_MINUTES = 15
+TOTP_CONTEXT = "user.totp_secret"
+ISSUER = "Moksori"
+
+_hasher = PasswordHasher()  # Argon2id, memory-hard (64 MiB, 3 passes by default)
+# Verifying against this keeps the timing of unknown e-mail addresses like known ones.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+class AccountError(ValueError):
+    """reason: "exists", "role", "language", "password_short"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    locked_minutes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None and not self.locked_minutes
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password_short")
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, email: str, password: str, role: str = "officer", name: str = "",
+                languages: list[str] | None = None, actor: str = "cli") -> User:
+    languages = languages or ["ko"]
+    if role not in ("officer", "admin"):
+        raise AccountError("role")
+    if not set(languages) <= {"ko", "en"}:
+        raise AccountError("language")
+    email = normalize_email(email)
+    if session.scalar(sa.select(User.id).where(User.email == email)):
+        raise AccountError("exists")
+    user = User(email=email, name=name, password_hash=hash_password(password), role=role,
+                languages=",".join(languages), locale=languages[0])
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.created", "user", str(user.id), {"role": role})
+    return user
+
+
+def find_active(session: Session, user_id: int) -> User | None:
+    user = session.get(User, user_id)
+    return user if user and user.active else None
+
+
+def _locked_minutes(user: User) -> int:
+    if user.locked_until and user.locked_until > utcnow():
+        return max(1, int((user.locked_until - utcnow()).total_seconds() // 60) + 1)
+    return 0
+
+
+def record_failure(session: Session, user: User, step: str) -> int:
+    """Count a failure; lock and audit at the threshold. Returns minutes locked (0 if not)."""
+    user.failed_logins += 1
+    audit.record(session, f"user:{user.id}", "auth.failure", "user", str(user.id), {"step": step})
+    if user.failed_logins >= LOCK_AFTER:
+        user.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
+        user.failed_logins = 0
+        audit.record(session, "system", "auth.locked", "user", str(user.id), {"minutes": LOCK_MINUTES})
+    session.commit()
+    time.sleep(min(0.1 * (2 ** user.failed_logins), 1.0))  # slows guessing without a lock yet
+    return _locked_minutes(user)
+
+
+def check_password(session: Session, email: str, password: str) -> LoginResult:
+    user = session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "-")
+        except VerificationError:
+            pass
+        audit.record(session, "anonymous", "auth.failure", "user", None, {"step": "password"})
+        session.commit()
+        return LoginResult(None)
+    if minutes := _locked_minutes(user):
+        return LoginResult(user, minutes)
+    try:
+        _hasher.verify(user.password_hash, password or "-")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return LoginResult(None, record_failure(session, user, "password"))
+    return LoginResult(user)
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash, current or "-")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    audit.record(session, f"user:{user.id}", "user.password_changed", "user", str(user.id))
+    session.commit()
+    return True
+
+
+def ensure_totp_secret(session: Session, user: User) -> str:
+    """The secret to enroll (created once, kept encrypted until confirmed)."""
+    if user.totp_secret_encrypted is None:
+        user.totp_secret_encrypted = encrypt_field(pyotp.random_base32(), TOTP_CONTEXT)
+        session.commit()
+    return decrypt_field(user.totp_secret_encrypted, TOTP_CONTEXT)
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def verify_totp(session: Session, user: User, code: str) -> LoginResult:
+    """Accept a 6-digit code once (±1 step for clock drift); a replayed step is refused."""
+    if minutes := _locked_minutes(user):
+        return LoginResult(user, minutes)
+    secret = decrypt_field(user.totp_secret_encrypted, TOTP_CONTEXT) if user.totp_secret_encrypted else None
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    step = _matching_step(secret, code) if secret and len(code) == 6 else None
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return LoginResult(None, record_failure(session, user, "totp"))
+    user.totp_last_step = step
+    user.failed_logins = 0
+    if not user.totp_confirmed:
+        user.totp_confirmed = True
+        audit.record(session, f"user:{user.id}", "auth.totp_enrolled", "user", str(user.id))
+    user.last_login_at = utcnow()
+    audit.record(session, f"user:{user.id}", "auth.login", "user", str(user.id))
+    session.commit()
+    return LoginResult(user)
+
+
+def _matching_step(secret: str, code: str) -> int | None:
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    for offset in (0, -1, 1):
+        moment = now + offset * totp.interval
+        if pyotp.utils.strings_equal(totp.at(moment), code):
+            return totp.timecode(datetime.fromtimestamp(moment))
+    return None
+
+
+def set_active(session: Session, admin: User, user: User, active: bool) -> None:
+    user.active = active
+    user.session_version += 1
+    audit.record(session, f"user:{admin.id}", "user.activated" if active else "user.deactivated", "user", str(user.id))
+    session.commit()
+
+
+def reset_totp(session: Session, admin: User, user: User) -> None:
+    user.totp_secret_encrypted = None
+    user.totp_confirmed = False
+    user.totp_last_step = None
+    user.session_version += 1
+    audit.record(session, f"user:{admin.id}", "user.totp_reset", "user", str(user.id))
+    session.commit()
+
+
+def set_locale(session: Session, user: User, locale: str) -> None:
+    user.locale = locale
+    session.commit()
+
+
+def active_officers(session: Session) -> list[User]:
+    return list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.id)))

@@ -1,0 +1,284 @@
+"""Backups: a consistent copy of the database and the encrypted files, and restoring one.
+
+A backup is a directory:
+  manifest.json      format, time, database kind, migration revision, row count per table,
+                     SHA-256 of the two files below, and a check value of the data key
+  database.sqlite3   SQLite: written with SQLite's online backup API (consistent while in use)
+  database.pgdump    PostgreSQL: `pg_dump --format=custom`, taken in an exported snapshot so
+                     the row counts in the manifest describe exactly what was dumped
+  files.tar          UPLOAD_DIR as it is: the files stay encrypted
+The data key is never written into a backup: without DATA_ENCRYPTION_KEY a backup is useless,
+which is what keeps a lost backup from exposing anyone. Backups and purges take the same
+maintenance lock, so a purge never deletes files between the database copy and the tar.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.models.base import utcnow
+from app.services.retention import LOCK_FILE, maintenance_lock
+
+FORMAT = "moksori-backup/1"
+MANIFEST = "manifest.json"
+FILES = "files.tar"
+DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+# Rows a freshly migrated instance already has: restoring over them is still "into an empty instance".
+SEEDED_TABLES = {"category", "alembic_version"}
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that cannot go ahead; the message says why and what to do."""
+
+
+def key_check() -> str:
+    """A value that shows whether two instances share a data key, without revealing it."""
+    keys = current_app.extensions["moksori_keys"]
+    return hmac.new(keys.field, b"moksori backup key check", hashlib.sha256).hexdigest()[:16]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_counts(connection) -> dict[str, int]:
+    names = sa.inspect(connection).get_table_names()
+    return {name: connection.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in sorted(names)}
+
+
+def _revisions(counts: dict, connection) -> list[str]:
+    if "alembic_version" not in counts:
+        return []
+    return sorted(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
+
+
+def _pg_args(url: sa.engine.URL) -> tuple[list[str], dict]:
+    """libpq arguments; the password goes through the environment, never the command line."""
+    args = []
+    if url.host:
+        args += ["--host", url.host]
+    if url.port:
+        args += ["--port", str(url.port)]
+    if url.username:
+        args += ["--username", url.username]
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    return args, env
+
+
+def _tool(program: str, label: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        raise BackupError(
+            f"{label} was not found (looked for {program!r}). PostgreSQL backups need the PostgreSQL client "
+            f"tools of the server's major version: install them (Debian: apt-get install postgresql-client) "
+            f"or set the {label.upper()} environment variable to the program's path.")
+    return path
+
+
+def _run(command: list[str], env: dict) -> None:
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BackupError(f"{Path(command[0]).name} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+def _dump_sqlite(engine: sa.Engine, target: Path) -> tuple[dict, list[str]]:
+    source_path = engine.url.database
+    if not source_path or source_path == ":memory:":
+        raise BackupError("an in-memory SQLite database cannot be backed up")
+    source, copy = sqlite3.connect(source_path), sqlite3.connect(target)
+    try:
+        source.backup(copy)  # the online backup API: a consistent copy while the portal runs
+    finally:
+        source.close()
+        copy.close()
+    copy_engine = sa.create_engine(f"sqlite:///{target}")
+    try:
+        with copy_engine.connect() as connection:
+            counts = table_counts(connection)
+            return counts, _revisions(counts, connection)
+    finally:
+        copy_engine.dispose()
+
+
+def _dump_postgresql(engine: sa.Engine, target: Path, pg_dump: str) -> tuple[dict, list[str]]:
+    program = _tool(pg_dump, "pg_dump")
+    args, env = _pg_args(engine.url)
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        with connection.begin():
+            snapshot = connection.scalar(sa.text("SELECT pg_export_snapshot()"))
+            counts = table_counts(connection)
+            revisions = _revisions(counts, connection)
+            # pg_dump joins our snapshot: it dumps exactly the rows just counted.
+            _run([program, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
+                  "--file", str(target), *args, engine.url.database], env)
+    return counts, revisions
+
+
+def _tar_files(upload_dir: Path, target: Path) -> int:
+    count = 0
+    with tarfile.open(target, "w") as archive:
+        for path in sorted(upload_dir.rglob("*")):
+            if path.is_file() and path.name != LOCK_FILE and path.suffix != ".part":
+                archive.add(path, arcname=str(path.relative_to(upload_dir)), recursive=False)
+                count += 1
+    return count
+
+
+def create(session: Session, upload_dir: str, target: str | Path, pg_dump: str = "pg_dump") -> dict:
+    """Write a backup directory at `target` (new or empty); returns its manifest."""
+    target = Path(target)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise BackupError(f"{target} exists and is not an empty directory")
+    engine = session.get_bind()
+    dialect = engine.dialect.name
+    if dialect not in DUMPS:
+        raise BackupError(f"backups support SQLite and PostgreSQL, not {dialect}")
+    target.mkdir(parents=True, exist_ok=True)
+    # Accounts and narratives are in clear in the database copy: owner-only, like instance/.
+    target.chmod(0o700)
+    with maintenance_lock(session, upload_dir):
+        session.rollback()
+        dump = target / DUMPS[dialect]
+        if dialect == "sqlite":
+            counts, revisions = _dump_sqlite(engine, dump)
+        else:
+            counts, revisions = _dump_postgresql(engine, dump, pg_dump)
+        file_count = _tar_files(Path(upload_dir), target / FILES)
+    manifest = {
+        "format": FORMAT, "created_at": utcnow().isoformat(), "database": dialect, "revisions": revisions,
+        "tables": counts, "files": file_count, "key_check": key_check(),
+        "sha256": {dump.name: sha256_file(dump), FILES: sha256_file(target / FILES)},
+        "note": "The data key (DATA_ENCRYPTION_KEY) is not in this backup; restore needs the same key.",
+    }
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    for path in target.iterdir():
+        path.chmod(0o600)
+    return manifest
+
+
+def _read_manifest(source: Path) -> dict:
+    try:
+        manifest = json.loads((source / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"{source / MANIFEST} is missing or unreadable: {exc}") from exc
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{source} is not a Moksori backup (format {manifest.get('format')!r})")
+    for name, expected in manifest["sha256"].items():
+        if not (source / name).is_file() or sha256_file(source / name) != expected:
+            raise BackupError(f"{name} is missing or does not match its SHA-256 in the manifest")
+    return manifest
+
+
+def _refuse_unless_empty(engine: sa.Engine, upload_dir: Path, manifest: dict) -> None:
+    with engine.connect() as connection:
+        counts = table_counts(connection)
+        revisions = _revisions(counts, connection)
+    from app.models import Base
+
+    # The models' tables only: a search index keeps bookkeeping rows even when it is empty.
+    filled = [name for name in Base.metadata.tables if counts.get(name) and name not in SEEDED_TABLES]
+    if filled:
+        raise BackupError(f"this instance is not empty ({', '.join(filled)} have rows); restore only into an empty one")
+    if revisions and revisions != manifest["revisions"]:
+        raise BackupError(f"this database is migrated to {revisions}, the backup is at {manifest['revisions']}: "
+                          "restore into a database that is not migrated yet, then run `flask db upgrade`")
+    if any(p.is_file() and p.name != LOCK_FILE for p in upload_dir.rglob("*")):
+        raise BackupError(f"{upload_dir} already holds files; restore only into an empty instance")
+
+
+def _load_sqlite(engine: sa.Engine, dump: Path) -> None:
+    target = engine.url.database
+    if not target or target == ":memory:":
+        raise BackupError("cannot restore into an in-memory SQLite database")
+    engine.dispose()  # no pooled connection may keep the old schema cached
+    source, destination = sqlite3.connect(dump), sqlite3.connect(target)
+    try:
+        source.backup(destination)
+    finally:
+        source.close()
+        destination.close()
+    engine.dispose()
+
+
+def _load_postgresql(engine: sa.Engine, dump: Path, pg_restore: str) -> None:
+    program = _tool(pg_restore, "pg_restore")
+    args, env = _pg_args(engine.url)
+    engine.dispose()
+    # --clean drops the empty tables a migrated instance already has; one transaction, so a
+    # failed restore leaves the database as it was.
+    _run([program, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+          "--exit-on-error", *args, "--dbname", engine.url.database, str(dump)], env)
+    engine.dispose()
+
+
+def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: str = "pg_restore") -> list[str]:
+    """Restore a backup into this empty instance; returns what differs afterwards (nothing, normally)."""
+    from app.services.audit import verify as verify_chain
+
+    source, uploads = Path(source), Path(upload_dir)
+    manifest = _read_manifest(source)
+    engine = session.get_bind()
+    if engine.dialect.name != manifest["database"]:
+        raise BackupError(f"the backup is of a {manifest['database']} database, this instance uses {engine.dialect.name}")
+    if manifest["key_check"] != key_check():
+        raise BackupError("this instance has a different DATA_ENCRYPTION_KEY: the restored files and contact "
+                          "details could not be read. Set the key the backup was made with.")
+    uploads.mkdir(parents=True, exist_ok=True)
+    session.close()
+    with maintenance_lock(session, upload_dir):
+        session.close()
+        _refuse_unless_empty(engine, uploads, manifest)
+        dump = source / DUMPS[manifest["database"]]
+        if manifest["database"] == "sqlite":
+            _load_sqlite(engine, dump)
+        else:
+            _load_postgresql(engine, dump, pg_restore)
+        with tarfile.open(source / FILES) as archive:
+            archive.extractall(uploads, filter="data")  # no absolute paths, no "..", no links out
+    session.close()
+    return check(session, upload_dir, manifest, verify_chain)
+
+
+def check(session: Session, upload_dir: str, manifest: dict, verify_chain) -> list[str]:
+    """Compare the restored instance with the manifest: rows, files and their hashes, the audit chain."""
+    from app.models import Attachment
+    from app.services.attachments import read_chunks
+
+    problems = []
+    with session.get_bind().connect() as connection:
+        counts = table_counts(connection)
+    for table, expected in manifest["tables"].items():
+        if counts.get(table) != expected:
+            problems.append(f"table {table}: {counts.get(table)} rows, the backup had {expected}")
+    for attachment in session.scalars(sa.select(Attachment).order_by(Attachment.id)):
+        digest = hashlib.sha256()
+        try:
+            for chunk in read_chunks(attachment, upload_dir):
+                digest.update(chunk)
+        except Exception as exc:  # missing or damaged file: report it, check the rest
+            problems.append(f"attachment {attachment.id}: cannot be read ({type(exc).__name__})")
+            continue
+        if digest.hexdigest() != attachment.sha256:
+            problems.append(f"attachment {attachment.id}: SHA-256 differs from the one recorded at intake")
+    chain = verify_chain(session)
+    if not chain.ok:
+        problems.append(f"audit chain broken at event {chain.first_bad_id}: {chain.problem}")
+    session.rollback()
+    return problems

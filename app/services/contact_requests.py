@@ -1,0 +1,63 @@
+"""'Please contact me' requests: stored like reports (receipt code, encrypted details) and
+assigned round-robin to active officers who speak the requested language."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import Submission, User
+from app.models.base import utcnow
+from app.security import hash_receipt_code, new_receipt_code
+from app.services import audit, notifications, search
+from app.services.submissions import AlreadySubmitted, ContactDetails, encrypt_contact, new_public_id, token_hash
+
+
+@dataclass
+class ContactRequest:
+    topic: str
+    language: str
+    message: str
+    locale: str
+    details: ContactDetails
+
+
+def next_officer(session: Session, language: str) -> User | None:
+    """The officer after the one who got the latest contact request, among those who speak `language`."""
+    officers = [u for u in session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.id))
+                if language in u.language_list]
+    if not officers:
+        return None
+    last = session.scalar(
+        sa.select(Submission.assignee_id)
+        .where(Submission.kind == "contact", Submission.assignee_id.in_([u.id for u in officers]))
+        .order_by(Submission.id.desc()).limit(1)
+    )
+    ids = [u.id for u in officers]
+    return officers[(ids.index(last) + 1) % len(officers)] if last in ids else officers[0]
+
+
+def create_contact_request(session: Session, request: ContactRequest, form_token: str) -> tuple[Submission, str]:
+    if session.scalar(sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))):
+        raise AlreadySubmitted()
+    code = new_receipt_code()
+    officer = next_officer(session, request.language)
+    submission = Submission(
+        public_id=new_public_id(), kind="contact", receipt_hash=hash_receipt_code(code),
+        form_token_hash=token_hash(form_token), status="new", locale=request.locale,
+        narrative=request.message, contact_topic=request.topic, contact_language=request.language,
+        contact_encrypted=encrypt_contact(request.details), may_contact=True,
+        assignee_id=officer.id if officer else None, last_submitter_activity_at=utcnow(),
+    )
+    session.add(submission)
+    session.flush()
+    audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
+                 {"kind": "contact", "assigned_to": officer.id if officer else None})
+    search.reindex(session, submission)
+    if officer is not None:
+        notifications.notify_assigned(session, submission, officer)
+    else:
+        notifications.notify_new_item(session, submission)
+    session.commit()
+    return submission, code

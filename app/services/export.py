@@ -1,0 +1,223 @@
+"""Case-file export: a ZIP streamed to the officer, with a manifest of every file's hash.
+
+Streaming. zipfile writes to a sink that cannot seek, so every entry carries a data
+descriptor and nothing is ever rewritten; after each write the sink is drained and its bytes
+go to the client. Attachments are decrypted segment by segment (attachments.read_chunks), so
+memory stays around one 1 MiB segment plus the compressor's window, whatever the file sizes.
+The database is read in one short transaction per item (on SQLite every transaction holds the
+write lock), never across the minutes a large download takes.
+
+The export's own hash. The manifest cannot contain the hash of the ZIP that holds it, so the
+sink hashes every byte it passes on, and when the last byte has gone out an
+`export.completed` event records that SHA-256 in a fresh session (the request's session may
+be mid-transaction or gone by then). The manifest names the export id, which ties the file
+to that event: `flask export verify` checks both. An `export.started` event (who, which
+items, with or without contact details) is committed before the first byte.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import Submission, User
+from app.models.base import utcnow
+from app.services import audit
+from app.services.attachments import read_chunks
+from app.services.export_content import ItemDocument, file_entries, label_tables, timestamp
+from app.services.export_render import Renderer, heading_tables
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "moksori-case-file-manifest/1"
+MAX_ITEMS = 500
+ID_PATTERN = re.compile(r"^[A-Z0-9]{4,16}$")
+
+
+class SelectionError(ValueError):
+    """reason: "empty", "too_many", "unknown" (with the ids not found)."""
+
+    def __init__(self, reason: str, ids: list[str] | None = None):
+        super().__init__(reason)
+        self.reason, self.ids = reason, ids or []
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    export_id: str
+    actor: str
+    item_ids: tuple[int, ...]
+    public_ids: tuple[str, ...]
+    include_contact: bool
+    started_at: datetime
+
+    @property
+    def filename(self) -> str:
+        name = self.public_ids[0] if len(self.public_ids) == 1 else f"{len(self.public_ids)}-items"
+        return f"case-file-{name}-{timestamp(self.started_at)}.zip"
+
+
+def parse_ids(values: Iterable[str]) -> list[str]:
+    """Public ids from form values: one per field or several split by spaces, commas or lines.
+    The queue's bulk checkboxes send "PUBLICID:version"; the version is not needed here."""
+    seen: dict[str, None] = {}
+    for value in values:
+        for token in re.split(r"[\s,;]+", value or ""):
+            token = token.split(":", 1)[0]
+            if token:
+                seen.setdefault(token.upper(), None)
+    return list(seen)
+
+
+def resolve(session: Session, public_ids: list[str]) -> list[Submission]:
+    if not public_ids:
+        raise SelectionError("empty")
+    if len(public_ids) > MAX_ITEMS:
+        raise SelectionError("too_many")
+    valid = [pid for pid in public_ids if ID_PATTERN.match(pid)]
+    found = {s.public_id: s for s in session.scalars(sa.select(Submission).where(Submission.public_id.in_(valid)))}
+    missing = [pid for pid in public_ids if pid not in found]
+    if missing:
+        raise SelectionError("unknown", missing)
+    return [found[pid] for pid in public_ids]
+
+
+def start(session: Session, actor: User, items: list[Submission], include_contact: bool) -> ExportJob:
+    """Audit the export (and the contact details' inclusion) before any byte leaves; commits."""
+    job = ExportJob(secrets.token_hex(8), f"user:{actor.id}", tuple(i.id for i in items),
+                    tuple(i.public_id for i in items), include_contact, utcnow())
+    audit.record(session, job.actor, "export.started", "export", job.export_id,
+                 {"items": list(job.public_ids), "include_contact": include_contact})
+    for item in items:
+        audit.record(session, job.actor, "submission.exported", "submission", item.public_id,
+                     {"export_id": job.export_id, "include_contact": include_contact})
+    session.commit()
+    return job
+
+
+class _Sink:
+    """A write-only, unseekable file for zipfile: collects, hashes and counts what it gets."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self.parts.append(data)
+        self.sha256.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+class _Writer:
+    """Adds entries to the ZIP and remembers each one's size and SHA-256 for the manifest."""
+
+    def __init__(self, when: datetime):
+        self.sink = _Sink()
+        self.zip = zipfile.ZipFile(self.sink, mode="w", compression=zipfile.ZIP_DEFLATED)
+        self.date_time = when.timetuple()[:6]
+        self.entries: list[dict] = []
+
+    def add(self, path: str, chunks: Iterable[bytes], kind: str, size_hint: int = 0, **extra) -> Iterator[bytes]:
+        info = zipfile.ZipInfo(path, self.date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        info.file_size = size_hint  # lets zipfile choose ZIP64 headers for files near 4 GiB
+        digest, size = hashlib.sha256(), 0
+        with self.zip.open(info, mode="w") as entry:
+            for chunk in chunks:
+                entry.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                if self.sink.parts:
+                    yield self.sink.drain()
+        self.entries.append({"path": path, "size": size, "sha256": digest.hexdigest(), "kind": kind, **extra})
+        if self.sink.parts:
+            yield self.sink.drain()
+
+    def add_json(self, path: str, data, kind: str, **extra) -> Iterator[bytes]:
+        body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode() + b"\n"
+        yield from self.add(path, [body], kind, **extra)
+
+    def close(self) -> bytes:
+        self.zip.close()
+        return self.sink.drain()
+
+
+@dataclass
+class _FileRef:
+    """What read_chunks needs of an attachment, kept after the item's transaction ended."""
+
+    stored_name: str
+
+
+def _item_parts(session: Session, item_id: int, job: ExportJob, labels, headings) -> tuple[str, list, dict]:
+    """Everything about one item except file contents, read in one short transaction."""
+    item = session.get(Submission, item_id)
+    if item is None:  # purged since the export started: the manifest's item list shows the gap
+        session.rollback()
+        return "", [], {"files": [], "refs": {}}
+    folder = item.public_id
+    document = ItemDocument(session, item, labels, job.include_contact)
+    files = file_entries(item, folder)
+    doc = document.submission(files)
+    messages = document.messages({f["attachment_id"]: f["path"] for f in files})
+    notes = document.notes()
+    parts = [
+        (f"{folder}/submission.json", "submission", doc),
+        (f"{folder}/submission.html", "rendering", Renderer(headings).page(doc, messages, notes, job.export_id)),
+        (f"{folder}/messages.json", "messages", messages),
+        (f"{folder}/notes.json", "notes", notes),
+        (f"{folder}/audit.json", "audit", document.audit_trail()),
+    ]
+    refs = {f["attachment_id"]: _FileRef(a.stored_name) for f, a in zip(files, item.attachments)}
+    session.rollback()  # end the transaction before the slow part: streaming the files
+    return folder, parts, {"files": files, "refs": refs}
+
+
+def stream(session_factory, job: ExportJob, upload_dir: str) -> Iterator[bytes]:
+    """Yield the ZIP; when it is complete, record its hash in a fresh session."""
+    labels, headings = label_tables(), heading_tables()
+    writer = _Writer(job.started_at)
+    with session_factory() as session:
+        for item_id in job.item_ids:
+            folder, parts, attached = _item_parts(session, item_id, job, labels, headings)
+            for path, kind, data in parts:
+                if isinstance(data, str):
+                    yield from writer.add(path, [data.encode()], kind, item=folder)
+                else:
+                    yield from writer.add_json(path, data, kind, item=folder)
+            for entry in attached["files"]:
+                yield from writer.add(entry["path"], read_chunks(attached["refs"][entry["attachment_id"]], upload_dir),
+                                      "attachment", size_hint=entry["size"], item=folder,
+                                      attachment_id=entry["attachment_id"])
+    manifest = {
+        "format": MANIFEST_FORMAT, "export_id": job.export_id, "created_at": job.started_at.isoformat(),
+        "created_by": job.actor, "include_contact": job.include_contact, "items": list(job.public_ids),
+        "hash_algorithm": "sha256", "files": writer.entries,
+        "note": "The SHA-256 of this ZIP is recorded in the portal's audit log as export.completed for export_id.",
+    }
+    yield from writer.add_json(MANIFEST, manifest, "manifest")
+    writer.entries.pop()
+    yield writer.close()
+    with session_factory() as session:
+        audit.record(session, job.actor, "export.completed", "export", job.export_id,
+                     {"sha256": writer.sink.sha256.hexdigest(), "bytes": writer.sink.size,
+                      "files": len(writer.entries), "items": len(job.item_ids)})
+        session.commit()

@@ -1,0 +1,135 @@
+"""Bulk export of the filtered queue as CSV or JSON, for analysis in other tools.
+
+No contact details and no file contents: one row per item with its codes, Korean and English
+labels, dates and counts. The CSV starts with a BOM so that Korean Excel reads it as UTF-8
+(KOREAN.md §3.4), and any cell a spreadsheet would run as a formula is defused.
+Rows are read in batches of BATCH ids (keyset), each in its own short transaction.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Attachment, Message, Submission
+from app.services.export_content import label_tables
+from app.services.stats import queue_selection
+
+BATCH = 500
+FORMAT = "moksori-queue-export/1"
+COLUMNS = [
+    "public_id", "kind", "status", "status_ko", "status_en", "status_reason", "priority", "violation_status",
+    "reliability", "received_at", "last_changed_at", "language", "categories", "categories_ko", "categories_en",
+    "when_precision", "when_date", "when_year", "when_month", "when_text", "ongoing", "province", "province_ko",
+    "province_en", "place", "facility_type", "victim_count", "victim_relation", "perpetrator_type",
+    "perpetrator_text", "source_connection", "contact_topic", "consent_un", "consent_accountability",
+    "consent_publication", "duplicate_of", "evidence_hold", "attachments", "messages", "first_response_at",
+    "narrative",
+]
+# A cell starting with one of these runs as a formula in Excel and LibreOffice (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def count(session: Session, filters) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Submission)
+                          .where(Submission.id.in_(queue_selection(session, filters)))) or 0
+
+
+def _local(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).isoformat(timespec="seconds") if value else None
+
+
+def _batches(session_factory, filters) -> Iterator[tuple[list[Submission], dict, dict, dict]]:
+    last = 0
+    with session_factory() as session:
+        selection = queue_selection(session, filters)
+        while True:
+            rows = list(session.scalars(sa.select(Submission).where(Submission.id.in_(selection), Submission.id > last)
+                                        .options(selectinload(Submission.duplicate_of))
+                                        .order_by(Submission.id).limit(BATCH)))
+            if not rows:
+                return
+            ids = [row.id for row in rows]
+            files = dict(session.execute(sa.select(Attachment.submission_id, sa.func.count())
+                                         .where(Attachment.submission_id.in_(ids)).group_by(Attachment.submission_id)).all())
+            messages = dict(session.execute(sa.select(Message.submission_id, sa.func.count())
+                                            .where(Message.submission_id.in_(ids)).group_by(Message.submission_id)).all())
+            first = dict(session.execute(sa.select(Message.submission_id, sa.func.min(Message.created_at))
+                                         .where(Message.submission_id.in_(ids), Message.author == "staff")
+                                         .group_by(Message.submission_id)).all())
+            yield rows, files, messages, first
+            last = ids[-1]
+            session.rollback()  # a short transaction per batch, not one across the download
+
+
+def _record(item: Submission, labels: dict, tz: ZoneInfo, files: int, messages: int, first) -> dict:
+    def both(name: str, code: str | None) -> tuple[str | None, str | None]:
+        if code is None:
+            return None, None
+        return labels["ko"][name].get(code, code), labels["en"][name].get(code, code)
+
+    status_ko, status_en = both("status", item.status)
+    province_ko, province_en = both("province", item.province)
+    return {
+        "public_id": item.public_id, "kind": item.kind, "status": item.status, "status_ko": status_ko,
+        "status_en": status_en, "status_reason": item.status_reason, "priority": item.priority,
+        "violation_status": item.violation_status, "reliability": item.reliability,
+        "received_at": _local(item.created_at, tz), "last_changed_at": _local(item.updated_at, tz),
+        "language": item.locale, "categories": [c.code for c in item.categories],
+        "categories_ko": [c.label_ko for c in item.categories], "categories_en": [c.label_en for c in item.categories],
+        "when_precision": item.when_precision, "when_date": item.when_date.isoformat() if item.when_date else None,
+        "when_year": item.when_year, "when_month": item.when_month, "when_text": item.when_text,
+        "ongoing": item.ongoing, "province": item.province, "province_ko": province_ko, "province_en": province_en,
+        "place": item.place, "facility_type": item.facility_type, "victim_count": item.victim_count,
+        "victim_relation": item.victim_relation, "perpetrator_type": item.perpetrator_type,
+        "perpetrator_text": item.perpetrator_text, "source_connection": item.source_connection,
+        "contact_topic": item.contact_topic, "consent_un": item.consent_un,
+        "consent_accountability": item.consent_accountability, "consent_publication": item.consent_publication,
+        "duplicate_of": item.duplicate_of.public_id if item.duplicate_of else None,
+        "evidence_hold": item.evidence_hold, "attachments": files, "messages": messages,
+        "first_response_at": _local(first, tz), "narrative": item.narrative,
+    }
+
+
+def records(session_factory, filters, timezone: str) -> Iterator[dict]:
+    labels, tz = label_tables(), ZoneInfo(timezone)
+    for rows, files, messages, first in _batches(session_factory, filters):
+        for item in rows:
+            yield _record(item, labels, tz, files.get(item.id, 0), messages.get(item.id, 0), first.get(item.id))
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = "; ".join(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def stream_csv(session_factory, filters, timezone: str) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for record in records(session_factory, filters, timezone):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([csv_cell(record[name]) for name in COLUMNS])
+        yield buffer.getvalue().encode("utf-8")
+
+
+def stream_json(session_factory, filters, timezone: str, exported_at: datetime) -> Iterator[bytes]:
+    head = {"format": FORMAT, "exported_at": exported_at.isoformat(), "columns": COLUMNS}
+    yield (json.dumps(head, ensure_ascii=False)[:-1] + ', "items": [\n').encode()
+    for number, record in enumerate(records(session_factory, filters, timezone)):
+        yield ((",\n" if number else "") + json.dumps(record, ensure_ascii=False)).encode()
+    yield b"\n]}\n"

@@ -1,0 +1,233 @@
+"""What a case file says about one item: submission.json (named after the facets of
+shared/TAXONOMY.md, with HURIDOCS list values), messages, notes and the audit trail.
+
+Labels are given in Korean and English side by side, so the file reads the same for a
+Korean officer and an international mechanism. Everything here is plain data; the ZIP
+writer (services/export.py) and the HTML rendering (services/export_render.py) use it.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from sqlalchemy.orm import Session
+
+from app import vocabularies as v
+from app.models import AuditEvent, Submission
+from app.services.attachments import original_name
+from app.services.submissions import decrypt_contact
+
+FORMAT = "moksori-case-file/1"
+LANGS = ("ko", "en")
+
+# Category code → HURIDOCS Types of Acts (list 4) codes, from shared/TAXONOMY.md. Codes the
+# table gives for other lists (method list 5, violations list 2) are left out on purpose.
+HURIDOCS_ACTS = {
+    "V01": "010000000000", "V01.1": "010101010000 010101030000", "V01.2": "010101020000",
+    "V01.3": "010106010000 010106020000", "V01.4": "010190010000", "V01.5": "", "V01.6": "010106030000",
+    "V01.7": "010102000000", "V01.8": "010109000000", "V02": "020000000000", "V02.1": "020111110000",
+    "V02.2": "020101000000", "V02.3": "020103000000 020103020000", "V02.4": "020121000000",
+    "V03": "030000000000", "V03.1": "030101000000", "V03.2": "030102000000",
+    "V03.3": "350109000000 350114000000 350115000000",
+    "V03.4": "360102010000 360102020000 360102030000 360102040000",
+    "V04": "030103000000 030104000000", "V04.1": "030103000000", "V04.2": "030104000000",
+    "V05": "030106000000", "V05.1": "300102010000", "V05.2": "300102010000", "V06": "020102000000",
+    "V06.1": "020111010000 020111020000", "V06.2": "020111030000 020103050000", "V06.3": "080103000000",
+    "V06.4": "080101000000 080102000000", "V06.5": "070102000000", "V07": "050000000000",
+    "V07.1": "380101000000", "V07.2": "050101000000 050103000000", "V07.3": "050106000000",
+    "V08": "100000000000 110000000000 090000000000 040000000000", "V08.1": "110101000000",
+    "V08.2": "100101000000 090100000000", "V08.3": "020103030000 040101000000", "V08.4": "120000000000",
+    "V09": "060000000000 340000000000 370000000000", "V09.1": "", "V09.2": "060000000000",
+    "V09.3": "340000000000", "V09.4": "370000000000", "V10": "520000000000 530000000000 130000000000",
+    "V10.1": "520100000000 360102030000", "V10.2": "530107000000 360102040000",
+    "V10.3": "130104000000 130107000000", "V11": "310000000000", "V90": "900000000000", "V99": "990000000000",
+}
+
+# Our codes → the HURIDOCS list term they correspond to (closest term where lists differ).
+HURIDOCS_TERMS = {
+    "when_precision": (48, {"month": "Unknown day", "year": "Unknown month and day", "approximate": "Estimate"}),
+    "facility_type": (5, {"kwanliso": "Labour, concentration or extermination camp", "kyohwaso": "Regular prison",
+                          "rodong": "Labour, concentration or extermination camp",
+                          "jipgyolso": "Regular detention place", "guryujang": "Regular detention place",
+                          "china": "Regular detention place"}),
+    "victim_count": (7, {"1": "Individual", "2-5": "Group", "6-20": "Group", "21+": "Group", "unknown": "Unknown"}),
+    "perpetrator_type": (24, {"state_security": "Governmental entities: executive", "police": "Governmental entities: executive",
+                              "military": "Governmental entities: executive",
+                              "party_official": "Governmental entities: executive",
+                              "detention_staff": "Governmental entities: executive",
+                              "foreign_authority": "Governmental entities: executive",
+                              "private": "Non-governmental entities", "other": "Others", "unknown": "Unknown"}),
+    "source_connection": (19, {"victim": "Involved in the event: victim him/herself",
+                               "witness": "Involved in the event: witness",
+                               "told_by_close": "Related to participants", "heard": "Third party (reporter)",
+                               "documents": "Third party (reporter)", "other": "Unknown"}),
+    "priority": (46, {"urgent": "Urgent", "high": "High priority", "normal": "Priority", "low": "Low priority"}),
+    "violation_status": (41, {"confirmed": "Confirmed", "likely": "Likely", "possible": "Possible",
+                              "unlikely": "Unlikely", "unknown": "Unknown"}),
+    "reliability": (42, {"high": "Highly reliable", "likely": "Likely reliable", "unsure": "Unsure",
+                         "likely_unreliable": "Likely unreliable", "unreliable": "Highly unreliable",
+                         "unknown": "Unknown"}),
+}
+
+VOCABULARIES = {
+    "kind": v.KINDS, "status": v.STATUSES, "when_precision": v.WHEN_PRECISION, "province": v.PROVINCES,
+    "facility_type": v.FACILITY_TYPES, "victim_count": v.VICTIM_COUNTS, "victim_relation": v.VICTIM_RELATIONS,
+    "perpetrator_type": v.PERPETRATOR_TYPES, "source_connection": v.SOURCE_CONNECTIONS, "priority": v.PRIORITIES,
+    "violation_status": v.VIOLATION_STATUSES, "reliability": v.RELIABILITY, "contact_topic": v.CONTACT_TOPICS,
+    "channel": v.CONTACT_CHANNELS,
+}
+
+
+def label_tables() -> dict[str, dict[str, dict[str, str]]]:
+    """{lang: {vocabulary: {code: label}}}, resolved once per export (force_locale is slow)."""
+    tables = {}
+    for lang in LANGS:
+        with force_locale(lang):
+            tables[lang] = {name: {code: str(label) for code, label in vocab} for name, vocab in VOCABULARIES.items()}
+    return tables
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class ItemDocument:
+    """Builds the JSON-ready parts of one item's case file."""
+
+    def __init__(self, session: Session, item: Submission, labels: dict, include_contact: bool):
+        self.session, self.item, self.labels, self.include_contact = session, item, labels, include_contact
+
+    def coded(self, name: str, code: str | None) -> dict | None:
+        if code in (None, ""):
+            return None
+        value = {"code": code, **{f"label_{lang}": self.labels[lang][name].get(code, code) for lang in LANGS}}
+        if name in HURIDOCS_TERMS:
+            number, terms = HURIDOCS_TERMS[name]
+            value[f"huridocs_list_{number}"] = terms.get(code)
+        return value
+
+    def submission(self, files: list[dict]) -> dict:
+        item = self.item
+        doc = {
+            "format": FORMAT,
+            "public_id": item.public_id,
+            "kind": self.coded("kind", item.kind),
+            "language": item.locale,
+            "received_at": _iso(item.created_at),
+            "last_changed_at": _iso(item.updated_at),
+            "categories": [
+                {"code": c.code, "parent": c.parent.code if c.parent else None, "label_ko": c.label_ko,
+                 "label_en": c.label_en, "huridocs_types_of_acts": HURIDOCS_ACTS.get(c.code, "").split()}
+                for c in item.categories
+            ],
+            "when": {"precision": self.coded("when_precision", item.when_precision), "date": _iso(item.when_date),
+                     "year": item.when_year, "month": item.when_month, "text": item.when_text, "ongoing": item.ongoing},
+            "where": {"province": self.coded("province", item.province), "place": item.place,
+                      "facility_type": self.coded("facility_type", item.facility_type)},
+            "who_was_harmed": {"count": self.coded("victim_count", item.victim_count),
+                               "relation_to_submitter": self.coded("victim_relation", item.victim_relation)},
+            "who_did_it": {"perpetrator_type": self.coded("perpetrator_type", item.perpetrator_type),
+                           "agency": item.perpetrator_text},
+            "how_the_submitter_knows": {"source_connection": self.coded("source_connection", item.source_connection)},
+            "account": item.narrative,
+            "consent": {"un": item.consent_un, "accountability_mechanisms": item.consent_accountability,
+                        "anonymized_publication": item.consent_publication, "may_contact": item.may_contact,
+                        "keep_image_metadata": item.keep_image_metadata},
+            "officer_only": self.officer_only(),
+            "files": files,
+            "contact_details_included": self.include_contact,
+        }
+        if item.kind == "contact":
+            doc["contact_request"] = {"topic": self.coded("contact_topic", item.contact_topic),
+                                      "language": item.contact_language}
+        if self.include_contact:
+            doc["contact_details"] = self.contact()
+        return doc
+
+    def officer_only(self) -> dict:
+        item = self.item
+        return {
+            "status": self.coded("status", item.status), "status_reason": item.status_reason,
+            "duplicate_of": item.duplicate_of.public_id if item.duplicate_of else None,
+            "priority": self.coded("priority", item.priority),
+            "violation_status": self.coded("violation_status", item.violation_status),
+            "reliability": self.coded("reliability", item.reliability),
+            "assignee": (item.assignee.name or item.assignee.email) if item.assignee else None,
+            "evidence_hold": {"held": item.evidence_hold, "reason": item.evidence_hold_reason,
+                              "since": _iso(item.evidence_hold_at)},
+        }
+
+    def contact(self) -> dict | None:
+        details = decrypt_contact(self.item)
+        if details is None:
+            return None
+        data = dict(details.__dict__)
+        data["channel"] = self.coded("channel", details.channel)
+        return data
+
+    def messages(self, paths_by_attachment: dict[int, str]) -> list[dict]:
+        return [
+            {"id": m.id, "author": m.author, "author_user_id": m.author_user_id, "created_at": _iso(m.created_at),
+             "body": m.body, "files": [paths_by_attachment[a.id] for a in m.attachments if a.id in paths_by_attachment]}
+            for m in self.item.messages
+        ]
+
+    def notes(self) -> list[dict]:
+        return [
+            {"id": n.id, "author": (n.author.name or n.author.email) if n.author else None,
+             "created_at": _iso(n.created_at), "body": n.body}
+            for n in self.item.notes
+        ]
+
+    def audit_trail(self) -> list[dict]:
+        events = self.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.target_type == "submission", AuditEvent.target_id == self.item.public_id)
+            .order_by(AuditEvent.id)
+        )
+        return [
+            {"id": e.id, "created_at": e.created_at.isoformat(timespec="microseconds"), "actor": e.actor,
+             "action": e.action, "details": json.loads(e.details or "{}"), "prev_hash": e.prev_hash, "hash": e.hash}
+            for e in events
+        ]
+
+
+def file_entries(item: Submission, folder: str) -> list[dict]:
+    """Each attachment with its decrypted original name and a unique, portable path."""
+    taken: set[str] = set()
+    entries = []
+    for attachment in item.attachments:
+        name = original_name(attachment)
+        path = f"{folder}/files/{unique_name(portable_name(name), taken)}"
+        entries.append({
+            "path": path, "attachment_id": attachment.id, "original_name": name,
+            "media_type": attachment.media_type, "size": attachment.size, "sha256": attachment.sha256,
+            "received_sha256": attachment.received_sha256, "metadata_stripped": attachment.metadata_stripped,
+            "added_by": attachment.added_by, "added_at": _iso(attachment.created_at), "message_id": attachment.message_id,
+        })
+    return entries
+
+
+def portable_name(name: str) -> str:
+    """Hangul kept; only what breaks an unzip on some system is replaced."""
+    cleaned = "".join("_" if ch in '<>:"/\\|?*' else ch for ch in name).strip().rstrip(".")
+    return cleaned if cleaned and cleaned not in {".", ".."} else "file"
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """증언.pdf, 증언 (2).pdf, … compared without case, as Windows and macOS do."""
+    stem, dot, extension = name.rpartition(".")
+    if not stem:
+        stem, dot, extension = name, "", ""
+    candidate, number = name, 1
+    while candidate.casefold() in taken:
+        number += 1
+        candidate = f"{stem} ({number}){dot}{extension}"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def timestamp(value: datetime) -> str:
+    return value.strftime("%Y%m%d-%H%M%S")

@@ -1,0 +1,163 @@
+"""submission.html: the case file as a person reads it, every label in Korean and English.
+
+Built from submission.json's data with every value escaped. The page loads nothing and runs
+nothing (a CSP meta tag forbids it), so opening a hostile narrative in a browser is safe.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from markupsafe import Markup, escape
+
+from app.services.export_content import LANGS
+
+HEADINGS = [
+    ("title", _l("Case file")),
+    ("item", _l("Item")),
+    ("kind", _l("Kind")),
+    ("status", lazy_pgettext("case", "Status")),
+    ("received", _l("Received")),
+    ("language", _l("Language")),
+    ("categories", _l("Categories")),
+    ("when", _l("When")),
+    ("ongoing", _l("It is still going on")),
+    ("where", _l("Where")),
+    ("facility", _l("Facility")),
+    ("victims", _l("Victims")),
+    ("perpetrators", _l("Perpetrators")),
+    ("source", _l("Source")),
+    ("consent", _l("Consent")),
+    ("consent_un", _l("UN")),
+    ("consent_accountability_mechanisms", _l("Courts and mechanisms")),
+    ("consent_anonymized_publication", _l("Anonymized publication")),
+    ("consent_may_contact", _l("May be contacted")),
+    ("consent_keep_image_metadata", _l("Image metadata kept")),
+    ("contact_alias", _l("Name or alias")),
+    ("contact_organization", _l("Group or organization")),
+    ("contact_channel", _l("Channel")),
+    ("contact_handle", _l("ID, number or address")),
+    ("contact_safe_times", _l("Safe times (Korea time)")),
+    ("priority", _l("Priority")),
+    ("violation_status", _l("Violation status")),
+    ("reliability", _l("Reliability")),
+    ("hold", _l("Evidence hold")),
+    ("account", _l("Account")),
+    ("files", _l("Files")),
+    ("messages", _l("Messages with the submitter")),
+    ("notes", _l("Internal notes")),
+    ("contact", _l("Contact details")),
+    ("name", _l("Name")),
+    ("size", _l("Size")),
+    ("officer", _l("Officer")),
+    ("submitter", _l("Submitter")),
+    ("yes", _l("yes")),
+    ("no", _l("no")),
+    ("generated", _l("Made by the portal for export %(export_id)s. The SHA-256 of every file is listed in manifest.json.")),
+]
+
+
+def heading_tables() -> dict[str, dict[str, str]]:
+    tables = {}
+    for lang in LANGS:
+        with force_locale(lang):
+            tables[lang] = {key: str(label) for key, label in HEADINGS}
+    return tables
+
+
+class Renderer:
+    def __init__(self, headings: dict[str, dict[str, str]]):
+        self.h = headings
+
+    def both(self, key: str, **values) -> Markup:
+        ko, en = (self.h[lang][key] % values if values else self.h[lang][key] for lang in LANGS)
+        return Markup('<span lang="ko">{}</span> / <span lang="en">{}</span>').format(ko, en)
+
+    @staticmethod
+    def coded(value: dict | None) -> Markup:
+        if not value:
+            return Markup("—")
+        return Markup('<span lang="ko">{}</span> / <span lang="en">{}</span> <code>{}</code>').format(
+            value["label_ko"], value["label_en"], value["code"])
+
+    @staticmethod
+    def text(value) -> Markup:
+        """Escaped, line breaks kept (no CSS in this file to preserve them)."""
+        if value in (None, ""):
+            return Markup("—")
+        return Markup("<br>\n").join(escape(line) for line in str(value).split("\n"))
+
+    def row(self, key: str, value: Markup) -> Markup:
+        return Markup("<tr><th scope=\"row\">{}</th><td>{}</td></tr>\n").format(self.both(key), value)
+
+    def when(self, doc: dict) -> Markup:
+        when = doc["when"]
+        parts = [str(p) for p in (when["date"], when["year"], when["month"], when["text"]) if p not in (None, "")]
+        value = Markup(" · ").join([self.coded(when["precision"]), *map(escape, parts)])
+        return value + (Markup(" · ") + self.both("ongoing") if when["ongoing"] else Markup(""))
+
+    def yes_no(self, flag: bool) -> Markup:
+        return self.both("yes" if flag else "no")
+
+    def page(self, doc: dict, messages: list[dict], notes: list[dict], export_id: str) -> str:
+        rows = [
+            self.row("item", Markup("<code>{}</code>").format(doc["public_id"])),
+            self.row("kind", self.coded(doc["kind"])),
+            self.row("status", self.coded(doc["officer_only"]["status"]) + (
+                Markup(" — ") + self.text(doc["officer_only"]["status_reason"]) if doc["officer_only"]["status_reason"] else "")),
+            self.row("received", escape(doc["received_at"])),
+            self.row("language", escape(doc["language"])),
+            self.row("categories", Markup("<br>").join(
+                Markup('<code>{}</code> <span lang="ko">{}</span> / <span lang="en">{}</span>').format(
+                    c["code"], c["label_ko"], c["label_en"]) for c in doc["categories"]) or Markup("—")),
+            self.row("when", self.when(doc)),
+            self.row("where", self.coded(doc["where"]["province"]) + Markup(" · ") + self.text(doc["where"]["place"])),
+            self.row("facility", self.coded(doc["where"]["facility_type"])),
+            self.row("victims", self.coded(doc["who_was_harmed"]["count"]) + Markup(" · ")
+                     + self.coded(doc["who_was_harmed"]["relation_to_submitter"])),
+            self.row("perpetrators", self.coded(doc["who_did_it"]["perpetrator_type"]) + Markup(" · ")
+                     + self.text(doc["who_did_it"]["agency"])),
+            self.row("source", self.coded(doc["how_the_submitter_knows"]["source_connection"])),
+            self.row("consent", Markup(" · ").join(
+                Markup("{}: {}").format(self.both("consent_" + name), self.yes_no(flag))
+                for name, flag in doc["consent"].items())),
+            self.row("priority", self.coded(doc["officer_only"]["priority"])),
+            self.row("violation_status", self.coded(doc["officer_only"]["violation_status"])),
+            self.row("reliability", self.coded(doc["officer_only"]["reliability"])),
+            self.row("hold", self.yes_no(doc["officer_only"]["evidence_hold"]["held"]) + Markup(" ")
+                     + self.text(doc["officer_only"]["evidence_hold"]["reason"])),
+        ]
+        if doc.get("contact_details"):
+            contact = doc["contact_details"]
+            rows.append(self.row("contact", Markup("<br>").join(
+                Markup("{}: {}").format(self.both("contact_" + key) if "contact_" + key in self.h["en"] else key,
+                                        self.coded(value) if isinstance(value, dict) else self.text(value))
+                for key, value in contact.items())))
+        files = Markup("").join(
+            Markup('<tr><td><a href="{}">{}</a></td><td>{}</td><td><code>{}</code></td></tr>\n').format(
+                quote(f["path"].split("/", 1)[1]), f["original_name"], f["size"], f["sha256"]) for f in doc["files"])
+        thread = Markup("").join(
+            Markup("<li><p>{} · {}</p><p>{}</p></li>\n").format(
+                self.both("officer" if m["author"] == "staff" else "submitter"), m["created_at"], self.text(m["body"]))
+            for m in messages)
+        note_items = Markup("").join(
+            Markup("<li><p>{} · {}</p><p>{}</p></li>\n").format(n["author"] or "", n["created_at"], self.text(n["body"]))
+            for n in notes)
+        body = Markup(
+            '<!doctype html>\n<html lang="ko">\n<head>\n<meta charset="utf-8">\n'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">\n'
+            "<title>{title} {pid}</title>\n</head>\n<body>\n<h1>{heading} <code>{pid}</code></h1>\n"
+            "<table>\n{rows}</table>\n<h2>{account}</h2>\n<div lang=\"{locale}\"><p>{narrative}</p></div>\n"
+            "<h2>{files_h}</h2>\n<table>\n<tr><th>{name}</th><th>{size}</th><th>SHA-256</th></tr>\n{files}</table>\n"
+            "<h2>{messages_h}</h2>\n<ol>\n{thread}</ol>\n<h2>{notes_h}</h2>\n<ul>\n{notes}</ul>\n"
+            "<p>{generated}</p>\n</body>\n</html>\n"
+        ).format(
+            title=self.h["en"]["title"], pid=doc["public_id"], heading=self.both("title"), rows=Markup("").join(rows),
+            account=self.both("account"), locale=doc["language"], narrative=self.text(doc["account"]),
+            files_h=self.both("files"), name=self.both("name"), size=self.both("size"), files=files,
+            messages_h=self.both("messages"), thread=thread, notes_h=self.both("notes"), notes=note_items,
+            generated=self.both("generated", export_id=export_id),
+        )
+        return str(body)

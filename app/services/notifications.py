@@ -1,0 +1,95 @@
+"""Content-free notices to officers, through the outbox.
+
+A notice says only that something is waiting and links to /staff/: no text, no category, no
+public id. E-mail crosses servers we do not control, and an officer's mailbox is easier to
+reach than the portal behind its second factor. Both functions add to the caller's transaction
+and do not commit: the notice exists exactly when the change that caused it is committed.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from app.i18n import org_name
+from app.models import OutboxEmail, Submission, User
+from app.services import mail
+
+NEW_ITEM = "staff.new_item"
+ASSIGNED = "staff.assigned"
+
+
+def _officers_for(session: Session, locale: str) -> list[User]:
+    """Active officers who read the item's language; failing that every active officer; and
+    if there are no officers at all, the admins — a new item must never go unnoticed."""
+    active = list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.id)))
+    officers = [user for user in active if user.role == "officer"]
+    readers = [user for user in officers if locale in user.language_list]
+    return readers or officers or [user for user in active if user.is_admin]
+
+
+def _already_waiting(session: Session, user: User, kind: str) -> bool:
+    """An unsent notice of the same kind is still queued for this officer: one is enough."""
+    return session.scalar(
+        sa.select(OutboxEmail.id).where(
+            OutboxEmail.recipient == user.email, OutboxEmail.kind == kind, OutboxEmail.state == "pending"
+        ).limit(1)
+    ) is not None
+
+
+def _notify(session: Session, user: User, kind: str) -> bool:
+    if _already_waiting(session, user, kind):
+        return False
+    config = current_app.config
+    if kind == NEW_ITEM:
+        def subject():
+            return _("[%(org)s] A new item is waiting", org=org_name())
+    else:
+        def subject():
+            return _("[%(org)s] An item was assigned to you", org=org_name())
+    locale = user.locale if user.locale in ("ko", "en") else "ko"
+    rendered = mail.render_email(
+        "staff_notice", [locale], subject, new_item=kind == NEW_ITEM, name=user.name,
+        staff_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/staff/",
+    )
+    mail.enqueue(session, recipient=user.email, rendered=rendered, kind=kind, locale=locale, sender=config["MAIL_FROM"])
+    return True
+
+
+def notify_new_item(session: Session, submission: Submission) -> int:
+    """Queue "a new item is waiting" for the officers concerned. Returns how many were queued."""
+    return sum(_notify(session, user, NEW_ITEM) for user in _officers_for(session, submission.locale))
+
+
+def notify_assigned(session: Session, submission: Submission, user: User) -> bool:
+    """Queue "an item was assigned to you" for `user` (not for an inactive account)."""
+    if not user.active:
+        return False
+    return _notify(session, user, ASSIGNED)
+
+
+SUBMITTER_NOTICE = "submitter.notice"
+
+
+def notify_submitter(session: Session, submission: Submission) -> bool:
+    """A neutral "you have a new message" to a submitter who asked for it, in their language.
+
+    It names neither the organization nor the site and carries no link or code: someone else
+    reading the submitter's mailbox must learn nothing. The outbox forgets the address once
+    the message is sent (services/outbox.py FORGET_AFTER_SENDING)."""
+    from app.services.submissions import decrypt_contact
+
+    details = decrypt_contact(submission)
+    if details is None or not details.notice_email:
+        return False
+    pending = session.scalar(sa.select(OutboxEmail.id).where(
+        OutboxEmail.recipient == details.notice_email, OutboxEmail.kind == SUBMITTER_NOTICE,
+        OutboxEmail.state == "pending").limit(1))
+    if pending is not None:
+        return False
+    locale = submission.locale if submission.locale in ("ko", "en") else "ko"
+    rendered = mail.render_email("submitter_notice", [locale], lambda: _("You have a new message"))
+    mail.enqueue(session, recipient=details.notice_email, rendered=rendered, kind=SUBMITTER_NOTICE,
+                 locale=locale, sender=current_app.config["SUBMITTER_NOTICE_FROM"] or current_app.config["MAIL_FROM"])
+    return True

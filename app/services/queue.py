@@ -1,0 +1,267 @@
+"""The staff queue: filters, sort orders with keyset pagination, counts per status, search
+excerpts and bulk actions.
+
+Keyset, never OFFSET: a page is "the next PAGE_SIZE rows after this one" in the sort order,
+an index range scan that costs the same on page 1 and on page 2,000. The priority order is
+walked bucket by bucket (urgent, high, normal, low, not set), each bucket newest first on the
+(priority, created_at, id) index, so it needs no computed sort key either.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
+from app.services import search, triage
+
+PAGE_SIZE = 50
+SORTS = ("newest", "oldest", "updated", "priority")
+PRIORITY_BUCKETS = ("urgent", "high", "normal", "low", None)
+MAX_BULK = 200
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_CURSOR = re.compile(r"^(\d{1,2})\.(-?\d{1,20})\.(\d{1,12})$")
+
+
+@dataclass
+class QueueFilters:
+    """Validated filter state (the staff form turns the query string into this)."""
+
+    viewer_id: int | None = None
+    status: str | None = None
+    kind: str | None = None
+    category_ids: list[int] | None = None
+    priority: str | None = None  # a code, or "none" for not set
+    assignee: str = "any"  # "any", "mine", "unassigned" or a user id
+    locale: str | None = None
+    province: str | None = None
+    received_from: datetime | None = None  # inclusive, UTC
+    received_until: datetime | None = None  # exclusive, UTC
+    files: str | None = None  # "with" or "without"
+    unread: bool = False
+    query: search.Query = field(default_factory=search.Query)
+    sort: str = "newest"
+    after: str | None = None  # cursor of the last row of the previous page
+    before: str | None = None  # cursor of the first row of the next page (going back)
+
+
+@dataclass
+class QueueRow:
+    item: Submission
+    files: int = 0
+    excerpt: tuple[str, str, str] | None = None
+    excerpt_source: str | None = None  # "account", "note" or "message"
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow] = field(default_factory=list)
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+
+
+def category_ids(session: Session, code: str) -> list[int]:
+    """The category and, for a top-level one, all its sub-types."""
+    parent = session.scalar(sa.select(Category).where(Category.code == code))
+    if parent is None:
+        return []
+    return [parent.id, *session.scalars(sa.select(Category.id).where(Category.parent_id == parent.id))]
+
+
+def _member(dialect: str, column, condition=None, counting: bool = False):
+    """Submissions that have a row in `column`'s table (categories, files).
+
+    A page walks the sort order's index and stops after PAGE_SIZE rows, so it probes each row
+    (EXISTS). A count visits every row, so it builds the set once (IN); on SQLite as "id + 0",
+    or SQLite would look up and sort every id of the set instead of scanning its covering index."""
+    if counting:
+        ids = sa.select(column) if condition is None else sa.select(column).where(condition)
+        return (Submission.id + 0 if dialect == "sqlite" else Submission.id).in_(ids)
+    probe = sa.exists().where(column == Submission.id)
+    return probe if condition is None else probe.where(condition)
+
+
+def conditions(session: Session, f: QueueFilters, counting: bool = False) -> list:
+    s, dialect = Submission, session.get_bind().dialect.name
+    where = []
+    if f.query:
+        search.steer_planner(session)
+    if f.status and not counting:  # counts are per status: the status filter does not apply
+        where.append(s.status == f.status)
+    for column, value in ((s.kind, f.kind), (s.locale, f.locale), (s.province, f.province)):
+        if value:
+            where.append(column == value)
+    if f.priority:
+        where.append(s.priority.is_(None) if f.priority == "none" else s.priority == f.priority)
+    if f.assignee == "mine":
+        where.append(s.assignee_id == f.viewer_id)
+    elif f.assignee == "unassigned":
+        where.append(s.assignee_id.is_(None))
+    elif f.assignee.isdigit():
+        where.append(s.assignee_id == int(f.assignee))
+    if f.category_ids is not None:
+        where.append(_member(dialect, submission_category.c.submission_id,
+                             submission_category.c.category_id.in_(f.category_ids or [-1]), counting))
+    if f.received_from:
+        where.append(s.created_at >= f.received_from)
+    if f.received_until:
+        where.append(s.created_at < f.received_until)
+    if f.files:
+        has = _member(dialect, Attachment.submission_id, counting=counting)
+        where.append(has if f.files == "with" else ~has)
+    if f.unread:
+        where.append(s.last_submitter_activity_at.is_not(None))
+        where.append(sa.or_(s.staff_viewed_at.is_(None), s.last_submitter_activity_at > s.staff_viewed_at))
+    if f.query:
+        where.append(search.condition(dialect, f.query))
+    return where
+
+
+# --- sort orders and cursors -----------------------------------------------------------------
+
+def _segments(sort: str) -> list[tuple[object, object, bool]]:
+    """(bucket condition, key column, descending) for each consecutive stretch of the order."""
+    s = Submission
+    if sort == "priority":
+        return [(s.priority.is_(None) if p is None else s.priority == p, s.created_at, True) for p in PRIORITY_BUCKETS]
+    column = s.updated_at if sort == "updated" else s.created_at
+    return [(None, column, sort != "oldest")]
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _cursor(segment: int, item: Submission, sort: str) -> str:
+    moment = item.updated_at if sort == "updated" else item.created_at
+    return f"{segment}.{_micros(moment)}.{item.id}"
+
+
+def parse_cursor(raw: str | None, sort: str) -> tuple[int, datetime, int] | None:
+    """A cursor from the query string; anything malformed means "from the start"."""
+    match = _CURSOR.match(raw or "")
+    if not match or int(match.group(1)) >= len(_segments(sort)):
+        return None
+    try:
+        moment = _EPOCH + timedelta(microseconds=int(match.group(2)))
+    except OverflowError:
+        return None
+    return int(match.group(1)), moment, int(match.group(3))
+
+
+def _segment_of(item: Submission, sort: str) -> int:
+    return PRIORITY_BUCKETS.index(item.priority if item.priority in PRIORITY_BUCKETS else None) \
+        if sort == "priority" else 0
+
+
+def _walk(session: Session, where: list, sort: str, cursor, backwards: bool, limit: int) -> list[Submission]:
+    """Up to `limit` rows after (or before) the cursor, crossing into following segments."""
+    segments = _segments(sort)
+    start = cursor[0] if cursor else (len(segments) - 1 if backwards else 0)
+    order = range(start, -1, -1) if backwards else range(start, len(segments))
+    rows: list[Submission] = []
+    for index in order:
+        bucket, column, descending = segments[index]
+        query = sa.select(Submission).where(*where)
+        if bucket is not None:
+            query = query.where(bucket)
+        forward_desc = descending != backwards
+        if cursor and index == cursor[0]:
+            key = sa.tuple_(column, Submission.id)
+            query = query.where(key < (cursor[1], cursor[2]) if forward_desc else key > (cursor[1], cursor[2]))
+        ordering = (column.desc(), Submission.id.desc()) if forward_desc else (column.asc(), Submission.id.asc())
+        rows += session.scalars(query.order_by(*ordering).limit(limit - len(rows))).all()
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def queue_page(session: Session, filters: QueueFilters) -> QueuePage:
+    where = conditions(session, filters)
+    sort = filters.sort if filters.sort in SORTS else "newest"
+    before = parse_cursor(filters.before, sort)
+    cursor = before or parse_cursor(filters.after, sort)
+    rows = _walk(session, where, sort, cursor, bool(before), PAGE_SIZE + 1)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if before:
+        rows.reverse()
+    page = QueuePage([QueueRow(item) for item in rows])
+    if rows:
+        first, last = rows[0], rows[-1]
+        if more or before:  # going back, the page we came from is still ahead
+            page.next_cursor = _cursor(_segment_of(last, sort), last, sort)
+        if (more if before else cursor is not None):
+            page.prev_cursor = _cursor(_segment_of(first, sort), first, sort)
+    _decorate(session, page, filters.query)
+    return page
+
+
+def _decorate(session: Session, page: QueuePage, query: search.Query) -> None:
+    """File counts for the page's rows and, when searching, where the words were found."""
+    ids = [row.item.id for row in page.rows]
+    if not ids:
+        return
+    counts = dict(session.execute(sa.select(Attachment.submission_id, sa.func.count())
+                                  .where(Attachment.submission_id.in_(ids)).group_by(Attachment.submission_id)).all())
+    for row in page.rows:
+        row.files = counts.get(row.item.id, 0)
+    if not query:
+        return
+    for row in page.rows:
+        row.excerpt, row.excerpt_source = search.excerpt(row.item.narrative, query), "account"
+    missing = {row.item.id: row for row in page.rows if row.excerpt is None}
+    for model, source in ((Note, "note"), (Message, "message")):
+        for sid, body in session.execute(sa.select(model.submission_id, model.body)
+                                         .where(model.submission_id.in_(list(missing))).order_by(model.id)):
+            row = missing.get(sid)
+            if row is not None and (found := search.excerpt(body, query)):
+                row.excerpt, row.excerpt_source = found, source
+                del missing[sid]
+
+
+def status_counts(session: Session, filters: QueueFilters) -> dict[str, int]:
+    """How many items each status has under the current filters (the status filter aside)."""
+    query = sa.select(Submission.status, sa.func.count()).where(*conditions(session, filters, counting=True))
+    return dict(session.execute(query.group_by(Submission.status)).all())
+
+
+# --- bulk actions ----------------------------------------------------------------------------
+
+@dataclass
+class BulkOutcome:
+    done: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (public id, TriageError reason)
+
+
+def bulk_apply(session: Session, items: list[tuple[str, int | None]],
+               change: Callable[[Submission], None]) -> BulkOutcome:
+    """Apply one triage change to each item in its own transaction: a refused item is reported
+    and the others proceed. `items` are (public id, version the officer saw)."""
+    outcome = BulkOutcome()
+    for public_id, version in items[:MAX_BULK]:
+        item = session.scalar(sa.select(Submission).where(Submission.public_id == public_id))
+        if item is None:
+            outcome.refused.append((public_id, "missing"))
+            continue
+        try:
+            triage.check_version(item, version)
+            change(item)
+            session.commit()
+            outcome.done.append(public_id)
+        except triage.TriageError as refused:
+            session.rollback()
+            outcome.refused.append((public_id, refused.reason))
+        except StaleDataError:  # changed between our read and our write
+            session.rollback()
+            outcome.refused.append((public_id, "stale"))
+    return outcome
+
+
+def assignable_users(session: Session) -> list[User]:
+    return list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name, User.id)))

@@ -1,0 +1,171 @@
+"""Numbers for the staff dashboard, over the items the queue's filters select.
+
+Counts by status, province and category are grouped in SQL. Months and response times are
+bucketed in Python from one timestamp per item: months are cut in the configured time zone
+(a report sent at 08:00 on 1 March in Seoul belongs to March), which SQLite cannot do.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import median
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from babel.dates import format_date
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session, aliased
+
+from app import vocabularies as v
+from app.models import Category, Message, Submission, submission_category
+
+MAX_MONTHS = 36
+NONE_KEY = "none"
+# Time to first response: the staff message that came first, counted from receipt.
+RESPONSE_BUCKETS = [
+    ("lt1d", timedelta(days=1), _l("Within a day")),
+    ("1-3d", timedelta(days=3), _l("1 to 3 days")),
+    ("3-7d", timedelta(days=7), _l("3 to 7 days")),
+    ("7-30d", timedelta(days=30), _l("7 to 30 days")),
+    ("gt30d", None, _l("More than 30 days")),
+]
+MONTH_PATTERNS = {"ko": "y년 M월", "en": "MMM y"}
+
+
+@dataclass
+class Bar:
+    key: str
+    label: str
+    value: int
+
+
+@dataclass
+class Dashboard:
+    total: int = 0
+    months: list[Bar] = field(default_factory=list)
+    categories: list[Bar] = field(default_factory=list)
+    provinces: list[Bar] = field(default_factory=list)
+    statuses: list[Bar] = field(default_factory=list)
+    response: list[Bar] = field(default_factory=list)
+    median_response_hours: float | None = None
+
+
+def queue_selection(session: Session, filters) -> sa.Select:
+    """The ids of the items the queue shows for `filters` (a queue.QueueFilters), all pages
+    together: the queue's own conditions, so the numbers always match what the queue lists."""
+    from app.services import queue
+
+    return sa.select(Submission.id).where(*queue.conditions(session, filters))
+
+
+def _grouped(session: Session, column, selection: sa.Select) -> dict:
+    query = sa.select(column, sa.func.count()).where(Submission.id.in_(selection)).group_by(column)
+    return {key: count for key, count in session.execute(query)}
+
+
+def _month_bars(session: Session, selection: sa.Select, tz: ZoneInfo, lang: str) -> list[Bar]:
+    counts: dict[tuple[int, int], int] = {}
+    query = sa.select(Submission.created_at).where(Submission.id.in_(selection)).execution_options(yield_per=2000)
+    for (created,) in session.execute(query):
+        local = created.astimezone(tz)
+        counts[(local.year, local.month)] = counts.get((local.year, local.month), 0) + 1
+    if not counts:
+        return []
+    (year, month), last = min(counts), max(counts)
+    bars = []
+    while (year, month) <= last:  # every month in the range, empty ones included
+        label = format_date(date(year, month, 1), MONTH_PATTERNS.get(lang, "MMM y"), locale=lang)
+        bars.append(Bar(f"{year:04d}-{month:02d}", label, counts.get((year, month), 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return bars[-MAX_MONTHS:]
+
+
+def _category_bars(session: Session, selection: sa.Select, lang: str) -> list[Bar]:
+    parent = aliased(Category)
+    top = sa.func.coalesce(parent.code, Category.code)
+    query = (
+        sa.select(top, sa.func.count(sa.distinct(submission_category.c.submission_id)))
+        .select_from(submission_category)
+        .join(Category, Category.id == submission_category.c.category_id)
+        .outerjoin(parent, parent.id == Category.parent_id)
+        .where(submission_category.c.submission_id.in_(selection))
+        .group_by(top)
+    )
+    counts = dict(session.execute(query).all())
+    uncoded = session.scalar(
+        sa.select(sa.func.count()).select_from(Submission).where(
+            Submission.id.in_(selection),
+            ~sa.exists().where(submission_category.c.submission_id == Submission.id),
+        )
+    )
+    groups = session.scalars(
+        sa.select(Category).where(Category.parent_id.is_(None)).order_by(Category.position, Category.code)
+    )
+    bars = [Bar(c.code, f"{c.code} {c.label(lang)}", counts.get(c.code, 0)) for c in groups]
+    return bars + [Bar(NONE_KEY, str(_l("No category")), uncoded or 0)]
+
+
+def _vocabulary_bars(counts: dict, vocabulary, keep_zero: bool, none_label) -> list[Bar]:
+    bars = [Bar(code, str(label), counts.get(code, 0)) for code, label in vocabulary
+            if keep_zero or counts.get(code)]
+    known = {code for code, _ in vocabulary}
+    bars += [Bar(code, code, n) for code, n in counts.items() if code is not None and code not in known]
+    if counts.get(None):
+        bars.append(Bar(NONE_KEY, str(none_label), counts[None]))
+    return bars
+
+
+def _response(session: Session, selection: sa.Select, total: int) -> tuple[list[Bar], float | None]:
+    first = (
+        sa.select(Submission.created_at, sa.func.min(Message.created_at))
+        .join(Message, sa.and_(Message.submission_id == Submission.id, Message.author == "staff"))
+        .where(Submission.id.in_(selection))
+        .group_by(Submission.id, Submission.created_at)
+    )
+    delays = [answered - received for received, answered in session.execute(first)]
+    counts = dict.fromkeys((key for key, _, _ in RESPONSE_BUCKETS), 0)
+    for delay in delays:
+        key = next(key for key, limit, _ in RESPONSE_BUCKETS if limit is None or delay < limit)
+        counts[key] += 1
+    bars = [Bar(key, str(label), counts[key]) for key, _, label in RESPONSE_BUCKETS]
+    bars.append(Bar(NONE_KEY, str(_l("No response yet")), total - len(delays)))
+    middle = median(d.total_seconds() for d in delays) / 3600 if delays else None
+    return bars, middle
+
+
+def dashboard(session: Session, filters, lang: str, timezone: str) -> Dashboard:
+    selection = queue_selection(session, filters)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Submission).where(Submission.id.in_(selection))) or 0
+    response, middle = _response(session, selection, total)
+    return Dashboard(
+        total=total,
+        months=_month_bars(session, selection, ZoneInfo(timezone), lang),
+        categories=_category_bars(session, selection, lang),
+        provinces=_vocabulary_bars(_grouped(session, Submission.province, selection), v.PROVINCES, False,
+                                   _l("Not given")),
+        statuses=_vocabulary_bars(_grouped(session, Submission.status, selection), v.STATUSES, True, _l("Not given")),
+        response=response,
+        median_response_hours=middle,
+    )
+
+
+def bar_chart_svg(bars: list[Bar], unit_label: str = "") -> Markup:
+    """A horizontal bar chart as inline SVG: every text escaped, sizes as attributes, colours
+    from classes in site.css (the CSP forbids style attributes). Hidden from screen readers:
+    the table beside it carries the same numbers."""
+    width, left, right, row = 640, 4, 70, 40
+    top = max((bar.value for bar in bars), default=0) or 1
+    height = max(row, row * len(bars))
+    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'width="100%" aria-hidden="true" focusable="false">']
+    for index, bar in enumerate(bars):
+        y = index * row
+        length = (width - left - right) * bar.value / top
+        parts.append(
+            f'<g class="chart-row"><text class="chart-label" x="{left}" y="{y + 14}">{escape(bar.label)}</text>'
+            f'<rect class="chart-bar" x="{left}" y="{y + 19}" width="{length:.1f}" height="14" rx="2"></rect>'
+            f'<text class="chart-value" x="{left + length + 6:.1f}" y="{y + 31}">{bar.value}{escape(unit_label)}</text></g>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

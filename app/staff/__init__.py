@@ -1,0 +1,21 @@
+"""Staff blueprint: login + 2FA, the queue, submission pages, messages and notes.
+
+One gate for the whole blueprint: every view needs a logged-in, 2FA-verified, active user,
+except the short allow-list below (securedrop's journalist_app does the same).
+"""
+from flask import Blueprint
+
+from app.auth import require_staff
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+PUBLIC_ENDPOINTS = {"staff.login", "staff.two_factor", "staff.set_language"}
+
+
+@bp.before_request
+def gate():
+    return require_staff(PUBLIC_ENDPOINTS)
+
+
+from app.staff import account_views, auth_views, queue_views, submission_views  # noqa: E402,F401
+from app.staff import dashboard_views, export_views  # noqa: E402,F401  (issue 5)

@@ -1,0 +1,92 @@
+"""Login in two steps (password, then TOTP; the first login enrolls TOTP) and logout."""
+from __future__ import annotations
+
+import time
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from markupsafe import Markup
+
+from app.auth import end_session
+from app.extensions import db, limiter
+from app.security import is_safe_redirect
+from app.services import accounts
+from app.staff import bp
+from app.staff.forms import ConfirmForm, LoginForm, TotpForm
+
+PENDING_SECONDS = 5 * 60
+
+
+def _locked_message(minutes: int) -> str:
+    return _("Too many failed attempts: this account is locked. Please try again in %(minutes)s minutes.", minutes=minutes)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per 10 minutes", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = accounts.check_password(db.session, form.email.data, form.password.data)
+        if result.locked_minutes:
+            form.password.errors = [_locked_message(result.locked_minutes)]
+        elif not result.ok:
+            form.password.errors = [_("The e-mail address or password is not correct.")]
+        else:
+            end_session()
+            session["pending_login"] = {"id": result.user.id, "at": int(time.time()),
+                                        "next": request.args.get("next") if is_safe_redirect(request.args.get("next")) else None}
+            return redirect(url_for("staff.two_factor"))
+    return render_template("staff/login.html", form=form), 422 if form.errors else 200
+
+
+def _pending_user():
+    pending = session.get("pending_login")
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    return accounts.find_active(db.session, pending["id"])
+
+
+@bp.route("/2fa", methods=["GET", "POST"])
+@limiter.limit("20 per 10 minutes", methods=["POST"])
+def two_factor():
+    user = _pending_user()
+    if user is None:
+        session.pop("pending_login", None)
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("staff.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        result = accounts.verify_totp(db.session, user, form.code.data)
+        if result.ok:
+            next_url = session.pop("pending_login").get("next")
+            login_user(user)
+            session["2fa"] = True
+            session["last_seen"] = int(time.time())
+            session["lang"] = user.locale
+            return redirect(next_url or url_for("staff.queue"))
+        form.code.errors = [_locked_message(result.locked_minutes) if result.locked_minutes
+                            else _("The verification code is not correct. Please enter it again.")]
+    enrolling = not user.totp_confirmed
+    secret = accounts.ensure_totp_secret(db.session, user) if enrolling else None
+    qr = Markup(_qr_svg(accounts.provisioning_uri(user, secret))) if enrolling else None
+    return render_template("staff/two_factor.html", form=form, enrolling=enrolling, secret=secret, qr=qr), \
+        422 if form.errors else 200
+
+
+def _qr_svg(uri: str) -> str:
+    import segno
+
+    # segno writes plain SVG markup (no scripts, no style attributes): safe to inline.
+    return segno.make(uri, error="m").svg_inline(scale=4, title="QR")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if ConfirmForm().validate_on_submit() and current_user.is_authenticated:
+        from app.services import audit
+
+        audit.record(db.session, f"user:{current_user.id}", "auth.logout", "user", str(current_user.id))
+        db.session.commit()
+        end_session(_("You are logged out."))
+    return redirect(url_for("staff.login"))

@@ -1,0 +1,155 @@
+"""Case-file exports (one item, a selection), bulk queue exports, and the evidence hold.
+
+Every export is a POST with CSRF (it may carry contact details and is audited); the bulk
+CSV/JSON is a GET with the queue's own query string, so a filtered queue's link can offer it.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import BooleanField, SubmitField, TextAreaField
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.public.forms import MaxChars, clean_text
+from app.services import audit, export, export_bulk, retention
+from app.services import submissions as submission_service
+from app.services.attachments import original_name
+from app.services.settings import retention_policy
+from app.staff import bp
+from app.staff.dashboard_views import queue_filters
+from app.staff.item_actions import build_forms
+
+
+class IdListField(TextAreaField):
+    """Item numbers from one text box or from many `ids` fields (the queue's checkboxes)."""
+
+    def process_formdata(self, valuelist):
+        self.data = "\n".join(value for value in valuelist if value) if valuelist else ""
+
+
+class ExportForm(FlaskForm):
+    include_contact = BooleanField(_l("Include contact details — needed for this hand-over"))
+    submit = SubmitField(_l("Download the case file (ZIP)"))
+
+
+class SelectionExportForm(ExportForm):
+    class Meta:
+        # CSRFProtect has already checked this POST (it is global). Without a second, unprefixed
+        # token here, the queue's bulk form (token "bulk-csrf_token") can post to this URL too.
+        csrf = False
+
+    ids = IdListField(_l("Item numbers"), render_kw={"rows": 4, "spellcheck": "false", "autocomplete": "off"})
+
+
+class HoldForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for the evidence hold"), filters=[clean_text], validators=[MaxChars(1000)],
+                           render_kw={"rows": 2})
+    hold = SubmitField(_l("Put on evidence hold"))
+    release = SubmitField(_l("Release the evidence hold"))
+
+
+def _policy():
+    return retention_policy(db.session, current_app.config["RETENTION_DAYS"])
+
+
+def case_file_panel(item) -> dict:
+    """What staff/_export_form.html shows on the item page."""
+    policy = _policy()
+    return {
+        "export_form": ExportForm(prefix="export", formdata=None),
+        "hold_form": HoldForm(prefix="hold", formdata=None, reason=item.evidence_hold_reason or ""),
+        "days_left": retention.days_left(item, policy),
+        "retention_days": policy.days_for(item.status),
+    }
+
+
+@bp.context_processor
+def _case_file_helpers():
+    return {"case_file_panel": case_file_panel}
+
+
+def _item(public_id: str):
+    item = submission_service.find_by_public_id(db.session, public_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _zip_response(job: export.ExportJob) -> Response:
+    db.session.close()  # the stream reads in its own short sessions; hold no transaction open
+    body = export.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"])
+    response = Response(stream_with_context(body), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+    return response
+
+
+@bp.route("/submissions/<public_id>/export", methods=["POST"])
+def export_item(public_id):
+    item = _item(public_id)
+    form = ExportForm(prefix="export")
+    if not form.validate_on_submit():
+        abort(400)
+    return _zip_response(export.start(db.session, current_user, [item], form.include_contact.data))
+
+
+def _selection_error(error: export.SelectionError) -> str:
+    if error.reason == "too_many":
+        return _("Please choose at most %(max)s items for one export.", max=export.MAX_ITEMS)
+    if error.reason == "unknown":
+        return _("These item numbers were not found: %(ids)s", ids=", ".join(error.ids))
+    return _("Please enter at least one item number.")
+
+
+@bp.route("/export", methods=["GET", "POST"])
+def export_selection():
+    form = SelectionExportForm()
+    if form.validate_on_submit():
+        try:
+            ids = export.parse_ids([form.ids.data, *request.form.getlist("bulk-items")])
+            items = export.resolve(db.session, ids)
+        except export.SelectionError as error:
+            form.ids.errors = [_selection_error(error)]
+        else:
+            return _zip_response(export.start(db.session, current_user, items, form.include_contact.data))
+    return render_template("staff/export.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/export/queue.<fmt>")
+def export_queue(fmt):
+    if fmt not in ("csv", "json"):
+        abort(404)
+    filters = queue_filters()
+    audit.record(db.session, f"user:{current_user.id}", "queue.exported", "queue", None,
+                 {"format": fmt, "items": export_bulk.count(db.session, filters), "filters": request.args.to_dict(flat=False)})
+    db.session.commit()
+    db.session.close()
+    now, tz = utcnow(), current_app.config["TIMEZONE"]
+    factory = lambda: Session(db.engine)  # noqa: E731
+    body = export_bulk.stream_csv(factory, filters, tz) if fmt == "csv" else export_bulk.stream_json(factory, filters, tz, now)
+    response = Response(stream_with_context(body), mimetype="text/csv" if fmt == "csv" else "application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="queue-{now:%Y%m%d-%H%M%S}.{fmt}"'
+    return response
+
+
+@bp.route("/submissions/<public_id>/hold", methods=["POST"])
+def evidence_hold(public_id):
+    item = _item(public_id)
+    form = HoldForm(prefix="hold")
+    if form.validate_on_submit():
+        try:
+            retention.set_hold(db.session, current_user, item, not form.release.data, form.reason.data)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("staff.submission", public_id=public_id) + "#case-file")
+        except retention.HoldError as refused:
+            db.session.rollback()
+            item = _item(public_id)
+            form.reason.errors = [_("Please give a reason for the evidence hold.") if refused.reason == "reason_required"
+                                  else _("The text is too long.")]
+    return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),
+                           original_name=original_name, hold_form=form), 422

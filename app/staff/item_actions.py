@@ -1,0 +1,98 @@
+"""The actions of the item page: which form each uses and which triage call it makes."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.models import Submission, User
+from app.services import triage
+from app.services.accounts import active_officers
+from app.services.taxonomy import category_tree
+from app.staff.item_forms import AssessmentForm, AssignForm, CategoriesForm, MessageForm, NoteForm, RevealForm, StatusForm
+
+
+def build_forms(session, item: Submission, posted: str | None = None) -> dict:
+    """All forms of the page; only the posted one reads the request, the others show the item."""
+    def make(name, cls, **data):
+        if name == posted:
+            return cls(prefix=name)
+        return cls(prefix=name, formdata=None, **data)
+
+    version = str(item.version)
+    forms = {
+        "status": make("status", StatusForm, version=version, status=item.status),
+        "assessment": make("assessment", AssessmentForm, version=version, priority=item.priority or "",
+                           violation_status=item.violation_status or "", reliability=item.reliability or ""),
+        "assign": make("assign", AssignForm, version=version, assignee=str(item.assignee_id or "")),
+        "categories": make("categories", CategoriesForm, version=version, categories=[c.code for c in item.categories]),
+        "note": make("note", NoteForm),
+        "message": make("message", MessageForm),
+        "reveal": make("reveal", RevealForm),
+    }
+    forms["assign"].assignee.choices = [("", _("Unassigned"))] + [
+        (str(u.id), u.name or u.email) for u in active_officers(session)
+    ]
+    tree = category_tree(session, _current_lang())
+    forms["categories"].categories.choices = [(g.code, g.label) for g in tree] + [
+        (code, f"{g.label} › {label}") for g in tree for code, label in g.children
+    ]
+    return forms
+
+
+def _current_lang() -> str:
+    from app.i18n import current_lang
+
+    return current_lang()
+
+
+def _status(session, user, item, form):
+    triage.check_version(item, form.expected_version())
+    original = None
+    if form.status.data == "duplicate" and form.duplicate_of.data:
+        original = session.scalar(sa.select(Submission).where(Submission.public_id == form.duplicate_of.data.upper()))
+    triage.change_status(session, user, item, form.status.data, form.reason.data, original)
+
+
+def _assessment(session, user, item, form):
+    triage.check_version(item, form.expected_version())
+    triage.set_priority(session, user, item, form.priority.data)
+    triage.set_assessment(session, user, item, form.violation_status.data, form.reliability.data)
+
+
+def _assign(session, user, item, form):
+    triage.check_version(item, form.expected_version())
+    value = form.assignee.data or ""
+    assignee = session.get(User, int(value)) if value.isdigit() else None
+    if value and assignee is None:
+        raise triage.TriageError("assignee")
+    triage.assign(session, user, item, assignee)
+
+
+def _categories(session, user, item, form):
+    triage.check_version(item, form.expected_version())
+    triage.recode(session, user, item, list(form.categories.data or []))
+
+
+ACTIONS = {
+    "status": _status,
+    "assessment": _assessment,
+    "assign": _assign,
+    "categories": _categories,
+    "note": lambda session, user, item, form: triage.add_note(session, user, item, form.body.data),
+    "message": lambda session, user, item, form: triage.send_message(session, user, item, form.body.data),
+    "reveal": lambda session, user, item, form: triage.reveal_contact(session, user, item),
+}
+
+
+def refusal_message(reason: str) -> str:
+    messages = {
+        "transition": _("This status change is not possible from the current status."),
+        "reason_required": _("Please give a reason: it is required for rejected, duplicate and closed."),
+        "duplicate_target": _("Please enter the item number of the original (another item)."),
+        "choice": _("Please choose one of the options."),
+        "assignee": _("This person cannot be assigned."),
+        "empty": _("Please write something first."),
+        "too_long": _("The text is too long."),
+        "stale": _("This item was changed by someone else after you opened it. Please check the current state and try again."),
+    }
+    return messages.get(reason, messages["choice"])

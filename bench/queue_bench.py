@@ -1,0 +1,197 @@
+"""The staff queue and search at scale, measured from a second process against gunicorn.
+
+Run: .venv/bin/python bench/queue_bench.py [--databases sqlite,postgresql] [--sizes 10000,100000]
+                                           [--requests 200] [--deep 50]
+
+For each database and size: a fresh database, `flask demo seed --submissions N`, an officer
+created with `flask users create`, gunicorn started as its own process; then this process logs
+in through the real forms (password, then TOTP from pyotp) and times, one request at a time,
+the default queue page, filtered pages, a deep page (keyset cursors followed --deep pages in,
+then that page timed) and searches for 고문 (two syllables) and 공개처형 (four). PostgreSQL
+runs in a database `moksori_bench` (--pg-database) that is created and dropped by the run; one
+that another process is using is left alone and the run stops. Traffic goes to 127.0.0.1 only
+and every loop is bounded.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from http.client import HTTPConnection
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pyotp
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from public_load import VENV, free_port, start  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_DATABASE = "moksori_bench"
+EMAIL, PASSWORD = "bench.officer@example.org", "bench password for the queue"
+PAGES = [
+    ("default queue page", "/staff/"),
+    ("filtered: status + one officer's items", "/staff/?status=in_review&assignee={officer}"),
+    ("filtered: category + language + files", "/staff/?category=V02&language=ko&files=with&sort=updated"),
+    ("filtered: priority order + province", "/staff/?province=KP-09&sort=priority"),
+    ("search 고문 (2 syllables)", "/staff/?q=" + urllib.parse.quote("고문")),
+    ("search 공개처형 (4 syllables)", "/staff/?q=" + urllib.parse.quote("공개처형")),
+]
+
+
+class Browser:
+    """Keeps the session cookie like a browser; only ever talks to 127.0.0.1:port."""
+
+    def __init__(self, port: int):
+        self.port, self.cookies = port, {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
+        connection = HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for key, morsel in SimpleCookie(header).items():
+                self.cookies[key] = morsel.value
+        connection.close()
+        return response.status, response.getheader("Location") or "", text
+
+    def post_form(self, path: str, data: dict) -> tuple[int, str, str]:
+        _, _, page = self.request("GET", path)
+        hidden = dict(re.findall(r'<input[^>]*name="([^"]*csrf_token)"[^>]*value="([^"]*)"', page))
+        return self.request("POST", path, {**hidden, **data})
+
+    def login(self) -> None:
+        status, location, _ = self.post_form("/staff/login", {"email": EMAIL, "password": PASSWORD})
+        assert status == 302 and location.endswith("/staff/2fa"), (status, location)
+        _, _, page = self.request("GET", "/staff/2fa")
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+        status, _, _ = self.post_form("/staff/2fa", {"code": pyotp.TOTP(secret).now()})
+        assert status == 302, status
+
+    def timed(self, path: str) -> tuple[float, str]:
+        started = time.perf_counter()
+        status, _, text = self.request("GET", path)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert status == 200, (status, path)
+        return elapsed, text
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def deep_path(browser: Browser, pages: int) -> str:
+    path = "/staff/"
+    for _ in range(pages):
+        _, text = browser.timed(path)
+        found = re.search(r'<a href="([^"]+)" rel="next">', text)
+        if not found:
+            break
+        path = html.unescape(found.group(1))
+    return path
+
+
+def flask(env: dict, *args: str, stdin: str | None = None) -> None:
+    subprocess.run([str(VENV / "flask"), "--app", "wsgi", *args], cwd=ROOT, env={**os.environ, **env},
+                   input=stdin, text=True, check=True, capture_output=True)
+
+
+def prepare(database: str, size: int, pg_name: str) -> dict:
+    instance = tempfile.mkdtemp(prefix="moksori-queue-bench-")
+    url = f"sqlite:///{instance}/bench.sqlite3"
+    if database == "postgresql":
+        drop_postgres(pg_name)
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{pg_name}" TEMPLATE template0 ENCODING \'UTF8\'')
+        admin.dispose()
+        url = sa.engine.make_url(PG_ADMIN).set(database=pg_name).render_as_string(hide_password=False)
+    env = {"INSTANCE_DIR": instance, "APP_ENV": "development", "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    flask(env, "db", "upgrade", "heads")
+    started = time.perf_counter()
+    flask(env, "demo", "seed", "--submissions", str(size), "--random-seed", "1")
+    print(f"  seeded {size:,} on {database} in {time.perf_counter() - started:.0f}s", flush=True)
+    flask(env, "users", "create", EMAIL, "--role", "officer", "--password-stdin", stdin=PASSWORD + "\n")
+    return env
+
+
+def drop_postgres(pg_name: str) -> None:
+    """Drop the bench database; never one someone else is connected to (no FORCE)."""
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}"')
+    admin.dispose()
+
+
+def measure(database: str, size: int, requests: int, deep: int, pg_name: str) -> list[tuple]:
+    env = prepare(database, size, pg_name)
+    port = free_port()
+    server = start("wsgi:app", port, env)
+    results = []
+    try:
+        browser = Browser(port)
+        browser.login()
+        _, first = browser.timed("/staff/")
+        assignees = re.search(r'<select[^>]*id="assignee"[^>]*>(.*?)</select>', first, re.S).group(1)
+        officer = next(value for value, label in re.findall(r'value="(\d+)">([^<]*)<', assignees)
+                       if label != EMAIL)  # one of the officers the seed assigned items to
+        paths = [(name, path.format(officer=officer)) for name, path in PAGES]
+        paths.insert(4, (f"deep page ({deep} pages in)", deep_path(browser, deep)))
+        matching, samples = {}, {name: [] for name, _ in paths}
+        for name, path in paths:
+            for _ in range(10):
+                _, text = browser.timed(path)  # warm-up: caches, connection pool, plans
+            matching[name] = re.search(r'<span class="count">([\d,]+)</span>', text).group(1)  # "All"
+        for _ in range(requests):  # round robin: a passing disturbance hits every request kind alike
+            for name, path in paths:
+                samples[name].append(browser.timed(path)[0])
+        for name, _ in paths:
+            p50, p95 = percentiles(samples[name])
+            results.append((database, size, name, matching[name], p50, p95))
+            print(f"  {name:<40}{matching[name]:>9}{p50:>8.1f}{p95:>8.1f}", flush=True)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
+        if database == "postgresql":
+            drop_postgres(pg_name)
+        shutil.rmtree(env["INSTANCE_DIR"], ignore_errors=True)  # database, keys, demo files
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--deep", type=int, default=50)
+    parser.add_argument("--pg-database", default=PG_DATABASE)
+    args = parser.parse_args()
+    results = []
+    for database in args.databases.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            print(f"{database}, {size:,} submissions: {'items':>23}{'p50 ms':>8}{'p95 ms':>8}", flush=True)
+            results += measure(database, size, min(args.requests, 1000), min(args.deep, 500), args.pg_database)
+    print("\n| database | submissions | request | items matching | p50 ms | p95 ms |\n|---|---:|---|---:|---:|---:|")
+    for database, size, name, matching, p50, p95 in results:
+        print(f"| {database} | {size:,} | {name} | {matching} | {p50:.1f} | {p95:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The statistics dashboard: its numbers equal counts made here, with the queue's filters."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Category, Message, Submission
+from tests.auth_helpers import login
+from tests.functional.test_item import act, report
+
+UTC = timezone.utc
+SEOUL = ZoneInfo("Asia/Seoul")
+ROW = re.compile(r'<tr data-key="([^"]*)"><th scope="row">(.*?)</th><td class="num">(\d+)</td></tr>')
+
+# (province, categories, received (UTC), status, first officer reply after)
+ITEMS = [
+    ("KP-09", ["V02.1", "V02.2"], datetime(2026, 1, 10, 3, tzinfo=UTC), "closed", timedelta(hours=2)),
+    ("KP-09", ["V01"], datetime(2026, 2, 28, 16, tzinfo=UTC), "in_review", timedelta(days=5)),  # 1 March in Seoul
+    ("KP-01", [], datetime(2026, 3, 5, tzinfo=UTC), "new", None),
+    ("", ["V02"], datetime(2025, 11, 20, tzinfo=UTC), "new", timedelta(days=40)),
+    ("CN", ["V99"], datetime(2026, 3, 6, tzinfo=UTC), "rejected", timedelta(hours=30)),
+]
+
+
+def table(html: str, key: str) -> dict[str, tuple[str, int]]:
+    match = re.search(rf'<table class="data stat-table" id="table-{key}">(.*?)</table>', html, re.S)
+    assert match, f"no table {key}"
+    return {k: (unescape(label), int(n)) for k, label, n in ROW.findall(match.group(1))}
+
+
+def values(html: str, key: str) -> dict[str, int]:
+    return {k: n for k, (_, n) in table(html, key).items()}
+
+
+def _seed(client, app):
+    submitter = app.test_client()
+    for province, categories, *_ in ITEMS:
+        report(submitter, province=province, categories=categories)
+    login(client, app)
+    with app.app_context():
+        ids = db.session.scalars(sa.select(Submission.public_id).order_by(Submission.id)).all()
+    for public_id, (_, _, received, status, reply) in zip(ids, ITEMS):
+        if reply is not None:
+            assert act(client, public_id, "message", {"body": "확인 부탁드립니다."}).status_code == 302
+            assert act(client, public_id, "message", {"body": "두 번째 메시지"}).status_code == 302
+        with app.app_context():
+            item = db.session.scalar(sa.select(Submission).where(Submission.public_id == public_id))
+            db.session.execute(sa.update(Submission).where(Submission.id == item.id)
+                               .values(created_at=received, status=status))
+            staff = db.session.scalars(sa.select(Message).where(Message.submission_id == item.id,
+                                                                Message.author == "staff").order_by(Message.id)).all()
+            for offset, message in enumerate(staff):
+                message.created_at = received + reply + timedelta(days=offset)
+            db.session.commit()
+    return ids
+
+
+def expected(app) -> dict:
+    with app.app_context():
+        items = db.session.scalars(sa.select(Submission)).all()
+        months = Counter(i.created_at.astimezone(SEOUL).strftime("%Y-%m") for i in items)
+        tops = Counter()
+        for item in items:
+            codes = {(c.parent.code if c.parent else c.code) for c in item.categories}
+            tops.update(codes or {"none"})
+        provinces = Counter(i.province or "none" for i in items)
+        statuses = Counter(i.status for i in items)
+        replies = {}
+        for item in items:
+            first = db.session.scalar(sa.select(sa.func.min(Message.created_at)).where(
+                Message.submission_id == item.id, Message.author == "staff"))
+            replies[item.public_id] = (first - item.created_at) if first else None
+        top_codes = db.session.scalars(sa.select(Category.code).where(Category.parent_id.is_(None))).all()
+    return {"months": months, "categories": tops, "provinces": provinces, "statuses": statuses,
+            "replies": replies, "top_codes": top_codes, "total": len(items)}
+
+
+def test_dashboard_numbers_equal_counts(client, app):
+    _seed(client, app)
+    want = expected(app)
+    page = client.get("/staff/dashboard")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="ko">' in html and "월별 접수 건수" in html
+    months = values(html, "months")
+    assert {k: v for k, v in months.items() if v} == dict(want["months"])
+    assert list(months) == ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]  # empty months shown
+    assert months["2026-03"] == 3 and months["2026-02"] == 0  # cut in Korea time
+    categories = values(html, "categories")
+    assert {k: v for k, v in categories.items() if v} == dict(want["categories"])
+    assert set(categories) == set(want["top_codes"]) | {"none"}
+    assert values(html, "provinces") == dict(want["provinces"])
+    statuses = values(html, "statuses")
+    assert {k: v for k, v in statuses.items() if v} == dict(want["statuses"]) and len(statuses) == 8
+    buckets = Counter()
+    for delay in want["replies"].values():
+        if delay is None:
+            buckets["none"] += 1
+        else:
+            days = delay / timedelta(days=1)
+            buckets["lt1d" if days < 1 else "1-3d" if days < 3 else "3-7d" if days < 7 else "7-30d" if days < 30 else "gt30d"] += 1
+    assert {k: v for k, v in values(html, "response").items() if v} == dict(buckets)
+    assert f"처리 목록 조건에 맞는 건은 {want['total']}건입니다." in html
+
+
+def test_dashboard_applies_the_queue_filters(client, app):
+    _seed(client, app)
+    html = client.get("/staff/dashboard?status=closed").get_data(as_text=True)
+    assert {k: v for k, v in values(html, "statuses").items() if v} == {"closed": 1}
+    assert values(html, "provinces") == {"KP-09": 1}
+    assert "/staff/export/queue.csv?status=closed" in html and "/staff/?status=closed" in html
+    html = client.get("/staff/dashboard?province=KP-09").get_data(as_text=True)
+    assert sum(values(html, "months").values()) == 2
+    assert values(html, "categories")["V02"] == 1 and values(html, "categories")["V01"] == 1
+    # a value the queue does not offer is ignored there, and here: no 500
+    assert client.get("/staff/dashboard?status=%3Cx%3E&received_from=nonsense").status_code == 200
+
+
+def test_charts_are_escaped_svg_without_style_and_english(client, app):
+    _seed(client, app)
+    with app.app_context():
+        db.session.execute(sa.update(Submission).where(Submission.province == "CN").values(province="<i>x</i>"))
+        db.session.commit()
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    assert html.count('<svg class="chart"') == 5
+    assert " style=" not in html and "<style" not in html and "<script" not in html
+    assert "&lt;i&gt;x&lt;/i&gt;" in html and "<i>x</i>" not in html
+    assert 'aria-hidden="true"' in html and "<caption>" in html
+    english = app.test_client()
+    login(english, app, email="en@example.org", locale="en")
+    page = english.get("/staff/dashboard").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Items received per month" in page and "North Hamgyong" in page
+
+
+def test_empty_dashboard(client, app):
+    login(client, app)
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    assert "처리 목록 조건에 맞는 건은 0건입니다." in html

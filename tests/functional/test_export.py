@@ -1,0 +1,234 @@
+"""Case-file exports and bulk queue exports, through the real forms with CSRF on."""
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+import tracemalloc
+import zipfile
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Attachment, AuditEvent, Submission
+from app.services.attachments import PreparedFile, store
+from app.services.filetypes import FileType
+from tests.auth_helpers import login
+from tests.functional.test_item import act, audit_actions, item_id, report
+from tests.functional.test_report import jpeg_with_gps
+from tests.helpers import hidden_fields, post_form
+
+PDF = b"%PDF-1.4\n% testimony of 2019\n"
+HANDLE = "@secret-handle"
+
+
+def _item_page(public_id):
+    return f"/staff/submissions/{public_id}"
+
+
+def export_item(client, public_id, include_contact=False):
+    data = {"export-include_contact": "y"} if include_contact else {}
+    return post_form(client, f"/staff/submissions/{public_id}/export", data, page_url=_item_page(public_id))
+
+
+def _setup_item(client, app):
+    report(app.test_client(), narrative="<script>alert(1)</script> 회령 보위부에서 고문을 당했습니다.", categories=["V02.1", "V03"],
+           province="KP-09", contact_alias="철수", contact_channel="signal", contact_handle=HANDLE,
+           files=[("증언.pdf", PDF), ("증언.PDF", PDF + b"2"), ("증언.pdf", PDF + b"3"), ("사진.jpg", jpeg_with_gps())])
+    login(client, app)
+    public_id = item_id(app)
+    assert act(client, public_id, "message", {"body": "날짜를 기억하시나요?"}).status_code == 302
+    assert act(client, public_id, "note", {"body": "교차 확인 필요"}).status_code == 302
+    return public_id
+
+
+def _contents(archive: zipfile.ZipFile) -> dict[str, bytes]:
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_case_file_round_trip_then_one_changed_byte_fails(client, app, runner, tmp_path):
+    public_id = _setup_item(client, app)
+    response = export_item(client, public_id)
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    body = response.data
+    path = tmp_path / "case.zip"
+    path.write_bytes(body)
+    archive = zipfile.ZipFile(path)
+    files = _contents(archive)
+    folder = public_id
+    names = set(files)
+    assert {f"{folder}/submission.json", f"{folder}/submission.html", f"{folder}/audit.json",
+            f"{folder}/messages.json", f"{folder}/notes.json", "manifest.json"} <= names
+    # Hangul names kept, clashes (also by case) numbered
+    assert {f"{folder}/files/증언.pdf", f"{folder}/files/증언 (2).PDF", f"{folder}/files/증언 (3).pdf",
+            f"{folder}/files/사진.jpg"} <= names
+    assert files[f"{folder}/files/증언.pdf"] == PDF
+    doc = json.loads(files[f"{folder}/submission.json"])
+    assert [c["code"] for c in doc["categories"]] == ["V02.1", "V03"]
+    assert doc["categories"][0]["label_ko"] == "고문" and doc["categories"][0]["huridocs_types_of_acts"] == ["020111110000"]
+    assert doc["where"]["province"]["code"] == "KP-09" and doc["where"]["province"]["label_en"] == "North Hamgyong"
+    assert doc["where"]["province"]["label_ko"] != doc["where"]["province"]["label_en"]
+    assert "contact_details" not in doc and doc["contact_details_included"] is False
+    assert all(HANDLE.encode() not in content for content in files.values())
+    html = files[f"{folder}/submission.html"].decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert 'lang="ko"' in html and 'lang="en"' in html
+    assert [m["body"] for m in json.loads(files[f"{folder}/messages.json"])] == ["날짜를 기억하시나요?"]
+    assert [n["body"] for n in json.loads(files[f"{folder}/notes.json"])] == ["교차 확인 필요"]
+    trail = json.loads(files[f"{folder}/audit.json"])
+    assert {"submission.created", "message.sent", "note.added", "submission.exported"} <= {e["action"] for e in trail}
+    # the manifest repeats the hashes recorded at intake
+    manifest = json.loads(files["manifest.json"])
+    with app.app_context():
+        recorded = {a.id: a.sha256 for a in db.session.scalars(sa.select(Attachment))}
+        completed = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export.completed"))
+    listed = {e["attachment_id"]: e["sha256"] for e in manifest["files"] if e["kind"] == "attachment"}
+    assert listed == recorded
+    for entry in manifest["files"]:
+        assert hashlib.sha256(files[entry["path"]]).hexdigest() == entry["sha256"]
+        assert len(files[entry["path"]]) == entry["size"]
+    assert json.loads(completed.details)["sha256"] == hashlib.sha256(body).hexdigest()
+    assert completed.target_id == manifest["export_id"]
+
+    result = runner.invoke(args=["export", "verify", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+    # one byte of one file changed (the ZIP rebuilt, so only the content differs)
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as out:
+        for name, content in files.items():
+            if name == f"{folder}/files/증언.pdf":
+                content = content[:-1] + bytes([content[-1] ^ 1])
+            out.writestr(name, content)
+    result = runner.invoke(args=["export", "verify", str(tampered)])
+    assert result.exit_code == 1
+    assert f"{folder}/files/증언.pdf: SHA-256" in result.output
+    assert "recorded at export" in result.output
+
+    # a byte flipped in the raw ZIP: reported, never a traceback
+    raw = bytearray(body)
+    offset = body.index(PDF[:8]) if PDF[:8] in body else len(body) // 3
+    raw[offset] ^= 0xFF
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(bytes(raw))
+    result = runner.invoke(args=["export", "verify", str(broken)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_contact_details_only_when_ticked_and_audited(client, app):
+    public_id = _setup_item(client, app)
+    body = export_item(client, public_id, include_contact=True).data
+    doc = json.loads(zipfile.ZipFile(io.BytesIO(body)).read(f"{public_id}/submission.json"))
+    assert doc["contact_details"]["handle"] == HANDLE and doc["contact_details"]["alias"] == "철수"
+    with app.app_context():
+        started = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export.started"))
+        assert json.loads(started.details)["include_contact"] is True
+        exported = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "submission.exported"))
+        assert exported.target_id == public_id and json.loads(exported.details)["include_contact"] is True
+
+
+def test_export_needs_csrf_and_login(client, app):
+    report(app.test_client())
+    public_id = item_id(app)
+    assert client.post(f"/staff/submissions/{public_id}/export").status_code in (302, 400)  # CSRF, then the gate
+    assert client.get("/staff/export/queue.csv").status_code == 302  # to the login page
+    login(client, app)
+    assert client.post(f"/staff/submissions/{public_id}/export", data={}).status_code == 400
+    assert "export.started" not in audit_actions(app)
+
+
+def test_selection_export_and_unknown_ids(client, app, runner, tmp_path):
+    submitter = app.test_client()
+    report(submitter)
+    report(submitter, files=[("문서.pdf", PDF)])
+    login(client, app)
+    first, second = item_id(app, 0), item_id(app, 1)
+    bad = post_form(client, "/staff/export", {"ids": f"{first}, NOPE42"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "NOPE42" in html and "찾을 수 없습니다" in html
+    assert f"{first}, NOPE42" in html  # what was typed is kept
+    empty = post_form(client, "/staff/export", {"ids": "  "})
+    assert empty.status_code == 422 and "export.started" not in audit_actions(app)
+    # the queue's checkboxes send one `ids` field per item
+    page = client.get("/staff/export").get_data(as_text=True)
+    response = client.post("/staff/export", data={**hidden_fields(page), "ids": [first, second.lower()]})
+    assert response.status_code == 200
+    path = tmp_path / "two.zip"
+    path.write_bytes(response.data)
+    names = zipfile.ZipFile(path).namelist()
+    assert f"{first}/submission.json" in names and f"{second}/files/문서.pdf" in names
+    assert json.loads(zipfile.ZipFile(path).read("manifest.json"))["items"] == [first, second]
+    assert runner.invoke(args=["export", "verify", str(path)]).exit_code == 0
+    # the queue's bulk form (prefixed token, "PUBLICID:version" values) can post here as it is
+    token = hidden_fields(page)["csrf_token"]
+    from_queue = client.post("/staff/export", data={"bulk-csrf_token": token, "bulk-items": [f"{second}:3"]})
+    assert from_queue.status_code == 200
+    assert json.loads(zipfile.ZipFile(io.BytesIO(from_queue.data)).read("manifest.json"))["items"] == [second]
+
+
+def test_streaming_keeps_memory_bounded(client, app):
+    report(app.test_client())
+    public_id = item_id(app)
+    size = 24 * 1024 * 1024
+    with app.app_context():
+        item = db.session.scalar(sa.select(Submission))
+        data = b"%PDF-1.4\n" + os.urandom(size)
+        prepared = PreparedFile("큰 파일.pdf", data, FileType("application/pdf", "pdf", "pdf"),
+                                hashlib.sha256(data).hexdigest(), False)
+        store(db.session, item, prepared, app.config["UPLOAD_DIR"], added_by="staff")
+        db.session.commit()
+        del data, prepared
+    login(client, app)
+    response = export_item(client, public_id)
+    assert response.is_streamed
+    tracemalloc.start()
+    total = 0
+    try:
+        for chunk in response.response:
+            total += len(chunk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        response.close()
+    assert total > size
+    assert peak < 10 * 1024 * 1024 < size, peak  # a few 1 MiB segments at a time, never the whole file
+
+
+def test_bulk_csv_and_json_parse_back(client, app):
+    submitter = app.test_client()
+    report(submitter, narrative="=HYPERLINK(\"http://x\") 회령에서 있었던 일", province="KP-09", categories=["V01.1"],
+           contact_alias="철수", contact_handle=HANDLE, contact_channel="signal")
+    report(submitter, narrative="평양 교화소, 2019년 겨울", files=[("증언.pdf", PDF)])
+    login(client, app)
+    response = client.get("/staff/export/queue.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith(codecs.BOM_UTF8)
+    assert HANDLE.encode() not in response.data and PDF not in response.data
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    by_narrative = {row["narrative"]: row for row in rows}
+    hostile = by_narrative["'=HYPERLINK(\"http://x\") 회령에서 있었던 일"]  # defused, still readable
+    assert hostile["province"] == "KP-09" and hostile["province_ko"] == "함경북도" and hostile["categories"] == "V01.1"
+    assert by_narrative["평양 교화소, 2019년 겨울"]["attachments"] == "1"
+    data = client.get("/staff/export/queue.json")
+    assert data.mimetype == "application/json"
+    parsed = json.loads(data.data)
+    assert len(parsed["items"]) == 2
+    assert {i["narrative"] for i in parsed["items"]} == {"=HYPERLINK(\"http://x\") 회령에서 있었던 일", "평양 교화소, 2019년 겨울"}
+    assert HANDLE not in data.get_data(as_text=True)
+    with app.app_context():
+        with_ids = {s.public_id for s in db.session.scalars(sa.select(Submission))}
+    assert {i["public_id"] for i in parsed["items"]} == with_ids == {row["public_id"] for row in rows}
+    assert audit_actions(app).count("queue.exported") == 2
+    # the queue's filters, from the same query string
+    with app.app_context():
+        db.session.execute(sa.update(Submission).where(Submission.province == "KP-09").values(status="closed"))
+        db.session.commit()
+    filtered = list(csv.DictReader(io.StringIO(client.get("/staff/export/queue.csv?status=closed").data.decode("utf-8-sig"))))
+    assert [row["status"] for row in filtered] == ["closed"] and filtered[0]["status_ko"] == "종결"
+    assert len(json.loads(client.get("/staff/export/queue.json?province=KP-01").data)["items"]) == 0

@@ -1,0 +1,165 @@
+"""Working an item: every action through the real forms, audited, with stale-form refusal."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent, Note, Submission
+from tests.auth_helpers import login, make_user
+from tests.functional.test_report import jpeg_with_gps
+from tests.helpers import post_form, receipt_code, submit_report
+
+
+def report(client, **fields):
+    return receipt_code(submit_report(client, **fields).get_data(as_text=True)).replace(" ", "")
+
+
+def item_id(app, n=0):
+    with app.app_context():
+        return db.session.scalars(sa.select(Submission.public_id).order_by(Submission.id)).all()[n]
+
+
+def audit_actions(app):
+    with app.app_context():
+        return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+
+
+def act(client, public_id, action, data):
+    return post_form(client, f"/staff/submissions/{public_id}/{action}",
+                     {f"{action}-{k}": v for k, v in data.items()}, page_url=f"/staff/submissions/{public_id}")
+
+
+def test_item_page_renders_everything_safely_and_audits_the_view(client, app):
+    submitter = app.test_client()
+    report(submitter, narrative="<script>alert('x')</script> 회령에서 고문을 당했습니다.", place="<b>회령</b>",
+           categories=["V02.1"], contact_alias="철수", contact_channel="signal", contact_handle="@secret-handle",
+           files=[("증언 사진.jpg", jpeg_with_gps())])
+    login(client, app)
+    public_id = item_id(app)
+    html = client.get(f"/staff/submissions/{public_id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(" in html and "<script>alert" not in html
+    assert "&lt;b&gt;회령&lt;/b&gt;" in html
+    assert "증언 사진.jpg" in html and re.search(r"[0-9a-f]{64}", html)
+    assert "@secret-handle" not in html  # hidden until revealed
+    assert "submission.viewed" in audit_actions(app)
+
+
+def test_reveal_is_a_post_and_is_audited(client, app):
+    report(app.test_client(), contact_alias="철수", contact_channel="signal", contact_handle="@secret-handle")
+    login(client, app)
+    public_id = item_id(app)
+    assert client.get(f"/staff/submissions/{public_id}/reveal").status_code == 405
+    html = act(client, public_id, "reveal", {}).get_data(as_text=True)
+    assert "@secret-handle" in html and "철수" in html
+    assert "submission.contact_revealed" in audit_actions(app)
+
+
+def test_download_is_an_attachment_with_the_hangul_name(client, app):
+    original = b"%PDF-1.4\n% testimony\n"
+    report(app.test_client(), files=[("2019년 회령 증언.pdf", original)])
+    login(client, app)
+    public_id = item_id(app)
+    page = client.get(f"/staff/submissions/{public_id}").get_data(as_text=True)
+    link = re.search(r'href="(/staff/submissions/[^"]+/files/\d+)"', page).group(1)
+    response = client.get(link)
+    assert response.data == original
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''2019%EB%85%84%20%ED%9A%8C%EB%A0%B9%20%EC%A6%9D%EC%96%B8.pdf" in disposition
+    assert response.mimetype == "application/octet-stream"
+    assert "attachment.downloaded" in audit_actions(app)
+
+
+def test_status_workflow_reasons_and_duplicates(client, app):
+    submitter = app.test_client()
+    report(submitter)
+    report(submitter)
+    login(client, app)
+    first, second = item_id(app, 0), item_id(app, 1)
+    version = lambda pid: str(_version(app, pid))  # noqa: E731
+    bad = act(client, first, "status", {"status": "referred", "version": version(first)})
+    assert bad.status_code == 422 and "현재 처리 상태에서는" in bad.get_data(as_text=True)
+    assert act(client, first, "status", {"status": "in_review", "version": version(first)}).status_code == 302
+    no_reason = act(client, first, "status", {"status": "rejected", "version": version(first), "reason": ""})
+    assert "사유를 적어 주세요" in no_reason.get_data(as_text=True)
+    no_target = act(client, second, "status", {"status": "duplicate", "version": version(second), "reason": "같은 사건"})
+    assert "원래 건의 번호" in no_target.get_data(as_text=True)
+    ok = act(client, second, "status", {"status": "duplicate", "version": version(second), "reason": "같은 사건",
+                                          "duplicate_of": first.lower()})
+    assert ok.status_code == 302
+    with app.app_context():
+        dup = db.session.scalar(sa.select(Submission).where(Submission.public_id == second))
+        assert dup.status == "duplicate" and dup.duplicate_of.public_id == first and dup.status_reason == "같은 사건"
+    assert audit_actions(app).count("submission.status") == 2
+
+
+def _version(app, public_id):
+    with app.app_context():
+        return db.session.scalar(sa.select(Submission.version).where(Submission.public_id == public_id))
+
+
+def test_stale_form_is_refused_not_overwritten(client, app):
+    report(app.test_client())
+    login(client, app)
+    public_id = item_id(app)
+    old_version = str(_version(app, public_id))
+    assert act(client, public_id, "assessment", {"priority": "urgent", "version": old_version}).status_code == 302
+    stale = act(client, public_id, "assessment", {"priority": "low", "version": old_version})
+    assert stale.status_code == 422 and "다른 담당자가 내용을 바꿨습니다" in stale.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Submission.priority)) == "urgent"
+
+
+def test_assessment_assignment_recoding_and_notes(client, app):
+    report(app.test_client(), categories=["V02"])
+    make_user(app, email="second@example.org")
+    login(client, app)
+    public_id = item_id(app)
+    v = lambda: str(_version(app, public_id))  # noqa: E731
+    assert act(client, public_id, "assessment", {"priority": "high", "violation_status": "likely",
+                                                  "reliability": "unsure", "version": v()}).status_code == 302
+    assert act(client, public_id, "assessment", {"priority": "nonsense", "version": v()}).status_code == 422
+    with app.app_context():
+        second = db.session.execute(sa.text("SELECT id FROM user_account WHERE email='second@example.org'")).scalar()
+    assert act(client, public_id, "assign", {"assignee": str(second), "version": v()}).status_code == 302
+    assert act(client, public_id, "assign", {"assignee": "99999", "version": v()}).status_code == 422
+    assert act(client, public_id, "categories", {"categories": ["V01.1", "V03"], "version": v()}).status_code == 302
+    assert act(client, public_id, "categories", {"categories": ["V77"], "version": v()}).status_code == 422
+    empty = act(client, public_id, "note", {"body": "  "})
+    assert empty.status_code == 422 and "메모를 적어 주세요" in empty.get_data(as_text=True)
+    assert act(client, public_id, "note", {"body": "교차 확인 필요: 회령 2019"}).status_code == 302
+    with app.app_context():
+        item = db.session.scalar(sa.select(Submission))
+        assert (item.priority, item.violation_status, item.reliability) == ("high", "likely", "unsure")
+        assert item.assignee_id == second
+        assert [c.code for c in item.categories] == ["V01.1", "V03"]
+        assert db.session.scalar(sa.select(Note.body)) == "교차 확인 필요: 회령 2019"
+    for action in ("submission.priority", "submission.assessment", "submission.assigned", "submission.recoded", "note.added"):
+        assert action in audit_actions(app)
+
+
+def test_message_round_trip_submitter_and_officer(client, app):
+    submitter = app.test_client()
+    code = report(submitter)
+    login(client, app)
+    public_id = item_id(app)
+    assert act(client, public_id, "message", {"body": "혹시 날짜를 기억하시나요?"}).status_code == 302
+    post_form(submitter, "/ko/receipt", {"code": code})
+    page = submitter.get("/ko/receipt/status").get_data(as_text=True)
+    assert "혹시 날짜를 기억하시나요?" in page and "담당자" in page
+    post_form(submitter, "/ko/receipt/status", {"body": "2019년 3월이었습니다."}, files=[])
+    queue = client.get("/staff/").get_data(as_text=True)
+    assert 'class="unread"' in queue
+    item_page = client.get(f"/staff/submissions/{public_id}").get_data(as_text=True)
+    assert "2019년 3월이었습니다." in item_page
+    assert 'class="unread"' not in client.get("/staff/").get_data(as_text=True)  # opened: read
+    assert "message.sent" in audit_actions(app) and "submission.followup" in audit_actions(app)
+
+
+def test_unknown_item_and_action_are_404(client, app):
+    login(client, app)
+    assert client.get("/staff/submissions/NOPE").status_code == 404
+    report(app.test_client())
+    assert act(client, item_id(app), "explode", {}).status_code == 404

@@ -1,0 +1,247 @@
+"""Delivery through the real worker to a real SMTP server: headers and Korean subjects, the
+one-click unsubscribe from a delivered message, a server that goes down (before and during a
+batch) and comes back, retries and giving up, batching and pacing, a killed worker, and the
+content-free notices to officers."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import OutboxEmail, Subscriber
+from app.models.base import utcnow
+from app.services import mail, notifications, outbox
+from tests.auth_helpers import make_user
+from tests.functional.test_updates import make_update
+from tests.helpers import submit_report
+from tests.smtp import deliver, html_part, smtp_server, text_part  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def settings(app):
+    """Override outbox settings for one test."""
+    saved = dict(app.config)
+
+    def apply(**values):
+        app.config.update(values)
+
+    yield apply
+    app.config.clear()
+    app.config.update(saved)
+
+
+def add_subscribers(count=0, **named):
+    emails = {f"ngo{number}@example.org": "ko" for number in range(count)} | named
+    for email, locale in emails.items():
+        db.session.add(Subscriber(email=email, locale=locale, topics="reports", state="confirmed",
+                                  token_key=os.urandom(16).hex()))
+    db.session.commit()
+
+
+def rows():
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
+
+
+def test_publish_and_deliver_with_headers_and_korean_subject(client, app_ctx, runner, smtp_server):
+    add_subscribers(**{"ko@example.org": "ko", "en@example.org": "en", "both@example.org": "both"})
+    make_update("camps")
+    output = deliver(runner)
+    assert "sent 3" in output
+    received = {item.rcpt_tos[0]: item for item in smtp_server.received}
+    assert set(received) == {"ko@example.org", "en@example.org", "both@example.org"}
+    korean = received["ko@example.org"]
+    assert korean.mail_from == "moksori@localhost"
+    assert b"Subject: =?utf-8?b?" in korean.raw  # RFC 2047 on the wire ...
+    message = korean.message
+    assert message["Subject"] == "[목소리] 소식 camps"  # ... and decoded back to Korean
+    assert message["From"].addresses[0].display_name == "목소리"
+    assert message["To"] == "ko@example.org"
+    assert message.get_content_type() == "multipart/alternative"
+    assert "<strong>구금 시설</strong>" in html_part(message) and "<script" not in html_part(message)
+    text = text_part(message)
+    assert "http://127.0.0.1:5000/ko/updates/camps" in text and "목소리 드림" in text
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message["List-Unsubscribe"].strip("<>")
+    assert unsubscribe.startswith("http://127.0.0.1:5000/ko/subscribe/unsubscribe/")
+    assert received["en@example.org"].message["Subject"] == "[Moksori] News camps"
+    bilingual = text_part(received["both@example.org"].message)
+    assert bilingual.index("소식 camps") < bilingual.index("News camps")
+    assert all(row.state == "sent" and row.sent_at and row.attempts == 1 for row in rows())
+
+    # The one-click POST a mail provider makes from that header: no cookie, no CSRF token.
+    response = current_app.test_client().post(unsubscribe.removeprefix("http://127.0.0.1:5000"),
+                                              data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    state = db.session.scalar(sa.select(Subscriber.state).where(Subscriber.email == "ko@example.org"))
+    assert state == "unsubscribed"
+
+
+def test_server_down_then_up_delivers_every_message_exactly_once(app_ctx, runner, smtp_server, settings):
+    settings(OUTBOX_RETRY_BASE_SECONDS=0)
+    add_subscribers(5)
+    make_update("camps")
+    smtp_server.stop()
+    output = deliver(runner)
+    assert "mail server unusable" in output and "sent 0" in output
+    assert all(row.state == "pending" and row.attempts == 0 and "server unreachable" in row.last_error for row in rows())
+    smtp_server.start()
+    deliver(runner)
+    deliver(runner)
+    assert sorted(smtp_server.recipients()) == sorted(f"ngo{number}@example.org" for number in range(5))
+    assert all(row.state == "sent" for row in rows())
+
+
+def test_server_going_down_during_a_batch_loses_nothing(app_ctx, runner, smtp_server, settings):
+    settings(OUTBOX_RETRY_BASE_SECONDS=0, MAIL_TIMEOUT_SECONDS=5)
+    add_subscribers(6)
+    make_update("camps")
+    delivered = []
+
+    def server_dies_after_two(row_id):
+        delivered.append(row_id)
+        if len(delivered) == 2:
+            smtp_server.stop()
+
+    report = outbox.send_due(db.session, mail.MailSettings.from_config(current_app.config), on_sent=server_dies_after_two)
+    assert (report.sent, report.retrying) == (2, 1) and report.unreachable
+    states = Counter((row.state, row.attempts) for row in rows())
+    assert states == {("sent", 1): 2, ("pending", 1): 1, ("pending", 0): 3}
+    smtp_server.start()
+    deliver(runner)
+    assert Counter(smtp_server.recipients()) == {f"ngo{number}@example.org": 1 for number in range(6)}
+
+
+def test_temporary_failures_back_off_and_give_up_with_the_last_error(app_ctx, runner, smtp_server, settings):
+    settings(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_RETRY_BASE_SECONDS=60)
+    add_subscribers(1)
+    make_update("camps")
+    for attempt, delay in ((1, 60), (2, 120)):
+        smtp_server.fail_next("451 4.3.0 Try again later")
+        before = utcnow()
+        deliver(runner)
+        (row,) = rows()
+        assert (row.state, row.attempts) == ("pending", attempt) and "451" in row.last_error
+        assert before + timedelta(seconds=delay - 1) <= row.next_attempt_at <= utcnow() + timedelta(seconds=delay)
+        deliver(runner)  # not due yet: nothing happens
+        assert rows()[0].attempts == attempt
+        db.session.execute(sa.update(OutboxEmail).values(next_attempt_at=utcnow()))  # time passes
+        db.session.commit()
+    smtp_server.fail_next("452 4.2.2 Mailbox full")
+    deliver(runner)
+    (row,) = rows()
+    assert (row.state, row.attempts) == ("failed", 3) and "Mailbox full" in row.last_error
+    assert smtp_server.received == []
+    assert "1 messages queued again" in runner.invoke(args=["outbox", "retry-failed"]).output
+    deliver(runner)
+    assert smtp_server.recipients() == ["ngo0@example.org"] and rows()[0].state == "sent"
+
+
+def test_permanent_failure_is_not_retried_and_the_batch_goes_on(app_ctx, runner, smtp_server):
+    add_subscribers(3)
+    make_update("camps")
+    smtp_server.fail_next("550 5.1.1 No such user")
+    deliver(runner)
+    states = [(row.state, row.attempts) for row in rows()]
+    assert states == [("failed", 1), ("sent", 1), ("sent", 1)]
+    assert "No such user" in rows()[0].last_error
+    assert len({item.session for item in smtp_server.received}) == 1
+    status = runner.invoke(args=["outbox", "status"]).output
+    assert "pending 0, sent 2, failed 1" in status and "No such user" in status
+
+
+def test_one_connection_per_batch_and_the_rate_is_kept(app_ctx, runner, smtp_server, settings):
+    settings(OUTBOX_BATCH_SIZE=3, OUTBOX_RATE_PER_SECOND=20)
+    add_subscribers(7)
+    make_update("camps")
+    started = time.monotonic()
+    deliver(runner)
+    assert time.monotonic() - started >= 6 / 20
+    assert len(smtp_server.received) == 7
+    assert len({item.session for item in smtp_server.received}) == 3
+
+
+def test_a_killed_worker_sends_nothing_twice_that_was_marked_and_loses_nothing(
+    app, app_ctx, runner, smtp_server, database_url, tmp_path
+):
+    add_subscribers(10)
+    make_update("camps")
+    env = {
+        **os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "INSTANCE_DIR": str(tmp_path),
+        "SECRET_KEY": app.config["SECRET_KEY"], "DATA_ENCRYPTION_KEY": app.config["DATA_ENCRYPTION_KEY"],
+        "MAIL_SERVER": smtp_server.host, "MAIL_PORT": str(smtp_server.port), "OUTBOX_RATE_PER_SECOND": "5",
+    }
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "send", "--once"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        smtp_server.wait_for(3, timeout=60)
+    finally:
+        worker.kill()  # SIGKILL: no clean-up of any kind
+        worker.wait()
+    marked = {row.message_id for row in rows() if row.state == "sent"}
+    assert marked and len(marked) < 10
+    assert all(Counter(item.message["Message-ID"] for item in smtp_server.received)[mid] == 1 for mid in marked)
+    # The dead worker's claim runs out; then a new run delivers the rest.
+    db.session.execute(sa.update(OutboxEmail).values(locked_until=None))
+    db.session.commit()
+    deliver(runner)
+    counts = Counter(item.message["Message-ID"] for item in smtp_server.received)
+    assert set(counts) == {row.message_id for row in rows()}
+    assert all(counts[mid] == 1 for mid in marked)
+    assert sum(counts.values()) - len(counts) <= 1  # at most the one in flight at the kill
+    assert all(row.state == "sent" for row in rows())
+
+
+def test_officers_get_a_content_free_notice_in_their_language(client, app, app_ctx, runner, smtp_server):
+    make_user(app, email="ko-officer@example.org", languages=("ko",), name="김민지")
+    make_user(app, email="en-officer@example.org", languages=("en",), locale="en")
+    make_user(app, email="admin@example.org", role="admin", languages=("ko", "en"))
+    submit_report(client, narrative="보위부 구류장에서 고문을 당했습니다.")
+    from app.models import Submission, User
+
+    submission = db.session.scalar(sa.select(Submission))
+    public_id = submission.public_id
+    # The intake already queued the notice for the Korean-speaking officer (the report is in Korean).
+    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 1
+    assert notifications.notify_new_item(db.session, submission) == 0  # one waiting notice is enough
+    english = db.session.scalar(sa.select(User).where(User.email == "en-officer@example.org"))
+    assert notifications.notify_assigned(db.session, submission, english) is True
+    db.session.commit()
+    deliver(runner)
+    received = {item.rcpt_tos[0]: item.message for item in smtp_server.received}
+    assert set(received) == {"ko-officer@example.org", "en-officer@example.org"}
+    korean = received["ko-officer@example.org"]
+    assert korean["Subject"] == "[목소리] 새 항목이 기다리고 있습니다"
+    body = text_part(korean)
+    assert body.startswith("김민지 님, 안녕하세요.") and "http://127.0.0.1:5000/staff/" in body
+    assert "고문" not in body and public_id not in body and public_id not in html_part(korean)
+    assert received["en-officer@example.org"]["Subject"] == "[Moksori] An item was assigned to you"
+    assert text_part(received["en-officer@example.org"]).startswith("Hello en-officer,")
+
+
+def test_notices_fall_back_to_any_officer_then_admins(app, app_ctx):
+    from app.models import Submission, User
+
+    make_user(app, email="admin@example.org", role="admin")
+    submission = Submission(locale="en")
+    assert notifications.notify_new_item(db.session, submission) == 1  # no officer at all: the admins
+    db.session.execute(sa.delete(OutboxEmail))
+    db.session.commit()
+    make_user(app, email="ko-officer@example.org", languages=("ko",))
+    assert notifications.notify_new_item(db.session, submission) == 1  # nobody reads English: every officer
+    assert db.session.scalar(sa.select(OutboxEmail.recipient)) == "ko-officer@example.org"
+    officer = db.session.scalar(sa.select(User).where(User.email == "ko-officer@example.org"))
+    officer.active = False
+    assert notifications.notify_assigned(db.session, submission, officer) is False
+    db.session.rollback()

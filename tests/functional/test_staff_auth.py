@@ -1,0 +1,146 @@
+"""Staff login with TOTP: enrollment, replay refusal, lockout, idle timeout, logout, password."""
+from __future__ import annotations
+
+import re
+import time
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent, User
+from tests.auth_helpers import PASSWORD, SECRET_RE, login, make_user, totp_code
+from tests.helpers import hidden_fields, post_form
+
+
+def actions(app):
+    with app.app_context():
+        return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+
+
+def test_first_login_enrolls_totp_with_qr_and_text_secret(client, app):
+    make_user(app, locale="ko")
+    response = post_form(client, "/staff/login", {"email": "Officer@Example.org ", "password": PASSWORD})
+    assert response.headers["Location"].endswith("/staff/2fa")
+    page = client.get("/staff/2fa").get_data(as_text=True)
+    assert "<svg" in page and SECRET_RE.search(page)
+    assert "인증 앱에 표시된 6자리 숫자를 입력해 주세요" in page
+    secret = SECRET_RE.search(page).group(1)
+    wrong = post_form(client, "/staff/2fa", {"code": "000000"})
+    assert wrong.status_code == 422 and "인증 번호가 올바르지 않습니다" in wrong.get_data(as_text=True)
+    assert post_form(client, "/staff/2fa", {"code": totp_code(secret)}).status_code == 302
+    assert client.get("/staff/").status_code == 200
+    assert "auth.totp_enrolled" in actions(app) and "auth.login" in actions(app)
+
+
+def test_totp_code_is_accepted_once(client, app):
+    secret = login(client, app)
+    post_form(client, "/staff/logout", {}, page_url="/staff/")
+    assert post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD}).status_code == 302
+    replay = post_form(client, "/staff/2fa", {"code": totp_code(secret)})
+    assert replay.status_code == 422
+    assert client.get("/staff/").status_code == 302
+    assert post_form(client, "/staff/2fa", {"code": totp_code(secret, +1)}).status_code == 302
+
+
+def test_wrong_password_gives_one_message_for_known_and_unknown(client, app):
+    make_user(app)
+    for email in ("officer@example.org", "nobody@example.org"):
+        html = post_form(client, "/staff/login", {"email": email, "password": "wrong password!!"}).get_data(as_text=True)
+        assert "이메일 주소 또는 비밀번호가 올바르지 않습니다" in html
+
+
+def test_hangul_in_email_gets_the_keyboard_hint(client):
+    html = post_form(client, "/staff/login", {"email": "ㅐㄹ랴ㅊㄷㄱ@ㄷㅌ믇ㅔㅣㄷ.채ㅡ", "password": "x"}).get_data(as_text=True)
+    assert "키보드를 영문으로 바꾼 뒤" in html
+
+
+def test_repeated_failures_lock_the_account_and_are_audited(client, app):
+    make_user(app)
+    for _ in range(5):
+        post_form(client, "/staff/login", {"email": "officer@example.org", "password": "wrong password!!"})
+    locked = post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD})
+    assert locked.status_code == 422
+    assert "계정이 잠겼습니다" in locked.get_data(as_text=True)
+    assert "auth.locked" in actions(app)
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        user.locked_until = None
+        db.session.commit()
+    assert post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD}).status_code == 302
+
+
+def test_idle_timeout_logs_out(client, app):
+    login(client, app)
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - 31 * 60
+    response = client.get("/staff/")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert "오랫동안 사용하지 않아" in client.get("/staff/login").get_data(as_text=True)
+
+
+def test_logout_is_post_only(client, app):
+    login(client, app)
+    assert client.get("/staff/logout").status_code == 405
+    post_form(client, "/staff/logout", {}, page_url="/staff/")
+    assert client.get("/staff/").status_code == 302
+
+
+def test_password_change_checks_and_ends_other_sessions(client, app):
+    login(client, app)
+    bad = post_form(client, "/staff/account", {"pw-current": PASSWORD, "pw-new": "short", "pw-confirm": "short", "pw-submit": "1"})
+    assert "12자 이상" in bad.get_data(as_text=True)
+    mismatch = post_form(client, "/staff/account", {"pw-current": PASSWORD, "pw-new": "a new long password", "pw-confirm": "another long one", "pw-submit": "1"})
+    assert "두 비밀번호가 서로 다릅니다" in mismatch.get_data(as_text=True)
+    ok = post_form(client, "/staff/account", {"pw-current": PASSWORD, "pw-new": "a new long password", "pw-confirm": "a new long password", "pw-submit": "1"})
+    assert ok.status_code == 302
+    assert client.get("/staff/").status_code == 200  # this session was renewed
+    assert "user.password_changed" in actions(app)
+
+
+def test_staff_ui_follows_the_users_language(client, app):
+    login(client, app, locale="en")
+    assert '<html lang="en">' in client.get("/staff/").get_data(as_text=True)
+    post_form(client, "/staff/account", {"pref-locale": "ko", "pref-submit": "1"})
+    assert '<html lang="ko">' in client.get("/staff/").get_data(as_text=True)
+
+
+def test_admin_deactivates_and_resets_2fa(client, app):
+    login(client, app, role="admin", email="admin@example.org")
+    officer_client = app.test_client()
+    login(officer_client, app)
+    with app.app_context():
+        officer_id = db.session.scalar(sa.select(User.id).where(User.email == "officer@example.org"))
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "officer@example.org" in page
+    post_form(client, f"/admin/users/{officer_id}/active", {}, page_url="/admin/users")
+    assert officer_client.get("/staff/").status_code == 302  # deactivated: the session ends
+    post_form(client, f"/admin/users/{officer_id}/active", {}, page_url="/admin/users")
+    post_form(client, f"/admin/users/{officer_id}/reset-2fa", {}, page_url="/admin/users")
+    assert "user.deactivated" in actions(app) and "user.totp_reset" in actions(app)
+    post_form(officer_client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD})
+    assert SECRET_RE.search(officer_client.get("/staff/2fa").get_data(as_text=True))  # enrolls again
+
+
+def test_cli_creates_users(runner, app):
+    result = runner.invoke(args=["users", "create", "new@example.org", "--role", "officer", "--languages", "ko,en",
+                                 "--name", "김담당", "--password-stdin"], input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(args=["users", "create", "new@example.org", "--password-stdin"], input="a long enough password\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+    short = runner.invoke(args=["users", "create", "x@example.org", "--password-stdin"], input="short\n")
+    assert short.exit_code != 0 and "12 characters" in short.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "new@example.org"))
+        assert user.language_list == ["ko", "en"] and user.password_hash.startswith("$argon2id$")
+
+
+def test_language_switch_on_staff_pages_is_a_post_and_saves_the_preference(client, app):
+    login_page = client.get("/staff/login", headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    assert 'action="/staff/language"' in login_page
+    post_form(client, "/staff/language", {"lang": "en", "next": "/staff/login?"}, page_url="/staff/login")
+    assert '<html lang="en">' in client.get("/staff/login").get_data(as_text=True)
+    login(client, app, locale="ko")
+    response = post_form(client, "/staff/language", {"lang": "en", "next": "//evil.example/"}, page_url="/staff/")
+    assert response.headers["Location"].endswith("/staff/login")  # unsafe next is not followed
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.locale)) == "en"
