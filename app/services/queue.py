@@ -214,15 +214,27 @@ def _decorate(session: Session, page: QueuePage, query: search.Query) -> None:
     if not query:
         return
     for row in page.rows:
-        row.excerpt, row.excerpt_source = search.excerpt(row.item.narrative, query), "account"
+        row.excerpt, row.excerpt_source = excerpt(row.item.narrative, query), "account"
     missing = {row.item.id: row for row in page.rows if row.excerpt is None}
     for model, source in ((Note, "note"), (Message, "message")):
         for sid, body in session.execute(sa.select(model.submission_id, model.body)
                                          .where(model.submission_id.in_(list(missing))).order_by(model.id)):
             row = missing.get(sid)
-            if row is not None and (found := search.excerpt(body, query)):
+            if row is not None and (found := excerpt(body, query)):
                 row.excerpt, row.excerpt_source = found, source
                 del missing[sid]
+
+
+def excerpt(text: str | None, query: search.Query, width: int = 70) -> tuple[str, str, str] | None:
+    """(before, match, after) around the first search term found in text, for highlighting."""
+    folded = (text or "").casefold()
+    hits = sorted((at, term.text) for term in query.terms if (at := folded.find(term.text.casefold())) >= 0)
+    if not hits:
+        return None
+    at, term = hits[0]
+    start, end = max(0, at - width // 2), min(len(text), at + len(term) + width)
+    return (("…" if start else "") + text[start:at], text[at:at + len(term)],
+            text[at + len(term):end] + ("…" if end < len(text) else ""))
 
 
 def status_counts(session: Session, filters: QueueFilters) -> dict[str, int]:

@@ -16,8 +16,8 @@ Storage (created by migration 0004, outside the ORM metadata):
 - PostgreSQL: tsvector values cast from a literal ('고문':1 '문을':2), so no text search
   parser or locale decides what a Hangul word is; GIN index; ON DELETE CASCADE. A phrase
   query makes PostgreSQL re-read every candidate row, so syllable triples are indexed too
-  and a word of 3+ syllables is matched by its triples (공개처 & 개처형) from the index
-  alone. Positions stop at 16,383 (and 256 per word), so long documents are stored in
+  (without positions) and a word of 3+ syllables is matched by its triples (공개처 & 개처형)
+  from the index alone. Positions stop at 16,383 (and 256 per word), so long documents are stored in
   overlapping parts. The tsvector is kept out of line (toast_tuple_target) so the rows the
   index points to are small.
 """
@@ -49,7 +49,6 @@ PG_OVERLAP = 32  # a phrase of up to this many tokens that straddles two parts i
 MAX_TERM_TOKENS = PG_OVERLAP
 
 
-
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic include_object hook (migrations/env.py): the index tables are not in the models."""
     return not (type_ == "table" and name.startswith(TABLE))
@@ -79,10 +78,6 @@ def _segments(text: str) -> list[tuple[bool, str]]:
 
 def _pairs(run: str) -> list[str]:
     return [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
-
-
-def tokens(text: str) -> list[str]:
-    return _run_tokens(_segments(text))
 
 
 def _run_tokens(runs: list[tuple[bool, str]]) -> list[str]:
@@ -184,29 +179,33 @@ def _quote(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _positions(doc: Document) -> list[list[str]]:
-    """PostgreSQL: the lexemes at each position. Pairs take consecutive positions (phrases of
-    pairs work); each triple of syllables shares its first pair's position, so a word of three
-    or more syllables is found by its triples alone, which GIN answers without reading rows."""
-    slots: list[list[str]] = []
+def _positions(doc: Document) -> list[tuple[str, str | None]]:
+    """PostgreSQL: (token, triple) per position. Pairs and words take consecutive positions
+    (phrases of pairs work); each triple of syllables is stored without a position, since a
+    word of three or more syllables is found by its triples alone (GIN answers that without
+    reading rows), and positions would only make the rows the index points to longer."""
+    slots: list[tuple[str, str | None]] = []
     for is_cjk, run in doc:
         if not is_cjk:
-            slots.append([run])
+            slots.append((run, None))
             continue
         for i, pair in enumerate(_pairs(run)):
-            slots.append([pair, run[i:i + 3]] if i + 3 <= len(run) else [pair])
+            slots.append((pair, run[i:i + 3] if i + 3 <= len(run) else None))
     return slots
 
 
-def _tsvector(slots: list[list[str]]) -> str:
+def _tsvector(slots: list[tuple[str, str | None]]) -> str:
     positions: dict[str, list[int]] = {}
-    for position, lexemes in enumerate(slots, 1):
-        for lexeme in lexemes:
-            positions.setdefault(lexeme, []).append(position)
-    return " ".join(f"{_quote(t)}:{','.join(map(str, p[:256]))}" for t, p in positions.items())
+    triples: set[str] = set()
+    for position, (token, triple) in enumerate(slots, 1):
+        positions.setdefault(token, []).append(position)
+        if triple:
+            triples.add(triple)
+    words = [f"{_quote(t)}:{','.join(map(str, p[:256]))}" for t, p in positions.items()]
+    return " ".join(words + [_quote(t) for t in triples - positions.keys()])
 
 
-def _parts(slots: list[list[str]]) -> list[list[list[str]]]:
+def _parts(slots: list) -> list[list]:
     step = PG_PART_TOKENS - PG_OVERLAP
     return [slots[start:start + PG_PART_TOKENS] for start in range(0, max(len(slots) - PG_OVERLAP, 1), step)]
 
@@ -321,18 +320,3 @@ def search_ids(session: Session, raw_query: str, limit: int = 1000) -> list[int]
     dialect = session.get_bind().dialect.name
     return list(session.scalars(sa.select(Submission.id).where(condition(dialect, query))
                                 .order_by(Submission.id.desc()).limit(limit)))
-
-
-def excerpt(text: str | None, query: Query, width: int = 70) -> tuple[str, str, str] | None:
-    """(before, match, after) around the first term found in text, for highlighting."""
-    if not text:
-        return None
-    folded = text.casefold()
-    hits = [(folded.find(t.text.casefold()), t.text) for t in query.terms]
-    hits = [(at, term) for at, term in hits if at >= 0]
-    if not hits:
-        return None
-    at, term = min(hits)
-    start, end = max(0, at - width // 2), min(len(text), at + len(term) + width)
-    return (("…" if start else "") + text[start:at], text[at:at + len(term)], text[at + len(term):end]
-            + ("…" if end < len(text) else ""))

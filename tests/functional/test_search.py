@@ -155,5 +155,5 @@ def test_query_terms_become_phrases_of_pairs(words, tokens):
 
 
 def test_document_tokens_pair_hangul_and_fold_latin():
-    assert search.tokens("고문을 당했다. Tortured!") == ["고문", "문을", "당했", "했다", "tortured"]
+    assert search.document_tokens(["고문을 당했다. Tortured!"]) == ["고문", "문을", "당했", "했다", "tortured"]
     assert "노동" in search.document_tokens(["로동단련대"])
