@@ -1,6 +1,7 @@
 """Reading the violation taxonomy for forms and display."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -16,8 +17,29 @@ class CategoryGroup:
     children: list[tuple[str, str]]
 
 
+# The taxonomy changes only through migrations, yet the report form needs it on every view:
+# keep it per process for a few minutes so the public form needs no database round trip
+# (on SQLite every transaction takes the write lock, see app/database.py).
+CACHE_SECONDS = 300
+_cache: dict[tuple[str, str], tuple[float, list[CategoryGroup]]] = {}
+
+
+def forget_cached_tree() -> None:
+    _cache.clear()
+
+
 def category_tree(session: Session, lang: str) -> list[CategoryGroup]:
     """Top-level categories with their sub-types, in taxonomy order, labelled in `lang`."""
+    key = (str(session.get_bind().url), lang)
+    cached = _cache.get(key)
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    tree = _load_tree(session, lang)
+    _cache[key] = (time.monotonic(), tree)
+    return tree
+
+
+def _load_tree(session: Session, lang: str) -> list[CategoryGroup]:
     rows = session.scalars(
         sa.select(Category).where(Category.retired.is_(False)).order_by(Category.position, Category.code)
     ).all()
