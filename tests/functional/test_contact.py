@@ -45,3 +45,9 @@ def test_round_robin_among_officers_who_speak_the_language(client, app):
     with app.app_context():
         last = db.session.scalars(sa.select(Submission.assignee_id).order_by(Submission.id.desc())).first()
         assert last in (both, db.session.execute(sa.text("SELECT id FROM user_account WHERE email='c@example.org'")).scalar())
+
+
+def test_contact_honeypot_keeps_the_text(client):
+    response = post_form(client, "/ko/contact", {**FIELDS, "website": "http://spam.example"})
+    assert response.status_code == 422
+    assert "마지막 칸은 비워 두시고" in response.get_data(as_text=True)
