@@ -99,6 +99,12 @@ def format_bytes(size: int) -> str:
     return f"{size} B"
 
 
+def contains_hangul(value: str | None) -> bool:
+    """Hangul typed where Latin letters were meant: the 한/영 key was left on (KOREAN.md §3.7)."""
+    return any("\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f" or "\uac00" <= ch <= "\ud7af"
+               for ch in value or "")
+
+
 def org_name() -> str:
     """The deploying organization's name in the page's language."""
     return current_app.config["ORG_NAME_KO" if current_lang() == "ko" else "ORG_NAME_EN"]

@@ -51,5 +51,10 @@ str64 = Annotated[str, mapped_column(sa.String(64))]
 str200 = Annotated[str, mapped_column(sa.String(200))]
 
 
+def split_codes(text: str | None) -> list[str]:
+    """Codes kept comma-separated in one column (topics, languages): "ko,en" -> ["ko", "en"]."""
+    return [code for code in (text or "").split(",") if code]
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at
+from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at, split_codes
 
 SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
 SUBSCRIBER_LANGUAGES = ("ko", "en", "both")
@@ -41,7 +41,7 @@ class Subscriber(Base):
 
     @property
     def topic_list(self) -> list[str]:
-        return [code for code in self.topics.split(",") if code]
+        return split_codes(self.topics)
 
     @property
     def languages(self) -> list[str]:

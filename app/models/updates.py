@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at
+from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at, split_codes
 
 UPDATE_STATES = ("draft", "published")
 # Topics an update is filed under and a subscriber chooses; labels live in services/updates.py.
@@ -54,7 +54,7 @@ class Update(Base):
 
     @property
     def topic_list(self) -> list[str]:
-        return [code for code in self.topics.split(",") if code]
+        return split_codes(self.topics)
 
     @property
     def languages(self) -> list[str]:

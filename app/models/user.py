@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, str20
+from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, str20, split_codes
 
 ROLES = ("officer", "admin")
 
@@ -49,7 +49,7 @@ class User(UserMixin, Base):
 
     @property
     def language_list(self) -> list[str]:
-        return [code for code in self.languages.split(",") if code]
+        return split_codes(self.languages)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -258,21 +258,14 @@ class ReportForm(AttachmentsMixin, FlaskForm):
             raise ValidationError(_l("Please write roughly when it was, e.g. winter 2010."))
 
     def validate_notice_email(self, field):
-        check_notice_email(field.data)
+        from app.services.subscriptions import email_problem
+
+        if field.data and (problem := email_problem(field.data)):
+            raise ValidationError(problem)
 
     def validate_contact_handle(self, field):
         if self.contact_channel.data and not field.data:
             raise ValidationError(_l("Please enter your ID, number or address for this channel."))
-
-
-def check_notice_email(value: str | None) -> None:
-    if not value:
-        return
-    if any("\u3130" <= ch <= "\u318f" or "\uac00" <= ch <= "\ud7a3" for ch in value):
-        raise ValidationError(_l("The e-mail address contains Hangul. Switch the keyboard to English and type it again."))
-    local, _, domain = value.partition("@")
-    if not local or "." not in domain or " " in value:
-        raise ValidationError(_l("This e-mail address does not look complete. Please check it (e.g. name@example.org)."))
 
 
 class ReceiptForm(FlaskForm):

@@ -11,7 +11,9 @@ from app.models import Submission, User
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
 from app.services import audit, notifications, search
-from app.services.submissions import AlreadySubmitted, ContactDetails, encrypt_contact, new_public_id, token_hash
+from app.services.submissions import (
+    ContactDetails, encrypt_contact, new_public_id, refuse_resubmission, token_hash,
+)
 
 
 @dataclass
@@ -39,8 +41,7 @@ def next_officer(session: Session, language: str) -> User | None:
 
 
 def create_contact_request(session: Session, request: ContactRequest, form_token: str) -> tuple[Submission, str]:
-    if session.scalar(sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))):
-        raise AlreadySubmitted()
+    refuse_resubmission(session, form_token)
     code = new_receipt_code()
     officer = next_officer(session, request.language)
     submission = Submission(

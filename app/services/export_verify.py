@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Attachment, AuditEvent, Submission
 from app.services.audit import compute_hash
+from app.services.backup import sha256_file
 from app.services.export import MANIFEST, MANIFEST_FORMAT
 
 
@@ -32,14 +33,6 @@ class Verification:
     @property
     def ok(self) -> bool:
         return not self.differences
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _entry_digest(archive: zipfile.ZipFile, name: str) -> tuple[int, str]:
@@ -132,5 +125,5 @@ def verify(session: Session, path: str | Path) -> Verification:
             return result
         _check_files(archive, manifest, result)
     _check_database(session, manifest, result)
-    _check_export_hash(session, manifest, _file_sha256(path), result)
+    _check_export_hash(session, manifest, sha256_file(path), result)
     return result

@@ -92,12 +92,17 @@ def decrypt_contact(submission: Submission) -> ContactDetails | None:
     return ContactDetails(**{key: value for key, value in values.items() if key in ContactDetails.__dataclass_fields__})
 
 
+def refuse_resubmission(session: Session, form_token: str) -> None:
+    """Raise AlreadySubmitted when this form (its one-time token) was stored before."""
+    if session.scalar(sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))):
+        raise AlreadySubmitted()
+
+
 def create_report(
     session: Session, data: ReportData, files: list[PreparedFile], upload_dir: str, form_token: str
 ) -> tuple[Submission, str]:
     """Store a report with its files and return it with its receipt code (shown once, never stored)."""
-    if session.scalar(sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))):
-        raise AlreadySubmitted()
+    refuse_resubmission(session, form_token)
     for _ in range(5):  # a receipt or public-id collision is astronomically rare; retry anyway
         code = new_receipt_code()
         submission = Submission(
@@ -126,8 +131,7 @@ def create_report(
                 session.add(submission)
                 session.flush()
         except IntegrityError:
-            if session.scalar(sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))):
-                raise AlreadySubmitted() from None
+            refuse_resubmission(session, form_token)  # a concurrent double click won the race
             continue
         for prepared in files:
             store(session, submission, prepared, upload_dir)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.i18n import org_name
+from app.i18n import contains_hangul
 from app.models import OutboxEmail, Subscriber
 from app.models.base import utcnow
 from app.models.updates import any_topic, join_topics
@@ -34,7 +35,6 @@ from app.services import audit, mail
 
 MAIL_INTERVAL = timedelta(minutes=10)
 PURPOSES = ("confirm", "manage")
-HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\.)"
     r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
@@ -109,7 +109,7 @@ def email_problem(raw: str | None) -> str | None:
     value = (raw or "").strip()
     if not value:
         return _("Please enter your e-mail address.")
-    if HANGUL.search(value):  # the keyboard was left in Korean mode (KOREAN.md §3.7)
+    if contains_hangul(value):  # the keyboard was left in Korean mode (KOREAN.md §3.7)
         return _("The e-mail address contains Korean letters. Please switch the keyboard to English "
                  "(the 한/영 key on a computer) and type it again.")
     if len(value) > 254 or not EMAIL.match(normalize_email(value)):

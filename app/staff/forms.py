@@ -6,13 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
+from app.i18n import contains_hangul
 from app.public.forms import Required, clean_text
 from app.services.accounts import MIN_PASSWORD_LENGTH
-
-
-def hangul_hint(value: str | None) -> bool:
-    """True when Hangul was typed where Latin letters were meant (한/영 key left on)."""
-    return any("\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f" or "\uac00" <= ch <= "\ud7a3" for ch in value or "")
 
 
 class LoginForm(FlaskForm):
@@ -25,7 +21,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
     def validate_email(self, field):
-        if hangul_hint(field.data):
+        if contains_hangul(field.data):
             raise ValidationError(_l("The e-mail address contains Hangul. Switch the keyboard to English and type it again."))
 
 
@@ -48,7 +44,7 @@ class PasswordChangeForm(FlaskForm):
     def validate_new(self, field):
         if len(field.data or "") < MIN_PASSWORD_LENGTH:
             raise ValidationError(_l("Please make the password at least %(count)s characters long.", count=MIN_PASSWORD_LENGTH))
-        if hangul_hint(field.data):
+        if contains_hangul(field.data):
             raise ValidationError(_l("The password contains Hangul. Was the keyboard in Korean mode?"))
 
     def validate_confirm(self, field):
