@@ -7,9 +7,10 @@ For each database and size: a fresh database, `flask demo seed --submissions N`,
 created with `flask users create`, gunicorn started as its own process; then this process logs
 in through the real forms (password, then TOTP from pyotp) and times, one request at a time,
 the default queue page, filtered pages, a deep page (keyset cursors followed --deep pages in,
-then that page timed) and searches for 고문 (two syllables) and 공개처형 (four). PostgreSQL
-runs in a database `moksori_bench` (--pg-database) that is created and dropped by the run; one
-that another process is using is left alone and the run stops. Traffic goes to 127.0.0.1 only
+then that page timed), searches for 고문 (two syllables) and 공개처형 (four), and 고문 with
+every match counted (the page's "count them all" link; other pages stop counting at 1,000).
+PostgreSQL runs in a database `moksori_bench` (--pg-database) that is created and dropped by
+the run; one that another process is using is left alone and the run stops. Traffic goes to 127.0.0.1 only
 and every loop is bounded.
 """
 from __future__ import annotations
@@ -46,7 +47,9 @@ PAGES = [
     ("filtered: priority order + province", "/staff/?province=KP-09&sort=priority"),
     ("search 고문 (2 syllables)", "/staff/?q=" + urllib.parse.quote("고문")),
     ("search 공개처형 (4 syllables)", "/staff/?q=" + urllib.parse.quote("공개처형")),
+    ("search 고문, every match counted", "/staff/?counts=all&q=" + urllib.parse.quote("고문")),
 ]
+ALL_COUNT = re.compile(r'<span class="count">([\d,]+)</span>')  # the first one is "All"
 
 
 class Browser:
@@ -167,8 +170,9 @@ def measure(database: str, size: int, requests: int, deep: int, pg_name: str, qu
         matching, samples = {}, {name: [] for name, _ in paths}
         for name, path in paths:
             for _ in range(10):
-                _, text = browser.timed(path)  # warm-up: caches, connection pool, plans
-            matching[name] = re.search(r'<span class="count">([\d,]+)</span>', text).group(1)  # "All"
+                browser.timed(path)  # warm-up: caches, connection pool, plans
+            exact = path if "counts=all" in path else path + ("&" if "?" in path else "?") + "counts=all"
+            matching[name] = ALL_COUNT.search(browser.timed(exact)[1]).group(1)
         for _ in range(requests):  # round robin: a passing disturbance hits every request kind alike
             for name, path in paths:
                 samples[name].append(browser.timed(path)[0])

@@ -32,11 +32,11 @@ def queue():
     filters = form.to_filters(db.session, current_user, current_app.config["TIMEZONE"],
                               request.args.get("after"), request.args.get("before"))
     page = queue_service.queue_page(db.session, filters)
-    counts = queue_service.status_counts(db.session, filters)
+    counts = queue_service.status_counts(db.session, filters, exact=request.args.get("counts") == "all")
     bulk = BulkForm(formdata=None, prefix="bulk", next=request.full_path)
     bulk.set_choices(users)
     return render_template("staff/queue.html", form=form, filters=filters, page=page, counts=counts,
-                           bulk=bulk, queue_link=queue_link, labels=row_labels())
+                           count_limit=queue_service.COUNT_LIMIT, bulk=bulk, queue_link=queue_link, labels=row_labels())
 
 
 @bp.route("/bulk", methods=["POST"])

@@ -7,6 +7,7 @@ import re
 import pyotp
 from axe_playwright_python.sync_playwright import Axe
 
+from app.services import queue as queue_service
 from tests.auth_helpers import PASSWORD, make_user
 from tests.helpers import receipt_code, submit_report
 
@@ -19,7 +20,7 @@ def no_axe_violations(page, where):
         f"{v['id']} at {[n['target'] for n in v['nodes']]}" for v in violations)
 
 
-def test_officer_works_an_item_in_korean(page_js_on, app, live_server):
+def test_officer_works_an_item_in_korean(page_js_on, app, live_server, monkeypatch):
     code = receipt_code(submit_report(app.test_client(), narrative="회령 보위부 구류장에서 고문을 당했습니다.")
                         .get_data(as_text=True)).replace(" ", "")
     make_user(app, email="officer@example.org", locale="ko", name="김담당")
@@ -39,6 +40,13 @@ def test_officer_works_an_item_in_korean(page_js_on, app, live_server):
     page.wait_for_url(re.compile(r"/staff/$"))
     assert page.get_by_role("heading", name="처리 목록").is_visible()
     no_axe_violations(page, "queue")
+    monkeypatch.setattr(queue_service, "COUNT_LIMIT", 0)  # a search that matches "too many" to count
+    page.get_by_label("검색").fill("고문")
+    page.get_by_role("button", name="적용").click()
+    assert page.locator(".queue-counts .count").all_inner_texts() == ["0+"]
+    no_axe_violations(page, "queue, counts stopped at the limit")
+    page.get_by_role("link", name="모두 세기(시간이 더 걸립니다)").click()
+    assert page.locator(".queue-counts a[aria-current] .count").inner_text() == "1"
     page.locator("table.queue a").first.click()
     assert page.get_by_text("회령 보위부 구류장에서 고문을 당했습니다.").is_visible()
     no_axe_violations(page, "item page")

@@ -119,6 +119,29 @@ def test_counts_per_status_follow_every_filter_but_status(client, items):
     assert counts["전체"] == "3" and counts["신규"] == "2" and counts["검토 중"] == "1" and counts["종결"] == "0"
 
 
+def test_filtered_counts_stop_at_the_limit_and_can_be_counted_in_full(client, items, monkeypatch):
+    monkeypatch.setattr(queue_service, "COUNT_LIMIT", 2)
+    html = page(client, "?language=ko&status=new")  # three items match: more than the limit
+    assert '<span class="count">2+</span>' in html and not COUNT.findall(html)
+    assert "2건이 넘어" in html and "모두 세기" in html
+    assert set(ids(html)) == {items["a"], items["e"]}  # the list itself is not limited
+    full = re.search(r'<a href="([^"]+)">모두 세기', html).group(1).replace("&amp;", "&")
+    assert "counts=all" in full and "language=ko" in full and "status=new" in full
+    counts = dict(COUNT.findall(page(client, full.removeprefix("/staff/"))))
+    assert counts["전체"] == "3" and counts["신규"] == "2" and counts["검토 중"] == "1"
+    # Under the limit the split is exact without asking; the whole queue is always exact.
+    assert dict(COUNT.findall(page(client, "?language=en")))["전체"] == "2"
+    assert dict(COUNT.findall(page(client)))["전체"] == "5"
+
+
+def test_count_limit_in_english(app, items, monkeypatch):
+    monkeypatch.setattr(queue_service, "COUNT_LIMIT", 1)
+    english = app.test_client()
+    login(english, app, email="en@example.org", locale="en", languages=("en",))
+    html = page(english, "?files=with")
+    assert "More than 1 item matches" in html and "Count them all" in html and "모두" not in html
+
+
 def test_labels_are_translated(app, client, items):
     html = page(client)
     for label in ("처리 상태", "우선순위", "담당자", "미배정", "나에게 배정된 건", "최신순", "오래된 순", "우선순위순",
