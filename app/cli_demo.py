@@ -188,7 +188,7 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 
     from app.crypto import encrypt_field, encrypt_stream
     from app.models import Attachment, Category, Message, Note, Submission, submission_category
     from app.services import audit, search
-    from app.services.attachments import NAME_CONTEXT, _path_for
+    from app.services.attachments import NAME_CONTEXT, path_for
 
     officers = _officers(session)
     categories = dict(session.execute(sa.select(Category.code, Category.id)).all())
@@ -218,7 +218,7 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 
                                  "author_user_id": rng.choice(officers) if author == "staff" else None})
             for name, media_type, content, digest, sealed in rng.sample(kept_files, extra["files"]):
                 stored = secrets.token_hex(16)
-                path = _path_for(upload_dir, stored)
+                path = path_for(upload_dir, stored)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(sealed)
                 files.append({"submission_id": sid, "message_id": None, "stored_name": stored,

@@ -72,7 +72,7 @@ def prepare(name: str | None, data: bytes, max_bytes: int, keep_metadata: bool) 
     return PreparedFile(clean_filename(name), kept, file_type, received, stripped)
 
 
-def _path_for(upload_dir: str, stored_name: str) -> Path:
+def path_for(upload_dir: str, stored_name: str) -> Path:
     return Path(upload_dir) / stored_name[:2] / stored_name
 
 
@@ -86,7 +86,7 @@ def store(
 ) -> Attachment:
     """Encrypt to disk (written, synced, then renamed into place) and add the row."""
     stored_name = secrets.token_hex(16)
-    path = _path_for(upload_dir, stored_name)
+    path = path_for(upload_dir, stored_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".part")
     with open(temporary, "wb") as handle:
@@ -116,7 +116,7 @@ def original_name(attachment: Attachment) -> str:
 
 def read_chunks(attachment: Attachment, upload_dir: str) -> Iterator[bytes]:
     """The decrypted file, segment by segment (for downloads and exports)."""
-    with open(_path_for(upload_dir, attachment.stored_name), "rb") as handle:
+    with open(path_for(upload_dir, attachment.stored_name), "rb") as handle:
         yield from decrypt_stream(handle)
 
 

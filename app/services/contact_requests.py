@@ -11,6 +11,7 @@ from app.models import Submission, User
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
 from app.services import audit, notifications, search
+from app.services.accounts import active_officers
 from app.services.submissions import (
     ContactDetails, encrypt_contact, new_public_id, refuse_resubmission, token_hash,
 )
@@ -27,8 +28,7 @@ class ContactRequest:
 
 def next_officer(session: Session, language: str) -> User | None:
     """The officer after the one who got the latest contact request, among those who speak `language`."""
-    officers = [u for u in session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.id))
-                if language in u.language_list]
+    officers = [u for u in active_officers(session) if language in u.language_list]
     if not officers:
         return None
     last = session.scalar(

@@ -18,10 +18,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import Attachment, AuditEvent, Submission
+from app.models import Attachment, AuditEvent
 from app.services.audit import compute_hash
 from app.services.backup import sha256_file
 from app.services.export import MANIFEST, MANIFEST_FORMAT
+from app.services.submissions import find_by_public_id
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _check_database(session: Session, manifest: dict, result: Verification) -> N
         if entry.get("kind") == "attachment":
             attachments_by_item.setdefault(entry.get("item"), {})[entry.get("attachment_id")] = entry
     for public_id in manifest.get("items", []):
-        item = session.scalar(sa.select(Submission).where(Submission.public_id == public_id))
+        item = find_by_public_id(session, public_id)
         if item is None:
             result.differences.append(f"item {public_id}: not in the database (purged, or exported elsewhere)")
             continue

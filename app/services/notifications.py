@@ -12,9 +12,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from app.i18n import org_name
+from app.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, org_name
 from app.models import OutboxEmail, Submission, User
 from app.services import mail
+from app.services.accounts import active_officers
 
 NEW_ITEM = "staff.new_item"
 ASSIGNED = "staff.assigned"
@@ -23,24 +24,23 @@ ASSIGNED = "staff.assigned"
 def _officers_for(session: Session, locale: str) -> list[User]:
     """Active officers who read the item's language; failing that every active officer; and
     if there are no officers at all, the admins — a new item must never go unnoticed."""
-    active = list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.id)))
+    active = active_officers(session)
     officers = [user for user in active if user.role == "officer"]
     readers = [user for user in officers if locale in user.language_list]
     return readers or officers or [user for user in active if user.is_admin]
 
 
-def _already_waiting(session: Session, user: User, kind: str) -> bool:
-    """An unsent notice of the same kind is still queued for this officer: one is enough."""
-    return session.scalar(
-        sa.select(OutboxEmail.id).where(
-            OutboxEmail.recipient == user.email, OutboxEmail.kind == kind, OutboxEmail.state == "pending"
-        ).limit(1)
-    ) is not None
+def _waiting(session: Session, recipients: list[str], kind: str) -> set[str]:
+    """The recipients who still have an unsent notice of this kind queued: one is enough."""
+    return set(session.scalars(sa.select(OutboxEmail.recipient).where(
+        OutboxEmail.recipient.in_(recipients), OutboxEmail.kind == kind, OutboxEmail.state == "pending")))
 
 
-def _notify(session: Session, user: User, kind: str) -> bool:
-    if _already_waiting(session, user, kind):
-        return False
+def _mail_locale(locale: str | None) -> str:
+    return locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
+def _queue_staff_notice(session: Session, user: User, kind: str) -> None:
     config = current_app.config
     if kind == NEW_ITEM:
         def subject():
@@ -48,25 +48,30 @@ def _notify(session: Session, user: User, kind: str) -> bool:
     else:
         def subject():
             return _("[%(org)s] An item was assigned to you", org=org_name())
-    locale = user.locale if user.locale in ("ko", "en") else "ko"
+    locale = _mail_locale(user.locale)
     rendered = mail.render_email(
         "staff_notice", [locale], subject, new_item=kind == NEW_ITEM, name=user.name,
         staff_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/staff/",
     )
     mail.enqueue(session, recipient=user.email, rendered=rendered, kind=kind, locale=locale, sender=config["MAIL_FROM"])
-    return True
 
 
 def notify_new_item(session: Session, submission: Submission) -> int:
     """Queue "a new item is waiting" for the officers concerned. Returns how many were queued."""
-    return sum(_notify(session, user, NEW_ITEM) for user in _officers_for(session, submission.locale))
+    users = _officers_for(session, submission.locale)
+    waiting = _waiting(session, [user.email for user in users], NEW_ITEM)
+    fresh = [user for user in users if user.email not in waiting]
+    for user in fresh:
+        _queue_staff_notice(session, user, NEW_ITEM)
+    return len(fresh)
 
 
 def notify_assigned(session: Session, submission: Submission, user: User) -> bool:
     """Queue "an item was assigned to you" for `user` (not for an inactive account)."""
-    if not user.active:
+    if not user.active or _waiting(session, [user.email], ASSIGNED):
         return False
-    return _notify(session, user, ASSIGNED)
+    _queue_staff_notice(session, user, ASSIGNED)
+    return True
 
 
 SUBMITTER_NOTICE = "submitter.notice"
@@ -83,12 +88,9 @@ def notify_submitter(session: Session, submission: Submission) -> bool:
     details = decrypt_contact(submission)
     if details is None or not details.notice_email:
         return False
-    pending = session.scalar(sa.select(OutboxEmail.id).where(
-        OutboxEmail.recipient == details.notice_email, OutboxEmail.kind == SUBMITTER_NOTICE,
-        OutboxEmail.state == "pending").limit(1))
-    if pending is not None:
+    if _waiting(session, [details.notice_email], SUBMITTER_NOTICE):
         return False
-    locale = submission.locale if submission.locale in ("ko", "en") else "ko"
+    locale = _mail_locale(submission.locale)
     rendered = mail.render_email("submitter_notice", [locale], lambda: _("You have a new message"))
     mail.enqueue(session, recipient=details.notice_email, rendered=rendered, kind=SUBMITTER_NOTICE,
                  locale=locale, sender=current_app.config["SUBMITTER_NOTICE_FROM"] or current_app.config["MAIL_FROM"])

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
 from app.services import search, triage
+from app.services.submissions import find_by_public_id
 
 PAGE_SIZE = 50
 SORTS = ("newest", "oldest", "updated", "priority")
@@ -295,7 +296,7 @@ def bulk_apply(session: Session, items: list[tuple[str, int | None]],
     and the others proceed. `items` are (public id, version the officer saw)."""
     outcome = BulkOutcome()
     for public_id, version in items[:MAX_BULK]:
-        item = session.scalar(sa.select(Submission).where(Submission.public_id == public_id))
+        item = find_by_public_id(session, public_id)
         if item is None:
             outcome.refused.append((public_id, "missing"))
             continue

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from app.models import Attachment, Message, Note, Submission, User, submission_category
 from app.models.base import utcnow
 from app.services import audit
+from app.services.attachments import path_for
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
 
 ACTOR = "system:retention"
@@ -148,16 +149,11 @@ def destroy_file(path: Path) -> bool:
     return True
 
 
-def _attachment_path(upload_dir: str, stored_name: str) -> Path:
-    return Path(upload_dir) / stored_name[:2] / stored_name
-
-
 @dataclass
 class PurgeResult:
     purged: list[dict] = field(default_factory=list)  # public id, status and counts, per item
     failed: list[str] = field(default_factory=list)  # public ids whose deletion the database refused
     orphans_removed: int = 0
-    dry_run: bool = False
 
 
 def _counts(session: Session, item_id: int) -> dict[str, int]:
@@ -196,7 +192,7 @@ def _purge_one(session: Session, item_id: int, policy: RetentionPolicy, upload_d
     audit.record(session, ACTOR, "submission.purged", "submission", summary["public_id"], summary)
     session.commit()
     for name in stored:
-        destroy_file(_attachment_path(upload_dir, name))
+        destroy_file(path_for(upload_dir, name))
     return summary
 
 
@@ -216,10 +212,9 @@ def _sweep_orphans(session: Session, upload_dir: str) -> int:
     return removed
 
 
-def purge(session: Session, policy: RetentionPolicy, upload_dir: str, dry_run: bool = False,
-          progress: Callable[[dict], None] | None = None) -> PurgeResult:
+def purge(session: Session, policy: RetentionPolicy, upload_dir: str, dry_run: bool = False) -> PurgeResult:
     """Purge every expired item (idempotent: a second run finds nothing). Raises Busy."""
-    result = PurgeResult(dry_run=dry_run)
+    result = PurgeResult()
     with maintenance_lock(session, upload_dir):
         ids = expired_ids(session, policy)
         if dry_run:
@@ -240,8 +235,6 @@ def purge(session: Session, policy: RetentionPolicy, upload_dir: str, dry_run: b
                 continue
             if summary:
                 result.purged.append(summary)
-                if progress:
-                    progress(summary)
         result.orphans_removed = _sweep_orphans(session, upload_dir)
         session.rollback()
     return result

@@ -26,15 +26,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.i18n import org_name
-from app.i18n import contains_hangul
+from app.i18n import contains_hangul, org_name
 from app.models import OutboxEmail, Subscriber
-from app.models.base import utcnow
+from app.models.base import split_codes, utcnow
 from app.models.updates import any_topic, join_topics
 from app.services import audit, mail
+from app.services.export_bulk import csv_cell
 
 MAIL_INTERVAL = timedelta(minutes=10)
-PURPOSES = ("confirm", "manage")
 EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\.)"
     r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
@@ -199,9 +198,6 @@ def matching_subscribers(session: Session, topics: list[str]):
 
 # Admin side ---------------------------------------------------------------------------
 
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def counts(session: Session) -> dict[str, dict[str, int]]:
     """Subscribers by state; confirmed ones by language and by topic."""
     by_state = dict(session.execute(sa.select(Subscriber.state, sa.func.count()).group_by(Subscriber.state)).all())
@@ -210,7 +206,7 @@ def counts(session: Session) -> dict[str, dict[str, int]]:
     confirmed = session.execute(sa.select(Subscriber.locale, Subscriber.topics).where(Subscriber.state == "confirmed"))
     for locale, topics in confirmed:
         by_language[locale] = by_language.get(locale, 0) + 1
-        for code in filter(None, topics.split(",")):
+        for code in split_codes(topics):
             by_topic[code] = by_topic.get(code, 0) + 1
     return {"state": by_state, "language": by_language, "topic": by_topic}
 
@@ -229,9 +225,8 @@ def search(session: Session, state: str | None, text: str, page: int, per_page: 
 
 
 def _cell(value) -> str:
-    """Text a spreadsheet shows as text: a leading = + - @ would make Excel run it as a formula."""
-    text = "" if value is None else value.isoformat(timespec="seconds") if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_START) else text
+    """Dates as ISO 8601; the formula guard is the bulk export's (one list of dangerous starts)."""
+    return csv_cell(value.isoformat(timespec="seconds") if hasattr(value, "isoformat") else value)
 
 
 def export_csv(session: Session, actor: str, header: list[str]) -> bytes:

@@ -1,12 +1,12 @@
 """The actions of the item page: which form each uses and which triage call it makes."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.models import Submission, User
 from app.services import triage
 from app.services.accounts import active_officers
+from app.services.submissions import find_by_public_id
 from app.services.taxonomy import category_tree
 from app.staff.item_forms import AssessmentForm, AssignForm, CategoriesForm, MessageForm, NoteForm, RevealForm, StatusForm
 
@@ -49,7 +49,7 @@ def _status(session, user, item, form):
     triage.check_version(item, form.expected_version())
     original = None
     if form.status.data == "duplicate" and form.duplicate_of.data:
-        original = session.scalar(sa.select(Submission).where(Submission.public_id == form.duplicate_of.data.upper()))
+        original = find_by_public_id(session, form.duplicate_of.data.upper())
     triage.change_status(session, user, item, form.status.data, form.reason.data, original)
 
 

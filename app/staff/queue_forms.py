@@ -10,7 +10,6 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
@@ -19,10 +18,11 @@ from wtforms.validators import ValidationError
 
 from app import vocabularies as v
 from app.i18n import LANGUAGE_NAMES
-from app.models import Submission, User
+from app.models import User
 from app.public.forms import MaxChars, clean_text
 from app.services import queue as queue_service
 from app.services import search, triage
+from app.services.submissions import find_by_public_id
 from app.services.taxonomy import category_tree
 
 ALL = ("", lazy_pgettext("filter", "All"))
@@ -169,8 +169,7 @@ class BulkForm(FlaskForm):
         if self.change_status.data and not (self.status.errors or self.reason.errors):
             original = None
             if self.duplicate_of.data:
-                original = session.scalar(sa.select(Submission).where(
-                    Submission.public_id == self.duplicate_of.data.upper()))
+                original = find_by_public_id(session, self.duplicate_of.data.upper())
             return lambda item: triage.change_status(session, actor, item, self.status.data, self.reason.data, original)
         if self.set_priority.data and not self.priority.errors:
             return lambda item: triage.set_priority(session, actor, item, self.priority.data or None)
