@@ -19,6 +19,7 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import ValidationError
 
@@ -80,7 +81,12 @@ def optional_select(vocabulary, label, blank=_l("Not selected")):
 
 
 class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes; choices are validated by the form, not by WTForms' English message."""
+    """Checkboxes; choices are validated by the form, not by WTForms' English message.
+    Each option renders as a checkbox (not as the select's <option>), so templates loop
+    over the field (forms macro `radios`) instead of writing the inputs by hand."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
     def pre_validate(self, form):
         pass

@@ -44,6 +44,9 @@ def test_item_page_renders_everything_safely_and_audits_the_view(client, app):
     assert "증언 사진.jpg" in html and re.search(r"[0-9a-f]{64}", html)
     assert "@secret-handle" not in html  # hidden until revealed
     assert "submission.viewed" in audit_actions(app)
+    # The recoding form offers checkboxes (not stray <option>s), the current code ticked.
+    assert '<input type="checkbox" name="categories-categories" id="category-V02.1" value="V02.1" checked>' in html
+    assert '<option' not in html.split('id="categories"')[1].split("</form>")[0]
 
 
 def test_reveal_is_a_post_and_is_audited(client, app):
