@@ -1,7 +1,7 @@
 """The audit log for admins: newest first, filtered, paginated by id (stays fast deep down)."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from app.admin import bp
 from app.extensions import db
@@ -13,6 +13,6 @@ from app.services.audit import verify as verify_chain
 def audit_log():
     filters = {key: request.args.get(key, "").strip() for key in ("action", "actor", "target", "since", "until")}
     before = request.args.get("before", type=int)
-    events, next_before = search_events(db.session, before=before, **filters)
+    events, next_before = search_events(db.session, before=before, timezone=current_app.config["TIMEZONE"], **filters)
     chain = verify_chain(db.session) if request.args.get("verify") else None
     return render_template("admin/audit.html", events=events, filters=filters, next_before=next_before, chain=chain)

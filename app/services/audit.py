@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -97,13 +99,22 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
         session.expunge_all()
 
 
+def _day_start(value: str, zone: ZoneInfo, days_later: int = 0) -> datetime | None:
+    """Midnight of an ISO date typed by an admin, in the office's time zone (as the queue's
+    date filter); anything that is not a date means no bound."""
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=days_later), time(), zone) if day else None
+
+
 def search_events(
     session: Session, action: str = "", actor: str = "", target: str = "", since: str = "", until: str = "",
-    before: int | None = None, limit: int = 50,
+    before: int | None = None, limit: int = 50, timezone: str = "Asia/Seoul",
 ) -> tuple[list[AuditEvent], int | None]:
-    """Events newest first, filtered; returns the page and the id to continue before."""
-    from datetime import date, datetime, time, timezone
-
+    """Events newest first, filtered (`since` and `until` are whole days, both included);
+    returns the page and the id to continue before."""
     query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
     if action:
         query = query.where(AuditEvent.action.startswith(action))
@@ -111,15 +122,11 @@ def search_events(
         query = query.where(AuditEvent.actor == actor)
     if target:
         query = query.where(AuditEvent.target_id == target)
-    for value, compare in ((since, AuditEvent.created_at.__ge__), (until, AuditEvent.created_at.__lt__)):
-        try:
-            day = date.fromisoformat(value) if value else None
-        except ValueError:
-            day = None
-        if day:
-            moment = datetime.combine(day if compare is AuditEvent.created_at.__ge__ else day.fromordinal(day.toordinal() + 1),
-                                      time(), tzinfo=timezone.utc)
-            query = query.where(compare(moment))
+    zone = ZoneInfo(timezone)
+    if start := _day_start(since, zone):
+        query = query.where(AuditEvent.created_at >= start)
+    if end := _day_start(until, zone, days_later=1):
+        query = query.where(AuditEvent.created_at < end)
     if before:
         query = query.where(AuditEvent.id < before)
     rows = list(session.scalars(query))

@@ -54,3 +54,23 @@ def test_chain_detects_a_removed_row(app_ctx, runner):
     db.session.commit()
     report = audit.verify(db.session)
     assert report.first_bad_id == ids[2] and "removed" in report.problem
+
+
+def test_audit_search_days_are_whole_office_days(app_ctx):
+    from datetime import datetime, timedelta, timezone
+
+    kst = timezone(timedelta(hours=9))
+    moments = {"early": datetime(2026, 3, 1, 0, 30, tzinfo=kst), "late": datetime(2026, 3, 1, 23, 30, tzinfo=kst),
+               "next": datetime(2026, 3, 2, 0, 10, tzinfo=kst), "before": datetime(2026, 2, 28, 23, 50, tzinfo=kst)}
+    for name, moment in moments.items():
+        event = audit.record(db.session, "system", f"test.{name}")
+        db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == event.id).values(created_at=moment))
+    db.session.commit()
+
+    def found(**days):
+        return {e.action for e in audit.search_events(db.session, timezone="Asia/Seoul", **days)[0]}
+
+    assert found(since="2026-03-01", until="2026-03-01") == {"test.early", "test.late"}
+    assert found(since="2026-03-02") == {"test.next"}
+    assert found(until="2026-02-28") == {"test.before"}
+    assert found(since="not a date") == {f"test.{name}" for name in moments}
