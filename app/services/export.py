@@ -177,7 +177,7 @@ def _item_parts(session: Session, item_id: int, job: ExportJob, labels, headings
     document = ItemDocument(session, item, labels, job.include_contact)
     files = file_entries(item, folder)
     doc = document.submission(files)
-    messages = document.messages({f["attachment_id"]: f["path"] for f in files})
+    messages = document.messages(files)
     notes = document.notes()
     parts = [
         (f"{folder}/submission.json", "submission", doc),

@@ -167,10 +167,16 @@ class ItemDocument:
         data["channel"] = self.coded("channel", details.channel)
         return data
 
-    def messages(self, paths_by_attachment: dict[int, str]) -> list[dict]:
+    def messages(self, files: list[dict]) -> list[dict]:
+        """The thread; each message lists the paths of its files (from `file_entries`, which
+        already read every attachment of the item, in id order: no query per message)."""
+        paths_by_message: dict[int, list[str]] = {}
+        for entry in files:
+            if entry["message_id"] is not None:
+                paths_by_message.setdefault(entry["message_id"], []).append(entry["path"])
         return [
             {"id": m.id, "author": m.author, "author_user_id": m.author_user_id, "created_at": _iso(m.created_at),
-             "body": m.body, "files": [paths_by_attachment[a.id] for a in m.attachments if a.id in paths_by_attachment]}
+             "body": m.body, "files": paths_by_message.get(m.id, [])}
             for m in self.item.messages
         ]
 

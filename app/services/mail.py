@@ -38,18 +38,21 @@ class Rendered:
         return replace(self, text=self.text.replace(marker, value), html=self.html.replace(marker, str(escape(value))))
 
 
-def render_email(template: str, langs: Sequence[str], subject: Callable[[], str], **context) -> Rendered:
+def render_email(template: str, langs: Sequence[str], subject: Callable[[], str],
+                 note: tuple[str, str] | None = None, **context) -> Rendered:
     """Render templates/email/<template>.txt and .html in each language of `langs`.
 
-    `subject` is called inside each language, so its gettext and org name follow it."""
+    `subject` is called inside each language, so its gettext and org name follow it.
+    `note` (language, text) goes above everything, e.g. "only available in English"."""
     subjects, texts, parts = [], [], []
     for lang in langs:
         with force_locale(lang):
             subjects.append(subject())
             texts.append(render_template(f"email/{template}.txt", lang=lang, **context).strip())
             parts.append(Markup(render_template(f"email/{template}.html", lang=lang, **context)))
-    html = render_template("email/_document.html", parts=parts, langs=langs, subject=subjects[0])
-    return Rendered(" / ".join(subjects), "\n\n----------\n\n".join(texts) + "\n", html)
+    html = render_template("email/_document.html", parts=parts, langs=langs, subject=subjects[0], note=note)
+    text = "\n\n----------\n\n".join(texts) + "\n"
+    return Rendered(" / ".join(subjects), f"{note[1]}\n\n{text}" if note else text, html)
 
 
 def message_values(

@@ -75,10 +75,17 @@ class Links:
     def token(self, subscriber: Subscriber, purpose: str) -> str:
         return _serializer(self.secret, purpose).dumps([subscriber.id, subscriber.token_key])
 
-    def url(self, subscriber: Subscriber, page: str) -> str:
-        """page: confirm, preferences or unsubscribe; in the subscriber's (first) language."""
-        purpose = "confirm" if page == "confirm" else "manage"
-        return f"{self.base_url}/{subscriber.languages[0]}/subscribe/{page}/{self.token(subscriber, purpose)}"
+    def _page(self, subscriber: Subscriber, page: str, token: str) -> str:
+        """A subscription page in the subscriber's (first) language."""
+        return f"{self.base_url}/{subscriber.languages[0]}/subscribe/{page}/{token}"
+
+    def confirm_url(self, subscriber: Subscriber) -> str:
+        return self._page(subscriber, "confirm", self.token(subscriber, "confirm"))
+
+    def manage_urls(self, subscriber: Subscriber) -> tuple[str, str]:
+        """(preferences, unsubscribe): both pages take the same "manage" token, signed once."""
+        token = self.token(subscriber, "manage")
+        return self._page(subscriber, "preferences", token), self._page(subscriber, "unsubscribe", token)
 
     def read(self, session: Session, token: str, purpose: str) -> Subscriber:
         max_age = self.confirm_max_age if purpose == "confirm" else self.manage_max_age
@@ -123,10 +130,10 @@ def normalize_email(raw: str) -> str:
 
 
 def _mail(session: Session, links: Links, subscriber: Subscriber, name: str, subject, kind: str) -> None:
-    unsubscribe_url = links.url(subscriber, "unsubscribe")
+    preferences_url, unsubscribe_url = links.manage_urls(subscriber)
     rendered = mail.render_email(
-        name, subscriber.languages, subject, confirm_url=links.url(subscriber, "confirm"),
-        preferences_url=links.url(subscriber, "preferences"), unsubscribe_url=unsubscribe_url,
+        name, subscriber.languages, subject, confirm_url=links.confirm_url(subscriber),
+        preferences_url=preferences_url, unsubscribe_url=unsubscribe_url,
         hours=links.confirm_max_age // 3600,
     )
     mail.enqueue(session, recipient=subscriber.email, rendered=rendered, kind=kind, locale=subscriber.locale,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,18 +126,15 @@ def _variant(update: Update, langs: list[str], note_lang: str | None, links: sub
     def subject() -> str:
         return _("[%(org)s] %(title)s", org=org_name(), title=update.title(current_lang()))
 
-    rendered = mail.render_email(
-        "update", langs, subject, update=update, render_body=render_body, base_url=links.base_url,
+    note = None
+    if note_lang is not None:  # the subscriber's language is missing: say so, in their language
+        with force_locale(note_lang):
+            note = (note_lang, _("This update is available only in English.") if langs == ["en"] else
+                    _("This update is available only in Korean."))
+    return mail.render_email(
+        "update", langs, subject, note=note, update=update, render_body=render_body, base_url=links.base_url,
         preferences_url=PREFERENCES_MARK, unsubscribe_url=UNSUBSCRIBE_MARK,
     )
-    if note_lang is None:
-        return rendered
-    # The subscriber's language is missing: say so, in their language, above the other one.
-    with force_locale(note_lang):
-        note = _("This update is available only in English.") if langs == ["en"] else \
-            _("This update is available only in Korean.")
-    html = rendered.html.replace("<body>", f'<body><p lang="{note_lang}">{escape(note)}</p>', 1)
-    return mail.Rendered(rendered.subject, f"{note}\n\n{rendered.text}", html)
 
 
 def queue_update_mail(session: Session, update: Update, links: subscriptions.Links) -> int:
@@ -150,9 +147,8 @@ def queue_update_mail(session: Session, update: Update, links: subscriptions.Lin
         key = (tuple(langs or update.languages), note_lang)
         if key not in variants:
             variants[key] = _variant(update, list(key[0]), note_lang, links)
-        unsubscribe_url = links.url(subscriber, "unsubscribe")
-        rendered = variants[key].fill(PREFERENCES_MARK, links.url(subscriber, "preferences")) \
-            .fill(UNSUBSCRIBE_MARK, unsubscribe_url)
+        preferences_url, unsubscribe_url = links.manage_urls(subscriber)
+        rendered = variants[key].fill(PREFERENCES_MARK, preferences_url).fill(UNSUBSCRIBE_MARK, unsubscribe_url)
         rows.append(mail.message_values(
             recipient=subscriber.email, rendered=rendered, kind="update", locale=subscriber.locale,
             sender=links.sender, headers=links.list_headers(unsubscribe_url),
