@@ -6,6 +6,7 @@ audited; each failure before that also costs a short, growing delay.
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,8 +29,13 @@ TOTP_CONTEXT = "user.totp_secret"
 ISSUER = "Moksori"
 
 _hasher = PasswordHasher()  # Argon2id, memory-hard (64 MiB, 3 passes by default)
-# Verifying against this keeps the timing of unknown e-mail addresses like known ones.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the timing of unknown e-mail addresses like known ones.
+    Made on first use, not at import: every process and CLI command imports this module."""
+    return _hasher.hash("not a real password, only for timing")
 
 
 class AccountError(ValueError):
@@ -106,7 +112,7 @@ def check_password(session: Session, email: str, password: str) -> LoginResult:
     user = session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
         try:
-            _hasher.verify(_DUMMY_HASH, password or "-")
+            _hasher.verify(_dummy_hash(), password or "-")
         except VerificationError:
             pass
         audit.record(session, "anonymous", "auth.failure", "user", None, {"step": "password"})

@@ -43,6 +43,12 @@ class PreparedFile:
     received_sha256: str
     metadata_stripped: bool
 
+    @property
+    def sha256(self) -> str:
+        """Of the bytes kept: unless metadata was stripped they are the bytes received, already
+        hashed (a 20 MB video need not be hashed twice)."""
+        return hashlib.sha256(self.data).hexdigest() if self.metadata_stripped else self.received_sha256
+
 
 def clean_filename(name: str | None) -> str:
     """NFC, no path parts, no control characters; Hangul kept as typed."""
@@ -101,7 +107,7 @@ def store(
         original_name_encrypted=encrypt_field(prepared.name, NAME_CONTEXT),
         media_type=prepared.file_type.media_type,
         size=len(prepared.data),
-        sha256=hashlib.sha256(prepared.data).hexdigest(),
+        sha256=prepared.sha256,
         received_sha256=prepared.received_sha256,
         metadata_stripped=prepared.metadata_stripped,
         added_by=added_by,

@@ -7,6 +7,7 @@ their inner structure is checked too.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -74,9 +75,13 @@ def _ole_container(data: bytes) -> FileType | None:
     return None
 
 
+# Control characters other than tab, line feed, carriage return and form feed, and DEL.
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def _plain_text(data: bytes) -> FileType | None:
     sample = data[:65536]
-    if any(byte < 0x20 and byte not in b"\t\n\r\x0c" or byte == 0x7F for byte in sample):
+    if _CONTROL_BYTES.search(sample):
         return None  # binary content: executables and unknown formats are not text
     try:
         sample.decode("utf-8")
