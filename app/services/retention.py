@@ -66,13 +66,15 @@ def days_left(item: Submission, policy: RetentionPolicy, now: datetime | None = 
     return max(0, math.ceil((moment - (now or utcnow())) / timedelta(days=1)))
 
 
+def _expired_in(status: str, policy: RetentionPolicy, before: datetime):
+    """SQL: not held, in `status`, last changed before `before` minus that status's period."""
+    return sa.and_(Submission.evidence_hold.is_(False), Submission.status == status,
+                   Submission.updated_at < before - timedelta(days=policy.days_for(status)))
+
+
 def _expiring_condition(policy: RetentionPolicy, before: datetime):
     """SQL: held back from nothing, in an end state, last changed before `before` minus its period."""
-    per_status = [
-        sa.and_(Submission.status == status, Submission.updated_at < before - timedelta(days=policy.days_for(status)))
-        for status in RETENTION_STATUSES
-    ]
-    return sa.and_(Submission.evidence_hold.is_(False), sa.or_(*per_status))
+    return sa.or_(*(_expired_in(status, policy, before) for status in RETENTION_STATUSES))
 
 
 def expired_ids(session: Session, policy: RetentionPolicy, now: datetime | None = None) -> list[int]:
@@ -83,8 +85,11 @@ def expired_ids(session: Session, policy: RetentionPolicy, now: datetime | None 
 def expiring_within(session: Session, policy: RetentionPolicy, days: int = 7, limit: int = 200) -> list[Submission]:
     """Items that expire in the next `days` days (or are already due), soonest first."""
     horizon = utcnow() + timedelta(days=days)
-    rows = list(session.scalars(sa.select(Submission).where(_expiring_condition(policy, horizon)).limit(limit)))
-    return sorted(rows, key=lambda item: expires_at(item, policy))
+    rows: list[Submission] = []
+    for status in RETENTION_STATUSES:  # within one status, the oldest change expires first
+        rows += session.scalars(sa.select(Submission).where(_expired_in(status, policy, horizon))
+                                .order_by(Submission.updated_at, Submission.id).limit(limit))
+    return sorted(rows, key=lambda item: expires_at(item, policy))[:limit]
 
 
 def set_hold(session: Session, actor: User, item: Submission, hold: bool, reason: str | None) -> None:

@@ -185,6 +185,21 @@ def test_officers_see_when_items_expire(client, app):
     assert "삭제 대상이 아닙니다" in client.get(f"/staff/submissions/{soon}").get_data(as_text=True)
 
 
+def test_expiry_list_keeps_the_soonest_when_it_is_cut(app):
+    submitter = app.test_client()
+    for _ in range(4):
+        report(submitter)
+    ids = [item_id(app, n) for n in range(4)]
+    _age(app, ids[0], "closed", 3650 - 5)  # inserted first, expires last
+    _age(app, ids[1], "rejected", 4000)  # already due
+    _age(app, ids[2], "closed", 3650 - 1)
+    _age(app, ids[3], "duplicate", 3650 - 3)
+    with app.app_context():
+        policy = retention.RetentionPolicy(3650)
+        listed = [item.public_id for item in retention.expiring_within(db.session, policy, days=7, limit=3)]
+    assert listed == [ids[1], ids[2], ids[3]]
+
+
 def test_purge_sweeps_only_old_leftover_files(app, runner):
     upload = Path(app.config["UPLOAD_DIR"])
     leftover = upload / "ab" / ("ab" + "0" * 30)
