@@ -70,3 +70,4 @@ def require_staff(allowed_endpoints: set[str]):
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
+    app.jinja_env.globals["staff_ready"] = staff_ready

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
@@ -45,7 +45,7 @@ def subscribers_csv():
 
 @bp.route("/subscribers/<int:subscriber_id>/remove", methods=["GET", "POST"])
 def subscriber_remove(subscriber_id):
-    subscriber = db.session.get(Subscriber, subscriber_id) or abort(404)
+    subscriber = db.get_or_404(Subscriber, subscriber_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         subscriptions.remove(db.session, f"user:{current_user.id}", subscriber)

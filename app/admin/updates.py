@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -14,7 +14,8 @@ from wtforms.validators import ValidationError
 from app.admin import bp
 from app.extensions import db
 from app.models import Update
-from app.public.forms import MaxChars, MultiCheckboxField, clean_text
+from app.public.forms import MaxChars, clean_text
+from app.public.subscribe_forms import topics_field
 from app.services import subscriptions
 from app.services import updates as update_service
 from app.staff.forms import ConfirmForm
@@ -33,18 +34,12 @@ class UpdateForm(FlaskForm):
     summary_en = TextAreaField(_l("English summary"), filters=[clean_text], validators=[MaxChars(500)], render_kw={"rows": 2})
     body_en = TextAreaField(_l("English text (Markdown)"), filters=[clean_text], validators=[MaxChars(BODY_MAX)],
                             render_kw={"rows": 14})
-    topics = MultiCheckboxField(_l("Topics"), choices=update_service.TOPICS)
+    topics = topics_field()
     submit = SubmitField(_l("Save"))
 
     def validate_slug(self, field):
         if field.data and not update_service.SLUG.match(field.data):
             raise ValidationError(_l("Use lower-case Latin letters, digits and hyphens only, e.g. 2026-detention-report."))
-
-    def validate_topics(self, field):
-        if not field.data:
-            raise ValidationError(_l("Please choose at least one topic."))
-        if any(code not in dict(update_service.TOPICS) for code in field.data):
-            raise ValidationError(_l("Please choose one of the options."))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -68,10 +63,6 @@ def _actor() -> str:
     return f"user:{current_user.id}"
 
 
-def _update(update_id: int) -> Update:
-    return db.session.get(Update, update_id) or abort(404)
-
-
 @bp.route("/updates")
 def updates():
     rows = db.session.scalars(sa.select(Update).order_by(Update.created_at.desc(), Update.id.desc())).all()
@@ -85,7 +76,7 @@ def update_new():
 
 @bp.route("/updates/<int:update_id>", methods=["GET", "POST"])
 def update_edit(update_id):
-    return _edit(_update(update_id))
+    return _edit(db.get_or_404(Update, update_id))
 
 
 def _edit(update: Update | None):
@@ -107,7 +98,7 @@ def _edit(update: Update | None):
 
 @bp.route("/updates/<int:update_id>/publish", methods=["POST"])
 def update_publish(update_id):
-    update = _update(update_id)
+    update = db.get_or_404(Update, update_id)
     if ConfirmForm().validate_on_submit():
         queued = update_service.publish(db.session, _actor(), update, subscriptions.Links.from_config(current_app.config))
         flash(ngettext("Published. %(num)d e-mail is ready to be sent to subscribers.",
@@ -117,7 +108,7 @@ def update_publish(update_id):
 
 @bp.route("/updates/<int:update_id>/unpublish", methods=["POST"])
 def update_unpublish(update_id):
-    update = _update(update_id)
+    update = db.get_or_404(Update, update_id)
     if ConfirmForm().validate_on_submit():
         update_service.unpublish(db.session, _actor(), update)
         flash(_("The update is a draft again and no longer shown on the site."), "success")

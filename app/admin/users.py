@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,16 +19,9 @@ def users():
     return render_template("admin/users.html", users=rows, action_form=ConfirmForm())
 
 
-def _target(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 def toggle_active(user_id):
-    user = _target(user_id)
+    user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         if user.id == current_user.id:
             flash(_("You cannot deactivate your own account."), "error")
@@ -40,7 +33,7 @@ def toggle_active(user_id):
 
 @bp.route("/users/<int:user_id>/reset-2fa", methods=["POST"])
 def reset_two_factor(user_id):
-    user = _target(user_id)
+    user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         accounts.reset_totp(db.session, current_user, user)
         flash(_("Two-step verification was reset. The user sets it up again at the next login."), "success")

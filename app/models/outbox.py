@@ -15,7 +15,6 @@ from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated
 
 SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
 SUBSCRIBER_LANGUAGES = ("ko", "en", "both")
-OUTBOX_STATES = ("pending", "sent", "failed")
 
 
 class Subscriber(Base):
@@ -67,7 +66,7 @@ class OutboxEmail(Base):
     message_id: Mapped[str] = mapped_column(sa.String(200))
     # "update:<update id>:<subscriber id>" and the like: queueing the same thing twice fails.
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
-    state: Mapped[str20] = mapped_column(default="pending")
+    state: Mapped[str20] = mapped_column(default="pending")  # pending, sent or failed
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A worker's claim on the row; after a crash the claim simply runs out.

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at, split_codes
 
-UPDATE_STATES = ("draft", "published")
 # Topics an update is filed under and a subscriber chooses; labels live in services/updates.py.
 TOPIC_CODES = ("reports", "accountability", "advocacy", "support", "news")
 
@@ -45,7 +44,7 @@ class Update(Base):
     # Topic codes (services/updates.py TOPICS), comma-separated: a handful of fixed codes
     # matched with LIKE on both databases, no join table needed.
     topics: Mapped[str] = mapped_column(sa.String(200), default="")
-    state: Mapped[str20] = mapped_column(default="draft")
+    state: Mapped[str20] = mapped_column(default="draft")  # draft or published
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when subscribers were queued: publishing again (after an unpublish) sends nothing twice.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,11 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 
 from app import vocabularies as v
+from app.i18n import LANGUAGE_NAMES
 from app.public.forms import InVocabulary, MaxChars, Required, clean_text, optional_select
 from app.services.contact_requests import ContactRequest
 from app.services.submissions import ContactDetails
 
-LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LANGUAGES = list(LANGUAGE_NAMES.items())
 
 
 class ContactForm(FlaskForm):

@@ -29,6 +29,7 @@ def _subscriber(token: str, purpose: str, allow_cancelled: bool = False):
     return subscriber
 
 
+@bp.errorhandler(LinkProblem)  # every token page: one answer for a bad link
 def _link_problem(problem: LinkProblem):
     return render_template("public/subscribe_link_problem.html", reason=problem.reason), 400
 
@@ -60,10 +61,7 @@ def subscribe_sent(lang):
 @bp.route(f"{LANG}/subscribe/confirm/<token>", methods=["GET", "POST"])
 def subscribe_confirm(lang, token):
     # A click, not the GET, confirms: mail scanners open links, and a state change is a POST.
-    try:
-        subscriber = _subscriber(token, "confirm")
-    except LinkProblem as problem:
-        return _link_problem(problem)
+    subscriber = _subscriber(token, "confirm")
     form = ConfirmForm()
     if subscriber.state == "confirmed" or form.validate_on_submit():
         subscriptions.confirm(db.session, subscriber)
@@ -73,10 +71,7 @@ def subscribe_confirm(lang, token):
 
 @bp.route(f"{LANG}/subscribe/preferences/<token>", methods=["GET", "POST"])
 def subscribe_preferences(lang, token):
-    try:
-        subscriber = _subscriber(token, "manage")
-    except LinkProblem as problem:
-        return _link_problem(problem)
+    subscriber = _subscriber(token, "manage")
     form = PreferencesForm()
     if request.method == "GET":
         form.language.data, form.topics.data = subscriber.locale, subscriber.topic_list
@@ -90,10 +85,7 @@ def subscribe_preferences(lang, token):
 @bp.route(f"{LANG}/subscribe/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058 one-click: a mail provider POSTs with no session; the signed token is the authority
 def subscribe_unsubscribe(lang, token):
-    try:
-        subscriber = _subscriber(token, "manage", allow_cancelled=True)
-    except LinkProblem as problem:
-        return _link_problem(problem)
+    subscriber = _subscriber(token, "manage", allow_cancelled=True)
     if request.method == "POST":
         subscriptions.unsubscribe(db.session, subscriber)
         return render_template("public/subscribe_unsubscribed.html")

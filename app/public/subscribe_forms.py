@@ -15,19 +15,25 @@ LANGUAGE_CHOICES = list(zip(SUBSCRIBER_LANGUAGES, (_l("Korean"), _l("English"), 
                             strict=True))
 
 
+def _topics_chosen(form, field):
+    if not field.data:
+        raise ValidationError(_l("Please choose at least one topic."))
+    if any(code not in dict(TOPICS) for code in field.data):
+        raise ValidationError(_l("Please choose one of the options."))
+
+
+def topics_field() -> MultiCheckboxField:
+    """The topics of updates, at least one: for subscribers and for the updates themselves."""
+    return MultiCheckboxField(_l("Topics"), choices=TOPICS, validators=[_topics_chosen])
+
+
 class PreferencesForm(FlaskForm):
     language = RadioField(_l("Language of the e-mails"), choices=LANGUAGE_CHOICES, validate_choice=False)
-    topics = MultiCheckboxField(_l("Topics"), choices=TOPICS)
+    topics = topics_field()
     submit = SubmitField(_l("Save"))
 
     def validate_language(self, field):
         if field.data not in SUBSCRIBER_LANGUAGES:
-            raise ValidationError(_l("Please choose one of the options."))
-
-    def validate_topics(self, field):
-        if not field.data:
-            raise ValidationError(_l("Please choose at least one topic."))
-        if any(code not in dict(TOPICS) for code in field.data):
             raise ValidationError(_l("Please choose one of the options."))
 
 

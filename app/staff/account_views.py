@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from app.auth import staff_ready
 from app.extensions import db
 from app.i18n import SUPPORTED_LOCALES
 from app.security import is_safe_redirect
@@ -39,7 +40,7 @@ def set_language():
     lang = request.form.get("lang")
     if lang in SUPPORTED_LOCALES and ConfirmForm().validate_on_submit():
         session["lang"] = lang
-        if current_user.is_authenticated and session.get("2fa"):
+        if staff_ready():
             accounts.set_locale(db.session, current_user, lang)
     target = request.form.get("next", "")
     return redirect(target if is_safe_redirect(target) else url_for("staff.login"))

@@ -17,12 +17,12 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.public.forms import MaxChars, clean_text
 from app.services import audit, export, export_bulk, retention
-from app.services import submissions as submission_service
 from app.services.attachments import original_name
 from app.services.settings import retention_policy
 from app.staff import bp
 from app.staff.dashboard_views import queue_filters
 from app.staff.item_actions import build_forms
+from app.staff.submission_views import item_or_404
 
 
 class IdListField(TextAreaField):
@@ -73,13 +73,6 @@ def _case_file_helpers():
     return {"case_file_panel": case_file_panel}
 
 
-def _item(public_id: str):
-    item = submission_service.find_by_public_id(db.session, public_id)
-    if item is None:
-        abort(404)
-    return item
-
-
 def _zip_response(job: export.ExportJob) -> Response:
     db.session.close()  # the stream reads in its own short sessions; hold no transaction open
     body = export.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"])
@@ -90,7 +83,7 @@ def _zip_response(job: export.ExportJob) -> Response:
 
 @bp.route("/submissions/<public_id>/export", methods=["POST"])
 def export_item(public_id):
-    item = _item(public_id)
+    item = item_or_404(public_id)
     form = ExportForm(prefix="export")
     if not form.validate_on_submit():
         abort(400)
@@ -138,7 +131,7 @@ def export_queue(fmt):
 
 @bp.route("/submissions/<public_id>/hold", methods=["POST"])
 def evidence_hold(public_id):
-    item = _item(public_id)
+    item = item_or_404(public_id)
     form = HoldForm(prefix="hold")
     if form.validate_on_submit():
         try:
@@ -148,7 +141,7 @@ def evidence_hold(public_id):
             return redirect(url_for("staff.submission", public_id=public_id) + "#case-file")
         except retention.HoldError as refused:
             db.session.rollback()
-            item = _item(public_id)
+            item = item_or_404(public_id)
             form.reason.errors = [_("Please give a reason for the evidence hold.") if refused.reason == "reason_required"
                                   else _("The text is too long.")]
     return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),

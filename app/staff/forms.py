@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
-from app.i18n import contains_hangul
+from app.i18n import LANGUAGE_NAMES, contains_hangul
 from app.public.forms import Required, clean_text
 from app.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -53,7 +53,7 @@ class PasswordChangeForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    locale = SelectField(_l("Language of the staff pages"), choices=[("ko", "한국어"), ("en", "English")])
+    locale = SelectField(_l("Language of the staff pages"), choices=list(LANGUAGE_NAMES.items()))
     submit = SubmitField(_l("Save"))
 
 

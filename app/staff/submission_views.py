@@ -19,7 +19,7 @@ from app.staff import bp
 from app.staff.item_actions import ACTIONS, build_forms, refusal_message
 
 
-def _item(public_id: str):
+def item_or_404(public_id: str):
     item = submission_service.find_by_public_id(db.session, public_id)
     if item is None:
         abort(404)
@@ -28,7 +28,7 @@ def _item(public_id: str):
 
 @bp.route("/submissions/<public_id>")
 def submission(public_id):
-    item = _item(public_id)
+    item = item_or_404(public_id)
     triage.record_view(db.session, current_user, item)
     db.session.commit()
     return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),
@@ -37,7 +37,7 @@ def submission(public_id):
 
 @bp.route("/submissions/<public_id>/<action>", methods=["POST"])
 def submission_action(public_id, action):
-    item = _item(public_id)
+    item = item_or_404(public_id)
     if action not in ACTIONS:
         abort(404)
     forms = build_forms(db.session, item, posted=action)
@@ -48,11 +48,11 @@ def submission_action(public_id, action):
             db.session.commit()
         except triage.TriageError as refused:
             db.session.rollback()
-            item = _item(public_id)
+            item = item_or_404(public_id)
             form.form_errors.append(refusal_message(refused.reason))
         else:
             if action == "reveal":
-                return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),
+                return render_template("staff/submission.html", item=item, forms=forms,  # reveal changes no field
                                        original_name=original_name, contact=result)
             flash(_("Saved."), "success")
             return redirect(url_for("staff.submission", public_id=public_id) + f"#{action}")
@@ -62,7 +62,7 @@ def submission_action(public_id, action):
 
 @bp.route("/submissions/<public_id>/files/<int:attachment_id>")
 def download(public_id, attachment_id):
-    item = _item(public_id)
+    item = item_or_404(public_id)
     attachment = next((a for a in item.attachments if a.id == attachment_id), None)
     if attachment is None:
         abort(404)
