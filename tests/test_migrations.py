@@ -64,3 +64,21 @@ def test_every_revision_goes_down_and_up(fresh_app):
     for revision in revisions:
         upgrade(revision=revision)
     assert db.session.scalar(sa.text("SELECT count(*) FROM category WHERE parent_id IS NULL")) == 13
+
+
+def test_deleting_a_submission_deletes_its_search_document(fresh_app):
+    """Guards the SQLite trigger (a batch migration on `submission` drops it) and the
+    PostgreSQL cascade: a purged item's words must not stay in the search index."""
+    from app.models import Submission
+    from app.services import search
+
+    upgrade()
+    item = Submission(public_id="TESTSEARCH01", receipt_hash="0" * 64, narrative="회령 보위부에서 고문을 당했습니다.")
+    db.session.add(item)
+    db.session.flush()
+    search.reindex(db.session, item)
+    db.session.commit()
+    assert search.search_ids(db.session, "고문") == [item.id]
+    db.session.execute(sa.delete(Submission).where(Submission.id == item.id))
+    db.session.commit()
+    assert db.session.scalar(sa.text(f"SELECT count(*) FROM {search.TABLE}")) == 0
