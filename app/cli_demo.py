@@ -226,7 +226,7 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 
                               "size": len(content), "sha256": digest, "received_sha256": digest,
                               "metadata_stripped": media_type == "image/png", "added_by": "submitter",
                               "created_at": row["created_at"]})
-            docs.append((sid, search.document([row["public_id"], row["place"], row["narrative"], *texts])))
+            docs.append((sid, search.submission_document(row, texts, [])))  # texts: its notes, then its messages
         for table, rows in ((submission_category, links), (Attachment.__table__, files), (Message.__table__, messages),
                             (Note.__table__, notes)):
             if rows:

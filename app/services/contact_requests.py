@@ -55,7 +55,7 @@ def create_contact_request(session: Session, request: ContactRequest, form_token
     session.flush()
     audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
                  {"kind": "contact", "assigned_to": officer.id if officer else None})
-    search.reindex(session, submission)
+    search.index_new(session, submission)
     if officer is not None:
         notifications.notify_assigned(session, submission, officer)
     else:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -233,9 +234,20 @@ def remove(session: Session, submission_ids: list[int]) -> None:
         session.execute(sa.text(f"DELETE FROM {TABLE} WHERE {key} IN ({','.join(map(str, chunk))})"))
 
 
-def _texts(submission_row, notes: list[str], messages: list[str]) -> list[str | None]:
-    return [submission_row.public_id, submission_row.place, submission_row.when_text,
-            submission_row.perpetrator_text, submission_row.narrative, *notes, *messages]
+INDEXED_FIELDS = ("public_id", "place", "when_text", "perpetrator_text", "narrative")
+
+
+def submission_document(fields: Mapping, notes: list[str], messages: list[str]) -> Document:
+    """The document of one submission from its indexed fields (a missing one is empty), then
+    its notes and messages: one definition for reindex, rebuild_all and the demo seed."""
+    return document([*(fields.get(name) for name in INDEXED_FIELDS), *notes, *messages])
+
+
+def index_new(session: Session, submission: Submission) -> None:
+    """Index a submission just created (and flushed): it has no notes, messages or earlier
+    document yet, so nothing is read or removed first (the public forms' path)."""
+    fields = {name: getattr(submission, name) for name in INDEXED_FIELDS}
+    write_documents(session, [(submission.id, submission_document(fields, [], []))], replace=False)
 
 
 def reindex(session: Session, submission: Submission) -> None:
@@ -245,15 +257,15 @@ def reindex(session: Session, submission: Submission) -> None:
     notes = list(session.scalars(sa.select(Note.body).where(Note.submission_id == submission.id).order_by(Note.id)))
     messages = list(session.scalars(
         sa.select(Message.body).where(Message.submission_id == submission.id).order_by(Message.id)))
-    write_documents(session, [(submission.id, document(_texts(submission, notes, messages)))])
+    fields = {name: getattr(submission, name) for name in INDEXED_FIELDS}
+    write_documents(session, [(submission.id, submission_document(fields, notes, messages))])
 
 
 def rebuild_all(session: Session, batch: int = 2000) -> int:
     """Rebuild every document (after a tokenizer change or a restore); returns the count."""
     session.execute(sa.text(f"DELETE FROM {TABLE}"))
     done, last_id = 0, 0
-    columns = (Submission.id, Submission.public_id, Submission.place, Submission.when_text,
-               Submission.perpetrator_text, Submission.narrative)
+    columns = (Submission.id, *(getattr(Submission, name) for name in INDEXED_FIELDS))
     while rows := session.execute(sa.select(*columns).where(Submission.id > last_id)
                                   .order_by(Submission.id).limit(batch)).all():
         ids = [row.id for row in rows]
@@ -262,7 +274,7 @@ def rebuild_all(session: Session, batch: int = 2000) -> int:
             for sid, body in session.execute(sa.select(model.submission_id, model.body)
                                              .where(model.submission_id.in_(ids)).order_by(model.id)):
                 extra[sid].append(body)
-        write_documents(session, [(row.id, document(_texts(row, extra[row.id], []))) for row in rows],
+        write_documents(session, [(row.id, submission_document(row._mapping, extra[row.id], [])) for row in rows],
                         replace=False)
         done, last_id = done + len(rows), ids[-1]
     return done

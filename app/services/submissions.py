@@ -135,7 +135,7 @@ def create_report(
             continue
         for prepared in files:
             store(session, submission, prepared, upload_dir)
-        search.reindex(session, submission)
+        search.index_new(session, submission)
         audit.record(
             session, "submitter", "submission.created", "submission", submission.public_id,
             {"kind": "report", "files": len(files)},

@@ -24,10 +24,6 @@ CACHE_SECONDS = 300
 _cache: dict[tuple[str, str], tuple[float, list[CategoryGroup]]] = {}
 
 
-def forget_cached_tree() -> None:
-    _cache.clear()
-
-
 def category_tree(session: Session, lang: str) -> list[CategoryGroup]:
     """Top-level categories with their sub-types, in taxonomy order, labelled in `lang`."""
     key = (str(session.get_bind().url), lang)

@@ -132,7 +132,7 @@ def add_note(session: Session, actor: User, submission: Submission, body: str) -
     session.add(note)
     session.flush()
     _audit(session, actor, "note.added", submission, {"note_id": note.id})
-    _reindex(session, submission)
+    search.reindex(session, submission)  # notes are searched too
     return note
 
 
@@ -142,7 +142,7 @@ def send_message(session: Session, actor: User, submission: Submission, body: st
     session.add(message)
     session.flush()
     _audit(session, actor, "message.sent", submission, {"message_id": message.id})
-    _reindex(session, submission)
+    search.reindex(session, submission)  # messages are searched too
     notifications.notify_submitter(session, submission)
     return message
 
@@ -154,8 +154,3 @@ def reveal_contact(session: Session, actor: User, submission: Submission) -> Con
 
 def record_download(session: Session, actor: User, submission: Submission, attachment_id: int) -> None:
     _audit(session, actor, "attachment.downloaded", submission, {"attachment_id": attachment_id})
-
-
-def _reindex(session: Session, submission: Submission) -> None:
-    """Notes and messages are searched too: keep the submission's search document current."""
-    search.reindex(session, submission)
