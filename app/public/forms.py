@@ -26,6 +26,7 @@ from wtforms.validators import ValidationError
 from app import vocabularies as v
 from app.services.attachments import PreparedFile, UploadRejected, prepare
 from app.services.submissions import ContactDetails, ReportData
+from app.services.subscriptions import email_problem, normalize_email
 
 NARRATIVE_MAX = 20_000
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -224,7 +225,8 @@ class ReportForm(AttachmentsMixin, FlaskForm):
                 channel=self.contact_channel.data or "",
                 handle=self.contact_handle.data or "",
                 safe_times=self.contact_safe_times.data or "",
-                notice_email=self.notice_email.data or "",
+                # stored as it will be mailed: full-width letters typed in a Korean IME made ASCII
+                notice_email=normalize_email(self.notice_email.data) if self.notice_email.data else "",
             ),
         )
 
@@ -264,8 +266,6 @@ class ReportForm(AttachmentsMixin, FlaskForm):
             raise ValidationError(_l("Please write roughly when it was, e.g. winter 2010."))
 
     def validate_notice_email(self, field):
-        from app.services.subscriptions import email_problem
-
         if field.data and (problem := email_problem(field.data)):
             raise ValidationError(problem)
 

@@ -35,6 +35,13 @@ def test_notice_is_neutral_and_the_address_is_forgotten(client, app, runner, smt
         assert row.state == "sent" and row.recipient == "" and row.body_text == ""
 
 
+def test_full_width_address_is_mailed_as_typed_in_ascii(client, app, runner, smtp_server):
+    submit_report(app.test_client(), notice_email="ＭＥ＠ｅｘａｍｐｌｅ．ｏｒｇ")  # a Korean IME's full-width mode
+    assert officer_replies(client, app).status_code == 302
+    deliver(runner)
+    assert [item.rcpt_tos for item in smtp_server.received] == [["me@example.org"]]
+
+
 def test_no_address_no_mail(client, app, runner, smtp_server):
     submit_report(app.test_client())
     officer_replies(client, app)
