@@ -20,7 +20,6 @@ import html
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,9 +33,8 @@ import pyotp
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from public_load import VENV, free_port, start  # noqa: E402
+from public_load import ROOT, VENV, free_port, percentiles, start  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "moksori_bench"
 EMAIL, PASSWORD = "bench.officer@example.org", "bench password for the queue"
@@ -93,11 +91,6 @@ class Browser:
         elapsed = (time.perf_counter() - started) * 1000
         assert status == 200, (status, path)
         return elapsed, text
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
 def deep_path(browser: Browser, pages: int) -> str:

@@ -30,10 +30,9 @@ def totp_code(secret: str, offset_steps: int = 0) -> str:
     return totp.at(time.time() + offset_steps * totp.interval)
 
 
-def login(client, app, role="officer", email=None, languages=("ko",), locale=None, secrets=None):
+def login(client, app, role="officer", email=None, languages=("ko",), locale=None):
     """Create the user if needed and log in fully. Returns the TOTP secret."""
     email = email or f"{role}@example.org"
-    secrets = secrets if secrets is not None else {}
     from app.models import User
     import sqlalchemy as sa
 
@@ -44,9 +43,7 @@ def login(client, app, role="officer", email=None, languages=("ko",), locale=Non
     response = post_form(client, "/staff/login", {"email": email, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     page = client.get("/staff/2fa").get_data(as_text=True)
-    match = SECRET_RE.search(page)
-    secret = match.group(1) if match else secrets[email]
-    secrets[email] = secret
+    secret = SECRET_RE.search(page).group(1)  # first login: enrolment shows the secret (each user logs in once)
     response = post_form(client, "/staff/2fa", {"code": totp_code(secret)})
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     return secret

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from app.extensions import db, limiter
 from config import TestingConfig
 
 KEEP_TABLES = {"category", "alembic_version"}
+pytest_plugins = ["tests.smtp"]  # the smtp_server fixture (a real aiosmtpd server), for every module
 
 
 def _postgres_database(admin_url: str):
@@ -37,13 +39,38 @@ def _postgres_database(admin_url: str):
         admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+@contextmanager
+def throwaway_database(sqlite_path: Path):
+    """A database of its own: beside TEST_DATABASE_URL's (created, then dropped) when that is
+    set, else an SQLite file at `sqlite_path`."""
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if admin_url:
         yield from _postgres_database(admin_url)
     else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield f"sqlite:///{sqlite_path}"
+
+
+@contextmanager
+def spare_app(tmp_path: Path, name: str):
+    """A second, empty instance: its own database and upload directory, the same keys."""
+    with throwaway_database(tmp_path / f"{name}.sqlite3") as url:
+        class Config(TestingConfig):
+            SQLALCHEMY_DATABASE_URI = url
+            UPLOAD_DIR = str(tmp_path / f"{name}-uploads")
+
+        application = create_app(Config)
+        try:
+            yield application
+        finally:
+            with application.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with throwaway_database(tmp_path_factory.mktemp("db") / "test.sqlite3") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +93,8 @@ def _clean_state(request, app):
     yield
     with app.app_context():
         db.session.remove()
-        existing = set(sa.inspect(db.engine).get_table_names())
-        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing - KEEP_TABLES]
+        # Every model table exists: the migrations build exactly the models (test_migrations).
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
         with db.engine.begin() as connection:
             for table in tables:
                 connection.execute(table.delete())

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from app import create_app
 from app.extensions import db
 from app.models import Attachment
 from app.services import backup
 from app.services.attachments import read_chunks
 from app.services.audit import verify
-from config import TestingConfig
 from tests.auth_helpers import login
-from tests.conftest import _postgres_database
+from tests.conftest import spare_app
 from tests.functional.test_item import act, item_id, report
 from tests.functional.test_report import jpeg_with_gps
 from tests.helpers import post_form
@@ -28,21 +25,8 @@ from tests.helpers import post_form
 @pytest.fixture
 def target_app(tmp_path):
     """A second, empty instance: its own database and upload directory, the same data key."""
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    urls = _postgres_database(admin_url) if admin_url else iter([f"sqlite:///{tmp_path / 'restored.sqlite3'}"])
-    url = next(urls)
-
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        UPLOAD_DIR = str(tmp_path / "restored-uploads")
-
-    application = create_app(Config)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    for _ in urls:  # drops the PostgreSQL database
-        pass
+    with spare_app(tmp_path, "restored") as application:
+        yield application
 
 
 def _fill(client, app):

@@ -2,8 +2,6 @@
 revision goes down and up again."""
 from __future__ import annotations
 
-import os
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -11,30 +9,15 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from app import create_app
 from app.extensions import db
 from app.services.search import include_in_autogenerate
-from config import TestingConfig
-from tests.conftest import _postgres_database
+from tests.conftest import spare_app
 
 
 @pytest.fixture
 def fresh_app(tmp_path):
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    urls = _postgres_database(admin_url) if admin_url else iter([f"sqlite:///{tmp_path / 'm.sqlite3'}"])
-    url = next(urls)
-
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        UPLOAD_DIR = str(tmp_path / "uploads")
-
-    application = create_app(Config)
-    with application.app_context():
+    with spare_app(tmp_path, "m") as application, application.app_context():
         yield application
-        db.session.remove()
-        db.engine.dispose()
-    for _ in urls:  # finish the generator: drops the PostgreSQL database
-        pass
 
 
 def test_upgrade_matches_models(fresh_app):

@@ -23,22 +23,19 @@ from app.services import mail, notifications, outbox
 from tests.auth_helpers import make_user
 from tests.functional.test_updates import make_update
 from tests.helpers import submit_report
-from tests.smtp import deliver, html_part, smtp_server, text_part  # noqa: F401  (fixture)
+from tests.smtp import deliver, html_part, text_part
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def settings(app):
-    """Override outbox settings for one test."""
-    saved = dict(app.config)
-
+def settings(app, monkeypatch):
+    """Override outbox settings for one test (monkeypatch restores them)."""
     def apply(**values):
-        app.config.update(values)
+        for name, value in values.items():
+            monkeypatch.setitem(app.config, name, value)
 
-    yield apply
-    app.config.clear()
-    app.config.update(saved)
+    return apply
 
 
 def add_subscribers(count=0, **named):

@@ -34,14 +34,12 @@ def test_code_is_accepted_with_hyphens_and_full_width_digits(client):
 
 def test_wrong_and_malformed_codes_get_one_generic_message(client):
     new_report(client)
-    messages = set()
     for typed in ("1234 5678 9012 3456", "12ab", "<script>alert(1)</script>", "9" * 400):
         response = open_receipt(client, typed)
         html = response.get_data(as_text=True)
         assert response.status_code == 422
         assert "확인할 수 없는 접수 번호입니다" in html
         assert "<script>alert(1)</script>" not in html
-        messages.add(html.count("확인할 수 없는 접수 번호입니다"))
     assert open_receipt(client, "").status_code == 422
 
 

@@ -12,7 +12,7 @@ from app.models import Attachment, AuditEvent, Submission
 from app.security import hash_receipt_code
 from app.services.attachments import original_name, read_bytes
 from app.services.submissions import decrypt_contact
-from tests.helpers import hidden_fields, post_form, receipt_code, submit_report
+from tests.helpers import receipt_code, submit_report
 
 
 def jpeg_with_gps() -> bytes:

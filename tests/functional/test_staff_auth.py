@@ -1,7 +1,6 @@
 """Staff login with TOTP: enrollment, replay refusal, lockout, idle timeout, logout, password."""
 from __future__ import annotations
 
-import re
 import time
 
 import sqlalchemy as sa
@@ -9,7 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AuditEvent, User
 from tests.auth_helpers import PASSWORD, SECRET_RE, login, make_user, totp_code
-from tests.helpers import hidden_fields, post_form
+from tests.helpers import post_form
 
 
 def actions(app):

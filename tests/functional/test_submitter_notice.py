@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import OutboxEmail, Submission
 from tests.auth_helpers import login
 from tests.helpers import post_form, submit_report
-from tests.smtp import deliver, smtp_server, text_part  # noqa: F401  (fixture)
+from tests.smtp import deliver, text_part
 
 
 def officer_replies(client, app):

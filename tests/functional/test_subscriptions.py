@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import OutboxEmail, Subscriber
 from app.services import subscriptions
 from tests.helpers import post_form
-from tests.smtp import deliver, links_in, smtp_server, text_part  # noqa: F401  (fixture)
+from tests.smtp import deliver, links_in, text_part
 
 
 def subscribe(client, lang="ko", email="ngo@example.org", language="ko", topics=("reports",), **extra):
