@@ -17,7 +17,7 @@ submission_category = sa.Table(
     "submission_category",
     Base.metadata,
     sa.Column("submission_id", sa.ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("category_id", sa.ForeignKey("category.id"), primary_key=True, index=True),
+    sa.Column("category_id", sa.ForeignKey("category.id"), primary_key=True),
     # The queue's category filter reads the submissions of a category from the index alone.
     sa.Index("ix_submission_category_category_submission", "category_id", "submission_id"),
 )
@@ -49,7 +49,7 @@ class Submission(Base):
     form_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     status: Mapped[str20] = mapped_column(default="new")
     status_reason: Mapped[str | None] = mapped_column(sa.String(1000))
-    priority: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    priority: Mapped[str | None] = mapped_column(sa.String(20))  # indexed by ix_submission_priority_created
     violation_status: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 41
     reliability: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 42
     # Evidence hold: the item is kept for an accountability process and retention never
@@ -57,7 +57,7 @@ class Submission(Base):
     evidence_hold: Mapped[bool_false]
     evidence_hold_reason: Mapped[str | None] = mapped_column(sa.String(1000))
     evidence_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))  # ix_submission_assignee_created
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id"))
     # Unread marker: submitter activity after the last time an officer opened the item.
     staff_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
