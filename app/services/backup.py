@@ -27,7 +27,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from app.crypto import blocks, sha256_of
 from app.models.base import utcnow
+from app.services import audit
 from app.services.retention import LOCK_FILE, maintenance_lock
 
 FORMAT = "moksori-backup/1"
@@ -49,11 +51,8 @@ def key_check() -> str:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha256_of(blocks(handle))[1]
 
 
 def table_counts(connection) -> dict[str, int]:
@@ -230,8 +229,6 @@ def _load_postgresql(engine: sa.Engine, dump: Path, pg_restore: str) -> None:
 
 def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: str = "pg_restore") -> list[str]:
     """Restore a backup into this empty instance; returns what differs afterwards (nothing, normally)."""
-    from app.services.audit import verify as verify_chain
-
     source, uploads = Path(source), Path(upload_dir)
     manifest = _read_manifest(source)
     engine = session.get_bind()
@@ -243,7 +240,6 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
     uploads.mkdir(parents=True, exist_ok=True)
     session.close()
     with maintenance_lock(session, upload_dir):
-        session.close()
         _refuse_unless_empty(engine, uploads, manifest)
         dump = source / DUMPS[manifest["database"]]
         if manifest["database"] == "sqlite":
@@ -253,10 +249,10 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
         with tarfile.open(source / FILES) as archive:
             archive.extractall(uploads, filter="data")  # no absolute paths, no "..", no links out
     session.close()
-    return check(session, upload_dir, manifest, verify_chain)
+    return check(session, upload_dir, manifest)
 
 
-def check(session: Session, upload_dir: str, manifest: dict, verify_chain) -> list[str]:
+def check(session: Session, upload_dir: str, manifest: dict) -> list[str]:
     """Compare the restored instance with the manifest: rows, files and their hashes, the audit chain."""
     from app.models import Attachment
     from app.services.attachments import read_chunks
@@ -268,16 +264,14 @@ def check(session: Session, upload_dir: str, manifest: dict, verify_chain) -> li
         if counts.get(table) != expected:
             problems.append(f"table {table}: {counts.get(table)} rows, the backup had {expected}")
     for attachment in session.scalars(sa.select(Attachment).order_by(Attachment.id)):
-        digest = hashlib.sha256()
         try:
-            for chunk in read_chunks(attachment, upload_dir):
-                digest.update(chunk)
+            _, digest = sha256_of(read_chunks(attachment, upload_dir))
         except Exception as exc:  # missing or damaged file: report it, check the rest
             problems.append(f"attachment {attachment.id}: cannot be read ({type(exc).__name__})")
             continue
-        if digest.hexdigest() != attachment.sha256:
+        if digest != attachment.sha256:
             problems.append(f"attachment {attachment.id}: SHA-256 differs from the one recorded at intake")
-    chain = verify_chain(session)
+    chain = audit.verify(session)
     if not chain.ok:
         problems.append(f"audit chain broken at event {chain.first_bad_id}: {chain.problem}")
     session.rollback()

@@ -9,7 +9,6 @@ Three layers, each catching what the one before cannot:
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.crypto import blocks, sha256_of
 from app.models import Attachment, AuditEvent
 from app.services.audit import compute_hash
 from app.services.backup import sha256_file
@@ -37,12 +37,8 @@ class Verification:
 
 
 def _entry_digest(archive: zipfile.ZipFile, name: str) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
     with archive.open(name) as entry:
-        for block in iter(lambda: entry.read(1024 * 1024), b""):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
+        return sha256_of(blocks(entry))
 
 
 def _check_files(archive: zipfile.ZipFile, manifest: dict, result: Verification) -> None:
