@@ -5,6 +5,12 @@ import io
 import re
 from html.parser import HTMLParser
 
+import sqlalchemy as sa
+from PIL import Image
+
+from app.extensions import db
+from app.models import AuditEvent, Submission
+
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
 
 
@@ -49,3 +55,37 @@ def receipt_code(html: str) -> str:
 def submit_report(client, lang="ko", narrative="보위부 구류장에서 고문을 당했습니다.", files=None, **fields):
     data = {"narrative": narrative, **fields}
     return post_form(client, f"/{lang}/report", data, files=files or [])
+
+
+# --- items, for staff-side tests ---------------------------------------------------------------
+
+def report(client, **fields):
+    return receipt_code(submit_report(client, **fields).get_data(as_text=True)).replace(" ", "")
+
+
+def item_id(app, n=0):
+    with app.app_context():
+        return db.session.scalars(sa.select(Submission.public_id).order_by(Submission.id)).all()[n]
+
+
+def audit_actions(app):
+    with app.app_context():
+        return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+
+
+def act(client, public_id, action, data):
+    return post_form(client, f"/staff/submissions/{public_id}/{action}",
+                     {f"{action}-{k}": v for k, v in data.items()}, page_url=f"/staff/submissions/{public_id}")
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (32, 24), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0132] = "2019:03:21 10:00:00"  # DateTime
+    exif[0x0112] = 6  # orientation: rotated
+    gps = exif.get_ifd(0x8825)
+    gps[2] = (42.0, 30.0, 0.0)  # latitude
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes(), comment=b"secret comment")
+    return buffer.getvalue()

@@ -3,7 +3,6 @@ row counts, attachment hashes and the audit chain, on SQLite and (with TEST_DATA
 PostgreSQL, where the restore goes into a separate database."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
@@ -11,15 +10,14 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app.extensions import db
+from app.crypto import sha256_of
 from app.models import Attachment
 from app.services import backup
 from app.services.attachments import read_chunks
 from app.services.audit import verify
 from tests.auth_helpers import login
 from tests.conftest import spare_app
-from tests.functional.test_item import act, item_id, report
-from tests.functional.test_report import jpeg_with_gps
-from tests.helpers import post_form
+from tests.helpers import act, item_id, jpeg_with_gps, report
 
 
 @pytest.fixture
@@ -38,8 +36,7 @@ def _fill(client, app):
     public_id = item_id(app)
     act(client, public_id, "message", {"body": "확인했습니다."})
     act(client, public_id, "note", {"body": "교차 확인"})
-    page = f"/staff/submissions/{public_id}"
-    post_form(client, f"{page}/hold", {"hold-reason": "재판 증거", "hold-hold": "y"}, page_url=page)
+    act(client, public_id, "hold", {"reason": "재판 증거", "hold": "y"})
 
 
 def _snapshot(app) -> dict:
@@ -48,10 +45,7 @@ def _snapshot(app) -> dict:
             counts = backup.table_counts(connection)
         hashes = {}
         for attachment in db.session.scalars(sa.select(Attachment).order_by(Attachment.id)):
-            digest = hashlib.sha256()
-            for chunk in read_chunks(attachment, app.config["UPLOAD_DIR"]):
-                digest.update(chunk)
-            hashes[attachment.id] = (digest.hexdigest(), attachment.sha256)
+            hashes[attachment.id] = (sha256_of(read_chunks(attachment, app.config["UPLOAD_DIR"]))[1], attachment.sha256)
         chain = verify(db.session)
         db.session.rollback()
     return {"counts": counts, "hashes": hashes, "chain": (chain.ok, chain.checked)}

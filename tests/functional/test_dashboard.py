@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Category, Message, Submission
 from tests.auth_helpers import login
-from tests.functional.test_item import act, report
+from tests.helpers import act, report
 
 UTC = timezone.utc
 SEOUL = ZoneInfo("Asia/Seoul")

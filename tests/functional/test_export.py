@@ -17,21 +17,15 @@ from app.models import Attachment, AuditEvent, Submission
 from app.services.attachments import PreparedFile, store
 from app.services.filetypes import FileType
 from tests.auth_helpers import login
-from tests.functional.test_item import act, audit_actions, item_id, report
-from tests.functional.test_report import jpeg_with_gps
+from tests.helpers import act, audit_actions, item_id, jpeg_with_gps, report
 from tests.helpers import hidden_fields, post_form
 
 PDF = b"%PDF-1.4\n% testimony of 2019\n"
 HANDLE = "@secret-handle"
 
 
-def _item_page(public_id):
-    return f"/staff/submissions/{public_id}"
-
-
 def export_item(client, public_id, include_contact=False):
-    data = {"export-include_contact": "y"} if include_contact else {}
-    return post_form(client, f"/staff/submissions/{public_id}/export", data, page_url=_item_page(public_id))
+    return act(client, public_id, "export", {"include_contact": "y"} if include_contact else {})
 
 
 def _setup_item(client, app):

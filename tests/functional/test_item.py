@@ -6,29 +6,9 @@ import re
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent, Note, Submission
+from app.models import Note, Submission
 from tests.auth_helpers import login, make_user
-from tests.functional.test_report import jpeg_with_gps
-from tests.helpers import post_form, receipt_code, submit_report
-
-
-def report(client, **fields):
-    return receipt_code(submit_report(client, **fields).get_data(as_text=True)).replace(" ", "")
-
-
-def item_id(app, n=0):
-    with app.app_context():
-        return db.session.scalars(sa.select(Submission.public_id).order_by(Submission.id)).all()[n]
-
-
-def audit_actions(app):
-    with app.app_context():
-        return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
-
-
-def act(client, public_id, action, data):
-    return post_form(client, f"/staff/submissions/{public_id}/{action}",
-                     {f"{action}-{k}": v for k, v in data.items()}, page_url=f"/staff/submissions/{public_id}")
+from tests.helpers import act, audit_actions, item_id, jpeg_with_gps, post_form, report
 
 
 def test_item_page_renders_everything_safely_and_audits_the_view(client, app):

@@ -12,20 +12,7 @@ from app.models import Attachment, AuditEvent, Submission
 from app.security import hash_receipt_code
 from app.services.attachments import original_name, read_bytes
 from app.services.submissions import decrypt_contact
-from tests.helpers import receipt_code, submit_report
-
-
-def jpeg_with_gps() -> bytes:
-    image = Image.new("RGB", (32, 24), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    exif[0x0132] = "2019:03:21 10:00:00"  # DateTime
-    exif[0x0112] = 6  # orientation: rotated
-    gps = exif.get_ifd(0x8825)
-    gps[2] = (42.0, 30.0, 0.0)  # latitude
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif.tobytes(), comment=b"secret comment")
-    return buffer.getvalue()
+from tests.helpers import jpeg_with_gps, receipt_code, submit_report
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])

@@ -14,7 +14,7 @@ from app.models import Attachment, AuditEvent, Message, Note, Submission, submis
 from app.models.base import utcnow
 from app.services import retention
 from tests.auth_helpers import login
-from tests.functional.test_item import act, audit_actions, item_id, report
+from tests.helpers import act, audit_actions, item_id, report
 from tests.helpers import post_form
 
 PDF = b"%PDF-1.4\n% kept for a while\n"
@@ -62,18 +62,17 @@ def test_evidence_hold_set_and_release_from_the_item_page(client, app):
     login(client, app)
     public_id = item_id(app)
     page = f"/staff/submissions/{public_id}"
-    refused = post_form(client, f"{page}/hold", {"hold-reason": "", "hold-hold": "y"}, page_url=page)
+    refused = act(client, public_id, "hold", {"reason": "", "hold": "y"})
     assert refused.status_code == 422 and "증거 보존 조치 사유를 적어 주세요" in refused.get_data(as_text=True)
-    too_long = post_form(client, f"{page}/hold", {"hold-reason": "가" * 1001, "hold-hold": "y"}, page_url=page)
+    too_long = act(client, public_id, "hold", {"reason": "가" * 1001, "hold": "y"})
     assert too_long.status_code == 422 and "가" * 1001 in too_long.get_data(as_text=True)
-    assert post_form(client, f"{page}/hold", {"hold-reason": "ICC 제출 예정", "hold-hold": "y"},
-                     page_url=page).status_code == 302
+    assert act(client, public_id, "hold", {"reason": "ICC 제출 예정", "hold": "y"}).status_code == 302
     html = client.get(page).get_data(as_text=True)
     assert "증거 보존 조치 중입니다" in html and "ICC 제출 예정" in html
     with app.app_context():
         item = db.session.scalar(sa.select(Submission))
         assert item.evidence_hold and item.evidence_hold_reason == "ICC 제출 예정" and item.evidence_hold_at
-    assert post_form(client, f"{page}/hold", {"hold-release": "y"}, page_url=page).status_code == 302
+    assert act(client, public_id, "hold", {"release": "y"}).status_code == 302
     with app.app_context():
         assert not db.session.scalar(sa.select(Submission.evidence_hold))
     actions = audit_actions(app)

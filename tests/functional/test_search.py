@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Submission
 from app.services import search
 from tests.auth_helpers import login
-from tests.helpers import post_form, receipt_code, submit_report
+from tests.helpers import act, post_form, receipt_code, submit_report
 
 ROW_ID = re.compile(r'name="bulk-items" value="([A-Z0-9]+):\d+"')
 
@@ -102,9 +102,7 @@ def test_no_results_says_so(officer, accounts):
 
 def test_words_in_an_internal_note_are_found(app, officer):
     public_id, _ = report(app, "청진에서 있었던 일입니다.")
-    item_url = f"/staff/submissions/{public_id}"
-    response = post_form(officer, f"{item_url}/note", {"note-body": "제보자와 통화함: 집결소 위치 교차 확인 필요."},
-                         page_url=item_url)
+    response = act(officer, public_id, "note", {"body": "제보자와 통화함: 집결소 위치 교차 확인 필요."})
     assert response.status_code == 302
     page = officer.get("/staff/", query_string={"q": "집결소"}).get_data(as_text=True)
     assert set(ROW_ID.findall(page)) == {public_id}

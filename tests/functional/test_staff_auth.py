@@ -6,14 +6,9 @@ import time
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import User
 from tests.auth_helpers import PASSWORD, SECRET_RE, login, make_user, totp_code
-from tests.helpers import post_form
-
-
-def actions(app):
-    with app.app_context():
-        return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+from tests.helpers import audit_actions, post_form
 
 
 def test_first_login_enrolls_totp_with_qr_and_text_secret(client, app):
@@ -28,7 +23,7 @@ def test_first_login_enrolls_totp_with_qr_and_text_secret(client, app):
     assert wrong.status_code == 422 and "인증 번호가 올바르지 않습니다" in wrong.get_data(as_text=True)
     assert post_form(client, "/staff/2fa", {"code": totp_code(secret)}).status_code == 302
     assert client.get("/staff/").status_code == 200
-    assert "auth.totp_enrolled" in actions(app) and "auth.login" in actions(app)
+    assert "auth.totp_enrolled" in audit_actions(app) and "auth.login" in audit_actions(app)
 
 
 def test_totp_code_is_accepted_once(client, app):
@@ -60,7 +55,7 @@ def test_repeated_failures_lock_the_account_and_are_audited(client, app):
     locked = post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD})
     assert locked.status_code == 422
     assert "계정이 잠겼습니다" in locked.get_data(as_text=True)
-    assert "auth.locked" in actions(app)
+    assert "auth.locked" in audit_actions(app)
     with app.app_context():
         user = db.session.scalar(sa.select(User))
         user.locked_until = None
@@ -93,7 +88,7 @@ def test_password_change_checks_and_ends_other_sessions(client, app):
     ok = post_form(client, "/staff/account", {"pw-current": PASSWORD, "pw-new": "a new long password", "pw-confirm": "a new long password", "pw-submit": "1"})
     assert ok.status_code == 302
     assert client.get("/staff/").status_code == 200  # this session was renewed
-    assert "user.password_changed" in actions(app)
+    assert "user.password_changed" in audit_actions(app)
 
 
 def test_staff_ui_follows_the_users_language(client, app):
@@ -115,7 +110,7 @@ def test_admin_deactivates_and_resets_2fa(client, app):
     assert officer_client.get("/staff/").status_code == 302  # deactivated: the session ends
     post_form(client, f"/admin/users/{officer_id}/active", {}, page_url="/admin/users")
     post_form(client, f"/admin/users/{officer_id}/reset-2fa", {}, page_url="/admin/users")
-    assert "user.deactivated" in actions(app) and "user.totp_reset" in actions(app)
+    assert "user.deactivated" in audit_actions(app) and "user.totp_reset" in audit_actions(app)
     post_form(officer_client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD})
     assert SECRET_RE.search(officer_client.get("/staff/2fa").get_data(as_text=True))  # enrolls again
 

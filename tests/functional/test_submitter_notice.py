@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import OutboxEmail, Submission
 from tests.auth_helpers import login
-from tests.helpers import post_form, submit_report
+from tests.helpers import act, submit_report
 from tests.smtp import deliver, text_part
 
 
@@ -15,8 +15,7 @@ def officer_replies(client, app):
     login(client, app)
     with app.app_context():
         public_id = db.session.scalar(sa.select(Submission.public_id))
-    return post_form(client, f"/staff/submissions/{public_id}/message", {"message-body": "날짜를 기억하시나요?"},
-                     page_url=f"/staff/submissions/{public_id}")
+    return act(client, public_id, "message", {"body": "날짜를 기억하시나요?"})
 
 
 def test_notice_is_neutral_and_the_address_is_forgotten(client, app, runner, smtp_server):
