@@ -158,7 +158,11 @@ def test_selection_export_and_unknown_ids(client, app, runner, tmp_path):
     assert f"{first}/submission.json" in names and f"{second}/files/문서.pdf" in names
     assert json.loads(zipfile.ZipFile(path).read("manifest.json"))["items"] == [first, second]
     assert runner.invoke(args=["export", "verify", str(path)]).exit_code == 0
-    # the queue's bulk form (prefixed token, "PUBLICID:version" values) can post here as it is
+    # the queue's bulk form (prefixed token, "PUBLICID:version" values) can post here as it is,
+    # through its own button; the staff menu links to the export page
+    queue = client.get("/staff/").get_data(as_text=True)
+    assert 'formaction="/staff/export"' in queue and "선택한 건의 사건 기록 내려받기 (ZIP)" in queue
+    assert '<a href="/staff/export">사건 기록 내려받기</a>' in queue
     token = hidden_fields(page)["csrf_token"]
     from_queue = client.post("/staff/export", data={"bulk-csrf_token": token, "bulk-items": [f"{second}:3"]})
     assert from_queue.status_code == 200
