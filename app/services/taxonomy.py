@@ -54,3 +54,11 @@ def categories_by_code(session: Session, codes: list[str]) -> list[Category]:
     if not codes:
         return []
     return list(session.scalars(sa.select(Category).where(Category.code.in_(codes), Category.retired.is_(False))))
+
+
+def category_choices(session: Session, lang: str) -> list[tuple[str, str]]:
+    """(code, label) for a staff select or checkbox list: each category, then its sub-types
+    as "Category › Sub-type"."""
+    return [choice for group in category_tree(session, lang)
+            for choice in [(group.code, group.label),
+                           *((code, f"{group.label} › {label}") for code, label in group.children)]]

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.i18n import current_lang
 from app.models import Submission, User
 from app.services import triage
 from app.services.accounts import active_officers
 from app.services.submissions import find_by_public_id
-from app.services.taxonomy import category_tree
+from app.services.taxonomy import category_choices
 from app.staff.item_forms import AssessmentForm, AssignForm, CategoriesForm, MessageForm, NoteForm, RevealForm, StatusForm
 
 
@@ -32,17 +33,8 @@ def build_forms(session, item: Submission, posted: str | None = None) -> dict:
     forms["assign"].assignee.choices = [("", _("Unassigned"))] + [
         (str(u.id), u.name or u.email) for u in active_officers(session)
     ]
-    tree = category_tree(session, _current_lang())
-    forms["categories"].categories.choices = [(g.code, g.label) for g in tree] + [
-        (code, f"{g.label} › {label}") for g in tree for code, label in g.children
-    ]
+    forms["categories"].categories.choices = category_choices(session, current_lang())
     return forms
-
-
-def _current_lang() -> str:
-    from app.i18n import current_lang
-
-    return current_lang()
 
 
 def _status(session, user, item, form):

@@ -23,7 +23,7 @@ from app.public.forms import MaxChars, clean_text
 from app.services import queue as queue_service
 from app.services import search, triage
 from app.services.submissions import find_by_public_id
-from app.services.taxonomy import category_tree
+from app.services.taxonomy import category_choices
 
 ALL = ("", lazy_pgettext("filter", "All"))
 SORT_CHOICES = [
@@ -91,11 +91,7 @@ class FilterForm(FlaskForm):
     sort = _select(_l("Sort"), SORT_CHOICES, default="newest")
 
     def set_choices(self, session, lang: str, users: list[User]) -> None:
-        tree = category_tree(session, lang)
-        self.category.choices = [ALL] + [
-            choice for group in tree
-            for choice in [(group.code, group.label), *((code, f"{group.label} › {label}") for code, label in group.children)]
-        ]
+        self.category.choices = [ALL, *category_choices(session, lang)]
         self.assignee.choices = [("any", _l("Anyone")), ("mine", _l("Assigned to me")), ("unassigned", _l("Unassigned"))] + [
             (str(user.id), user.name or user.email) for user in users
         ]
