@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -120,3 +121,11 @@ def page_js_on(browser, live_server):
     yield page
     context.close()
 
+
+_axe = Axe()
+
+
+def axe_problems(page) -> list[str]:
+    """axe-core's violations on the page, one readable line each (empty: none)."""
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']]}"
+            for v in _axe.run(page).response["violations"]]

@@ -6,7 +6,8 @@ block, so the contexts need no bypass_csp."""
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import axe_problems
 
 LANGS = ["ko", "en"]
 OTHER = {"ko": "en", "en": "ko"}
@@ -15,17 +16,10 @@ TEXT = {
     "en": {"send_report": "Send report", "narrative": "What happened?", "code": "Receipt code", "check": "Check"},
 }
 
-_axe = Axe()
-
-
 def check_page(page, lang: str, path: str, switch_to: str | None = None) -> None:
     """No axe violation; <html lang> is the page's language; the language switch leads to
     `switch_to` (by default the same path in the other language)."""
-    results = _axe.run(page)
-    problems = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']]}"
-        for v in results.response["violations"]
-    ]
+    problems = axe_problems(page)
     assert not problems, f"axe on {path}:\n" + "\n".join(problems)
 
     assert page.locator("html").get_attribute("lang") == lang

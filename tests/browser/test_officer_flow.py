@@ -5,19 +5,16 @@ from __future__ import annotations
 import re
 
 import pyotp
-from axe_playwright_python.sync_playwright import Axe
 
 from app.services import queue as queue_service
 from tests.auth_helpers import PASSWORD, make_user
+from tests.browser.conftest import axe_problems
 from tests.helpers import report
-
-_axe = Axe()
 
 
 def no_axe_violations(page, where):
-    violations = _axe.run(page).response["violations"]
-    assert not violations, f"axe on {where}: " + "; ".join(
-        f"{v['id']} at {[n['target'] for n in v['nodes']]}" for v in violations)
+    problems = axe_problems(page)
+    assert not problems, f"axe on {where}: " + "; ".join(problems)
 
 
 def test_officer_works_an_item_in_korean(page_js_on, app, live_server, monkeypatch):
