@@ -96,8 +96,8 @@ def main() -> None:
     from app import create_app
     from app.extensions import db
     from app.models import OutboxEmail, Subscriber
-    from app.services import subscriptions
-    from app.services import updates as update_service
+    from app.services.outreach import subscriptions
+    from app.services.outreach import updates as update_service
     from config import DevelopmentConfig
 
     app = create_app(DevelopmentConfig)

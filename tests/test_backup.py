@@ -12,8 +12,8 @@ from flask_migrate import upgrade
 from app.extensions import db
 from app.crypto import sha256_of
 from app.models import Attachment
-from app.services import backup
-from app.services.attachments import read_chunks
+from app.services.ops import backup
+from app.services.files.attachments import read_chunks
 from app.services.audit import verify
 from tests.auth_helpers import login
 from tests.conftest import spare_app

@@ -14,8 +14,8 @@ from app.models import Subscriber
 from app.models.base import utcnow
 from app.models.outbox import SUBSCRIBER_STATES
 from app.public.subscribe_forms import LANGUAGE_CHOICES
-from app.services import subscriptions
-from app.services.updates import TOPICS
+from app.services.outreach import subscriptions
+from app.services.outreach.updates import TOPICS
 from app.staff.forms import ConfirmForm
 
 PER_PAGE = 50

@@ -16,8 +16,8 @@ from app.extensions import db
 from app.models import Update
 from app.public.forms import MaxChars, clean_text
 from app.public.subscribe_forms import topics_field
-from app.services import subscriptions
-from app.services import updates as update_service
+from app.services.outreach import subscriptions
+from app.services.outreach import updates as update_service
 from app.staff.forms import ConfirmForm
 
 BODY_MAX = 100_000

@@ -53,7 +53,7 @@ class Submission(Base):
     violation_status: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 41
     reliability: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 42
     # Evidence hold: the item is kept for an accountability process and retention never
-    # purges it until an officer releases the hold (services/retention.py).
+    # purges it until an officer releases the hold (services/ops/retention.py).
     evidence_hold: Mapped[bool_false]
     evidence_hold_reason: Mapped[str | None] = mapped_column(sa.String(1000))
     evidence_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

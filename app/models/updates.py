@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at, split_codes
 
-# Topics an update is filed under and a subscriber chooses; labels live in services/updates.py.
+# Topics an update is filed under and a subscriber chooses; labels live in services/outreach/updates.py.
 TOPIC_CODES = ("reports", "accountability", "advocacy", "support", "news")
 
 
@@ -41,7 +41,7 @@ class Update(Base):
     summary_en: Mapped[str] = mapped_column(sa.String(500), default="")
     body_ko: Mapped[str] = mapped_column(sa.Text(), default="")
     body_en: Mapped[str] = mapped_column(sa.Text(), default="")
-    # Topic codes (services/updates.py TOPICS), comma-separated: a handful of fixed codes
+    # Topic codes (services/outreach/updates.py TOPICS), comma-separated: a handful of fixed codes
     # matched with LIKE on both databases, no join table needed.
     topics: Mapped[str] = mapped_column(sa.String(200), default="")
     state: Mapped[str20] = mapped_column(default="draft")  # draft or published

@@ -10,8 +10,8 @@ from app.extensions import db, limiter
 from app.public import bp
 from app.public.contact_form import ContactForm
 from app.public.routes import LANG
-from app.services.contact_requests import create_contact_request
-from app.services.submissions import AlreadySubmitted
+from app.services.intake.contact_requests import create_contact_request
+from app.services.intake.reports import AlreadySubmitted
 
 
 @bp.route(f"{LANG}/contact", methods=["GET", "POST"])

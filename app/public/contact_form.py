@@ -8,8 +8,8 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 from app import vocabularies as v
 from app.i18n import LANGUAGE_NAMES
 from app.public.forms import InVocabulary, MaxChars, Required, clean_text, optional_select
-from app.services.contact_requests import ContactRequest
-from app.services.submissions import ContactDetails
+from app.services.intake.contact_requests import ContactRequest
+from app.services.intake.reports import ContactDetails
 
 LANGUAGES = list(LANGUAGE_NAMES.items())
 

@@ -24,9 +24,9 @@ from wtforms import (
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
-from app.services.attachments import PreparedFile, UploadRejected, prepare
-from app.services.submissions import ContactDetails, ReportData
-from app.services.subscriptions import email_problem, normalize_email
+from app.services.files.attachments import PreparedFile, UploadRejected, prepare
+from app.services.intake.reports import ContactDetails, ReportData
+from app.services.outreach.subscriptions import email_problem, normalize_email
 
 NARRATIVE_MAX = 20_000
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

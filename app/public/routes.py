@@ -12,8 +12,8 @@ from app.i18n import best_accept_language, current_lang
 from app.public import bp
 from app.public.forms import FollowUpForm, LeaveForm, ReceiptForm, ReportForm
 from app.security import normalize_receipt_code
-from app.services import submissions as submission_service
-from app.services.attachments import original_name
+from app.services.intake import reports as submission_service
+from app.services.files.attachments import original_name
 from app.services.taxonomy import category_tree
 from app.vocabularies import SUBMITTER_STATUS
 

@@ -12,9 +12,9 @@ from app.extensions import csrf, db, limiter
 from app.public import bp
 from app.public.routes import LANG
 from app.public.subscribe_forms import ConfirmForm, PreferencesForm, SubscribeForm
-from app.services import subscriptions
-from app.services.subscriptions import LinkProblem
-from app.services.updates import TOPICS
+from app.services.outreach import subscriptions
+from app.services.outreach.subscriptions import LinkProblem
+from app.services.outreach.updates import TOPICS
 
 
 def _links() -> subscriptions.Links:

@@ -8,8 +8,8 @@ from wtforms.validators import ValidationError
 
 from app.models.outbox import SUBSCRIBER_LANGUAGES
 from app.public.forms import MaxChars, MultiCheckboxField, clean_text
-from app.services.subscriptions import email_problem
-from app.services.updates import TOPICS
+from app.services.outreach.subscriptions import email_problem
+from app.services.outreach.updates import TOPICS
 
 LANGUAGE_CHOICES = list(zip(SUBSCRIBER_LANGUAGES, (_l("Korean"), _l("English"), _l("Both Korean and English")),
                             strict=True))

@@ -9,7 +9,7 @@ from app.i18n import org_name
 from app.models.updates import TOPIC_CODES
 from app.public import bp
 from app.public.routes import LANG
-from app.services import updates as update_service
+from app.services.outreach import updates as update_service
 
 
 @bp.route(f"{LANG}/updates")

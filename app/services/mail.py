@@ -1,5 +1,5 @@
 """E-mail into the outbox: every message is rendered and queued in the caller's transaction;
-services/outbox.py delivers it (`flask outbox send`).
+services/outreach/outbox.py delivers it (`flask outbox send`).
 
 Queueing renders the message once, in each language asked for (both = one bilingual message,
 Korean first), and freezes it in an OutboxEmail row; build_message() turns a row into the MIME

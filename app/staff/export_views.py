@@ -16,8 +16,11 @@ from wtforms import BooleanField, SubmitField, TextAreaField
 from app.extensions import db
 from app.models.base import utcnow
 from app.public.forms import MaxChars, clean_text
-from app.services import audit, export, export_bulk, retention
-from app.services.attachments import original_name
+from app.services import audit
+from app.services.evidence import casefile
+from app.services.evidence import bulk
+from app.services.ops import retention
+from app.services.files.attachments import original_name
 from app.services.settings import retention_policy
 from app.staff import bp
 from app.staff.dashboard_views import queue_filters
@@ -73,9 +76,9 @@ def _case_file_helpers():
     return {"case_file_panel": case_file_panel}
 
 
-def _zip_response(job: export.ExportJob) -> Response:
+def _zip_response(job: casefile.ExportJob) -> Response:
     db.session.close()  # the stream reads in its own short sessions; hold no transaction open
-    body = export.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"])
+    body = casefile.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"])
     response = Response(stream_with_context(body), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     return response
@@ -87,12 +90,12 @@ def export_item(public_id):
     form = ExportForm(prefix="export")
     if not form.validate_on_submit():
         abort(400)
-    return _zip_response(export.start(db.session, current_user, [item], form.include_contact.data))
+    return _zip_response(casefile.start(db.session, current_user, [item], form.include_contact.data))
 
 
-def _selection_error(error: export.SelectionError) -> str:
+def _selection_error(error: casefile.SelectionError) -> str:
     if error.reason == "too_many":
-        return _("Please choose at most %(max)s items for one export.", max=export.MAX_ITEMS)
+        return _("Please choose at most %(max)s items for one export.", max=casefile.MAX_ITEMS)
     if error.reason == "unknown":
         return _("These item numbers were not found: %(ids)s", ids=", ".join(error.ids))
     return _("Please enter at least one item number.")
@@ -103,12 +106,12 @@ def export_selection():
     form = SelectionExportForm()
     if form.validate_on_submit():
         try:
-            ids = export.parse_ids([form.ids.data, *request.form.getlist("bulk-items")])
-            items = export.resolve(db.session, ids)
-        except export.SelectionError as error:
+            ids = casefile.parse_ids([form.ids.data, *request.form.getlist("bulk-items")])
+            items = casefile.resolve(db.session, ids)
+        except casefile.SelectionError as error:
             form.ids.errors = [_selection_error(error)]
         else:
-            return _zip_response(export.start(db.session, current_user, items, form.include_contact.data))
+            return _zip_response(casefile.start(db.session, current_user, items, form.include_contact.data))
     return render_template("staff/export.html", form=form), 422 if form.errors else 200
 
 
@@ -118,12 +121,12 @@ def export_queue(fmt):
         abort(404)
     filters = queue_filters()
     audit.record(db.session, f"user:{current_user.id}", "queue.exported", "queue", None,
-                 {"format": fmt, "items": export_bulk.count(db.session, filters), "filters": request.args.to_dict(flat=False)})
+                 {"format": fmt, "items": bulk.count(db.session, filters), "filters": request.args.to_dict(flat=False)})
     db.session.commit()
     db.session.close()
     now, tz = utcnow(), current_app.config["TIMEZONE"]
     factory = lambda: Session(db.engine)  # noqa: E731
-    body = export_bulk.stream_csv(factory, filters, tz) if fmt == "csv" else export_bulk.stream_json(factory, filters, tz, now)
+    body = bulk.stream_csv(factory, filters, tz) if fmt == "csv" else bulk.stream_json(factory, filters, tz, now)
     response = Response(stream_with_context(body), mimetype="text/csv" if fmt == "csv" else "application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="queue-{now:%Y%m%d-%H%M%S}.{fmt}"'
     return response

@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 
 from app.i18n import current_lang
 from app.models import Submission, User
-from app.services import triage
+from app.services.triage import actions
 from app.services.accounts import active_officers
-from app.services.submissions import find_by_public_id
+from app.services.intake.reports import find_by_public_id
 from app.services.taxonomy import category_choices
 from app.staff.item_forms import AssessmentForm, AssignForm, CategoriesForm, MessageForm, NoteForm, RevealForm, StatusForm
 
@@ -38,31 +38,31 @@ def build_forms(session, item: Submission, posted: str | None = None) -> dict:
 
 
 def _status(session, user, item, form):
-    triage.check_version(item, form.expected_version())
+    actions.check_version(item, form.expected_version())
     original = None
     if form.status.data == "duplicate" and form.duplicate_of.data:
         original = find_by_public_id(session, form.duplicate_of.data.upper())
-    triage.change_status(session, user, item, form.status.data, form.reason.data, original)
+    actions.change_status(session, user, item, form.status.data, form.reason.data, original)
 
 
 def _assessment(session, user, item, form):
-    triage.check_version(item, form.expected_version())
-    triage.set_priority(session, user, item, form.priority.data)
-    triage.set_assessment(session, user, item, form.violation_status.data, form.reliability.data)
+    actions.check_version(item, form.expected_version())
+    actions.set_priority(session, user, item, form.priority.data)
+    actions.set_assessment(session, user, item, form.violation_status.data, form.reliability.data)
 
 
 def _assign(session, user, item, form):
-    triage.check_version(item, form.expected_version())
+    actions.check_version(item, form.expected_version())
     value = form.assignee.data or ""
     assignee = session.get(User, int(value)) if value.isdigit() else None
     if value and assignee is None:
-        raise triage.TriageError("assignee")
-    triage.assign(session, user, item, assignee)
+        raise actions.TriageError("assignee")
+    actions.assign(session, user, item, assignee)
 
 
 def _categories(session, user, item, form):
-    triage.check_version(item, form.expected_version())
-    triage.recode(session, user, item, list(form.categories.data or []))
+    actions.check_version(item, form.expected_version())
+    actions.recode(session, user, item, list(form.categories.data or []))
 
 
 ACTIONS = {
@@ -70,9 +70,9 @@ ACTIONS = {
     "assessment": _assessment,
     "assign": _assign,
     "categories": _categories,
-    "note": lambda session, user, item, form: triage.add_note(session, user, item, form.body.data),
-    "message": lambda session, user, item, form: triage.send_message(session, user, item, form.body.data),
-    "reveal": lambda session, user, item, form: triage.reveal_contact(session, user, item),
+    "note": lambda session, user, item, form: actions.add_note(session, user, item, form.body.data),
+    "message": lambda session, user, item, form: actions.send_message(session, user, item, form.body.data),
+    "reveal": lambda session, user, item, form: actions.reveal_contact(session, user, item),
 }
 
 

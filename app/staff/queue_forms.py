@@ -20,9 +20,10 @@ from app import vocabularies as v
 from app.i18n import LANGUAGE_NAMES
 from app.models import User
 from app.public.forms import MaxChars, clean_text
-from app.services import queue as queue_service
-from app.services import search, triage
-from app.services.submissions import find_by_public_id
+from app.services.triage import queue as queue_service
+from app.services import search
+from app.services.triage import actions
+from app.services.intake.reports import find_by_public_id
 from app.services.taxonomy import category_choices
 
 ALL = ("", lazy_pgettext("filter", "All"))
@@ -161,12 +162,12 @@ class BulkForm(FlaskForm):
         """The triage call to make for each item, or None when the form is not usable."""
         if self.assign.data and not self.assignee.errors:
             assignee = session.get(User, int(self.assignee.data)) if self.assignee.data else None
-            return lambda item: triage.assign(session, actor, item, assignee)
+            return lambda item: actions.assign(session, actor, item, assignee)
         if self.change_status.data and not (self.status.errors or self.reason.errors):
             original = None
             if self.duplicate_of.data:
                 original = find_by_public_id(session, self.duplicate_of.data.upper())
-            return lambda item: triage.change_status(session, actor, item, self.status.data, self.reason.data, original)
+            return lambda item: actions.change_status(session, actor, item, self.status.data, self.reason.data, original)
         if self.set_priority.data and not self.priority.errors:
-            return lambda item: triage.set_priority(session, actor, item, self.priority.data or None)
+            return lambda item: actions.set_priority(session, actor, item, self.priority.data or None)
         return None

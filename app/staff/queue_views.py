@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.i18n import current_lang
 from app.security import is_safe_redirect
-from app.services import queue as queue_service
+from app.services.triage import queue as queue_service
 from app.staff import bp
 from app.staff.item_actions import refusal_message
 from app.staff.queue_forms import BulkForm, FilterForm, row_labels

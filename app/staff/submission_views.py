@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.services import submissions as submission_service
-from app.services import triage
-from app.services.attachments import original_name, read_chunks
+from app.services.intake import reports as submission_service
+from app.services.triage import actions
+from app.services.files.attachments import original_name, read_chunks
 from app.staff import bp
 from app.staff.item_actions import ACTIONS, build_forms, refusal_message
 
@@ -29,7 +29,7 @@ def item_or_404(public_id: str):
 @bp.route("/submissions/<public_id>")
 def submission(public_id):
     item = item_or_404(public_id)
-    triage.record_view(db.session, current_user, item)
+    actions.record_view(db.session, current_user, item)
     db.session.commit()
     return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),
                            original_name=original_name)
@@ -46,7 +46,7 @@ def submission_action(public_id, action):
         try:
             result = ACTIONS[action](db.session, current_user, item, form)
             db.session.commit()
-        except triage.TriageError as refused:
+        except actions.TriageError as refused:
             db.session.rollback()
             item = item_or_404(public_id)
             form.form_errors.append(refusal_message(refused.reason))
@@ -66,7 +66,7 @@ def download(public_id, attachment_id):
     attachment = next((a for a in item.attachments if a.id == attachment_id), None)
     if attachment is None:
         abort(404)
-    triage.record_download(db.session, current_user, item, attachment.id)
+    actions.record_download(db.session, current_user, item, attachment.id)
     db.session.commit()
     chunks = read_chunks(attachment, current_app.config["UPLOAD_DIR"])
     response = Response(stream_with_context(chunks), mimetype="application/octet-stream")

@@ -6,7 +6,7 @@ import re
 
 import pyotp
 
-from app.services import queue as queue_service
+from app.services.triage import queue as queue_service
 from tests.auth_helpers import PASSWORD, make_user
 from tests.browser.conftest import axe_problems
 from tests.helpers import report

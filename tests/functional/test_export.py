@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission
-from app.services.attachments import PreparedFile, store
-from app.services.filetypes import FileType
+from app.services.files.attachments import PreparedFile, store
+from app.services.files.filetypes import FileType
 from tests.auth_helpers import login
 from tests.helpers import act, audit_actions, item_id, jpeg_with_gps, report
 from tests.helpers import hidden_fields, post_form

@@ -19,7 +19,9 @@ from flask import current_app
 from app.extensions import db
 from app.models import OutboxEmail, Subscriber
 from app.models.base import utcnow
-from app.services import mail, notifications, outbox
+from app.services import mail
+from app.services.intake import notices
+from app.services.outreach import outbox
 from tests.auth_helpers import make_user
 from tests.functional.test_updates import make_update
 from tests.helpers import submit_report
@@ -211,9 +213,9 @@ def test_officers_get_a_content_free_notice_in_their_language(client, app, app_c
     public_id = submission.public_id
     # The intake already queued the notice for the Korean-speaking officer (the report is in Korean).
     assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 1
-    assert notifications.notify_new_item(db.session, submission) == 0  # one waiting notice is enough
+    assert notices.notify_new_item(db.session, submission) == 0  # one waiting notice is enough
     english = db.session.scalar(sa.select(User).where(User.email == "en-officer@example.org"))
-    assert notifications.notify_assigned(db.session, submission, english) is True
+    assert notices.notify_assigned(db.session, submission, english) is True
     db.session.commit()
     deliver(runner)
     received = {item.rcpt_tos[0]: item.message for item in smtp_server.received}
@@ -232,13 +234,13 @@ def test_notices_fall_back_to_any_officer_then_admins(app, app_ctx):
 
     make_user(app, email="admin@example.org", role="admin")
     submission = Submission(locale="en")
-    assert notifications.notify_new_item(db.session, submission) == 1  # no officer at all: the admins
+    assert notices.notify_new_item(db.session, submission) == 1  # no officer at all: the admins
     db.session.execute(sa.delete(OutboxEmail))
     db.session.commit()
     make_user(app, email="ko-officer@example.org", languages=("ko",))
-    assert notifications.notify_new_item(db.session, submission) == 1  # nobody reads English: every officer
+    assert notices.notify_new_item(db.session, submission) == 1  # nobody reads English: every officer
     assert db.session.scalar(sa.select(OutboxEmail.recipient)) == "ko-officer@example.org"
     officer = db.session.scalar(sa.select(User).where(User.email == "ko-officer@example.org"))
     officer.active = False
-    assert notifications.notify_assigned(db.session, submission, officer) is False
+    assert notices.notify_assigned(db.session, submission, officer) is False
     db.session.rollback()

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from app.crypto import encrypt_field
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission, User
-from app.services import queue as queue_service
-from app.services.attachments import NAME_CONTEXT
-from app.services.submissions import new_public_id
+from app.services.triage import queue as queue_service
+from app.services.files.attachments import NAME_CONTEXT
+from app.services.intake.reports import new_public_id
 from app.services.taxonomy import categories_by_code
 from tests.auth_helpers import login, make_user
 from tests.helpers import post_form

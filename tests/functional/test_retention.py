@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Message, Note, Submission, submission_category
 from app.models.base import utcnow
-from app.services import retention
+from app.services.ops import retention
 from tests.auth_helpers import login
 from tests.helpers import act, audit_actions, item_id, report
 from tests.helpers import post_form

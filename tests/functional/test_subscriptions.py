@@ -14,7 +14,7 @@ from itsdangerous import TimestampSigner
 
 from app.extensions import db
 from app.models import OutboxEmail, Subscriber
-from app.services import subscriptions
+from app.services.outreach import subscriptions
 from tests.helpers import post_form
 from tests.smtp import deliver, links_in, text_part
 

@@ -12,8 +12,8 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import OutboxEmail, Subscriber, Update
-from app.services import subscriptions
-from app.services import updates as update_service
+from app.services.outreach import subscriptions
+from app.services.outreach import updates as update_service
 from tests.helpers import post_form
 
 A = "{http://www.w3.org/2005/Atom}"

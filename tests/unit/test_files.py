@@ -6,9 +6,9 @@ import zipfile
 import pytest
 from PIL import Image
 
-from app.services.attachments import UploadRejected, clean_filename, prepare
-from app.services.filetypes import detect
-from app.services.image_metadata import strip_png
+from app.services.files.attachments import UploadRejected, clean_filename, prepare
+from app.services.files.filetypes import detect
+from app.services.files.image_metadata import strip_png
 
 
 def image_bytes(fmt: str, **params) -> bytes:

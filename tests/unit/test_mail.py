@@ -16,8 +16,10 @@ from itsdangerous import TimestampSigner
 from app.extensions import db
 from app.i18n import org_name
 from app.models import OutboxEmail, Subscriber
-from app.services import mail, outbox, subscriptions
-from app.services.updates import render_body
+from app.services import mail
+from app.services.outreach import outbox
+from app.services.outreach import subscriptions
+from app.services.outreach.updates import render_body
 
 
 def _row(**overrides) -> OutboxEmail:

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from app.models import Attachment, Message, Note, Submission, User, submission_category
 from app.models.base import utcnow
 from app.services import audit
-from app.services.attachments import path_for
+from app.services.files.attachments import path_for
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
 
 ACTOR = "system:retention"

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Attachment, Message, Submission
-from app.services.export_content import label_tables
-from app.services.stats import queue_selection
+from app.services.evidence.content import label_tables
+from app.services.triage.stats import queue_selection
 
 BATCH = 500
 FORMAT = "moksori-queue-export/1"

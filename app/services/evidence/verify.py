@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from app.crypto import blocks, sha256_of
 from app.models import Attachment, AuditEvent
 from app.services.audit import compute_hash
-from app.services.backup import sha256_file
-from app.services.export import MANIFEST, MANIFEST_FORMAT
-from app.services.submissions import find_by_public_id
+from app.services.ops.backup import sha256_file
+from app.services.evidence.casefile import MANIFEST, MANIFEST_FORMAT
+from app.services.intake.reports import find_by_public_id
 
 
 @dataclass

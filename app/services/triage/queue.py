@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
-from app.services import search, triage
-from app.services.submissions import find_by_public_id
+from app.services import search
+from app.services.triage import actions
+from app.services.intake.reports import find_by_public_id
 
 PAGE_SIZE = 50
 SORTS = ("newest", "oldest", "updated", "priority")
@@ -301,11 +302,11 @@ def bulk_apply(session: Session, items: list[tuple[str, int | None]],
             outcome.refused.append((public_id, "missing"))
             continue
         try:
-            triage.check_version(item, version)
+            actions.check_version(item, version)
             change(item)
             session.commit()
             outcome.done.append(public_id)
-        except triage.TriageError as refused:
+        except actions.TriageError as refused:
             session.rollback()
             outcome.refused.append((public_id, refused.reason))
         except StaleDataError:  # changed between our read and our write

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from app.models import Submission, User
 from app.models.base import utcnow
 from app.services import audit
-from app.services.attachments import read_chunks
-from app.services.export_content import ItemDocument, file_entries, label_tables, timestamp
-from app.services.export_render import Renderer, heading_tables
+from app.services.files.attachments import read_chunks
+from app.services.evidence.content import ItemDocument, file_entries, label_tables, timestamp
+from app.services.evidence.render import Renderer, heading_tables
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "moksori-case-file-manifest/1"

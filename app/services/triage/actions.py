@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from app import vocabularies as v
 from app.models import Message, Note, Submission, User
 from app.models.base import utcnow
-from app.services import audit, notifications, search
-from app.services.submissions import ContactDetails, decrypt_contact
+from app.services import audit, search
+from app.services.intake import notices
+from app.services.intake.reports import ContactDetails, decrypt_contact
 from app.services.taxonomy import categories_by_code
 
 MAX_TEXT = 20_000
@@ -104,7 +105,7 @@ def assign(session: Session, actor: User, submission: Submission, assignee: User
     submission.assignee_id = new_id
     submission.assignee = assignee
     if assignee is not None and assignee.id != actor.id:
-        notifications.notify_assigned(session, submission, assignee)
+        notices.notify_assigned(session, submission, assignee)
 
 
 def recode(session: Session, actor: User, submission: Submission, codes: list[str]) -> None:
@@ -143,7 +144,7 @@ def send_message(session: Session, actor: User, submission: Submission, body: st
     session.flush()
     _audit(session, actor, "message.sent", submission, {"message_id": message.id})
     search.reindex(session, submission)  # messages are searched too
-    notifications.notify_submitter(session, submission)
+    notices.notify_submitter(session, submission)
     return message
 
 

@@ -3,7 +3,7 @@ shared/TAXONOMY.md, with HURIDOCS list values), messages, notes and the audit tr
 
 Labels are given in Korean and English side by side, so the file reads the same for a
 Korean officer and an international mechanism. Everything here is plain data; the ZIP
-writer (services/export.py) and the HTML rendering (services/export_render.py) use it.
+writer (evidence/casefile.py) and the HTML rendering (evidence/render.py) use it.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from app import vocabularies as v
 from app.models import AuditEvent, Submission
-from app.services.attachments import original_name
-from app.services.submissions import decrypt_contact
+from app.services.files.attachments import original_name
+from app.services.intake.reports import decrypt_contact
 
 FORMAT = "moksori-case-file/1"
 LANGS = ("ko", "en")

@@ -22,7 +22,7 @@ backup_cli = AppGroup("backup", help="Backing up and restoring the database and 
 def export_verify_command(path):
     """Check a case-file ZIP against its manifest, the database and the audit log."""
     from app.extensions import db
-    from app.services.export_verify import verify
+    from app.services.evidence.verify import verify
 
     result = verify(db.session, path)
     for difference in result.differences:
@@ -40,7 +40,7 @@ def retention_purge_command(dry_run):
     """Delete expired items (closed, rejected or duplicate, not on evidence hold, past their
     retention period): rows, messages, notes and files. Safe to run from cron."""
     from app.extensions import db
-    from app.services import retention
+    from app.services.ops import retention
     from app.services.settings import retention_policy
 
     policy = retention_policy(db.session, current_app.config["RETENTION_DAYS"])
@@ -65,7 +65,8 @@ def retention_purge_command(dry_run):
 def backup_create_command(path):
     """Write a backup directory: database copy, encrypted files, manifest."""
     from app.extensions import db
-    from app.services import backup, retention
+    from app.services.ops import backup
+    from app.services.ops import retention
 
     try:
         manifest = backup.create(db.session, current_app.config["UPLOAD_DIR"], path,
@@ -85,7 +86,8 @@ def backup_create_command(path):
 def backup_restore_command(path):
     """Restore a backup into this instance, which must be empty."""
     from app.extensions import db
-    from app.services import backup, retention
+    from app.services.ops import backup
+    from app.services.ops import retention
 
     try:
         problems = backup.restore(db.session, current_app.config["UPLOAD_DIR"], path,

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 
-from app.services.export_content import LANGS
+from app.services.evidence.content import LANGS
 
 HEADINGS = [
     ("title", _l("Case file")),

@@ -154,7 +154,7 @@ def _officers(session) -> list[int]:
 
 
 def _submission(rng: random.Random, created: datetime, now: datetime, officers: list[int]) -> tuple[dict, dict]:
-    from app.services.submissions import new_public_id
+    from app.services.intake.reports import new_public_id
 
     korean, contact = rng.random() < .8, rng.random() < .12
     place, year = rng.choice(PLACES), rng.randint(1997, 2024)
@@ -188,7 +188,7 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 
     from app.crypto import encrypt_field, encrypt_stream
     from app.models import Attachment, Category, Message, Note, Submission, submission_category
     from app.services import audit, search
-    from app.services.attachments import NAME_CONTEXT, path_for
+    from app.services.files.attachments import NAME_CONTEXT, path_for
 
     officers = _officers(session)
     categories = dict(session.execute(sa.select(Category.code, Category.id)).all())

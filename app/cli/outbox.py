@@ -18,7 +18,7 @@ def send_command(once):
     """Deliver queued e-mail over SMTP (MAIL_* settings); without --once, keep running."""
     from app.extensions import db
     from app.services.mail import MailSettings
-    from app.services.outbox import send_due
+    from app.services.outreach.outbox import send_due
 
     settings = MailSettings.from_config(current_app.config)
     poll = current_app.config["OUTBOX_POLL_SECONDS"]
@@ -43,7 +43,7 @@ def status_command():
 
     from app.extensions import db
     from app.models import OutboxEmail
-    from app.services.outbox import counts
+    from app.services.outreach.outbox import counts
 
     click.echo(", ".join(f"{state} {number}" for state, number in counts(db.session).items()))
     errors = db.session.scalars(
@@ -58,6 +58,6 @@ def status_command():
 def retry_failed_command():
     """Queue failed messages again with fresh attempts (after fixing the cause)."""
     from app.extensions import db
-    from app.services.outbox import retry_failed
+    from app.services.outreach.outbox import retry_failed
 
     click.echo(f"{retry_failed(db.session)} messages queued again")

@@ -15,8 +15,9 @@ from app.crypto import decrypt_field, encrypt_field
 from app.models import Message, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
-from app.services import audit, notifications, search
-from app.services.attachments import PreparedFile, store
+from app.services import audit, search
+from app.services.intake import notices
+from app.services.files.attachments import PreparedFile, store
 from app.services.taxonomy import categories_by_code
 
 CONTACT_CONTEXT = "submission.contact"
@@ -140,7 +141,7 @@ def create_report(
             session, "submitter", "submission.created", "submission", submission.public_id,
             {"kind": "report", "files": len(files)},
         )
-        notifications.notify_new_item(session, submission)
+        notices.notify_new_item(session, submission)
         session.commit()
         return submission, code
     raise RuntimeError("could not allocate a unique receipt code")

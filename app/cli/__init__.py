@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
 KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2"]
@@ -110,14 +110,14 @@ def audit_verify_command():
 
 
 def init_app(app: Flask) -> None:
-    from app.cli_outbox import outbox_cli
-    from app.cli_users import users_cli
+    from app.cli.outbox import outbox_cli
+    from app.cli.users import users_cli
 
     app.cli.add_command(translate)
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
-    from app.cli_ops import init_app as init_ops_commands  # export, retention, backup
+    from app.cli.ops import init_app as init_ops_commands  # export, retention, backup
     init_ops_commands(app)
     app.cli.add_command(outbox_cli)
-    from app.cli_demo import init_app as init_demo_commands  # demo seed, search rebuild
+    from app.cli.demo import init_app as init_demo_commands  # demo seed, search rebuild
     init_demo_commands(app)

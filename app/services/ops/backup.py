@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.crypto import blocks, sha256_of
 from app.models.base import utcnow
 from app.services import audit
-from app.services.retention import LOCK_FILE, maintenance_lock
+from app.services.ops.retention import LOCK_FILE, maintenance_lock
 
 FORMAT = "moksori-backup/1"
 MANIFEST = "manifest.json"
@@ -255,7 +255,7 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
 def check(session: Session, upload_dir: str, manifest: dict) -> list[str]:
     """Compare the restored instance with the manifest: rows, files and their hashes, the audit chain."""
     from app.models import Attachment
-    from app.services.attachments import read_chunks
+    from app.services.files.attachments import read_chunks
 
     problems = []
     with session.get_bind().connect() as connection:

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.crypto import decrypt_field, decrypt_stream, encrypt_field, encrypt_stream
 from app.models import Attachment, Submission
-from app.services.filetypes import FileType, detect
-from app.services.image_metadata import DamagedImage, strip_metadata
+from app.services.files.filetypes import FileType, detect
+from app.services.files.image_metadata import DamagedImage, strip_metadata
 
 NAME_CONTEXT = "attachment.original_name"
 MAX_NAME_LENGTH = 255

@@ -82,8 +82,8 @@ def notify_submitter(session: Session, submission: Submission) -> bool:
 
     It names neither the organization nor the site and carries no link or code: someone else
     reading the submitter's mailbox must learn nothing. The outbox forgets the address once
-    the message is sent (services/outbox.py FORGET_AFTER_SENDING)."""
-    from app.services.submissions import decrypt_contact
+    the message is sent (services/outreach/outbox.py FORGET_AFTER_SENDING)."""
+    from app.services.intake.reports import decrypt_contact
 
     details = decrypt_contact(submission)
     if details is None or not details.notice_email:

@@ -54,7 +54,7 @@ class Dashboard:
 def queue_selection(session: Session, filters) -> sa.Select:
     """The ids of the items the queue shows for `filters` (a queue.QueueFilters), all pages
     together: the queue's own conditions, so the numbers always match what the queue lists."""
-    from app.services import queue
+    from app.services.triage import queue
 
     return sa.select(Submission.id).where(*queue.conditions(session, filters))
 

@@ -23,7 +23,8 @@ from app.models import OutboxEmail, Update
 from app.models.base import utcnow
 from app.models.updates import TOPIC_CODES, any_topic, join_topics
 from app.security import sanitize_html
-from app.services import audit, mail, subscriptions
+from app.services import audit, mail
+from app.services.outreach import subscriptions
 
 TOPICS = list(zip(TOPIC_CODES, (
     _l("Reports and documentation"),

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from app.models import Submission, User
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
-from app.services import audit, notifications, search
+from app.services import audit, search
+from app.services.intake import notices
 from app.services.accounts import active_officers
-from app.services.submissions import (
+from app.services.intake.reports import (
     ContactDetails, encrypt_contact, new_public_id, refuse_resubmission, token_hash,
 )
 
@@ -57,8 +58,8 @@ def create_contact_request(session: Session, request: ContactRequest, form_token
                  {"kind": "contact", "assigned_to": officer.id if officer else None})
     search.index_new(session, submission)
     if officer is not None:
-        notifications.notify_assigned(session, submission, officer)
+        notices.notify_assigned(session, submission, officer)
     else:
-        notifications.notify_new_item(session, submission)
+        notices.notify_new_item(session, submission)
     session.commit()
     return submission, code

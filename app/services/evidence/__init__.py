@@ -1,0 +1,1 @@
+"""Evidence leaving the portal: case files (ZIP with manifest), bulk exports, verification."""

@@ -1,0 +1,1 @@
+"""Files people attach: type detection by content, metadata stripping, encrypted storage, hashes."""

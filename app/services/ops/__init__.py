@@ -1,0 +1,1 @@
+"""Keeping an installation healthy: retention purges, backups and restores."""

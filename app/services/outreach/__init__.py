@@ -1,0 +1,1 @@
+"""Talking to the outside: bilingual updates, NGO subscriptions, the mail outbox."""

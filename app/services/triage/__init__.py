@@ -1,0 +1,1 @@
+"""Officers' work on items: actions on one item, the queue, the dashboard's numbers."""
