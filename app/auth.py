@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, logout_user
 
 from app.extensions import db
+from app.services.accounts import find_active
 
 IDLE_MINUTES = 30
 login_manager = LoginManager()
@@ -20,8 +21,6 @@ login_manager = LoginManager()
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from app.services.accounts import find_active
-
     raw_id, _, version = user_id.partition(":")
     if not raw_id.isdigit():
         return None

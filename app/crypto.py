@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterator
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -110,17 +109,3 @@ def decrypt_stream(source: BinaryIO) -> Iterator[bytes]:
         if last:
             return
         block, index = following, index + 1
-
-
-def blocks(handle: BinaryIO, size: int = 1024 * 1024) -> Iterator[bytes]:
-    """A file (or archive entry) read in blocks, so that large evidence never sits in memory."""
-    return iter(lambda: handle.read(size), b"")
-
-
-def sha256_of(chunks: Iterable[bytes]) -> tuple[int, str]:
-    """(bytes seen, SHA-256 hex digest) of a stream of chunks."""
-    digest, size = hashlib.sha256(), 0
-    for chunk in chunks:
-        digest.update(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()

@@ -12,6 +12,8 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event
 
+from app.extensions import db
+
 
 def _on_connect(dbapi_connection, _record):
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
@@ -29,8 +31,6 @@ def _on_begin(connection):
 
 
 def init_app(app: Flask) -> None:
-    from app.extensions import db
-
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

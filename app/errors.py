@@ -1,8 +1,9 @@
 """Localized error pages, registered in one place. A 500 rolls the session back and shows
-no stack trace; a CSRF failure on a long form shows the form again with what was typed."""
+no stack trace. (The public blueprint answers a CSRF failure on its long forms itself, by
+showing the form again with what was typed: app/public/receipt_views.py, report_views.py.)"""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -30,14 +31,8 @@ PAGES = {
     500: (_l("Something went wrong"), _l("A temporary problem occurred. Please try again in a moment.")),
 }
 
-# Forms where a person may have typed for a long time: on a CSRF failure they are shown again.
-RESUBMITTABLE = {"public.report", "public.receipt_status"}
-
-
 def render_error(status: int):
     title, message = PAGES.get(status, PAGES[500])
-    from flask import current_app
-
     text = str(message) % {"mb": current_app.config["MAX_TOTAL_UPLOAD_MB"]} if status == 413 else message
     return render_template("errors/error.html", title=title, message=text, status=status), status
 
@@ -49,18 +44,12 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_csrf_error(error: CSRFError):
-    if request.endpoint in RESUBMITTABLE and request.method == "POST":
-        from app.public.routes import resubmit_after_csrf_failure
-
-        return resubmit_after_csrf_failure(request.endpoint)
     title = _l("Please try again")
     message = _l("For your security, please reload the page and submit again.")
     return render_template("errors/error.html", title=title, message=message, status=400), 400
 
 
 def handle_unexpected(error: Exception):
-    from flask import current_app
-
     db.session.rollback()
     current_app.logger.exception("unhandled error on %s", request.path)
     try:

@@ -15,6 +15,9 @@ from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, get_locale
 
+from app import vocabularies as v
+from app.extensions import babel
+
 SUPPORTED_LOCALES = ("ko", "en")
 DEFAULT_LOCALE = "ko"
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
@@ -111,8 +114,6 @@ def org_name() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.extensions import babel
-
     for code in SUPPORTED_LOCALES:  # fail at start-up, not on the first Korean request
         Locale.parse(code)
     babel.init_app(app, locale_selector=select_locale)
@@ -124,8 +125,6 @@ def init_app(app: Flask) -> None:
         org_name=org_name,
     )
     app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=format_bytes)
-    from app import vocabularies as v
-
     app.jinja_env.globals.update(
         status_label=lambda code: v.label_for(v.STATUSES, code),
         kind_label=lambda code: v.label_for(v.KINDS, code),

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app.extensions import db
-from app.crypto import sha256_of
+from app.services.files.hashing import sha256_of
 from app.models import Attachment
 from app.services.ops import backup
 from app.services.files.attachments import read_chunks

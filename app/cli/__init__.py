@@ -1,123 +1,17 @@
-"""Flask commands (DESIGN §5): translate extract|update|compile|check, audit verify."""
+"""Flask commands (DESIGN §5), one module per group; create_app() calls init_app()."""
 from __future__ import annotations
 
-import sys
-import tempfile
-from pathlib import Path
-
-import click
 from flask import Flask
-from flask.cli import AppGroup
 
-ROOT = Path(__file__).resolve().parents[2]
-TRANSLATIONS = ROOT / "translations"
-POT = TRANSLATIONS / "messages.pot"
-KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2"]
-
-translate = AppGroup("translate", help="Extract, update, compile and check the message catalogs.")
-audit_cli = AppGroup("audit", help="Audit log tools.")
-
-
-def _pybabel(*args: str) -> None:
-    from babel.messages.frontend import CommandLineInterface
-
-    CommandLineInterface().run(["pybabel", "-q", *args])
-
-
-def _extract(target: Path) -> None:
-    # Babel skips directories starting with "_" by default; templates/_macros holds strings too.
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), *KEYWORDS, "--ignore-dirs", ".* __pycache__",
-             "--no-location", "--omit-header",
-             "--sort-output", "-o", str(target), str(ROOT / "app"))
-
-
-@translate.command("extract")
-def extract_command():
-    """Write translations/messages.pot from the code and templates."""
-    _extract(POT)
-    click.echo(f"wrote {POT.relative_to(ROOT)}")
-
-
-@translate.command("update")
-def update_command():
-    """Extract, then merge new strings into every locale's .po."""
-    _extract(POT)
-    _pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
-    click.echo("updated catalogs; translate the new empty entries, then run `flask translate compile`")
-
-
-@translate.command("compile")
-def compile_command():
-    """Build the .mo files the app reads."""
-    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
-
-
-def catalog_problems() -> list[str]:
-    """Why the committed catalogs are not ready: a stale .pot, or a msgid without Korean."""
-    from babel.messages.pofile import read_po
-
-    problems = []
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh_path = Path(tmp) / "fresh.pot"
-        _extract(fresh_path)
-        with open(fresh_path, "rb") as handle:
-            fresh = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id}
-    with open(POT, "rb") as handle:
-        committed = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id}
-    for context, msgid in sorted(fresh - committed, key=str):
-        problems.append(f"not in messages.pot (run `flask translate update`): {msgid!r}")
-    for context, msgid in sorted(committed - fresh, key=str):
-        problems.append(f"in messages.pot but no longer in the code: {msgid!r}")
-    po_path = TRANSLATIONS / "ko" / "LC_MESSAGES" / "messages.po"
-    with open(po_path, "rb") as handle:
-        catalog = read_po(handle, locale="ko")
-    translated = {}
-    for message in catalog:
-        if not message.id:
-            continue
-        key = (message.context, message.id if isinstance(message.id, str) else message.id[0])
-        strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
-        translated[key] = all(strings) and not message.fuzzy
-    for key in sorted(fresh, key=str):
-        if not translated.get(key):
-            problems.append(f"no Korean translation: {key[1]!r}")
-    return problems
-
-
-@translate.command("check")
-def check_command():
-    """Fail when messages.pot is stale or any msgid lacks a Korean translation."""
-    problems = catalog_problems()
-    for problem in problems:
-        click.echo(problem, err=True)
-    if problems:
-        sys.exit(1)
-    click.echo("catalogs are complete")
-
-
-@audit_cli.command("verify")
-def audit_verify_command():
-    """Check the audit hash chain; exit 1 naming the first bad row."""
-    from app.extensions import db
-    from app.services.audit import verify
-
-    report = verify(db.session)
-    if report.ok:
-        click.echo(f"audit chain intact: {report.checked} events")
-        return
-    click.echo(f"audit chain broken at event id {report.first_bad_id}: {report.problem}", err=True)
-    sys.exit(1)
+from app.cli import demo, ops
+from app.cli.outbox import outbox_cli
+from app.cli.translate import translate
+from app.cli.users import users_cli
 
 
 def init_app(app: Flask) -> None:
-    from app.cli.outbox import outbox_cli
-    from app.cli.users import users_cli
-
     app.cli.add_command(translate)
-    app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
-    from app.cli.ops import init_app as init_ops_commands  # export, retention, backup
-    init_ops_commands(app)
     app.cli.add_command(outbox_cli)
-    from app.cli.demo import init_app as init_demo_commands  # demo seed, search rebuild
-    init_demo_commands(app)
+    ops.init_app(app)  # audit, export, retention, backup
+    demo.init_app(app)  # demo seed, search rebuild

@@ -18,6 +18,16 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+from PIL import Image
+from app.models import User
+from app.services.accounts import create_user
+from app.services.intake.reports import new_public_id
+from app.crypto import encrypt_field, encrypt_stream
+from app.models import Attachment, Category, Message, Note, Submission, submission_category
+from app.services import audit, search
+from app.services.files.attachments import NAME_CONTEXT, path_for
+from app.extensions import db
+from app.services import search
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 search_cli = AppGroup("search", help="The search index of submissions.")
@@ -103,8 +113,6 @@ FILES = [("증언 기록.pdf", "application/pdf", b"%PDF-1.4\n% demo\n1 0 obj<<>
 
 
 def _png() -> bytes:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", (1, 1), (200, 30, 30)).save(buffer, "PNG")
     return buffer.getvalue()
@@ -140,9 +148,6 @@ def _narrative(rng: random.Random, korean: bool, place, year: int) -> tuple[str,
 
 def _officers(session) -> list[int]:
     """Active officers to assign to; three demo officers are created when there are none."""
-    from app.models import User
-    from app.services.accounts import create_user
-
     ids = list(session.scalars(sa.select(User.id).where(User.active.is_(True), User.role == "officer")))
     if ids:
         return ids
@@ -154,8 +159,6 @@ def _officers(session) -> list[int]:
 
 
 def _submission(rng: random.Random, created: datetime, now: datetime, officers: list[int]) -> tuple[dict, dict]:
-    from app.services.intake.reports import new_public_id
-
     korean, contact = rng.random() < .8, rng.random() < .12
     place, year = rng.choice(PLACES), rng.randint(1997, 2024)
     if contact:
@@ -185,11 +188,6 @@ def _submission(rng: random.Random, created: datetime, now: datetime, officers: 
 
 
 def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 2000) -> int:
-    from app.crypto import encrypt_field, encrypt_stream
-    from app.models import Attachment, Category, Message, Note, Submission, submission_category
-    from app.services import audit, search
-    from app.services.files.attachments import NAME_CONTEXT, path_for
-
     officers = _officers(session)
     categories = dict(session.execute(sa.select(Category.code, Category.id)).all())
     kept_files = []
@@ -255,8 +253,6 @@ def _tidy(engine) -> None:
 @click.option("--random-seed", type=int, default=None, help="Repeatable data.")
 def seed_command(submissions, random_seed):
     """Create demonstration submissions with categories, files, messages and notes."""
-    from app.extensions import db
-
     Path(current_app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     seed(db.session, submissions, current_app.config["UPLOAD_DIR"], random.Random(random_seed))
     _tidy(db.engine)
@@ -266,9 +262,6 @@ def seed_command(submissions, random_seed):
 @search_cli.command("rebuild")
 def rebuild_command():
     """Rebuild every submission's search document (after an upgrade or a restore)."""
-    from app.extensions import db
-    from app.services import search
-
     count = search.rebuild_all(db.session)
     db.session.commit()
     _tidy(db.engine)

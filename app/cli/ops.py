@@ -1,4 +1,5 @@
-"""Operations commands (DESIGN §5): `export verify`, `retention purge`, `backup create|restore`.
+"""Operations commands (DESIGN §5): `audit verify`, `export verify`, `retention purge`,
+`backup create|restore`.
 
 Each exits non-zero when something is wrong, so cron and scripts notice; messages go to
 stderr, results to stdout.
@@ -11,19 +12,34 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from app.extensions import db
+from app.services import audit
+from app.services.evidence.verify import verify
+from app.services.ops import retention
+from app.services.settings import retention_policy
+from app.services.ops import backup
 
+audit_cli = AppGroup("audit", help="Audit log tools.")
 export_cli = AppGroup("export", help="Case-file exports.")
 retention_cli = AppGroup("retention", help="Deleting what has been kept long enough.")
 backup_cli = AppGroup("backup", help="Backing up and restoring the database and the files.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Check the audit hash chain; exit 1 naming the first bad row."""
+    report = audit.verify(db.session)
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} events")
+        return
+    click.echo(f"audit chain broken at event id {report.first_bad_id}: {report.problem}", err=True)
+    sys.exit(1)
 
 
 @export_cli.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def export_verify_command(path):
     """Check a case-file ZIP against its manifest, the database and the audit log."""
-    from app.extensions import db
-    from app.services.evidence.verify import verify
-
     result = verify(db.session, path)
     for difference in result.differences:
         click.echo(f"DIFFERS: {difference}", err=True)
@@ -39,10 +55,6 @@ def export_verify_command(path):
 def retention_purge_command(dry_run):
     """Delete expired items (closed, rejected or duplicate, not on evidence hold, past their
     retention period): rows, messages, notes and files. Safe to run from cron."""
-    from app.extensions import db
-    from app.services.ops import retention
-    from app.services.settings import retention_policy
-
     policy = retention_policy(db.session, current_app.config["RETENTION_DAYS"])
     try:
         result = retention.purge(db.session, policy, current_app.config["UPLOAD_DIR"], dry_run=dry_run)
@@ -64,10 +76,6 @@ def retention_purge_command(dry_run):
 @click.argument("path", type=click.Path(file_okay=False))
 def backup_create_command(path):
     """Write a backup directory: database copy, encrypted files, manifest."""
-    from app.extensions import db
-    from app.services.ops import backup
-    from app.services.ops import retention
-
     try:
         manifest = backup.create(db.session, current_app.config["UPLOAD_DIR"], path,
                                  pg_dump=os.environ.get("PG_DUMP", "pg_dump"))
@@ -85,10 +93,6 @@ def backup_create_command(path):
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 def backup_restore_command(path):
     """Restore a backup into this instance, which must be empty."""
-    from app.extensions import db
-    from app.services.ops import backup
-    from app.services.ops import retention
-
     try:
         problems = backup.restore(db.session, current_app.config["UPLOAD_DIR"], path,
                                   pg_restore=os.environ.get("PG_RESTORE", "pg_restore"))
@@ -106,5 +110,5 @@ def backup_restore_command(path):
 
 
 def init_app(app: Flask) -> None:
-    for group in (export_cli, retention_cli, backup_cli):
+    for group in (audit_cli, export_cli, retention_cli, backup_cli):
         app.cli.add_command(group)

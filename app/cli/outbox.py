@@ -6,6 +6,13 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from app.extensions import db
+from app.services.mail import MailSettings
+from app.services.outreach.outbox import send_due
+import sqlalchemy as sa
+from app.models import OutboxEmail
+from app.services.outreach.outbox import counts
+from app.services.outreach.outbox import retry_failed
 
 outbox_cli = AppGroup("outbox", help="Deliver and inspect queued e-mail.")
 
@@ -16,10 +23,6 @@ MAX_IDLE_SECONDS = 300
 @click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron or a systemd timer).")
 def send_command(once):
     """Deliver queued e-mail over SMTP (MAIL_* settings); without --once, keep running."""
-    from app.extensions import db
-    from app.services.mail import MailSettings
-    from app.services.outreach.outbox import send_due
-
     settings = MailSettings.from_config(current_app.config)
     poll = current_app.config["OUTBOX_POLL_SECONDS"]
     wait = poll
@@ -39,11 +42,6 @@ def send_command(once):
 @outbox_cli.command("status")
 def status_command():
     """How many messages are pending, sent and failed; the latest errors."""
-    import sqlalchemy as sa
-
-    from app.extensions import db
-    from app.models import OutboxEmail
-    from app.services.outreach.outbox import counts
 
     click.echo(", ".join(f"{state} {number}" for state, number in counts(db.session).items()))
     errors = db.session.scalars(
@@ -57,7 +55,4 @@ def status_command():
 @outbox_cli.command("retry-failed")
 def retry_failed_command():
     """Queue failed messages again with fresh attempts (after fixing the cause)."""
-    from app.extensions import db
-    from app.services.outreach.outbox import retry_failed
-
     click.echo(f"{retry_failed(db.session)} messages queued again")

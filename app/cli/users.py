@@ -6,6 +6,8 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from app.extensions import db
+from app.services.accounts import AccountError, create_user
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
@@ -25,9 +27,6 @@ REASONS = {
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_command(email, role, name, languages, password_stdin):
     """Create a staff account; TOTP is set up at the first login."""
-    from app.extensions import db
-    from app.services.accounts import AccountError, create_user
-
     if "@" not in email:
         raise click.UsageError("EMAIL must be an e-mail address")
     if password_stdin:

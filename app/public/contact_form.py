@@ -9,7 +9,7 @@ from app import vocabularies as v
 from app.i18n import LANGUAGE_NAMES
 from app.public.forms import InVocabulary, MaxChars, Required, clean_text, optional_select
 from app.services.intake.contact_requests import ContactRequest
-from app.services.intake.reports import ContactDetails
+from app.services.intake.contact_details import ContactDetails
 
 LANGUAGES = list(LANGUAGE_NAMES.items())
 

@@ -25,7 +25,8 @@ from wtforms.validators import ValidationError
 
 from app import vocabularies as v
 from app.services.files.attachments import PreparedFile, UploadRejected, prepare
-from app.services.intake.reports import ContactDetails, ReportData
+from app.services.intake.contact_details import ContactDetails
+from app.services.intake.reports import ReportData
 from app.services.outreach.subscriptions import email_problem, normalize_email
 
 NARRATIVE_MAX = 20_000

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import segno
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -11,7 +12,7 @@ from markupsafe import Markup
 from app.auth import end_session
 from app.extensions import db, limiter
 from app.security import is_safe_redirect
-from app.services import accounts
+from app.services import accounts, audit
 from app.staff import bp
 from app.staff.forms import ConfirmForm, LoginForm, TotpForm
 
@@ -75,8 +76,6 @@ def two_factor():
 
 
 def _qr_svg(uri: str) -> str:
-    import segno
-
     # segno writes plain SVG markup (no scripts, no style attributes): safe to inline.
     return segno.make(uri, error="m").svg_inline(scale=4, title="QR")
 
@@ -84,8 +83,6 @@ def _qr_svg(uri: str) -> str:
 @bp.route("/logout", methods=["POST"])
 def logout():
     if ConfirmForm().validate_on_submit() and current_user.is_authenticated:
-        from app.services import audit
-
         audit.record(db.session, f"user:{current_user.id}", "auth.logout", "user", str(current_user.id))
         db.session.commit()
         end_session(_("You are logged out."))

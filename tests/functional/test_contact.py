@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Submission
-from app.services.intake.reports import decrypt_contact
+from app.services.intake.contact_details import decrypt_contact
 from tests.auth_helpers import make_user
 from tests.helpers import post_form, receipt_code
 

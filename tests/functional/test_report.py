@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission
 from app.security import hash_receipt_code
 from app.services.files.attachments import original_name, read_bytes
-from app.services.intake.reports import decrypt_contact
+from app.services.intake.contact_details import decrypt_contact
 from tests.helpers import jpeg_with_gps, receipt_code, submit_report
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Attachment, Message, Submission
 from app.services.evidence.content import label_tables
+from app.services.spreadsheet import csv_cell
 from app.services.triage.stats import queue_selection
 
 BATCH = 500
@@ -32,8 +33,6 @@ COLUMNS = [
     "consent_publication", "duplicate_of", "evidence_hold", "attachments", "messages", "first_response_at",
     "narrative",
 ]
-# A cell starting with one of these runs as a formula in Excel and LibreOffice (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def count(session: Session, filters) -> int:
@@ -102,17 +101,6 @@ def records(session_factory, filters, timezone: str) -> Iterator[dict]:
     for rows, files, messages, first in _batches(session_factory, filters):
         for item in rows:
             yield _record(item, labels, tz, files.get(item.id, 0), messages.get(item.id, 0), first.get(item.id))
-
-
-def csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = "; ".join(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def stream_csv(session_factory, filters, timezone: str) -> Iterator[bytes]:

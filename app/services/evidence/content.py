@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import vocabularies as v
 from app.models import AuditEvent, Submission
 from app.services.files.attachments import original_name
-from app.services.intake.reports import decrypt_contact
+from app.services.intake.contact_details import decrypt_contact
 
 FORMAT = "moksori-case-file/1"
 LANGS = ("ko", "en")

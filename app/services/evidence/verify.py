@@ -17,10 +17,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.crypto import blocks, sha256_of
 from app.models import Attachment, AuditEvent
 from app.services.audit import compute_hash
-from app.services.ops.backup import sha256_file
+from app.services.files.hashing import blocks, sha256_file, sha256_of
 from app.services.evidence.casefile import MANIFEST, MANIFEST_FORMAT
 from app.services.intake.reports import find_by_public_id
 

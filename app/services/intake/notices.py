@@ -16,6 +16,7 @@ from app.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, org_name
 from app.models import OutboxEmail, Submission, User
 from app.services import mail
 from app.services.accounts import active_officers
+from app.services.intake.contact_details import decrypt_contact
 
 NEW_ITEM = "staff.new_item"
 ASSIGNED = "staff.assigned"
@@ -83,8 +84,6 @@ def notify_submitter(session: Session, submission: Submission) -> bool:
     It names neither the organization nor the site and carries no link or code: someone else
     reading the submitter's mailbox must learn nothing. The outbox forgets the address once
     the message is sent (services/outreach/outbox.py FORGET_AFTER_SENDING)."""
-    from app.services.intake.reports import decrypt_contact
-
     details = decrypt_contact(submission)
     if details is None or not details.notice_email:
         return False

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,39 +10,20 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.crypto import decrypt_field, encrypt_field
 from app.models import Message, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
 from app.services import audit, search
 from app.services.intake import notices
+from app.services.intake.contact_details import ContactDetails, encrypt_contact
 from app.services.files.attachments import PreparedFile, store
 from app.services.taxonomy import categories_by_code
 
-CONTACT_CONTEXT = "submission.contact"
 PUBLIC_ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud by staff
 
 
 class AlreadySubmitted(Exception):
     """This form was already sent once (double click, reload of the POST)."""
-
-
-@dataclass
-class ContactDetails:
-    alias: str = ""
-    channel: str = ""
-    handle: str = ""
-    safe_times: str = ""
-    organization: str = ""
-    # Only for a content-free "you have a new message" e-mail, never for contacting the person.
-    notice_email: str = ""
-
-    def is_empty(self) -> bool:
-        return not any((self.alias, self.channel, self.handle, self.safe_times, self.organization, self.notice_email))
-
-    def reachable(self) -> bool:
-        """Did the person give a way for an officer to contact them?"""
-        return bool(self.handle)
 
 
 @dataclass
@@ -78,19 +58,6 @@ def new_public_id() -> str:
 
 def token_hash(form_token: str) -> str:
     return hashlib.sha256(form_token.encode()).hexdigest()
-
-
-def encrypt_contact(details: ContactDetails) -> bytes | None:
-    if details.is_empty():
-        return None
-    return encrypt_field(json.dumps(details.__dict__, ensure_ascii=False), CONTACT_CONTEXT)
-
-
-def decrypt_contact(submission: Submission) -> ContactDetails | None:
-    if not submission.contact_encrypted:
-        return None
-    values = json.loads(decrypt_field(submission.contact_encrypted, CONTACT_CONTEXT))
-    return ContactDetails(**{key: value for key, value in values.items() if key in ContactDetails.__dataclass_fields__})
 
 
 def refuse_resubmission(session: Session, form_token: str) -> None:

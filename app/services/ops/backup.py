@@ -27,9 +27,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.crypto import blocks, sha256_of
+from app.models import Attachment, Base
 from app.models.base import utcnow
 from app.services import audit
+from app.services.files.attachments import read_chunks
+from app.services.files.hashing import sha256_file, sha256_of
 from app.services.ops.retention import LOCK_FILE, maintenance_lock
 
 FORMAT = "moksori-backup/1"
@@ -49,10 +51,6 @@ def key_check() -> str:
     keys = current_app.extensions["moksori_keys"]
     return hmac.new(keys.field, b"moksori backup key check", hashlib.sha256).hexdigest()[:16]
 
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return sha256_of(blocks(handle))[1]
 
 
 def table_counts(connection) -> dict[str, int]:
@@ -189,8 +187,6 @@ def _refuse_unless_empty(engine: sa.Engine, upload_dir: Path, manifest: dict) ->
     with engine.connect() as connection:
         counts = table_counts(connection)
         revisions = _revisions(counts, connection)
-    from app.models import Base
-
     # The models' tables only: a search index keeps bookkeeping rows even when it is empty.
     filled = [name for name in Base.metadata.tables if counts.get(name) and name not in SEEDED_TABLES]
     if filled:
@@ -254,9 +250,6 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
 
 def check(session: Session, upload_dir: str, manifest: dict) -> list[str]:
     """Compare the restored instance with the manifest: rows, files and their hashes, the audit chain."""
-    from app.models import Attachment
-    from app.services.files.attachments import read_chunks
-
     problems = []
     with session.get_bind().connect() as connection:
         counts = table_counts(connection)

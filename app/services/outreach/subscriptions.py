@@ -31,7 +31,7 @@ from app.models import OutboxEmail, Subscriber
 from app.models.base import split_codes, utcnow
 from app.models.updates import any_topic, join_topics
 from app.services import audit, mail
-from app.services.evidence.bulk import csv_cell
+from app.services.spreadsheet import csv_cell
 
 MAIL_INTERVAL = timedelta(minutes=10)
 EMAIL = re.compile(

@@ -14,7 +14,7 @@ from app.models import Message, Note, Submission, User
 from app.models.base import utcnow
 from app.services import audit, search
 from app.services.intake import notices
-from app.services.intake.reports import ContactDetails, decrypt_contact
+from app.services.intake.contact_details import ContactDetails, decrypt_contact
 from app.services.taxonomy import categories_by_code
 
 MAX_TEXT = 20_000

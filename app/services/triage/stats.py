@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app import vocabularies as v
 from app.models import Category, Message, Submission, submission_category
+from app.services.triage import queue
 
 MAX_MONTHS = 36
 NONE_KEY = "none"
@@ -54,8 +55,6 @@ class Dashboard:
 def queue_selection(session: Session, filters) -> sa.Select:
     """The ids of the items the queue shows for `filters` (a queue.QueueFilters), all pages
     together: the queue's own conditions, so the numbers always match what the queue lists."""
-    from app.services.triage import queue
-
     return sa.select(Submission.id).where(*queue.conditions(session, filters))
 
 
