@@ -16,6 +16,6 @@ def gate():
     return None
 
 
-from app.admin import audit, users  # noqa: E402,F401  (register views)
-from app.admin import settings  # noqa: E402,F401  (retention settings)
-from app.admin import subscribers, updates  # noqa: E402,F401  (issue 4)
+from app.admin import audit_views, user_views  # noqa: E402,F401  (register views)
+from app.admin import settings_views  # noqa: E402,F401  (retention settings)
+from app.admin import subscriber_views, update_views  # noqa: E402,F401

@@ -6,9 +6,9 @@ from app import errors
 
 bp = Blueprint("public", __name__)
 
-from app.public import routes  # noqa: E402  (registers the views)
-from app.public import contact  # noqa: E402,F401
-from app.public import subscribe, updates  # noqa: E402,F401
+from app.public import report_views  # noqa: E402  (registers the views)
+from app.public import contact_views  # noqa: E402,F401
+from app.public import subscribe_views, update_views  # noqa: E402,F401
 
 # Forms where a person may have typed for a long time: on a CSRF failure they are shown again.
 RESUBMITTABLE = {"public.report", "public.receipt_status"}
@@ -17,5 +17,5 @@ RESUBMITTABLE = {"public.report", "public.receipt_status"}
 @bp.errorhandler(CSRFError)
 def csrf_failure(error: CSRFError):
     if request.method == "POST" and request.endpoint in RESUBMITTABLE:
-        return routes.resubmit_after_csrf_failure(request.endpoint)
+        return report_views.resubmit_after_csrf_failure(request.endpoint)
     return errors.handle_csrf_error(error)

@@ -7,7 +7,7 @@ from wtforms import BooleanField, RadioField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from app.models.outbox import SUBSCRIBER_LANGUAGES
-from app.public.forms import MaxChars, MultiCheckboxField, clean_text
+from app.public.report_forms import MaxChars, MultiCheckboxField, clean_text
 from app.services.outreach.subscriptions import email_problem
 from app.services.outreach.updates import TOPICS
 

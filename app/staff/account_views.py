@@ -11,7 +11,7 @@ from app.i18n import SUPPORTED_LOCALES
 from app.security import is_safe_redirect
 from app.services import accounts
 from app.staff import bp
-from app.staff.forms import ConfirmForm, PasswordChangeForm, PreferencesForm
+from app.staff.auth_forms import ConfirmForm, PasswordChangeForm, PreferencesForm
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from app.extensions import db, limiter
 from app.security import is_safe_redirect
 from app.services import accounts, audit
 from app.staff import bp
-from app.staff.forms import ConfirmForm, LoginForm, TotpForm
+from app.staff.auth_forms import ConfirmForm, LoginForm, TotpForm
 
 PENDING_SECONDS = 5 * 60
 

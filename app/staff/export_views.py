@@ -15,7 +15,7 @@ from wtforms import BooleanField, SubmitField, TextAreaField
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.public.forms import MaxChars, clean_text
+from app.public.report_forms import MaxChars, clean_text
 from app.services import audit
 from app.services.evidence import casefile
 from app.services.evidence import bulk
@@ -25,7 +25,7 @@ from app.services.settings import retention_policy
 from app.staff import bp
 from app.staff.dashboard_views import queue_filters
 from app.staff.item_actions import build_forms
-from app.staff.submission_views import item_or_404
+from app.staff.item_views import item_or_404
 
 
 class IdListField(TextAreaField):

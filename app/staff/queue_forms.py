@@ -19,7 +19,7 @@ from wtforms.validators import ValidationError
 from app import vocabularies as v
 from app.i18n import LANGUAGE_NAMES
 from app.models import User
-from app.public.forms import MaxChars, clean_text
+from app.public.report_forms import MaxChars, clean_text
 from app.services.triage import queue as queue_service
 from app.services import search
 from app.services.triage import actions

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 
 from app.extensions import db, limiter
 from app.public import bp
-from app.public.contact_form import ContactForm
-from app.public.routes import LANG
+from app.public.contact_forms import ContactForm
+from app.public.report_views import LANG
 from app.services.intake.contact_requests import create_contact_request
 from app.services.intake.reports import AlreadySubmitted
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from app.extensions import csrf, db, limiter
 from app.public import bp
-from app.public.routes import LANG
+from app.public.report_views import LANG
 from app.public.subscribe_forms import ConfirmForm, PreferencesForm, SubscribeForm
 from app.services.outreach import subscriptions
 from app.services.outreach.subscriptions import LinkProblem

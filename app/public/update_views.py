@@ -8,7 +8,7 @@ from app.extensions import db
 from app.i18n import org_name
 from app.models.updates import TOPIC_CODES
 from app.public import bp
-from app.public.routes import LANG
+from app.public.report_views import LANG
 from app.services.outreach import updates as update_service
 
 

@@ -14,11 +14,11 @@ from wtforms.validators import ValidationError
 from app.admin import bp
 from app.extensions import db
 from app.models import Update
-from app.public.forms import MaxChars, clean_text
+from app.public.report_forms import MaxChars, clean_text
 from app.public.subscribe_forms import topics_field
 from app.services.outreach import subscriptions
 from app.services.outreach import updates as update_service
-from app.staff.forms import ConfirmForm
+from app.staff.auth_forms import ConfirmForm
 
 BODY_MAX = 100_000
 

@@ -7,7 +7,7 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 
 from app import vocabularies as v
 from app.i18n import LANGUAGE_NAMES
-from app.public.forms import InVocabulary, MaxChars, Required, clean_text, optional_select
+from app.public.report_forms import InVocabulary, MaxChars, Required, clean_text, optional_select
 from app.services.intake.contact_requests import ContactRequest
 from app.services.intake.contact_details import ContactDetails
 

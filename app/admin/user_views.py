@@ -10,7 +10,7 @@ from app.admin import bp
 from app.extensions import db
 from app.models import User
 from app.services import accounts
-from app.staff.forms import ConfirmForm
+from app.staff.auth_forms import ConfirmForm
 
 
 @bp.route("/users")

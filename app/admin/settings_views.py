@@ -11,7 +11,7 @@ from wtforms.validators import ValidationError
 
 from app.admin import bp
 from app.extensions import db
-from app.public.forms import clean_text
+from app.public.report_forms import clean_text
 from app.services import settings as settings_service
 
 

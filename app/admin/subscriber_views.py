@@ -16,7 +16,7 @@ from app.models.outbox import SUBSCRIBER_STATES
 from app.public.subscribe_forms import LANGUAGE_CHOICES
 from app.services.outreach import subscriptions
 from app.services.outreach.updates import TOPICS
-from app.staff.forms import ConfirmForm
+from app.staff.auth_forms import ConfirmForm
 
 PER_PAGE = 50
 

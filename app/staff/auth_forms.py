@@ -7,7 +7,7 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from app.i18n import LANGUAGE_NAMES, contains_hangul
-from app.public.forms import Required, clean_text
+from app.public.report_forms import Required, clean_text
 from app.services.accounts import MIN_PASSWORD_LENGTH
 
 

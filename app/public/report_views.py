@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app.extensions import db, limiter
 from app.i18n import best_accept_language, current_lang
 from app.public import bp
-from app.public.forms import FollowUpForm, LeaveForm, ReceiptForm, ReportForm
+from app.public.report_forms import FollowUpForm, LeaveForm, ReceiptForm, ReportForm
 from app.security import normalize_receipt_code
 from app.services.intake import reports as submission_service
 from app.services.files.attachments import original_name
