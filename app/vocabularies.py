@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+from app.models.outbox import SUBSCRIBER_LANGUAGES
+
 # When: HURIDOCS list 48 (types of dates), reduced to what a person can answer.
 WHEN_PRECISION = [
     ("day", _l("I know the exact day")),
@@ -185,3 +187,7 @@ CONTACT_TOPICS = [
     ("safety", _l("A safety concern")),
     ("other", lazy_pgettext("topic", "Other")),
 ]
+
+# The languages a subscriber can receive updates in.
+SUBSCRIPTION_LANGUAGES = list(zip(SUBSCRIBER_LANGUAGES, (_l("Korean"), _l("English"), _l("Both Korean and English")),
+                                  strict=True))

@@ -16,6 +16,10 @@ def gate():
     return None
 
 
-from app.admin import audit_views, user_views  # noqa: E402,F401  (register views)
-from app.admin import settings_views  # noqa: E402,F401  (retention settings)
-from app.admin import subscriber_views, update_views  # noqa: E402,F401
+from app.admin import (  # noqa: E402,F401  (register views)  # noqa: E402,F401
+    audit_views,
+    settings_views,
+    subscriber_views,
+    update_views,
+    user_views,
+)

@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import math
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user
 
 from app.admin import bp
+from app.downloads import attachment_response
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.models import Subscriber
 from app.models.base import utcnow
 from app.models.outbox import SUBSCRIBER_STATES
-from app.public.subscribe_forms import LANGUAGE_CHOICES
 from app.services.outreach import subscriptions
 from app.services.outreach.updates import TOPICS
-from app.staff.auth_forms import ConfirmForm
+from app.vocabularies import SUBSCRIPTION_LANGUAGES
 
 PER_PAGE = 50
 
@@ -29,7 +30,7 @@ def subscribers():
     rows, total = subscriptions.search(db.session, state, text, page, PER_PAGE)
     return render_template(
         "admin/subscribers.html", rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PER_PAGE)),
-        counts=subscriptions.counts(db.session), state=state, q=text, topics=TOPICS, languages=LANGUAGE_CHOICES,
+        counts=subscriptions.counts(db.session), state=state, q=text, topics=TOPICS, languages=SUBSCRIPTION_LANGUAGES,
         states=SUBSCRIBER_STATES,
     )
 
@@ -39,8 +40,7 @@ def subscribers_csv():
     header = [_("E-mail address"), _("Organization"), _("Language"), _("Topics"), pgettext("subscriber", "Status"),
               _("Subscribed on"), _("Confirmed on"), _("Unsubscribed on")]
     data = subscriptions.export_csv(db.session, f"user:{current_user.id}", header)
-    filename = f"subscribers-{utcnow():%Y-%m-%d}.csv"
-    return Response(data, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return attachment_response(data, f"subscribers-{utcnow():%Y-%m-%d}.csv", "text/csv")
 
 
 @bp.route("/subscribers/<int:subscriber_id>/remove", methods=["GET", "POST"])

@@ -8,9 +8,9 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.models import User
 from app.services import accounts
-from app.staff.auth_forms import ConfirmForm
 
 
 @bp.route("/users")

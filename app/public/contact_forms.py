@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import ValidationError
 
 from app import vocabularies as v
+from app.forms import InVocabulary, MaxChars, Required, clean_text, optional_select
 from app.i18n import LANGUAGE_NAMES
-from app.public.report_forms import InVocabulary, MaxChars, Required, clean_text, optional_select
-from app.services.intake.contact_requests import ContactRequest
 from app.services.intake.contact_details import ContactDetails
+from app.services.intake.contact_requests import ContactRequest
 
 LANGUAGES = list(LANGUAGE_NAMES.items())
 
@@ -37,8 +38,6 @@ class ContactForm(FlaskForm):
 
     def validate_channel(self, field):
         if not field.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(_l("Please choose how we can reach you."))
 
     def to_request(self, locale: str) -> ContactRequest:

@@ -7,9 +7,8 @@ from flask import render_template, request
 from flask_babel import gettext as _
 
 from app.extensions import db, limiter
-from app.public import bp
+from app.public import LANG, bp
 from app.public.contact_forms import ContactForm
-from app.public.report_views import LANG
 from app.services.intake.contact_requests import create_contact_request
 from app.services.intake.reports import AlreadySubmitted
 

@@ -1,148 +1,23 @@
-"""Public forms. Every message is our own translated string: WTForms' bundled Korean has
-errors and gaps (KOREAN.md §3.1), and browser-native bubbles would follow the OS language."""
+"""The report form: the facets of shared/TAXONOMY.md, the account, files, consent and the
+optional ways to reach the submitter."""
 from __future__ import annotations
 
-import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    MultipleFileField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-    widgets,
-)
+from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
-from app.services.files.attachments import PreparedFile, UploadRejected, prepare
+from app.forms import InVocabulary, MaxChars, MultiCheckboxField, Required, clean_text, optional_select
+from app.public.attachment_forms import AttachmentsMixin
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.reports import ReportData
 from app.services.outreach.subscriptions import email_problem, normalize_email
 
 NARRATIVE_MAX = 20_000
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(value):
-    """NFC (never NFKC: it breaks jamo, KOREAN.md §3.7), control characters removed, trimmed.
-    PostgreSQL refuses NUL bytes, so they must never reach the database."""
-    if value is None:
-        return value
-    return CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
-
-
-def text_length(value: str | None) -> int:
-    return len(value or "")
-
-
-class MaxChars:
-    def __init__(self, limit: int):
-        self.limit = limit
-
-    def __call__(self, form, field):
-        length = text_length(field.data)
-        if length > self.limit:
-            raise ValidationError(
-                _l("You can enter up to %(max)s characters (now %(count)s).", max=f"{self.limit:,}", count=f"{length:,}")
-            )
-
-
-class Required:
-    def __init__(self, message):
-        self.message = message
-
-    def __call__(self, form, field):
-        if not field.data:
-            raise ValidationError(self.message)
-
-
-class InVocabulary:
-    """An optional choice that must be one of the vocabulary's codes (hostile values rejected)."""
-
-    def __init__(self, vocabulary):
-        self.codes = {code for code, _ in vocabulary}
-
-    def __call__(self, form, field):
-        if field.data and field.data not in self.codes:
-            raise ValidationError(_l("Please choose one of the options."))
-
-
-def optional_select(vocabulary, label, blank=_l("Not selected")):
-    return SelectField(label, choices=[("", blank), *vocabulary], validate_choice=False,
-                       validators=[InVocabulary(vocabulary)], default="")
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes; choices are validated by the form, not by WTForms' English message.
-    Each option renders as a checkbox (not as the select's <option>), so templates loop
-    over the field (forms macro `radios`) instead of writing the inputs by hand."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-    def pre_validate(self, form):
-        pass
-
-
-class AttachmentsMixin:
-    """A several-file field checked by content, size and count; sets `prepared_files`."""
-
-    attachments = MultipleFileField(_l("Files (optional)"))
-    keep_metadata_choice = False
-
-    @property
-    def max_file_bytes(self) -> int:
-        return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-
-    @property
-    def max_files(self) -> int:
-        return current_app.config["MAX_FILES_PER_SUBMISSION"]
-
-    def validate_attachments(self, field):
-        self.prepared_files: list[PreparedFile] = []
-        chosen = [f for f in (field.data or []) if getattr(f, "filename", None)]
-        if len(chosen) > self.max_files:
-            raise ValidationError(_l("You can attach up to %(count)s files at a time.", count=self.max_files))
-        problems = []
-        for storage in chosen:
-            data = storage.stream.read(self.max_file_bytes + 1)
-            storage.close()  # large uploads are spooled to a temporary file: release it now
-            try:
-                self.prepared_files.append(
-                    prepare(storage.filename, data, self.max_file_bytes, self.keep_metadata_choice)
-                )
-            except UploadRejected as rejected:
-                problems.append(upload_problem(rejected.reason, storage.filename, self.max_file_bytes))
-        if problems:
-            self.prepared_files = []
-            field.errors.extend(problems[:-1])
-            raise ValidationError(problems[-1])
-
-
-def upload_problem(reason: str, name: str, max_bytes: int) -> str:
-    from flask_babel import gettext as _
-
-    megabytes = max_bytes // (1024 * 1024)
-    messages = {
-        "too_large": _("“%(name)s” is too large. Each file can be up to %(mb)sMB.", name=name, mb=megabytes),
-        "empty": _("“%(name)s” is empty. Please choose the file again.", name=name),
-        "type": _(
-            "“%(name)s” cannot be attached. Photos, PDF, audio, video and common documents "
-            "(Word, Excel, HWP, text) can be attached.", name=name
-        ),
-        "damaged": _("“%(name)s” looks like an image but cannot be read. It may be damaged.", name=name),
-    }
-    return messages[reason]
 
 
 class ReportForm(AttachmentsMixin, FlaskForm):
@@ -244,7 +119,7 @@ class ReportForm(AttachmentsMixin, FlaskForm):
             day = date.fromisoformat(field.data)
         except ValueError:
             raise ValidationError(_l("Please enter the date as year-month-day, e.g. 2019-03-21.")) from None
-        if day > datetime.now(timezone.utc).date():
+        if day > datetime.now(UTC).date():
             raise ValidationError(_l("This date is in the future. Please check it."))
 
     def validate_when_year(self, field):
@@ -253,9 +128,9 @@ class ReportForm(AttachmentsMixin, FlaskForm):
         if not field.data:
             raise ValidationError(_l("Please enter the year, or choose another answer above."))
         year = unicodedata.normalize("NFKC", field.data).rstrip("년 ")
-        if not year.isdigit() or not 1945 <= int(year) <= datetime.now(timezone.utc).year:
+        if not year.isdigit() or not 1945 <= int(year) <= datetime.now(UTC).year:
             raise ValidationError(
-                _l("Please enter a year between 1945 and %(year)s.", year=datetime.now(timezone.utc).year)
+                _l("Please enter a year between 1945 and %(year)s.", year=datetime.now(UTC).year)
             )
 
     def validate_when_month(self, field):
@@ -273,30 +148,3 @@ class ReportForm(AttachmentsMixin, FlaskForm):
     def validate_contact_handle(self, field):
         if self.contact_channel.data and not field.data:
             raise ValidationError(_l("Please enter your ID, number or address for this channel."))
-
-
-class ReceiptForm(FlaskForm):
-    code = StringField(
-        _l("Receipt code"), filters=[clean_text],
-        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
-    )
-    submit = SubmitField(_l("Check"))
-
-    def validate_code(self, field):
-        if not field.data:
-            raise ValidationError(_l("Please enter your 16-digit receipt code."))
-
-
-class FollowUpForm(AttachmentsMixin, FlaskForm):
-    body = TextAreaField(_l("Add information"), filters=[clean_text], validators=[MaxChars(NARRATIVE_MAX)],
-                         render_kw={"rows": 6})
-    submit = SubmitField(_l("Send"))
-
-    def validate_body(self, field):
-        has_files = any(getattr(f, "filename", None) for f in (self.attachments.data or []))
-        if not field.data and not has_files:
-            raise ValidationError(_l("Please write something or choose a file to send."))
-
-
-class LeaveForm(FlaskForm):
-    submit = SubmitField(_l("Close this page"))

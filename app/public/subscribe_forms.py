@@ -6,29 +6,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
+from app.forms import MaxChars, clean_text, topics_field
 from app.models.outbox import SUBSCRIBER_LANGUAGES
-from app.public.report_forms import MaxChars, MultiCheckboxField, clean_text
 from app.services.outreach.subscriptions import email_problem
-from app.services.outreach.updates import TOPICS
-
-LANGUAGE_CHOICES = list(zip(SUBSCRIBER_LANGUAGES, (_l("Korean"), _l("English"), _l("Both Korean and English")),
-                            strict=True))
-
-
-def _topics_chosen(form, field):
-    if not field.data:
-        raise ValidationError(_l("Please choose at least one topic."))
-    if any(code not in dict(TOPICS) for code in field.data):
-        raise ValidationError(_l("Please choose one of the options."))
-
-
-def topics_field() -> MultiCheckboxField:
-    """The topics of updates, at least one: for subscribers and for the updates themselves."""
-    return MultiCheckboxField(_l("Topics"), choices=TOPICS, validators=[_topics_chosen])
+from app.vocabularies import SUBSCRIPTION_LANGUAGES
 
 
 class PreferencesForm(FlaskForm):
-    language = RadioField(_l("Language of the e-mails"), choices=LANGUAGE_CHOICES, validate_choice=False)
+    language = RadioField(_l("Language of the e-mails"), choices=SUBSCRIPTION_LANGUAGES, validate_choice=False)
     topics = topics_field()
     submit = SubmitField(_l("Save"))
 
@@ -61,5 +46,5 @@ class SubscribeForm(PreferencesForm):
             raise ValidationError(_l("To subscribe, please agree to the collection and use of your personal information."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmSubscriptionForm(FlaskForm):
     submit = SubmitField(_l("Confirm my subscription"))

@@ -9,9 +9,8 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import csrf, db, limiter
-from app.public import bp
-from app.public.report_views import LANG
-from app.public.subscribe_forms import ConfirmForm, PreferencesForm, SubscribeForm
+from app.public import LANG, bp
+from app.public.subscribe_forms import ConfirmSubscriptionForm, PreferencesForm, SubscribeForm
 from app.services.outreach import subscriptions
 from app.services.outreach.subscriptions import LinkProblem
 from app.services.outreach.updates import TOPICS
@@ -62,7 +61,7 @@ def subscribe_sent(lang):
 def subscribe_confirm(lang, token):
     # A click, not the GET, confirms: mail scanners open links, and a state change is a POST.
     subscriber = _subscriber(token, "confirm")
-    form = ConfirmForm()
+    form = ConfirmSubscriptionForm()
     if subscriber.state == "confirmed" or form.validate_on_submit():
         subscriptions.confirm(db.session, subscriber)
         return render_template("public/subscribe_confirmed.html", preferences_url=_preferences_path(subscriber))

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.i18n import org_name
 from app.models.updates import TOPIC_CODES
-from app.public import bp
-from app.public.report_views import LANG
+from app.public import LANG, bp
 from app.services.outreach import updates as update_service
 
 

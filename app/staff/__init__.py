@@ -17,5 +17,4 @@ def gate():
     return require_staff(PUBLIC_ENDPOINTS)
 
 
-from app.staff import account_views, auth_views, item_views, queue_views  # noqa: E402,F401
-from app.staff import dashboard_views, export_views  # noqa: E402,F401
+from app.staff import account_views, auth_views, dashboard_views, export_views, item_views, queue_views  # noqa: E402,F401  # noqa: E402,F401

@@ -7,11 +7,12 @@ from flask_login import current_user, login_user
 
 from app.auth import staff_ready
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.i18n import SUPPORTED_LOCALES
 from app.security import is_safe_redirect
 from app.services import accounts
 from app.staff import bp
-from app.staff.auth_forms import ConfirmForm, PasswordChangeForm, PreferencesForm
+from app.staff.account_forms import PasswordChangeForm, PreferencesForm
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -11,10 +11,11 @@ from markupsafe import Markup
 
 from app.auth import end_session
 from app.extensions import db, limiter
+from app.forms import ConfirmForm
 from app.security import is_safe_redirect
 from app.services import accounts, audit
 from app.staff import bp
-from app.staff.auth_forms import ConfirmForm, LoginForm, TotpForm
+from app.staff.auth_forms import LoginForm, TotpForm
 
 PENDING_SECONDS = 5 * 60
 

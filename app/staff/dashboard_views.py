@@ -9,10 +9,10 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.i18n import current_lang
-from app.services.triage import queue as queue_service
 from app.services.ops import retention
-from app.services.triage import stats
 from app.services.settings import retention_policy
+from app.services.triage import queue as queue_service
+from app.services.triage import stats
 from app.staff import bp
 from app.staff.queue_forms import FilterForm
 

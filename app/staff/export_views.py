@@ -5,55 +5,24 @@ CSV/JSON is a GET with the queue's own query string, so a filtered queue's link 
 """
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, SubmitField, TextAreaField
 
+from app.downloads import attachment_response
 from app.extensions import db
 from app.models.base import utcnow
-from app.public.report_forms import MaxChars, clean_text
 from app.services import audit
-from app.services.evidence import casefile
-from app.services.evidence import bulk
-from app.services.ops import retention
+from app.services.evidence import bulk, casefile
 from app.services.files.attachments import original_name
+from app.services.ops import retention
 from app.services.settings import retention_policy
 from app.staff import bp
 from app.staff.dashboard_views import queue_filters
+from app.staff.export_forms import ExportForm, HoldForm, SelectionExportForm
 from app.staff.item_actions import build_forms
 from app.staff.item_views import item_or_404
-
-
-class IdListField(TextAreaField):
-    """Item numbers from one text box or from many `ids` fields (the queue's checkboxes)."""
-
-    def process_formdata(self, valuelist):
-        self.data = "\n".join(value for value in valuelist if value) if valuelist else ""
-
-
-class ExportForm(FlaskForm):
-    include_contact = BooleanField(_l("Include contact details — needed for this hand-over"))
-    submit = SubmitField(_l("Download the case file (ZIP)"))
-
-
-class SelectionExportForm(ExportForm):
-    class Meta:
-        # CSRFProtect has already checked this POST (it is global). Without a second, unprefixed
-        # token here, the queue's bulk form (token "bulk-csrf_token") can post to this URL too.
-        csrf = False
-
-    ids = IdListField(_l("Item numbers"), render_kw={"rows": 4, "spellcheck": "false", "autocomplete": "off"})
-
-
-class HoldForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for the evidence hold"), filters=[clean_text], validators=[MaxChars(1000)],
-                           render_kw={"rows": 2})
-    hold = SubmitField(_l("Put on evidence hold"))
-    release = SubmitField(_l("Release the evidence hold"))
 
 
 def _policy():
@@ -79,9 +48,7 @@ def _case_file_helpers():
 def _zip_response(job: casefile.ExportJob) -> Response:
     db.session.close()  # the stream reads in its own short sessions; hold no transaction open
     body = casefile.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"])
-    response = Response(stream_with_context(body), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{job.filename}"'
-    return response
+    return attachment_response(body, job.filename, "application/zip")
 
 
 @bp.route("/submissions/<public_id>/export", methods=["POST"])
@@ -127,9 +94,8 @@ def export_queue(fmt):
     now, tz = utcnow(), current_app.config["TIMEZONE"]
     factory = lambda: Session(db.engine)  # noqa: E731
     body = bulk.stream_csv(factory, filters, tz) if fmt == "csv" else bulk.stream_json(factory, filters, tz, now)
-    response = Response(stream_with_context(body), mimetype="text/csv" if fmt == "csv" else "application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="queue-{now:%Y%m%d-%H%M%S}.{fmt}"'
-    return response
+    return attachment_response(body, f"queue-{now:%Y%m%d-%H%M%S}.{fmt}",
+                               "text/csv" if fmt == "csv" else "application/json")
 
 
 @bp.route("/submissions/<public_id>/hold", methods=["POST"])

@@ -5,11 +5,19 @@ from flask_babel import gettext as _
 
 from app.i18n import current_lang
 from app.models import Submission, User
-from app.services.triage import actions
 from app.services.accounts import active_officers
 from app.services.intake.reports import find_by_public_id
 from app.services.taxonomy import category_choices
-from app.staff.item_forms import AssessmentForm, AssignForm, CategoriesForm, MessageForm, NoteForm, RevealForm, StatusForm
+from app.services.triage import actions
+from app.staff.item_forms import (
+    AssessmentForm,
+    AssignForm,
+    CategoriesForm,
+    MessageForm,
+    NoteForm,
+    RevealForm,
+    StatusForm,
+)
 
 
 def build_forms(session, item: Submission, posted: str | None = None) -> dict:

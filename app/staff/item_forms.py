@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 
 from app import vocabularies as v
-from app.public.report_forms import InVocabulary, MaxChars, MultiCheckboxField, Required, clean_text
+from app.forms import InVocabulary, MaxChars, MultiCheckboxField, Required, clean_text
 
 
 class VersionedForm(FlaskForm):

@@ -5,16 +5,15 @@ page again with the reason next to the form and what was typed kept.
 """
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Response, abort, current_app, flash, redirect, render_template, stream_with_context, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.downloads import attachment_response
 from app.extensions import db
+from app.services.files.attachments import original_name, read_chunks
 from app.services.intake import reports as submission_service
 from app.services.triage import actions
-from app.services.files.attachments import original_name, read_chunks
 from app.staff import bp
 from app.staff.item_actions import ACTIONS, build_forms, refusal_message
 
@@ -68,13 +67,6 @@ def download(public_id, attachment_id):
         abort(404)
     actions.record_download(db.session, current_user, item, attachment.id)
     db.session.commit()
-    chunks = read_chunks(attachment, current_app.config["UPLOAD_DIR"])
-    response = Response(stream_with_context(chunks), mimetype="application/octet-stream")
-    # Always a download, never rendered: a hostile file must not run in the staff origin.
-    # RFC 6266/5987: an ASCII fallback plus the Hangul name, percent-encoded in UTF-8.
-    name = original_name(attachment)
-    fallback = f"attachment-{attachment.id}"
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    response.headers["Content-Length"] = str(attachment.size)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # octet-stream and a download: a hostile file must never run in the staff origin.
+    return attachment_response(read_chunks(attachment, current_app.config["UPLOAD_DIR"]), original_name(attachment),
+                               "application/octet-stream", size=attachment.size, fallback=f"attachment-{attachment.id}")

@@ -17,14 +17,14 @@ from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField,
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
+from app.forms import MaxChars, clean_text
 from app.i18n import LANGUAGE_NAMES
 from app.models import User
-from app.public.report_forms import MaxChars, clean_text
-from app.services.triage import queue as queue_service
 from app.services import search
-from app.services.triage import actions
 from app.services.intake.reports import find_by_public_id
 from app.services.taxonomy import category_choices
+from app.services.triage import actions
+from app.services.triage import queue as queue_service
 
 ALL = ("", lazy_pgettext("filter", "All"))
 SORT_CHOICES = [

@@ -261,7 +261,7 @@ def test_admin_sees_counts_exports_csv_and_removes(client, app):
 
     export = client.get("/admin/subscribers.csv")
     assert export.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert export.headers["Content-Disposition"].startswith("attachment; filename=subscribers-")
+    assert export.headers["Content-Disposition"].startswith('attachment; filename="subscribers-')
     assert export.data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
     assert table[0][0] == "이메일 주소" and len(table) == 4

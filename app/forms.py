@@ -1,0 +1,97 @@
+"""Field helpers and validators that every blueprint's forms use.
+
+Every message is our own translated string: WTForms' bundled Korean has errors and gaps
+(KOREAN.md §3.1), and browser-native bubbles would follow the OS language.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, SubmitField, widgets
+from wtforms.validators import ValidationError
+
+from app.services.outreach.updates import TOPICS
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value):
+    """NFC (never NFKC: it breaks jamo, KOREAN.md §3.7), control characters removed, trimmed.
+    PostgreSQL refuses NUL bytes, so they must never reach the database."""
+    if value is None:
+        return value
+    return CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def text_length(value: str | None) -> int:
+    return len(value or "")
+
+
+class MaxChars:
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    def __call__(self, form, field):
+        length = text_length(field.data)
+        if length > self.limit:
+            raise ValidationError(
+                _l("You can enter up to %(max)s characters (now %(count)s).", max=f"{self.limit:,}", count=f"{length:,}")
+            )
+
+
+class Required:
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not field.data:
+            raise ValidationError(self.message)
+
+
+class InVocabulary:
+    """An optional choice that must be one of the vocabulary's codes (hostile values rejected)."""
+
+    def __init__(self, vocabulary):
+        self.codes = {code for code, _ in vocabulary}
+
+    def __call__(self, form, field):
+        if field.data and field.data not in self.codes:
+            raise ValidationError(_l("Please choose one of the options."))
+
+
+def optional_select(vocabulary, label, blank=_l("Not selected")):
+    return SelectField(label, choices=[("", blank), *vocabulary], validate_choice=False,
+                       validators=[InVocabulary(vocabulary)], default="")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes; choices are validated by the form, not by WTForms' English message.
+    Each option renders as a checkbox (not as the select's <option>), so templates loop
+    over the field (forms macro `checkboxes`) instead of writing the inputs by hand."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        pass
+
+
+def _topics_chosen(form, field):
+    if not field.data:
+        raise ValidationError(_l("Please choose at least one topic."))
+    if any(code not in dict(TOPICS) for code in field.data):
+        raise ValidationError(_l("Please choose one of the options."))
+
+
+def topics_field() -> MultiCheckboxField:
+    """The topics of updates, at least one: for subscribers and for the updates themselves."""
+    return MultiCheckboxField(_l("Topics"), choices=TOPICS, validators=[_topics_chosen])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with CSRF: logout, reveal, deactivate, publish."""
+
+    submit = SubmitField(_l("Confirm"))
