@@ -6,7 +6,7 @@ outside a language prefix) use the session's choice, then Accept-Language, then 
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -76,7 +76,7 @@ def switch_language_url(target: str) -> str:
 
 def local_time(value: datetime) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
 
 

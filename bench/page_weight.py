@@ -15,10 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("INSTANCE_DIR", tempfile.mkdtemp(prefix="moksori-weight-"))
 
-from flask_migrate import upgrade  # noqa: E402
+from flask_migrate import upgrade
 
-from app import create_app  # noqa: E402
-from config import DevelopmentConfig  # noqa: E402
+from app import create_app
+from config import DevelopmentConfig
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ import pyotp
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from public_load import ROOT, VENV, free_port, percentiles, start  # noqa: E402
+from public_load import ROOT, VENV, free_port, percentiles, start
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "moksori_bench"

@@ -33,8 +33,9 @@ def totp_code(secret: str, offset_steps: int = 0) -> str:
 def login(client, app, role="officer", email=None, languages=("ko",), locale=None):
     """Create the user if needed and log in fully. Returns the TOTP secret."""
     email = email or f"{role}@example.org"
-    from app.models import User
     import sqlalchemy as sa
+
+    from app.models import User
 
     with app.app_context():
         exists = db.session.scalar(sa.select(User.id).where(User.email == email))

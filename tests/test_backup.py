@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app.extensions import db
-from app.services.files.hashing import sha256_of
 from app.models import Attachment
-from app.services.ops import backup
-from app.services.files.attachments import read_chunks
 from app.services.audit import verify
+from app.services.files.attachments import read_chunks
+from app.services.files.hashing import sha256_of
+from app.services.ops import backup
 from tests.auth_helpers import login
 from tests.conftest import spare_app
 from tests.helpers import act, item_id, jpeg_with_gps, report

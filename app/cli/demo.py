@@ -11,7 +11,7 @@ import hashlib
 import io
 import random
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -19,15 +19,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 from PIL import Image
-from app.models import User
-from app.services.accounts import create_user
-from app.services.intake.reports import new_public_id
+
 from app.crypto import encrypt_field, encrypt_stream
-from app.models import Attachment, Category, Message, Note, Submission, submission_category
-from app.services import audit, search
-from app.services.files.attachments import NAME_CONTEXT, path_for
 from app.extensions import db
-from app.services import search
+from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
+from app.services import audit, search
+from app.services.accounts import create_user
+from app.services.files.attachments import NAME_CONTEXT, path_for
+from app.services.intake.reports import new_public_id
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 search_cli = AppGroup("search", help="The search index of submissions.")
@@ -196,7 +195,7 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 
         sealed = io.BytesIO()
         encrypt_stream(io.BytesIO(content), sealed)
         kept_files.append((name, media_type, content, hashlib.sha256(content).hexdigest(), sealed.getvalue()))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     times = sorted(now - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400)) for _ in range(count))
     for start in range(0, count, batch):
         made = [_submission(rng, created, now, officers) for created in times[start:start + batch]]

@@ -12,12 +12,12 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+
 from app.extensions import db
 from app.services import audit
 from app.services.evidence.verify import verify
-from app.services.ops import retention
+from app.services.ops import backup, retention
 from app.services.settings import retention_policy
-from app.services.ops import backup
 
 audit_cli = AppGroup("audit", help="Audit log tools.")
 export_cli = AppGroup("export", help="Case-file exports.")

@@ -4,15 +4,14 @@ from __future__ import annotations
 import time
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+
 from app.extensions import db
-from app.services.mail import MailSettings
-from app.services.outreach.outbox import send_due
-import sqlalchemy as sa
 from app.models import OutboxEmail
-from app.services.outreach.outbox import counts
-from app.services.outreach.outbox import retry_failed
+from app.services.mail import MailSettings
+from app.services.outreach.outbox import counts, retry_failed, send_due
 
 outbox_cli = AppGroup("outbox", help="Deliver and inspect queued e-mail.")
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+
 from app.extensions import db
 from app.services.accounts import AccountError, create_user
 

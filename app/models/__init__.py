@@ -1,15 +1,24 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
 from app.models.audit import GENESIS_HASH, AuditEvent
 from app.models.base import Base
-from app.models.submission import Attachment, Message, Note, Submission, submission_category
-from app.models.taxonomy import Category
-from app.models.user import ROLES, User
-from app.models.updates import Update
 from app.models.outbox import OutboxEmail, Subscriber
 from app.models.settings import Setting  # noqa: F401
+from app.models.submission import Attachment, Message, Note, Submission, submission_category
+from app.models.taxonomy import Category
+from app.models.updates import Update
+from app.models.user import ROLES, User
 
 __all__ = [
-    "AuditEvent", "GENESIS_HASH", "Attachment", "Base", "Category", "Message", "Note", "ROLES",
-    "Submission", "User", "submission_category",
+    "GENESIS_HASH",
+    "ROLES",
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "Category",
+    "Message",
+    "Note",
+    "Submission",
+    "User",
+    "submission_category",
 ]
 __all__ += ["OutboxEmail", "Subscriber", "Update"]

@@ -30,4 +30,4 @@ class AuditEvent(Base):
 
 
 GENESIS_HASH = "0" * 64
-__all__ = ["AuditEvent", "GENESIS_HASH", "datetime"]
+__all__ = ["GENESIS_HASH", "AuditEvent", "datetime"]

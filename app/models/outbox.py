@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at, split_codes
+from app.models.base import Base, UTCDateTime, created_at, intpk, split_codes, str20, updated_at
 
 SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
 SUBSCRIBER_LANGUAGES = ("ko", "en", "both")

@@ -96,21 +96,21 @@ class Submission(Base):
     consent_publication: Mapped[bool_false]
     keep_image_metadata: Mapped[bool_false]
 
-    categories: Mapped[list["Category"]] = relationship(  # noqa: F821
+    categories: Mapped[list[Category]] = relationship(  # noqa: F821
         secondary=submission_category, order_by="Category.code", lazy="selectin"
     )
-    attachments: Mapped[list["Attachment"]] = relationship(
+    attachments: Mapped[list[Attachment]] = relationship(
         back_populates="submission", order_by="Attachment.id", cascade="all, delete-orphan"
     )
-    messages: Mapped[list["Message"]] = relationship(
+    messages: Mapped[list[Message]] = relationship(
         back_populates="submission", order_by="Message.id", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version}
 
-    assignee: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
-    duplicate_of: Mapped["Submission | None"] = relationship(remote_side="Submission.id")
-    notes: Mapped[list["Note"]] = relationship(
+    assignee: Mapped[User | None] = relationship(lazy="joined")  # noqa: F821
+    duplicate_of: Mapped[Submission | None] = relationship(remote_side="Submission.id")
+    notes: Mapped[list[Note]] = relationship(
         back_populates="submission", order_by="Note.id", cascade="all, delete-orphan"
     )
 
@@ -172,4 +172,4 @@ class Note(Base):
     created_at: Mapped[created_at]
 
     submission: Mapped[Submission] = relationship(back_populates="notes")
-    author: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+    author: Mapped[User | None] = relationship(lazy="joined")  # noqa: F821

@@ -18,8 +18,8 @@ class Category(Base):
     position: Mapped[int] = mapped_column(default=0)
     retired: Mapped[bool_false]
 
-    parent: Mapped["Category | None"] = relationship(remote_side="Category.id", back_populates="children")
-    children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.position")
+    parent: Mapped[Category | None] = relationship(remote_side="Category.id", back_populates="children")
+    children: Mapped[list[Category]] = relationship(back_populates="parent", order_by="Category.position")
 
     def label(self, lang: str) -> str:
         return self.label_ko if lang == "ko" else self.label_en

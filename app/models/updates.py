@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, created_at, intpk, str20, updated_at, split_codes
+from app.models.base import Base, UTCDateTime, created_at, intpk, split_codes, str20, updated_at
 
 # Topics an update is filed under and a subscriber chooses; labels live in services/outreach/updates.py.
 TOPIC_CODES = ("reports", "accountability", "advocacy", "support", "news")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, str20, split_codes
+from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, split_codes, str20
 
 ROLES = ("officer", "admin")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ from app.models import Category, Message, Submission
 from tests.auth_helpers import login
 from tests.helpers import act, report
 
-UTC = timezone.utc
+UTC = UTC
 SEOUL = ZoneInfo("Asia/Seoul")
 ROW = re.compile(r'<tr data-key="([^"]*)"><th scope="row">(.*?)</th><td class="num">(\d+)</td></tr>')
 

@@ -17,8 +17,7 @@ from app.models import Attachment, AuditEvent, Submission
 from app.services.files.attachments import PreparedFile, store
 from app.services.files.filetypes import FileType
 from tests.auth_helpers import login
-from tests.helpers import act, audit_actions, item_id, jpeg_with_gps, report
-from tests.helpers import hidden_fields, post_form
+from tests.helpers import act, audit_actions, hidden_fields, item_id, jpeg_with_gps, post_form, report
 
 PDF = b"%PDF-1.4\n% testimony of 2019\n"
 HANDLE = "@secret-handle"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from app.crypto import encrypt_field
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission, User
-from app.services.triage import queue as queue_service
 from app.services.files.attachments import NAME_CONTEXT
 from app.services.intake.reports import new_public_id
 from app.services.taxonomy import categories_by_code
+from app.services.triage import queue as queue_service
 from tests.auth_helpers import login, make_user
 from tests.helpers import post_form
 
@@ -109,7 +109,7 @@ def test_sort_orders(app, client, items, sort, expected):
     with app.app_context():  # updated order differs from received order
         for n, name in enumerate("acdeb"):
             db.session.execute(sa.update(Submission).where(Submission.public_id == items[name])
-                               .values(updated_at=datetime(2026, 5, 1, tzinfo=timezone.utc) + timedelta(hours=n)))
+                               .values(updated_at=datetime(2026, 5, 1, tzinfo=UTC) + timedelta(hours=n)))
         db.session.commit()
     assert ids(page(client, f"?sort={sort}")) == [items[name] for name in expected]
 
@@ -157,7 +157,7 @@ def test_labels_are_translated(app, client, items):
 @pytest.mark.parametrize("sort", ["newest", "oldest", "updated", "priority"])
 def test_keyset_pages_have_no_duplicates_or_gaps(app, client, officer, monkeypatch, sort):
     monkeypatch.setattr(queue_service, "PAGE_SIZE", 4)
-    same = datetime(2026, 6, 1, tzinfo=timezone.utc)  # ties on the sort key: the id breaks them
+    same = datetime(2026, 6, 1, tzinfo=UTC)  # ties on the sort key: the id breaks them
     with app.app_context():
         made = [add_item(db.session, same if n % 3 == 0 else same + timedelta(minutes=n),
                          priority=(None, "urgent", "high", "normal", "low")[n % 5]) for n in range(23)]

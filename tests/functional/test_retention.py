@@ -14,8 +14,7 @@ from app.models import Attachment, AuditEvent, Message, Note, Submission, submis
 from app.models.base import utcnow
 from app.services.ops import retention
 from tests.auth_helpers import login
-from tests.helpers import act, audit_actions, item_id, report
-from tests.helpers import post_form
+from tests.helpers import act, audit_actions, item_id, post_form, report
 
 PDF = b"%PDF-1.4\n% kept for a while\n"
 
@@ -151,9 +150,8 @@ def test_purge_waits_for_the_lock_and_never_collides(client, app, runner):
     report(app.test_client())
     public_id = item_id(app)
     _age(app, public_id, "closed", 5000)
-    with app.app_context():
-        with retention.maintenance_lock(db.session, app.config["UPLOAD_DIR"]):
-            result = runner.invoke(args=["retention", "purge"])
+    with app.app_context(), retention.maintenance_lock(db.session, app.config["UPLOAD_DIR"]):
+        result = runner.invoke(args=["retention", "purge"])
     assert result.exit_code == 0 and "skipped" in result.output
     assert _ids(app) == {public_id}
     assert runner.invoke(args=["retention", "purge"]).exit_code == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ def make_update(slug, ko=True, en=True, topics=("reports",), publish=True, days_
     update = update_service.save(db.session, "admin", data)
     if publish:
         update_service.publish(db.session, "admin", update, subscriptions.Links.from_config(current_app.config))
-        update.published_at = datetime.now(timezone.utc) - timedelta(days=days_ago)
+        update.published_at = datetime.now(UTC) - timedelta(days=days_ago)
         db.session.commit()
     return update
 

@@ -1,7 +1,7 @@
 """Korean first: redirects, <html lang>, language switch, catalog completeness, Korean dates."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -56,7 +56,7 @@ def test_catalog_is_complete_and_pot_is_current(runner):
 
 
 def test_korean_dates_use_explicit_patterns(app):
-    moment = datetime(2026, 11, 22, 5, 5, tzinfo=timezone.utc)  # 14:05 in Seoul
+    moment = datetime(2026, 11, 22, 5, 5, tzinfo=UTC)  # 14:05 in Seoul
     with app.test_request_context("/ko/"):
         app.preprocess_request()
         assert format_datetime(moment) == "2026년 11월 22일 오후 2:05"

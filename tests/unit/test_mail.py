@@ -5,6 +5,7 @@ import email
 import smtplib
 import time
 from dataclasses import replace
+from datetime import UTC
 from email.header import decode_header, make_header
 from email.policy import default
 from unittest import mock
@@ -17,8 +18,7 @@ from app.extensions import db
 from app.i18n import org_name
 from app.models import OutboxEmail, Subscriber
 from app.services import mail
-from app.services.outreach import outbox
-from app.services.outreach import subscriptions
+from app.services.outreach import outbox, subscriptions
 from app.services.outreach.updates import render_body
 
 
@@ -32,9 +32,9 @@ def _row(**overrides) -> OutboxEmail:
     )
     values.update(overrides)
     row = OutboxEmail(**values)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    row.created_at = datetime(2026, 11, 22, 5, 5, tzinfo=timezone.utc)
+    row.created_at = datetime(2026, 11, 22, 5, 5, tzinfo=UTC)
     return row
 
 

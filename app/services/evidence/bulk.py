@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa

@@ -21,9 +21,9 @@ import json
 import re
 import secrets
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from app.models import Submission, User
 from app.models.base import utcnow
 from app.services import audit
-from app.services.files.attachments import read_chunks
 from app.services.evidence.content import ItemDocument, file_entries, label_tables, timestamp
 from app.services.evidence.render import Renderer, heading_tables
+from app.services.files.attachments import read_chunks
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "moksori-case-file-manifest/1"

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 
 from app.services.evidence.content import LANGS

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Attachment, AuditEvent
 from app.services.audit import compute_hash
-from app.services.files.hashing import blocks, sha256_file, sha256_of
 from app.services.evidence.casefile import MANIFEST, MANIFEST_FORMAT
+from app.services.files.hashing import blocks, sha256_file, sha256_of
 from app.services.intake.reports import find_by_public_id
 
 

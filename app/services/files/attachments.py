@@ -12,9 +12,9 @@ import io
 import os
 import secrets
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy.orm import Session
 

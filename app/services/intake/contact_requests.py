@@ -11,8 +11,8 @@ from app.models import Submission, User
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
 from app.services import audit, search
-from app.services.intake import notices
 from app.services.accounts import active_officers
+from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails, encrypt_contact
 from app.services.intake.reports import new_public_id, refuse_resubmission, token_hash
 

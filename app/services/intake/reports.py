@@ -14,9 +14,9 @@ from app.models import Message, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
 from app.services import audit, search
+from app.services.files.attachments import PreparedFile, store
 from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails, encrypt_contact
-from app.services.files.attachments import PreparedFile, store
 from app.services.taxonomy import categories_by_code
 
 PUBLIC_ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud by staff

@@ -117,14 +117,13 @@ def _dump_sqlite(engine: sa.Engine, target: Path) -> tuple[dict, list[str]]:
 def _dump_postgresql(engine: sa.Engine, target: Path, pg_dump: str) -> tuple[dict, list[str]]:
     program = _tool(pg_dump, "pg_dump")
     args, env = _pg_args(engine.url)
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-        with connection.begin():
-            snapshot = connection.scalar(sa.text("SELECT pg_export_snapshot()"))
-            counts = table_counts(connection)
-            revisions = _revisions(counts, connection)
-            # pg_dump joins our snapshot: it dumps exactly the rows just counted.
-            _run([program, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-                  "--file", str(target), *args, engine.url.database], env)
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, connection.begin():
+        snapshot = connection.scalar(sa.text("SELECT pg_export_snapshot()"))
+        counts = table_counts(connection)
+        revisions = _revisions(counts, connection)
+        # pg_dump joins our snapshot: it dumps exactly the rows just counted.
+        _run([program, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
+              "--file", str(target), *args, engine.url.database], env)
     return counts, revisions
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,15 +19,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
 from app.services import search
-from app.services.triage import actions
 from app.services.intake.reports import find_by_public_id
+from app.services.triage import actions
 
 PAGE_SIZE = 50
 SORTS = ("newest", "oldest", "updated", "priority")
 PRIORITY_BUCKETS = ("urgent", "high", "normal", "low", None)
 MAX_BULK = 200
 COUNT_LIMIT = 1000  # a filtered count stops here ("more than 1,000")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CURSOR = re.compile(r"^(\d{1,2})\.(-?\d{1,20})\.(\d{1,12})$")
 
 
