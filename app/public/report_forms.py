@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitFi
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
+from app.facets import FACETS, Facet
 from app.forms import InVocabulary, MaxChars, MultiCheckboxField, Required, clean_text, optional_select
 from app.public.attachment_forms import AttachmentsMixin
 from app.services.intake.contact_details import ContactDetails
@@ -18,6 +19,23 @@ from app.services.intake.reports import ReportData
 from app.services.outreach.subscriptions import email_problem, normalize_email
 
 NARRATIVE_MAX = 20_000
+
+
+def facet_field(facet: Facet):
+    """The form field that asks for one facet of app/facets.py."""
+    if facet.widget == "select":
+        return optional_select(facet.vocabulary, facet.question)
+    if facet.widget == "radio":
+        return RadioField(facet.question, choices=facet.vocabulary, validate_choice=False,
+                          validators=[InVocabulary(facet.vocabulary)])
+    if facet.widget == "textarea":
+        return TextAreaField(facet.question, filters=[clean_text], validators=[MaxChars(facet.max_chars)],
+                             render_kw={"rows": 3})
+    return StringField(facet.question, filters=[clean_text], validators=[MaxChars(facet.max_chars)])
+
+
+def facet_fields() -> dict:
+    return {facet.name: facet_field(facet) for facet in FACETS if facet.widget}
 
 
 class ReportForm(AttachmentsMixin, FlaskForm):
@@ -30,16 +48,8 @@ class ReportForm(AttachmentsMixin, FlaskForm):
     when_month = optional_select(v.MONTHS, _l("Month"))
     when_text = StringField(_l("Roughly when"), filters=[clean_text], validators=[MaxChars(200)])
     ongoing = BooleanField(_l("It is still going on"))
-    province = optional_select(v.PROVINCES, _l("Province or country"))
-    place = StringField(_l("Place (town, facility, landmark)"), filters=[clean_text], validators=[MaxChars(500)])
-    facility_type = optional_select(v.FACILITY_TYPES, _l("Was it in a detention facility?"))
-    victim_count = optional_select(v.VICTIM_COUNTS, _l("How many people were harmed?"))
-    victim_relation = optional_select(v.VICTIM_RELATIONS, _l("Who were they to you?"))
-    perpetrator_type = optional_select(v.PERPETRATOR_TYPES, _l("Who did it?"))
-    perpetrator_text = TextAreaField(_l("Names, positions or units, if you know them"), filters=[clean_text],
-                                     validators=[MaxChars(1000)], render_kw={"rows": 3})
-    source_connection = RadioField(_l("How do you know about it?"), choices=v.SOURCE_CONNECTIONS,
-                                   validate_choice=False, validators=[InVocabulary(v.SOURCE_CONNECTIONS)])
+    # The other facets' questions come from app/facets.py, in the table's order, at this place in the form.
+    locals().update(facet_fields())
     narrative = TextAreaField(
         _l("What happened?"), filters=[clean_text],
         validators=[Required(_l("Please write what happened. A few sentences are enough.")), MaxChars(NARRATIVE_MAX)],
@@ -70,28 +80,28 @@ class ReportForm(AttachmentsMixin, FlaskForm):
         self.category_codes = set(category_codes)
         self.keep_metadata_choice = bool(self.keep_metadata.data)
 
-    def to_report_data(self, locale: str) -> ReportData:
-        """The validated answers, with fields that do not apply to the chosen precision dropped."""
+    def facet_answers(self) -> dict:
+        """Every facet's answer (None when skipped), with the "when" fields that do not apply
+        to the chosen precision dropped."""
         precision = self.when_precision.data or None
         year = unicodedata.normalize("NFKC", self.when_year.data or "").rstrip("년 ")
+        when = {
+            "when_precision": precision,
+            "when_date": date.fromisoformat(self.when_date.data) if precision == "day" else None,
+            "when_year": int(year) if precision in ("month", "year") else None,
+            "when_month": int(self.when_month.data) if precision == "month" else None,
+            "when_text": self.when_text.data if precision == "approximate" else None,
+            "ongoing": self.ongoing.data,
+        }
+        return {facet.name: when[facet.name] if facet.section == "when" else getattr(self, facet.name).data or None
+                for facet in FACETS}
+
+    def to_report_data(self, locale: str) -> ReportData:
         return ReportData(
             narrative=self.narrative.data,
             locale=locale,
             category_codes=list(self.categories.data or []),
-            when_precision=precision,
-            when_date=date.fromisoformat(self.when_date.data) if precision == "day" else None,
-            when_year=int(year) if precision in ("month", "year") else None,
-            when_month=int(self.when_month.data) if precision == "month" else None,
-            when_text=self.when_text.data if precision == "approximate" else None,
-            ongoing=self.ongoing.data,
-            province=self.province.data or None,
-            place=self.place.data or None,
-            facility_type=self.facility_type.data or None,
-            victim_count=self.victim_count.data or None,
-            victim_relation=self.victim_relation.data or None,
-            perpetrator_type=self.perpetrator_type.data or None,
-            perpetrator_text=self.perpetrator_text.data or None,
-            source_connection=self.source_connection.data or None,
+            facets=self.facet_answers(),
             consent_un=self.consent_un.data,
             consent_accountability=self.consent_accountability.data,
             consent_publication=self.consent_publication.data,

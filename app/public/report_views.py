@@ -6,6 +6,7 @@ import secrets
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 
+from app import facets
 from app.extensions import db, limiter
 from app.i18n import current_lang
 from app.public import LANG, bp
@@ -21,6 +22,11 @@ def _report_form() -> ReportForm:
     form.categories.choices = [(code, code) for code in codes]
     g.category_tree = tree
     return form
+
+
+def _form_page(form: ReportForm, status: int, **extra):
+    return render_template("public/report.html", form=form, tree=g.category_tree, sections=facets.SECTIONS,
+                           facets_in=facets.in_section, **extra), status
 
 
 @bp.route(f"{LANG}/report", methods=["GET", "POST"])
@@ -40,7 +46,7 @@ def report(lang):
         except reports.AlreadySubmitted:
             return render_template("public/report_duplicate.html"), 409
         return render_template("public/report_done.html", code=code, files=len(form.prepared_files))
-    return render_template("public/report.html", form=form, tree=g.category_tree), 200 if request.method == "GET" else 422
+    return _form_page(form, 200 if request.method == "GET" else 422)
 
 
 def resubmit_notice() -> str:
@@ -50,4 +56,4 @@ def resubmit_notice() -> str:
 def resubmit_report():
     """The form's security token expired or is missing: show the form again, keeping the text."""
     form = _report_form()
-    return render_template("public/report.html", form=form, tree=g.category_tree, notice=resubmit_notice()), 400
+    return _form_page(form, 400, notice=resubmit_notice())

@@ -5,6 +5,7 @@ except the short allow-list below (securedrop's journalist_app does the same).
 """
 from flask import Blueprint
 
+from app import facets
 from app.auth import require_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -15,6 +16,11 @@ PUBLIC_ENDPOINTS = {"staff.login", "staff.two_factor", "staff.set_language"}
 @bp.before_request
 def gate():
     return require_staff(PUBLIC_ENDPOINTS)
+
+
+@bp.context_processor
+def facet_helpers():
+    return {"facet_headings": facets.HEADINGS, "facet_display": facets.display}
 
 
 from app.staff import account_views, auth_views, dashboard_views, export_views, item_views, queue_views  # noqa: E402,F401  # noqa: E402,F401

@@ -11,12 +11,13 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from app.facets import FACETS
 from app.models import Attachment, Message, Submission
 from app.services.evidence.content import label_tables
 from app.services.spreadsheet import csv_cell
@@ -24,14 +25,14 @@ from app.services.triage.stats import queue_selection
 
 BATCH = 500
 FORMAT = "moksori-queue-export/1"
+# The report's facets take their place in the middle, in the order of app/facets.py.
 COLUMNS = [
     "public_id", "kind", "status", "status_ko", "status_en", "status_reason", "priority", "violation_status",
     "reliability", "received_at", "last_changed_at", "language", "categories", "categories_ko", "categories_en",
-    "when_precision", "when_date", "when_year", "when_month", "when_text", "ongoing", "province", "province_ko",
-    "province_en", "place", "facility_type", "victim_count", "victim_relation", "perpetrator_type",
-    "perpetrator_text", "source_connection", "contact_topic", "consent_un", "consent_accountability",
-    "consent_publication", "duplicate_of", "evidence_hold", "attachments", "messages", "first_response_at",
-    "narrative",
+    *(column for facet in FACETS
+      for column in ([facet.name, f"{facet.name}_ko", f"{facet.name}_en"] if facet.labels_in_export else [facet.name])),
+    "contact_topic", "consent_un", "consent_accountability", "consent_publication", "duplicate_of", "evidence_hold",
+    "attachments", "messages", "first_response_at", "narrative",
 ]
 
 
@@ -67,27 +68,27 @@ def _batches(session_factory, filters) -> Iterator[tuple[list[Submission], dict,
             session.rollback()  # a short transaction per batch, not one across the download
 
 
-def _record(item: Submission, labels: dict, tz: ZoneInfo, files: int, messages: int, first) -> dict:
-    def both(name: str, code: str | None) -> tuple[str | None, str | None]:
-        if code is None:
-            return None, None
-        return labels["ko"][name].get(code, code), labels["en"][name].get(code, code)
+def _facet_cells(item: Submission, labels: dict) -> dict:
+    cells = {}
+    for facet in FACETS:
+        value = getattr(item, facet.name)
+        cells[facet.name] = value.isoformat() if isinstance(value, date) else value
+        if facet.labels_in_export:
+            for lang in ("ko", "en"):
+                cells[f"{facet.name}_{lang}"] = None if value is None else labels[lang][facet.name].get(value, value)
+    return cells
 
-    status_ko, status_en = both("status", item.status)
-    province_ko, province_en = both("province", item.province)
+
+def _record(item: Submission, labels: dict, tz: ZoneInfo, files: int, messages: int, first) -> dict:
+    status = {f"status_{lang}": labels[lang]["status"].get(item.status, item.status) for lang in ("ko", "en")}
     return {
-        "public_id": item.public_id, "kind": item.kind, "status": item.status, "status_ko": status_ko,
-        "status_en": status_en, "status_reason": item.status_reason, "priority": item.priority,
+        "public_id": item.public_id, "kind": item.kind, "status": item.status, **status,
+        "status_reason": item.status_reason, "priority": item.priority,
         "violation_status": item.violation_status, "reliability": item.reliability,
         "received_at": _local(item.created_at, tz), "last_changed_at": _local(item.updated_at, tz),
         "language": item.locale, "categories": [c.code for c in item.categories],
         "categories_ko": [c.label_ko for c in item.categories], "categories_en": [c.label_en for c in item.categories],
-        "when_precision": item.when_precision, "when_date": item.when_date.isoformat() if item.when_date else None,
-        "when_year": item.when_year, "when_month": item.when_month, "when_text": item.when_text,
-        "ongoing": item.ongoing, "province": item.province, "province_ko": province_ko, "province_en": province_en,
-        "place": item.place, "facility_type": item.facility_type, "victim_count": item.victim_count,
-        "victim_relation": item.victim_relation, "perpetrator_type": item.perpetrator_type,
-        "perpetrator_text": item.perpetrator_text, "source_connection": item.source_connection,
+        **_facet_cells(item, labels),
         "contact_topic": item.contact_topic, "consent_un": item.consent_un,
         "consent_accountability": item.consent_accountability, "consent_publication": item.consent_publication,
         "duplicate_of": item.duplicate_of.public_id if item.duplicate_of else None,

@@ -8,13 +8,14 @@ writer (evidence/casefile.py) and the HTML rendering (evidence/render.py) use it
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from app import vocabularies as v
+from app.facets import FACETS, SECTIONS
 from app.models import AuditEvent, Submission
 from app.services.files.attachments import original_name
 from app.services.intake.contact_details import decrypt_contact
@@ -45,24 +46,10 @@ HURIDOCS_ACTS = {
     "V10.3": "130104000000 130107000000", "V11": "310000000000", "V90": "900000000000", "V99": "990000000000",
 }
 
-# Our codes → the HURIDOCS list term they correspond to (closest term where lists differ).
+# Our codes → the HURIDOCS list term they correspond to (closest term where lists differ):
+# the report facets' mappings (app/facets.py), then the officers' assessment.
 HURIDOCS_TERMS = {
-    "when_precision": (48, {"month": "Unknown day", "year": "Unknown month and day", "approximate": "Estimate"}),
-    "facility_type": (5, {"kwanliso": "Labour, concentration or extermination camp", "kyohwaso": "Regular prison",
-                          "rodong": "Labour, concentration or extermination camp",
-                          "jipgyolso": "Regular detention place", "guryujang": "Regular detention place",
-                          "china": "Regular detention place"}),
-    "victim_count": (7, {"1": "Individual", "2-5": "Group", "6-20": "Group", "21+": "Group", "unknown": "Unknown"}),
-    "perpetrator_type": (24, {"state_security": "Governmental entities: executive", "police": "Governmental entities: executive",
-                              "military": "Governmental entities: executive",
-                              "party_official": "Governmental entities: executive",
-                              "detention_staff": "Governmental entities: executive",
-                              "foreign_authority": "Governmental entities: executive",
-                              "private": "Non-governmental entities", "other": "Others", "unknown": "Unknown"}),
-    "source_connection": (19, {"victim": "Involved in the event: victim him/herself",
-                               "witness": "Involved in the event: witness",
-                               "told_by_close": "Related to participants", "heard": "Third party (reporter)",
-                               "documents": "Third party (reporter)", "other": "Unknown"}),
+    **{facet.name: facet.huridocs for facet in FACETS if facet.huridocs},
     "priority": (46, {"urgent": "Urgent", "high": "High priority", "normal": "Priority", "low": "Low priority"}),
     "violation_status": (41, {"confirmed": "Confirmed", "likely": "Likely", "possible": "Possible",
                               "unlikely": "Unlikely", "unknown": "Unknown"}),
@@ -72,11 +59,9 @@ HURIDOCS_TERMS = {
 }
 
 VOCABULARIES = {
-    "kind": v.KINDS, "status": v.STATUSES, "when_precision": v.WHEN_PRECISION, "province": v.PROVINCES,
-    "facility_type": v.FACILITY_TYPES, "victim_count": v.VICTIM_COUNTS, "victim_relation": v.VICTIM_RELATIONS,
-    "perpetrator_type": v.PERPETRATOR_TYPES, "source_connection": v.SOURCE_CONNECTIONS, "priority": v.PRIORITIES,
-    "violation_status": v.VIOLATION_STATUSES, "reliability": v.RELIABILITY, "contact_topic": v.CONTACT_TOPICS,
-    "channel": v.CONTACT_CHANNELS,
+    "kind": v.KINDS, "status": v.STATUSES, **{facet.name: facet.vocabulary for facet in FACETS if facet.vocabulary},
+    "priority": v.PRIORITIES, "violation_status": v.VIOLATION_STATUSES, "reliability": v.RELIABILITY,
+    "contact_topic": v.CONTACT_TOPICS, "channel": v.CONTACT_CHANNELS,
 }
 
 
@@ -91,6 +76,11 @@ def label_tables() -> dict[str, dict[str, dict[str, str]]]:
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _plain(value):
+    """A facet's value as JSON has it: dates as ISO text, everything else as stored."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 class ItemDocument:
@@ -122,15 +112,7 @@ class ItemDocument:
                  "label_en": c.label_en, "huridocs_types_of_acts": HURIDOCS_ACTS.get(c.code, "").split()}
                 for c in item.categories
             ],
-            "when": {"precision": self.coded("when_precision", item.when_precision), "date": _iso(item.when_date),
-                     "year": item.when_year, "month": item.when_month, "text": item.when_text, "ongoing": item.ongoing},
-            "where": {"province": self.coded("province", item.province), "place": item.place,
-                      "facility_type": self.coded("facility_type", item.facility_type)},
-            "who_was_harmed": {"count": self.coded("victim_count", item.victim_count),
-                               "relation_to_submitter": self.coded("victim_relation", item.victim_relation)},
-            "who_did_it": {"perpetrator_type": self.coded("perpetrator_type", item.perpetrator_type),
-                           "agency": item.perpetrator_text},
-            "how_the_submitter_knows": {"source_connection": self.coded("source_connection", item.source_connection)},
+            **self.facets(),
             "account": item.narrative,
             "consent": {"un": item.consent_un, "accountability_mechanisms": item.consent_accountability,
                         "anonymized_publication": item.consent_publication, "may_contact": item.may_contact,
@@ -145,6 +127,14 @@ class ItemDocument:
         if self.include_contact:
             doc["contact_details"] = self.contact()
         return doc
+
+    def facets(self) -> dict[str, dict]:
+        """The report's facets, one object per section of app/facets.py, in table order."""
+        sections: dict[str, dict] = {section.key: {} for section in SECTIONS}
+        for facet in FACETS:
+            value = getattr(self.item, facet.name)
+            sections[facet.section][facet.key] = self.coded(facet.name, value) if facet.coded else _plain(value)
+        return sections
 
     def officer_only(self) -> dict:
         item = self.item

@@ -11,6 +11,8 @@ from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from app.facets import HEADINGS as FACET_HEADINGS
+from app.facets import under_heading
 from app.services.evidence.content import LANGS
 
 HEADINGS = [
@@ -21,13 +23,8 @@ HEADINGS = [
     ("received", _l("Received")),
     ("language", _l("Language")),
     ("categories", _l("Categories")),
-    ("when", _l("When")),
     ("ongoing", _l("It is still going on")),
-    ("where", _l("Where")),
-    ("facility", _l("Facility")),
-    ("victims", _l("Victims")),
-    ("perpetrators", _l("Perpetrators")),
-    ("source", _l("Source")),
+    *((heading.key, heading.label) for heading in FACET_HEADINGS),
     ("consent", _l("Consent")),
     ("consent_un", _l("UN")),
     ("consent_accountability_mechanisms", _l("Courts and mechanisms")),
@@ -97,6 +94,14 @@ class Renderer:
         value = Markup(" · ").join([self.coded(when["precision"]), *map(escape, parts)])
         return value + (Markup(" · ") + self.both("ongoing") if when["ongoing"] else Markup(""))
 
+    def facet_row(self, doc: dict, heading: str) -> Markup:
+        """A heading's facets (app/facets.py): coded ones as labels, text as text, " · " between."""
+        if heading == "when":
+            return self.when(doc)
+        return Markup(" · ").join(
+            self.coded(doc[f.section][f.key]) if f.coded else self.text(doc[f.section][f.key])
+            for f in under_heading(heading))
+
     def yes_no(self, flag: bool) -> Markup:
         return self.both("yes" if flag else "no")
 
@@ -111,14 +116,7 @@ class Renderer:
             self.row("categories", Markup("<br>").join(
                 Markup('<code>{}</code> <span lang="ko">{}</span> / <span lang="en">{}</span>').format(
                     c["code"], c["label_ko"], c["label_en"]) for c in doc["categories"]) or Markup("—")),
-            self.row("when", self.when(doc)),
-            self.row("where", self.coded(doc["where"]["province"]) + Markup(" · ") + self.text(doc["where"]["place"])),
-            self.row("facility", self.coded(doc["where"]["facility_type"])),
-            self.row("victims", self.coded(doc["who_was_harmed"]["count"]) + Markup(" · ")
-                     + self.coded(doc["who_was_harmed"]["relation_to_submitter"])),
-            self.row("perpetrators", self.coded(doc["who_did_it"]["perpetrator_type"]) + Markup(" · ")
-                     + self.text(doc["who_did_it"]["agency"])),
-            self.row("source", self.coded(doc["how_the_submitter_knows"]["source_connection"])),
+            *(self.row(heading.key, self.facet_row(doc, heading.key)) for heading in FACET_HEADINGS),
             self.row("consent", Markup(" · ").join(
                 Markup("{}: {}").format(self.both("consent_" + name), self.yes_no(flag))
                 for name, flag in doc["consent"].items())),

@@ -4,12 +4,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.facets import FACET_NAMES
 from app.models import Message, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
@@ -31,20 +32,7 @@ class ReportData:
     narrative: str
     locale: str
     category_codes: list[str] = field(default_factory=list)
-    when_precision: str | None = None
-    when_date: date | None = None
-    when_year: int | None = None
-    when_month: int | None = None
-    when_text: str | None = None
-    ongoing: bool = False
-    province: str | None = None
-    place: str | None = None
-    facility_type: str | None = None
-    victim_count: str | None = None
-    victim_relation: str | None = None
-    perpetrator_type: str | None = None
-    perpetrator_text: str | None = None
-    source_connection: str | None = None
+    facets: dict[str, Any] = field(default_factory=dict)  # app/facets.py FACET_NAMES → answer
     consent_un: bool = False
     consent_accountability: bool = False
     consent_publication: bool = False
@@ -84,15 +72,9 @@ def create_report(
             contact_encrypted=encrypt_contact(data.contact),
             may_contact=data.contact.reachable(),
             last_submitter_activity_at=utcnow(),
-            **{
-                name: getattr(data, name)
-                for name in (
-                    "narrative", "when_precision", "when_date", "when_year", "when_month", "when_text",
-                    "ongoing", "province", "place", "facility_type", "victim_count", "victim_relation",
-                    "perpetrator_type", "perpetrator_text", "source_connection", "consent_un",
-                    "consent_accountability", "consent_publication", "keep_image_metadata",
-                )
-            },
+            **{name: data.facets[name] for name in FACET_NAMES if name in data.facets},
+            narrative=data.narrative, consent_un=data.consent_un, consent_accountability=data.consent_accountability,
+            consent_publication=data.consent_publication, keep_image_metadata=data.keep_image_metadata,
         )
         try:
             with session.begin_nested():

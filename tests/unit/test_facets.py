@@ -1,0 +1,38 @@
+"""app/facets.py is the one list of report facets: everything that asks for, stores or shows
+a facet must follow it, so that adding a facet is one line there (plus column and migration)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.facets import FACETS, HEADINGS, SECTIONS
+from app.models import Submission
+from app.public.report_forms import ReportForm
+from app.services.evidence import bulk
+from app.services.evidence.content import ItemDocument, label_tables
+
+
+def test_every_facet_has_a_column_a_section_and_a_heading():
+    columns = set(sa.inspect(Submission).columns.keys())
+    for facet in FACETS:
+        assert facet.name in columns, facet.name
+        assert facet.section in {s.key for s in SECTIONS}
+        assert facet.heading in {h.key for h in HEADINGS}
+        assert facet.widget is None or facet.question, facet.name
+        if facet.widget in ("radio", "select"):
+            assert facet.coded, f"{facet.name}: a choice needs a vocabulary"
+
+
+def test_the_form_the_exports_and_the_case_file_follow_the_table(app):
+    with app.test_request_context("/ko/report"):
+        form = ReportForm()
+        item = Submission(kind="report", locale="ko", status="new", narrative="",
+                          **{facet.name: None for facet in FACETS if facet.name != "ongoing"}, ongoing=False)
+        doc = ItemDocument(None, item, label_tables(), include_contact=False).facets()
+    for facet in FACETS:
+        if facet.widget:
+            assert facet.name in form._fields and str(form[facet.name].label.text) == str(facet.question)
+        assert facet.name in bulk.COLUMNS
+        assert facet.key in doc[facet.section]
+    # Fields appear in the form in the table's order, after the "when" questions.
+    asked = [name for name in form._fields if name in {f.name for f in FACETS if f.widget}]
+    assert asked == [facet.name for facet in FACETS if facet.widget]
