@@ -1,24 +1,35 @@
-"""AES-GCM encryption for identifying fields and for files at rest.
+"""Cryptographic primitives, all from `cryptography` and `argon2-cffi` (SECURITY.md explains
+how they are put together; nothing here knows about submissions or users):
 
-One master key (DATA_ENCRYPTION_KEY, 32 bytes, URL-safe base64) is split with HKDF into
-separate keys for fields, files and receipt-code HMACs, so no key serves two purposes.
+- aead_encrypt/aead_decrypt: AES-256-GCM with a random 96-bit nonce and associated data that
+  binds a value to its place (table, column, row).
+- seal/unseal: encryption to an X25519 public key — an ephemeral key pair per value, the
+  shared secret through HKDF-SHA256 (salted with both public keys), then AES-256-GCM. Only the
+  holder of the private key can open it; the server stores public keys only.
+- derive_key: Argon2id (RFC 9106) of a low-entropy secret (password, receipt code, recovery
+  code) into a 32-byte key, with its salt and recorded parameters; hkdf splits a key by purpose.
+- encrypt_stream/decrypt_stream: files in 1 MiB segments (a STREAM-like construction): each
+  segment has its own nonce (random prefix + counter) and the last one is marked in the
+  associated data, so segments cannot be reordered, dropped or truncated without detection,
+  and a large file is decrypted as a stream for downloads and exports.
 
-Files are encrypted in 1 MiB segments (a STREAM-like construction): each segment has its own
-nonce (random prefix + counter) and the last segment is marked in the associated data, so
-segments cannot be reordered, dropped or truncated without detection, and a large file can be
-decrypted as a stream for downloads and exports.
+The installation key DATA_ENCRYPTION_KEY (init_crypto) now only protects what the server must
+use on its own: TOTP secrets, and reading data written by versions before sealing.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
@@ -29,6 +40,93 @@ FILE_MAGIC = b"MKS1"
 SEGMENT = 1024 * 1024
 NONCE_PREFIX = 8
 TAG = 16
+NONCE = 12
+KEY = 32
+SEAL_VERSION = b"\x01"
+
+
+# --- keys and key derivation -------------------------------------------------------------
+
+def random_key() -> bytes:
+    return os.urandom(KEY)
+
+
+def hkdf(key: bytes, info: bytes, length: int = KEY, salt: bytes | None = None) -> bytes:
+    """A key for one purpose (`info`) from a uniformly random key."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=b"moksori " + info).derive(key)
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id parameters, stored beside every salt so they can be raised later."""
+
+    time_cost: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps({"t": self.time_cost, "m": self.memory_kib, "p": self.parallelism}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> KdfParams:
+        values = json.loads(text)
+        return cls(int(values["t"]), int(values["m"]), int(values["p"]))
+
+
+def derive_key(secret: str | bytes, salt: bytes, params: KdfParams) -> bytes:
+    """Argon2id of a secret a person holds (password, receipt code, recovery code): 32 bytes
+    that cost `params` to compute for every guess."""
+    data = secret.encode() if isinstance(secret, str) else secret
+    return hash_secret_raw(data, salt, time_cost=params.time_cost, memory_cost=params.memory_kib,
+                           parallelism=params.parallelism, hash_len=KEY, type=Type.ID)
+
+
+# --- authenticated encryption with an explicit key ---------------------------------------
+
+def aead_encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """nonce ‖ ciphertext ‖ tag; `aad` (e.g. b"message.body:AB12CD34EF:7") binds it to its place."""
+    nonce = os.urandom(NONCE)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def aead_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    """Raises cryptography.exceptions.InvalidTag for a wrong key, a wrong place or any change."""
+    return AESGCM(key).decrypt(blob[:NONCE], blob[NONCE:], aad)
+
+
+# --- sealing to a public key (X25519) ------------------------------------------------------
+
+def generate_keypair() -> tuple[bytes, bytes]:
+    """(private, public), 32 raw bytes each."""
+    private = X25519PrivateKey.generate()
+    return private.private_bytes_raw(), private.public_key().public_bytes_raw()
+
+
+def public_key_of(private: bytes) -> bytes:
+    return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
+
+
+def _seal_key(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> bytes:
+    return hkdf(shared, b"seal v1", salt=ephemeral_public + recipient_public)
+
+
+def seal(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """version ‖ ephemeral public key ‖ AES-GCM(nonce ‖ ciphertext ‖ tag)."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
+    key = _seal_key(shared, ephemeral_public, recipient_public)
+    return SEAL_VERSION + ephemeral_public + aead_encrypt(key, plaintext, aad)
+
+
+def unseal(recipient_private: bytes, blob: bytes, aad: bytes) -> bytes:
+    if blob[:1] != SEAL_VERSION:
+        raise ValueError("not a sealed value of a known version")
+    ephemeral_public = blob[1:1 + KEY]
+    private = X25519PrivateKey.from_private_bytes(recipient_private)
+    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+    key = _seal_key(shared, ephemeral_public, private.public_key().public_bytes_raw())
+    return aead_decrypt(key, blob[1 + KEY:], aad)
 
 
 @dataclass(frozen=True)
@@ -77,8 +175,10 @@ def _segment_aad(index: int, last: bool) -> bytes:
     return FILE_MAGIC + struct.pack(">I?", index, last)
 
 
-def encrypt_stream(source: BinaryIO, target: BinaryIO) -> None:
-    aead = AESGCM(_keys().file)
+def encrypt_stream(source: BinaryIO, target: BinaryIO, key: bytes | None = None) -> None:
+    """Encrypt a file under `key` (one per file: see files/attachments.py); without one, under
+    the installation's file key (files written before sealing)."""
+    aead = AESGCM(key or _keys().file)
     prefix = os.urandom(NONCE_PREFIX)
     target.write(FILE_MAGIC + prefix)
     index = 0
@@ -93,9 +193,9 @@ def encrypt_stream(source: BinaryIO, target: BinaryIO) -> None:
         chunk, index = following, index + 1
 
 
-def decrypt_stream(source: BinaryIO) -> Iterator[bytes]:
+def decrypt_stream(source: BinaryIO, key: bytes | None = None) -> Iterator[bytes]:
     """Yield plaintext segments; raises InvalidTag if anything was altered or cut off."""
-    aead = AESGCM(_keys().file)
+    aead = AESGCM(key or _keys().file)
     header = source.read(len(FILE_MAGIC) + NONCE_PREFIX)
     if not header.startswith(FILE_MAGIC):
         raise ValueError("not an encrypted Moksori file")
