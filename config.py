@@ -149,6 +149,9 @@ class TestingConfig(Config):
     DATA_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
+    # Argon2id (time, memory KiB, lanes) for key wraps and receipt codes: cheap in tests only.
+    # Each wrap records its parameters, so production data never depends on this.
+    KEY_KDF = (1, 8, 1)
 
 
 class ProductionConfig(Config):

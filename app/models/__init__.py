@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
 from app.models.audit import GENESIS_HASH, AuditEvent
 from app.models.base import Base
+from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey
 from app.models.outbox import OutboxEmail, Subscriber
 from app.models.settings import Setting  # noqa: F401
 from app.models.submission import Attachment, Message, Note, Submission, submission_category
@@ -21,4 +22,4 @@ __all__ = [
     "User",
     "submission_category",
 ]
-__all__ += ["OutboxEmail", "Subscriber", "Update"]
+__all__ += ["KEY_KINDS", "KeyGrant", "KeySession", "OrgKey", "OutboxEmail", "Subscriber", "Update"]

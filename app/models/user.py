@@ -33,6 +33,11 @@ class User(UserMixin, Base):
     # Bumped on password change, deactivation or 2FA reset: older sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # May see submitters' contact details: only such accounts are given the identity key.
+    contact_access: Mapped[bool_false]
+    # Logged in with a one-time set-up password (new account, re-grant, recovery): the first
+    # page is the password change, which re-wraps the keys under the person's own password.
+    must_change_password: Mapped[bool_false]
     created_at: Mapped[created_at]
 
     @property
