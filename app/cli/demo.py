@@ -7,6 +7,7 @@ generated item would bury the real history of the chain.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import random
@@ -203,9 +204,9 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 
                                                                         sort_by_parameter_order=True),
                               [row for row, _ in made]).scalars().all()
         links, files, messages, notes, docs = [], [], [], [], []
-        for sid, (row, extra) in zip(ids, made):
+        for sid, (row, extra) in zip(ids, made, strict=True):  # RETURNING: one id per row
             links += [{"submission_id": sid, "category_id": categories[c]} for c in set(extra["codes"]) if c in categories]
-            fill = lambda text: _fill(rng, text, extra["place"], extra["year"])  # noqa: E731
+            fill = functools.partial(_fill, rng, place=extra["place"], year=extra["year"])
             texts = [fill(rng.choice(NOTES)) for _ in range(extra["notes"])]
             notes += [{"submission_id": sid, "author_user_id": rng.choice(officers), "body": t, "created_at": row["updated_at"]}
                       for t in texts]

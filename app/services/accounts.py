@@ -6,6 +6,7 @@ audited; each failure before that also costs a short, growing delay.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from dataclasses import dataclass
@@ -111,10 +112,8 @@ def record_failure(session: Session, user: User, step: str) -> int:
 def check_password(session: Session, email: str, password: str) -> LoginResult:
     user = session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_dummy_hash(), password or "-")
-        except VerificationError:
-            pass
         audit.record(session, "anonymous", "auth.failure", "user", None, {"step": "password"})
         session.commit()
         return LoginResult(None)

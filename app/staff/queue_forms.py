@@ -98,9 +98,9 @@ class FilterForm(FlaskForm):
         ]
 
     def validate_received_to(self, field):
-        if field.data and self.received_from.data and not (field.errors or self.received_from.errors):
-            if date.fromisoformat(field.data) < date.fromisoformat(self.received_from.data):
-                raise ValidationError(_l("The end date is before the start date."))
+        if (field.data and self.received_from.data and not (field.errors or self.received_from.errors)
+                and date.fromisoformat(field.data) < date.fromisoformat(self.received_from.data)):
+            raise ValidationError(_l("The end date is before the start date."))
 
     def value(self, name: str):
         """The field's value, or its default when it was invalid (reported, then ignored)."""

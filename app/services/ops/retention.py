@@ -113,26 +113,25 @@ def maintenance_lock(session: Session, upload_dir: str) -> Iterator[None]:
     """One purge or backup at a time: a file lock beside the files (one host) and, on
     PostgreSQL, an advisory lock (several hosts sharing the database). Raises Busy."""
     Path(upload_dir).mkdir(parents=True, exist_ok=True)
-    handle = open(Path(upload_dir) / LOCK_FILE, "a+")
-    connection = None
-    try:
+    with open(Path(upload_dir) / LOCK_FILE, "a+") as handle:  # closing releases the flock
+        connection = None
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise Busy() from exc
-        engine = session.get_bind()
-        if engine.dialect.name == "postgresql":
-            # A connection of its own, outside the pool: a restore disposes of the pool while
-            # the lock is held, and the lock must live exactly as long as this block.
-            connection = sa.create_engine(engine.url, poolclass=NullPool).connect()
-            if not connection.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_ID}):
-                raise Busy()
-        yield
-    finally:
-        if connection is not None:
-            connection.close()  # ending the session releases the advisory lock
-            connection.engine.dispose()
-        handle.close()  # closing releases the flock
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise Busy() from exc
+            engine = session.get_bind()
+            if engine.dialect.name == "postgresql":
+                # A connection of its own, outside the pool: a restore disposes of the pool while
+                # the lock is held, and the lock must live exactly as long as this block.
+                connection = sa.create_engine(engine.url, poolclass=NullPool).connect()
+                if not connection.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_ID}):
+                    raise Busy()
+            yield
+        finally:
+            if connection is not None:
+                connection.close()  # ending the session releases the advisory lock
+                connection.engine.dispose()
 
 
 def destroy_file(path: Path) -> bool:

@@ -102,7 +102,7 @@ def _category_bars(session: Session, selection: sa.Select, lang: str) -> list[Ba
         sa.select(Category).where(Category.parent_id.is_(None)).order_by(Category.position, Category.code)
     )
     bars = [Bar(c.code, f"{c.code} {c.label(lang)}", counts.get(c.code, 0)) for c in groups]
-    return bars + [Bar(NONE_KEY, str(_l("No category")), uncoded or 0)]
+    return [*bars, Bar(NONE_KEY, str(_l("No category")), uncoded or 0)]
 
 
 def _vocabulary_bars(counts: dict, vocabulary, keep_zero: bool, none_label) -> list[Bar]:
