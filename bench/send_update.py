@@ -126,8 +126,8 @@ def main() -> None:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
-            workers = [subprocess.Popen([sys.executable, *profile, "-m", "flask", "--app", "wsgi", "outbox", "send", "--once"],
-                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+            command = [sys.executable, *profile, "-m", "flask", "--app", "wsgi", "outbox", "send", "--once"]
+            workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
                        for _ in range(args.workers)]
             outputs = [worker.communicate()[0].strip() for worker in workers]
             send_seconds = time.perf_counter() - started

@@ -19,7 +19,8 @@ from app.public import contact_views, home_views, receipt_views, report_views, s
 
 # Forms where a person may have typed for a long time: on a CSRF failure (an expired or
 # missing token) they come back with what was typed instead of a bare error page.
-RESUBMITTABLE = {"public.report": report_views.resubmit_report, "public.receipt_status": receipt_views.resubmit_followup}
+RESUBMITTABLE = {"public.report": report_views.resubmit_report,
+                 "public.receipt_status": receipt_views.resubmit_followup}
 
 
 @bp.errorhandler(CSRFError)

@@ -111,7 +111,7 @@ def evidence_hold(public_id):
         except retention.HoldError as refused:
             db.session.rollback()
             item = item_or_404(public_id)
-            form.reason.errors = [_("Please give a reason for the evidence hold.") if refused.reason == "reason_required"
-                                  else _("The text is too long.")]
+            form.reason.errors = [_("Please give a reason for the evidence hold.")
+                                  if refused.reason == "reason_required" else _("The text is too long.")]
     return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),
                            original_name=original_name, hold_form=form), 422

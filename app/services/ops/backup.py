@@ -228,7 +228,8 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
     manifest = _read_manifest(source)
     engine = session.get_bind()
     if engine.dialect.name != manifest["database"]:
-        raise BackupError(f"the backup is of a {manifest['database']} database, this instance uses {engine.dialect.name}")
+        raise BackupError(f"the backup is of a {manifest['database']} database, "
+                          f"this instance uses {engine.dialect.name}")
     if manifest["key_check"] != key_check():
         raise BackupError("this instance has a different DATA_ENCRYPTION_KEY: the restored files and contact "
                           "details could not be read. Set the key the backup was made with.")

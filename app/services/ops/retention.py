@@ -184,7 +184,8 @@ def _purge_one(session: Session, item_id: int, policy: RetentionPolicy, upload_d
         return None
     summary = {"public_id": item.public_id, "status": item.status, **_counts(session, item.id),
                "retention_days": policy.days_for(item.status)}
-    stored = [name for name in session.scalars(sa.select(Attachment.stored_name).where(Attachment.submission_id == item.id))]
+    stored = [name for name in session.scalars(
+        sa.select(Attachment.stored_name).where(Attachment.submission_id == item.id))]
     # Duplicates pointing at this item keep their own record; only the link goes.
     session.execute(sa.update(Submission).where(Submission.duplicate_of_id == item.id)
                     .values(duplicate_of_id=None).execution_options(synchronize_session=False))
@@ -234,7 +235,8 @@ def purge(session: Session, policy: RetentionPolicy, upload_dir: str, dry_run: b
                 # One refused delete (e.g. a new table still pointing at the item) must not
                 # stop the others; the command reports it and exits non-zero.
                 session.rollback()
-                result.failed.append(session.scalar(sa.select(Submission.public_id).where(Submission.id == item_id)) or str(item_id))
+                public_id = session.scalar(sa.select(Submission.public_id).where(Submission.id == item_id))
+                result.failed.append(public_id or str(item_id))
                 session.rollback()
                 continue
             if summary:

@@ -207,7 +207,8 @@ def atom_feed(entries: list[Update], lang: str, base_url: str, title: str, org: 
     _text(feed, "updated", _stamp(newest))
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "type": "application/atom+xml",
                                              "href": f"{base_url}/{lang}/updates.atom"})
-    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html", "href": f"{base_url}/{lang}/updates"})
+    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html",
+                                             "href": f"{base_url}/{lang}/updates"})
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", org)
     for update in entries:

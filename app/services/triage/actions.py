@@ -21,7 +21,8 @@ MAX_TEXT = 20_000
 
 
 class TriageError(ValueError):
-    """reason: "transition", "reason_required", "duplicate_target", "choice", "assignee", "empty", "too_long", "stale"."""
+    """reason: "transition", "reason_required", "duplicate_target", "choice", "assignee", "empty",
+    "too_long", "stale"."""
 
     def __init__(self, reason: str):
         super().__init__(reason)

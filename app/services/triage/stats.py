@@ -165,7 +165,8 @@ def bar_chart_svg(bars: list[Bar], unit_label: str = "") -> Markup:
         parts.append(
             f'<g class="chart-row"><text class="chart-label" x="{left}" y="{y + 14}">{escape(bar.label)}</text>'
             f'<rect class="chart-bar" x="{left}" y="{y + 19}" width="{length:.1f}" height="14" rx="2"></rect>'
-            f'<text class="chart-value" x="{left + length + 6:.1f}" y="{y + 31}">{bar.value}{escape(unit_label)}</text></g>'
+            f'<text class="chart-value" x="{left + length + 6:.1f}" y="{y + 31}">'
+            f'{bar.value}{escape(unit_label)}</text></g>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
