@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from public_load import free_port  # noqa: E402
+from public_load import free_port  # noqa: E402  importable only once sys.path has bench/ (scripts, not a package)
 
 
 def run_sink(port: int) -> None:

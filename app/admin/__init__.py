@@ -16,7 +16,8 @@ def gate():
     return None
 
 
-from app.admin import (  # noqa: E402,F401  (register views)  # noqa: E402,F401
+# The views import bp, so they come last; importing them registers their routes.
+from app.admin import (  # noqa: E402, F401
     audit_views,
     settings_views,
     subscriber_views,

@@ -2,7 +2,7 @@
 from app.models.audit import GENESIS_HASH, AuditEvent
 from app.models.base import Base
 from app.models.outbox import OutboxEmail, Subscriber
-from app.models.settings import Setting  # noqa: F401
+from app.models.settings import Setting
 from app.models.submission import Attachment, Message, Note, Submission, submission_category
 from app.models.taxonomy import Category
 from app.models.updates import Update
@@ -17,8 +17,11 @@ __all__ = [
     "Category",
     "Message",
     "Note",
+    "OutboxEmail",
+    "Setting",
     "Submission",
+    "Subscriber",
+    "Update",
     "User",
     "submission_category",
 ]
-__all__ += ["OutboxEmail", "Subscriber", "Update"]

@@ -15,7 +15,15 @@ def add_current_lang(endpoint, values):
         values["lang"] = current_lang()
 
 
-from app.public import contact_views, home_views, receipt_views, report_views, subscribe_views, update_views  # noqa: E402,F401  # noqa: E402,F401
+# The views import bp, so they come last; importing them registers their routes.
+from app.public import (  # noqa: E402, F401
+    contact_views,
+    home_views,
+    receipt_views,
+    report_views,
+    subscribe_views,
+    update_views,
+)
 
 # Forms where a person may have typed for a long time: on a CSRF failure (an expired or
 # missing token) they come back with what was typed instead of a bare error page.

@@ -23,4 +23,12 @@ def facet_helpers():
     return {"facet_headings": facets.HEADINGS, "facet_display": facets.display}
 
 
-from app.staff import account_views, auth_views, dashboard_views, export_views, item_views, queue_views  # noqa: E402,F401  # noqa: E402,F401
+# The views import bp, so they come last; importing them registers their routes.
+from app.staff import (  # noqa: E402, F401
+    account_views,
+    auth_views,
+    dashboard_views,
+    export_views,
+    item_views,
+    queue_views,
+)

@@ -92,7 +92,7 @@ def export_queue(fmt):
     db.session.commit()
     db.session.close()
     now, tz = utcnow(), current_app.config["TIMEZONE"]
-    factory = lambda: Session(db.engine)  # noqa: E731
+    factory = lambda: Session(db.engine)  # noqa: E731  handed to the stream, which opens its own sessions
     body = bulk.stream_csv(factory, filters, tz) if fmt == "csv" else bulk.stream_json(factory, filters, tz, now)
     return attachment_response(body, f"queue-{now:%Y%m%d-%H%M%S}.{fmt}",
                                "text/csv" if fmt == "csv" else "application/json")
