@@ -7,7 +7,7 @@ for officers and is protected by database access control.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -111,7 +111,7 @@ class Submission(Base):
         back_populates="submission", order_by="Message.id", cascade="all, delete-orphan"
     )
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  read when mapped; the base types it non-ClassVar
 
     assignee: Mapped[User | None] = relationship(lazy="joined")
     duplicate_of: Mapped[Submission | None] = relationship(remote_side="Submission.id")
