@@ -175,7 +175,7 @@ def _matching_step(secret: str, code: str) -> int | None:
     now = time.time()
     for offset in (0, -1, 1):
         moment = now + offset * totp.interval
-        if pyotp.utils.strings_equal(totp.at(moment), code):
+        if pyotp.utils.strings_equal(totp.at(int(moment)), code):  # at() would truncate a float to int itself
             return totp.timecode(datetime.fromtimestamp(moment))
     return None
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app.models import Attachment, Message, Note, Submission, User, submission_category
-from app.models.base import utcnow
+from app.models.base import engine_of, utcnow
 from app.services import audit
 from app.services.files.attachments import path_for
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
@@ -68,8 +69,10 @@ def days_left(item: Submission, policy: RetentionPolicy, now: datetime | None = 
 
 def _expired_in(status: str, policy: RetentionPolicy, before: datetime):
     """SQL: not held, in `status`, last changed before `before` minus that status's period."""
+    days = policy.days_for(status)
+    assert days is not None, status  # called only with RETENTION_STATUSES, which all have a period
     return sa.and_(Submission.evidence_hold.is_(False), Submission.status == status,
-                   Submission.updated_at < before - timedelta(days=policy.days_for(status)))
+                   Submission.updated_at < before - timedelta(days=days))
 
 
 def _expiring_condition(policy: RetentionPolicy, before: datetime):
@@ -89,7 +92,8 @@ def expiring_within(session: Session, policy: RetentionPolicy, days: int = 7, li
     for status in RETENTION_STATUSES:  # within one status, the oldest change expires first
         rows += session.scalars(sa.select(Submission).where(_expired_in(status, policy, horizon))
                                 .order_by(Submission.updated_at, Submission.id).limit(limit))
-    return sorted(rows, key=lambda item: expires_at(item, policy))[:limit]
+    # Every row was selected as expiring, so none has None for its date.
+    return sorted(rows, key=lambda item: cast(datetime, expires_at(item, policy)))[:limit]
 
 
 def set_hold(session: Session, actor: User, item: Submission, hold: bool, reason: str | None) -> None:
@@ -120,7 +124,7 @@ def maintenance_lock(session: Session, upload_dir: str) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 raise Busy() from exc
-            engine = session.get_bind()
+            engine = engine_of(session)
             if engine.dialect.name == "postgresql":
                 # A connection of its own, outside the pool: a restore disposes of the pool while
                 # the lock is held, and the lock must live exactly as long as this block.
@@ -182,8 +186,8 @@ def _purge_one(session: Session, item_id: int, policy: RetentionPolicy, upload_d
     if item is None:  # changed (reopened, held) or gone since it was listed
         session.rollback()
         return None
-    summary = {"public_id": item.public_id, "status": item.status, **_counts(session, item.id),
-               "retention_days": policy.days_for(item.status)}
+    summary: dict[str, Any] = {"public_id": item.public_id, "status": item.status, **_counts(session, item.id),
+                               "retention_days": policy.days_for(item.status)}
     stored = [name for name in session.scalars(
         sa.select(Attachment.stored_name).where(Attachment.submission_id == item.id))]
     # Duplicates pointing at this item keep their own record; only the link goes.

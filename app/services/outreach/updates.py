@@ -215,6 +215,7 @@ def atom_feed(entries: list[Update], lang: str, base_url: str, title: str, org: 
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "id", f"tag:{host},2026:update:{update.id}:{lang}")
         _text(entry, "title", update.title(lang))
+        assert update.published_at is not None  # the feed lists published updates only
         _text(entry, "published", _stamp(update.published_at))
         _text(entry, "updated", _stamp(update.updated_at))
         ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html",

@@ -91,7 +91,7 @@ def _category_bars(session: Session, selection: sa.Select, lang: str) -> list[Ba
         .where(submission_category.c.submission_id.in_(selection))
         .group_by(top)
     )
-    counts = dict(session.execute(query).all())
+    counts = dict(session.execute(query).tuples().all())
     uncoded = session.scalar(
         sa.select(sa.func.count()).select_from(Submission).where(
             Submission.id.in_(selection),
