@@ -16,8 +16,7 @@ def gate():
     return None
 
 
-# The views import bp, so they come last; importing them registers their routes.
-from app.admin import (  # noqa: E402, F401
+from app.admin import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     audit_views,
     settings_views,
     subscriber_views,

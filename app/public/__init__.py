@@ -15,8 +15,7 @@ def add_current_lang(endpoint, values):
         values["lang"] = current_lang()
 
 
-# The views import bp, so they come last; importing them registers their routes.
-from app.public import (  # noqa: E402, F401
+from app.public import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     contact_views,
     home_views,
     receipt_views,

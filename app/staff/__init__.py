@@ -23,8 +23,7 @@ def facet_helpers():
     return {"facet_headings": facets.HEADINGS, "facet_display": facets.display}
 
 
-# The views import bp, so they come last; importing them registers their routes.
-from app.staff import (  # noqa: E402, F401
+from app.staff import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     account_views,
     auth_views,
     dashboard_views,

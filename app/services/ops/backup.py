@@ -124,7 +124,7 @@ def _dump_postgresql(engine: sa.Engine, target: Path, pg_dump: str) -> tuple[dic
         # pg_dump joins our snapshot: it dumps exactly the rows just counted.
         _run([program, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
               "--file", str(target), *args,
-              engine.url.database], env)  # type: ignore[list-item]  # the URL names a database; None fails
+              engine.url.database], env)  # type: ignore[list-item]  # our URLs name a database; None would fail
     return counts, revisions
 
 
@@ -220,7 +220,7 @@ def _load_postgresql(engine: sa.Engine, dump: Path, pg_restore: str) -> None:
     # failed restore leaves the database as it was.
     _run([program, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
           "--exit-on-error", *args, "--dbname",
-          engine.url.database, str(dump)], env)  # type: ignore[list-item]  # the URL names a database; None fails
+          engine.url.database, str(dump)], env)  # type: ignore[list-item]  # our URLs name a database; None would fail
     engine.dispose()
 
 
