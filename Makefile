@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres translations system-deps clean
+.PHONY: run test lint test-sqlite test-postgres translations system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,13 @@ system-deps:
 	  else echo "note: could not install$$missing (no apt or not root)"; fi; \
 	fi
 
-test: $(VENV)/.dev-deps system-deps translations test-sqlite test-postgres
+# Ruff over the whole tree, then mypy with pyproject.toml's settings (files = app/services);
+# `make test` runs it first so a finding fails the build before the suites start.
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(VENV)/.dev-deps system-deps translations lint test-sqlite test-postgres
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
@@ -53,4 +59,4 @@ test-postgres:
 	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped (CI sets it)"; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -11,6 +11,7 @@ import base64
 import os
 import secrets
 from pathlib import Path
+from typing import Any, ClassVar
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
@@ -70,7 +71,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'moksori.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # One dict for the class and every app made from it: Flask-SQLAlchemy copies it, never changes it.
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")

@@ -56,7 +56,8 @@ def handle_unexpected(error: Exception):
         return render_error(500)
     except Exception:  # the error page itself failed: answer in both languages, no template
         current_app.logger.exception("error page failed")
-        return "일시적인 문제가 발생했습니다. / A temporary problem occurred.", 500, {"Content-Type": "text/plain; charset=utf-8"}
+        return ("일시적인 문제가 발생했습니다. / A temporary problem occurred.", 500,
+                {"Content-Type": "text/plain; charset=utf-8"})
 
 
 def init_app(app: Flask) -> None:

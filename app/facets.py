@@ -110,7 +110,8 @@ FACETS = [
           max_chars=1000),
     Facet("source_connection", "how_the_submitter_knows", "source_connection", "source", v.SOURCE_CONNECTIONS, "radio",
           _l("How do you know about it?"),
-          huridocs=(19, {"victim": "Involved in the event: victim him/herself", "witness": "Involved in the event: witness",
+          huridocs=(19, {"victim": "Involved in the event: victim him/herself",
+                         "witness": "Involved in the event: witness",
                          "told_by_close": "Related to participants", "heard": "Third party (reporter)",
                          "documents": "Third party (reporter)", "other": "Unknown"})),
 ]

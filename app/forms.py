@@ -38,7 +38,8 @@ class MaxChars:
         length = text_length(field.data)
         if length > self.limit:
             raise ValidationError(
-                _l("You can enter up to %(max)s characters (now %(count)s).", max=f"{self.limit:,}", count=f"{length:,}")
+                _l("You can enter up to %(max)s characters (now %(count)s).",
+                   max=f"{self.limit:,}", count=f"{length:,}")
             )
 
 

@@ -98,7 +98,7 @@ def normalize_receipt_code(raw: str | None) -> str | None:
     digits = "".join(
         unicodedata.normalize("NFKC", ch) for ch in raw if not ch.isspace() and ch not in "-–—_.·"
     )
-    return digits if re.fullmatch(r"[0-9]{%d}" % RECEIPT_DIGITS, digits) else None
+    return digits if re.fullmatch(f"[0-9]{{{RECEIPT_DIGITS}}}", digits) else None
 
 
 def hash_receipt_code(code: str) -> str:

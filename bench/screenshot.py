@@ -27,7 +27,8 @@ OVERFLOW = f"""() => {{
   for (const el of document.querySelectorAll('body *')) {{
     if (el.closest('.hp, .skip-link')) continue;
     const box = el.getBoundingClientRect();
-    if (box.width && box.right > {WIDTH} + 0.5) wide.push(`${{el.tagName.toLowerCase()}}.${{el.className}} right=${{Math.round(box.right)}}`);
+    if (box.width && box.right > {WIDTH} + 0.5)
+      wide.push(`${{el.tagName.toLowerCase()}}.${{el.className}} right=${{Math.round(box.right)}}`);
   }}
   return {{scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 10)}};
 }}"""
@@ -103,7 +104,8 @@ def shoot_all(out: Path, instance: Path) -> int:
             shoot(page, "03-ko-report-errors")
 
             page.goto("/ko/report")
-            page.get_by_role("textbox", name="어떤 일이 있었나요?").fill("2015년 회령 보위부 구류장에서 고문을 당했습니다.")
+            page.get_by_role("textbox", name="어떤 일이 있었나요?").fill(
+                "2015년 회령 보위부 구류장에서 고문을 당했습니다.")
             page.get_by_role("button", name="제보 보내기").click()
             code = page.locator("#receipt-code").inner_text()
             shoot(page, "04-ko-receipt-code")

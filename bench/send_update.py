@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from public_load import free_port  # noqa: E402
+from public_load import free_port  # noqa: E402  importable only once sys.path has bench/ (scripts, not a package)
 
 
 def run_sink(port: int) -> None:
@@ -126,8 +126,8 @@ def main() -> None:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
-            workers = [subprocess.Popen([sys.executable, *profile, "-m", "flask", "--app", "wsgi", "outbox", "send", "--once"],
-                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+            command = [sys.executable, *profile, "-m", "flask", "--app", "wsgi", "outbox", "send", "--once"]
+            workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
                        for _ in range(args.workers)]
             outputs = [worker.communicate()[0].strip() for worker in workers]
             send_seconds = time.perf_counter() - started

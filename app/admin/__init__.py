@@ -16,7 +16,7 @@ def gate():
     return None
 
 
-from app.admin import (  # noqa: E402,F401  (register views)  # noqa: E402,F401
+from app.admin import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     audit_views,
     settings_views,
     subscriber_views,

@@ -24,7 +24,8 @@ class DaysField(StringField):
     """Typed text is kept on error; `days` holds the number once validated."""
 
     def __init__(self, label, required=False, **kwargs):
-        super().__init__(label, filters=[clean_text], render_kw={"inputmode": "numeric", "autocomplete": "off"}, **kwargs)
+        super().__init__(label, filters=[clean_text], render_kw={"inputmode": "numeric", "autocomplete": "off"},
+                         **kwargs)
         self.required = required
 
     def pre_validate(self, form):

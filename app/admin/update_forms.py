@@ -17,11 +17,13 @@ class UpdateForm(FlaskForm):
     slug = StringField(_l("Web address (slug)"), filters=[clean_text], validators=[MaxChars(80)],
                        render_kw={"autocapitalize": "off", "spellcheck": "false"})
     title_ko = StringField(_l("Korean title"), filters=[clean_text], validators=[MaxChars(200)])
-    summary_ko = TextAreaField(_l("Korean summary"), filters=[clean_text], validators=[MaxChars(500)], render_kw={"rows": 2})
+    summary_ko = TextAreaField(_l("Korean summary"), filters=[clean_text], validators=[MaxChars(500)],
+                               render_kw={"rows": 2})
     body_ko = TextAreaField(_l("Korean text (Markdown)"), filters=[clean_text], validators=[MaxChars(BODY_MAX)],
                             render_kw={"rows": 14})
     title_en = StringField(_l("English title"), filters=[clean_text], validators=[MaxChars(200)])
-    summary_en = TextAreaField(_l("English summary"), filters=[clean_text], validators=[MaxChars(500)], render_kw={"rows": 2})
+    summary_en = TextAreaField(_l("English summary"), filters=[clean_text], validators=[MaxChars(500)],
+                               render_kw={"rows": 2})
     body_en = TextAreaField(_l("English text (Markdown)"), filters=[clean_text], validators=[MaxChars(BODY_MAX)],
                             render_kw={"rows": 14})
     topics = topics_field()
@@ -29,7 +31,8 @@ class UpdateForm(FlaskForm):
 
     def validate_slug(self, field):
         if field.data and not update_service.SLUG.match(field.data):
-            raise ValidationError(_l("Use lower-case Latin letters, digits and hyphens only, e.g. 2026-detention-report."))
+            raise ValidationError(
+                _l("Use lower-case Latin letters, digits and hyphens only, e.g. 2026-detention-report."))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -57,7 +57,8 @@ def _edit(update: Update | None):
 def update_publish(update_id):
     update = db.get_or_404(Update, update_id)
     if ConfirmForm().validate_on_submit():
-        queued = update_service.publish(db.session, _actor(), update, subscriptions.Links.from_config(current_app.config))
+        queued = update_service.publish(db.session, _actor(), update,
+                                        subscriptions.Links.from_config(current_app.config))
         flash(ngettext("Published. %(num)d e-mail is ready to be sent to subscribers.",
                        "Published. %(num)d e-mails are ready to be sent to subscribers.", queued), "success")
     return redirect(url_for("admin.update_edit", update_id=update.id))

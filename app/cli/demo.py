@@ -7,6 +7,7 @@ generated item would bury the real history of the chain.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import random
@@ -46,7 +47,8 @@ OPENINGS_EN = ["This happened in {place_en} in {year}.", "I lived in {place_en} 
 TOPICS = {
     "detention": (["V03.1", "V03.2", "V03.4"], [
         "{place} 보위부 구류장에 약 {n}개월 동안 갇혀 있었습니다.", "안전부에 끌려가 며칠 동안 조사를 받았습니다.",
-        "구류장에서는 하루 종일 무릎을 꿇고 앉아 있어야 했습니다.", "감방에는 스무 명이 넘는 사람이 있어서 누울 자리도 없었습니다.",
+        "구류장에서는 하루 종일 무릎을 꿇고 앉아 있어야 했습니다.",
+        "감방에는 스무 명이 넘는 사람이 있어서 누울 자리도 없었습니다.",
         "재판도 없이 교화소로 보내졌습니다."], [
         "I was held for {n} months in the state security detention centre in {place_en}.",
         "We had to kneel all day in the cell.", "There was no trial before I was sent to prison."]),
@@ -62,17 +64,21 @@ TOPICS = {
         "I was caught by the Chinese police in {cn_en} and sent back.",
         "After the forced repatriation they asked whether we had met South Koreans."]),
     "execution": (["V01.1"], [
-        "{year}년 {place} 장마당 근처 강변에서 공개처형이 있었습니다.", "인민반에서 주민들을 모두 공개처형 장소로 동원했습니다.",
+        "{year}년 {place} 장마당 근처 강변에서 공개처형이 있었습니다.",
+        "인민반에서 주민들을 모두 공개처형 장소로 동원했습니다.",
         "세 사람이 총살되는 것을 직접 보았습니다.", "공개재판이 끝나자마자 그 자리에서 총살했습니다.",
         "학생들까지 공개처형을 보게 했습니다."], [
         "In {year} there was a public execution by the river in {place_en}.",
         "Everyone in the neighbourhood unit was made to watch the execution."]),
     "labour": (["V05.1"], [
-        "{place} 노동단련대에서 {n}개월 동안 강제노동을 했습니다.", "로동단련대에서는 새벽부터 밤까지 벽돌을 날랐습니다.",
-        "노동단련대에서 배고픔 때문에 쓰러지는 사람이 많았습니다.", "교화소 광산에서 다친 사람을 치료해 주지 않았습니다."], [
+        "{place} 노동단련대에서 {n}개월 동안 강제노동을 했습니다.",
+        "로동단련대에서는 새벽부터 밤까지 벽돌을 날랐습니다.",
+        "노동단련대에서 배고픔 때문에 쓰러지는 사람이 많았습니다.",
+        "교화소 광산에서 다친 사람을 치료해 주지 않았습니다."], [
         "I did forced labour for {n} months in the labour training camp.", "We carried bricks from dawn until night."]),
     "hunger": (["V10.1", "V10.2"], [
-        "하루에 옥수수 몇 숟가락만 주었습니다.", "굶주림으로 같은 방 사람이 죽었습니다.", "아파도 약을 주지 않았습니다."], [
+        "하루에 옥수수 몇 숟가락만 주었습니다.", "굶주림으로 같은 방 사람이 죽었습니다.",
+        "아파도 약을 주지 않았습니다."], [
         "We were given a few spoons of corn a day.", "People in my room died of hunger."]),
     "trafficking": (["V06.5", "V06.2"], [
         "브로커에게 속아 중국 {cn}으로 팔려 갔습니다.", "중국에서 강제로 결혼해야 했습니다.",
@@ -91,18 +97,24 @@ CLOSINGS_KO = ["비슷한 일을 겪은 사람이 더 있습니다.", "이 내�
 CLOSINGS_EN = ["Others went through the same.", "I want this to be on record."]
 CONTACT_KO = ["탈북민 단체 활동가입니다. 증언 자료를 전달하고 싶습니다.", "직접 만나서 이야기하고 싶습니다.",
               "북한에 있는 가족의 안전이 걱정됩니다. 상담을 원합니다.", "회원들을 위한 기록 교육을 부탁드립니다."]
-CONTACT_EN = ["Our group has collected testimonies and would like to hand them over.", "I would like to talk in person."]
+CONTACT_EN = ["Our group has collected testimonies and would like to hand them over.",
+              "I would like to talk in person."]
 NOTES = ["제보자와 통화함. {place} 구류장 위치 교차 확인 필요.", "같은 사건에 대한 다른 제보가 있음. 대조 예정.",
          "진술이 구체적임. 의료 기록 요청 예정.", "Cross-checked with an earlier report from {place_en}.",
-         "강제북송 시기 재확인 필요.", "위성사진으로 {place} 시설 위치 확인 요청.", "가족 안전 문제로 공개 불가. 익명 처리 필요.",
+         "강제북송 시기 재확인 필요.", "위성사진으로 {place} 시설 위치 확인 요청.",
+         "가족 안전 문제로 공개 불가. 익명 처리 필요.",
          "연락 가능한 시간대 확인함. 다음 주 통화 예정.", "Translation of the attached document requested.",
          "날짜 기억이 불확실함. 연도만 기록.", "고문 피해 내용 별도 정리 필요.",
          "Possible duplicate of an earlier submission; check before accepting."]
-THREADS = [[("staff", "추가로 여쭤볼 내용이 있습니다. 그때 함께 있던 분이 몇 명이었나요?"), ("submitter", "다섯 명이 함께 있었습니다.")],
-           [("staff", "Thank you. Could you tell us roughly when this happened?"), ("submitter", "It was in the winter of {year}.")],
-           [("staff", "혹시 사진이나 문서가 있으면 보내 주실 수 있나요?"), ("submitter", "사진은 없지만 직접 그린 지도가 있습니다.")],
+THREADS = [[("staff", "추가로 여쭤볼 내용이 있습니다. 그때 함께 있던 분이 몇 명이었나요?"),
+            ("submitter", "다섯 명이 함께 있었습니다.")],
+           [("staff", "Thank you. Could you tell us roughly when this happened?"),
+            ("submitter", "It was in the winter of {year}.")],
+           [("staff", "혹시 사진이나 문서가 있으면 보내 주실 수 있나요?"),
+            ("submitter", "사진은 없지만 직접 그린 지도가 있습니다.")],
            [("staff", "연락드려도 안전한 시간을 알려 주세요."), ("submitter", "평일 저녁이 괜찮습니다.")],
-           [("submitter", "{year}년 겨울 {place}에서 고문을 당한 일도 더 적고 싶습니다."), ("staff", "네, 편하실 때 적어 주세요.")]]
+           [("submitter", "{year}년 겨울 {place}에서 고문을 당한 일도 더 적고 싶습니다."),
+            ("staff", "네, 편하실 때 적어 주세요.")]]
 SEASONS, RELATIVES = ["봄", "여름", "가을", "겨울"], ["어머니", "동생", "친구", "이웃"]
 STATUS_WEIGHTS = {"new": 25, "in_review": 20, "needs_info": 10, "accepted": 15, "referred": 8, "closed": 12,
                   "duplicate": 4, "rejected": 6}
@@ -203,15 +215,17 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 
                                                                         sort_by_parameter_order=True),
                               [row for row, _ in made]).scalars().all()
         links, files, messages, notes, docs = [], [], [], [], []
-        for sid, (row, extra) in zip(ids, made):
-            links += [{"submission_id": sid, "category_id": categories[c]} for c in set(extra["codes"]) if c in categories]
-            fill = lambda text: _fill(rng, text, extra["place"], extra["year"])  # noqa: E731
+        for sid, (row, extra) in zip(ids, made, strict=True):  # RETURNING: one id per row
+            links += [{"submission_id": sid, "category_id": categories[c]}
+                      for c in set(extra["codes"]) if c in categories]
+            fill = functools.partial(_fill, rng, place=extra["place"], year=extra["year"])
             texts = [fill(rng.choice(NOTES)) for _ in range(extra["notes"])]
-            notes += [{"submission_id": sid, "author_user_id": rng.choice(officers), "body": t, "created_at": row["updated_at"]}
-                      for t in texts]
+            notes += [{"submission_id": sid, "author_user_id": rng.choice(officers), "body": t,
+                       "created_at": row["updated_at"]} for t in texts]
             for author, body in extra["thread"]:
                 texts.append(fill(body))
-                messages.append({"submission_id": sid, "author": author, "body": texts[-1], "created_at": row["updated_at"],
+                messages.append({"submission_id": sid, "author": author, "body": texts[-1],
+                                 "created_at": row["updated_at"],
                                  "author_user_id": rng.choice(officers) if author == "staff" else None})
             for name, media_type, content, digest, sealed in rng.sample(kept_files, extra["files"]):
                 stored = secrets.token_hex(16)

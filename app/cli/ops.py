@@ -66,7 +66,8 @@ def retention_purge_command(dry_run):
     for item in result.purged:
         click.echo(f"{verb} {item['public_id']} ({item['status']}): {item['attachments']} files, "
                    f"{item['messages']} messages, {item['notes']} notes")
-    click.echo(f"{verb} {len(result.purged)} item(s)" + ("" if dry_run else f"; {result.orphans_removed} leftover file(s) removed"))
+    click.echo(f"{verb} {len(result.purged)} item(s)"
+               + ("" if dry_run else f"; {result.orphans_removed} leftover file(s) removed"))
     if result.failed:
         click.echo(f"could not purge: {', '.join(result.failed)}", err=True)
         sys.exit(1)

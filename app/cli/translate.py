@@ -61,9 +61,9 @@ def catalog_problems() -> list[str]:
             fresh = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id}
     with open(POT, "rb") as handle:
         committed = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id}
-    for context, msgid in sorted(fresh - committed, key=str):
+    for _context, msgid in sorted(fresh - committed, key=str):
         problems.append(f"not in messages.pot (run `flask translate update`): {msgid!r}")
-    for context, msgid in sorted(committed - fresh, key=str):
+    for _context, msgid in sorted(committed - fresh, key=str):
         problems.append(f"in messages.pot but no longer in the code: {msgid!r}")
     po_path = TRANSLATIONS / "ko" / "LC_MESSAGES" / "messages.po"
     with open(po_path, "rb") as handle:

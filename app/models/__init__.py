@@ -3,7 +3,7 @@ from app.models.audit import GENESIS_HASH, AuditEvent
 from app.models.base import Base
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey
 from app.models.outbox import OutboxEmail, Subscriber
-from app.models.settings import Setting  # noqa: F401
+from app.models.settings import Setting
 from app.models.submission import Attachment, Message, Note, Submission, submission_category
 from app.models.taxonomy import Category
 from app.models.updates import Update
@@ -11,15 +11,22 @@ from app.models.user import ROLES, User
 
 __all__ = [
     "GENESIS_HASH",
+    "KEY_KINDS",
     "ROLES",
     "Attachment",
     "AuditEvent",
     "Base",
     "Category",
+    "KeyGrant",
+    "KeySession",
     "Message",
     "Note",
+    "OrgKey",
+    "OutboxEmail",
+    "Setting",
     "Submission",
+    "Subscriber",
+    "Update",
     "User",
     "submission_category",
 ]
-__all__ += ["KEY_KINDS", "KeyGrant", "KeySession", "OrgKey", "OutboxEmail", "Subscriber", "Update"]

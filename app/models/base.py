@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -49,6 +49,12 @@ bool_false = Annotated[bool, mapped_column(sa.Boolean(), default=False, server_d
 str20 = Annotated[str, mapped_column(sa.String(20))]
 str64 = Annotated[str, mapped_column(sa.String(64))]
 str200 = Annotated[str, mapped_column(sa.String(200))]
+
+
+def engine_of(session: Session) -> sa.Engine:
+    """The engine behind a session. get_bind() may also answer a Connection, but every session
+    here (Flask-SQLAlchemy's, the CLI's, a case file's) is bound to the engine itself."""
+    return cast(sa.Engine, session.get_bind())
 
 
 def split_codes(text: str | None) -> list[str]:

@@ -7,11 +7,16 @@ for officers and is protected by database access control.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, str20, updated_at
+
+if TYPE_CHECKING:  # for the annotations only; SQLAlchemy finds the classes by name in its registry
+    from app.models.taxonomy import Category
+    from app.models.user import User
 
 submission_category = sa.Table(
     "submission_category",
@@ -96,7 +101,7 @@ class Submission(Base):
     consent_publication: Mapped[bool_false]
     keep_image_metadata: Mapped[bool_false]
 
-    categories: Mapped[list[Category]] = relationship(  # noqa: F821
+    categories: Mapped[list[Category]] = relationship(
         secondary=submission_category, order_by="Category.code", lazy="selectin"
     )
     attachments: Mapped[list[Attachment]] = relationship(
@@ -106,9 +111,9 @@ class Submission(Base):
         back_populates="submission", order_by="Message.id", cascade="all, delete-orphan"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  read when mapped; the base types it non-ClassVar
 
-    assignee: Mapped[User | None] = relationship(lazy="joined")  # noqa: F821
+    assignee: Mapped[User | None] = relationship(lazy="joined")
     duplicate_of: Mapped[Submission | None] = relationship(remote_side="Submission.id")
     notes: Mapped[list[Note]] = relationship(
         back_populates="submission", order_by="Note.id", cascade="all, delete-orphan"
@@ -172,4 +177,4 @@ class Note(Base):
     created_at: Mapped[created_at]
 
     submission: Mapped[Submission] = relationship(back_populates="notes")
-    author: Mapped[User | None] = relationship(lazy="joined")  # noqa: F821
+    author: Mapped[User | None] = relationship(lazy="joined")

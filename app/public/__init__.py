@@ -15,11 +15,19 @@ def add_current_lang(endpoint, values):
         values["lang"] = current_lang()
 
 
-from app.public import contact_views, home_views, receipt_views, report_views, subscribe_views, update_views  # noqa: E402,F401  # noqa: E402,F401
+from app.public import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
+    contact_views,
+    home_views,
+    receipt_views,
+    report_views,
+    subscribe_views,
+    update_views,
+)
 
 # Forms where a person may have typed for a long time: on a CSRF failure (an expired or
 # missing token) they come back with what was typed instead of a bare error page.
-RESUBMITTABLE = {"public.report": report_views.resubmit_report, "public.receipt_status": receipt_views.resubmit_followup}
+RESUBMITTABLE = {"public.report": report_views.resubmit_report,
+                 "public.receipt_status": receipt_views.resubmit_followup}
 
 
 @bp.errorhandler(CSRFError)

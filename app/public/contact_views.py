@@ -23,7 +23,8 @@ def contact(lang):
         form.website.errors = [_("Please leave the last field empty and send again.")]
     elif form.validate_on_submit():
         try:
-            code = create_contact_request(db.session, form.to_request(lang), form.form_token.data or secrets.token_urlsafe(24))[1]
+            code = create_contact_request(db.session, form.to_request(lang),
+                                          form.form_token.data or secrets.token_urlsafe(24))[1]
         except AlreadySubmitted:
             return render_template("public/report_duplicate.html"), 409
         return render_template("public/contact_done.html", code=code)

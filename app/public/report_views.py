@@ -50,7 +50,8 @@ def report(lang):
 
 
 def resubmit_notice() -> str:
-    return _("For your security, please check the form and send it again. What you typed is kept; files must be chosen again.")
+    return _("For your security, please check the form and send it again. "
+             "What you typed is kept; files must be chosen again.")
 
 
 def resubmit_report():

@@ -43,7 +43,8 @@ class SubscribeForm(PreferencesForm):
 
     def validate_consent(self, field):
         if not field.data:
-            raise ValidationError(_l("To subscribe, please agree to the collection and use of your personal information."))
+            raise ValidationError(
+                _l("To subscribe, please agree to the collection and use of your personal information."))
 
 
 class ConfirmSubscriptionForm(FlaskForm):

@@ -6,6 +6,7 @@ audited; each failure before that also costs a short, growing delay.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from dataclasses import dataclass
@@ -111,10 +112,8 @@ def record_failure(session: Session, user: User, step: str) -> int:
 def check_password(session: Session, email: str, password: str) -> LoginResult:
     user = session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_dummy_hash(), password or "-")
-        except VerificationError:
-            pass
         audit.record(session, "anonymous", "auth.failure", "user", None, {"step": "password"})
         session.commit()
         return LoginResult(None)
@@ -176,7 +175,7 @@ def _matching_step(secret: str, code: str) -> int | None:
     now = time.time()
     for offset in (0, -1, 1):
         moment = now + offset * totp.interval
-        if pyotp.utils.strings_equal(totp.at(moment), code):
+        if pyotp.utils.strings_equal(totp.at(int(moment)), code):  # at() would truncate a float to int itself
             return totp.timecode(datetime.fromtimestamp(moment))
     return None
 

@@ -90,7 +90,8 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
             return ChainReport(checked)
         for event in rows:
             if event.prev_hash != expected_prev:
-                return ChainReport(checked, event.id, "link to the previous row is broken (a row was removed or reordered)")
+                return ChainReport(checked, event.id,
+                                   "link to the previous row is broken (a row was removed or reordered)")
             if compute_hash(event) != event.hash:
                 return ChainReport(checked, event.id, "content does not match its hash (the row was altered)")
             expected_prev = event.hash

@@ -118,7 +118,7 @@ class MailSettings:
 class _HeaderClasses(HeaderRegistry):
     """The stock registry creates a new class for every header it parses; one per name will do."""
 
-    @functools.cache  # noqa: B019  (one registry lives as long as the process anyway)
+    @functools.cache  # noqa: B019  one registry lives as long as the process anyway
     def __getitem__(self, name):
         return super().__getitem__(name)
 

@@ -158,8 +158,8 @@ def _term(chunk: str) -> tuple[Term | None, list[str]]:
     if not phrase:
         return None, left_out
     whole = len(segments) == 1 and segments[0][0] and 3 <= len(segments[0][1]) <= PG_OVERLAP
-    run = segments[0][1] if whole else None
-    return Term(unicodedata.normalize("NFC", chunk), tuple(phrase[:MAX_TERM_TOKENS]), prefix, run), left_out
+    whole_run = segments[0][1] if whole else None
+    return Term(unicodedata.normalize("NFC", chunk), tuple(phrase[:MAX_TERM_TOKENS]), prefix, whole_run), left_out
 
 
 def parse(raw: str | None) -> Query:

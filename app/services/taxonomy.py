@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import Category
+from app.models.base import engine_of
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ _cache: dict[tuple[str, str], tuple[float, list[CategoryGroup]]] = {}
 
 def category_tree(session: Session, lang: str) -> list[CategoryGroup]:
     """Top-level categories with their sub-types, in taxonomy order, labelled in `lang`."""
-    key = (str(session.get_bind().url), lang)
+    key = (str(engine_of(session).url), lang)
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]

@@ -23,4 +23,11 @@ def facet_helpers():
     return {"facet_headings": facets.HEADINGS, "facet_display": facets.display}
 
 
-from app.staff import account_views, auth_views, dashboard_views, export_views, item_views, queue_views  # noqa: E402,F401  # noqa: E402,F401
+from app.staff import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
+    account_views,
+    auth_views,
+    dashboard_views,
+    export_views,
+    item_views,
+    queue_views,
+)

@@ -22,7 +22,8 @@ class PasswordChangeForm(FlaskForm):
 
     def validate_new(self, field):
         if len(field.data or "") < MIN_PASSWORD_LENGTH:
-            raise ValidationError(_l("Please make the password at least %(count)s characters long.", count=MIN_PASSWORD_LENGTH))
+            raise ValidationError(
+                _l("Please make the password at least %(count)s characters long.", count=MIN_PASSWORD_LENGTH))
         if contains_hangul(field.data):
             raise ValidationError(_l("The password contains Hangul. Was the keyboard in Korean mode?"))
 

@@ -21,7 +21,8 @@ class LoginForm(FlaskForm):
 
     def validate_email(self, field):
         if contains_hangul(field.data):
-            raise ValidationError(_l("The e-mail address contains Hangul. Switch the keyboard to English and type it again."))
+            raise ValidationError(
+                _l("The e-mail address contains Hangul. Switch the keyboard to English and type it again."))
 
 
 class TotpForm(FlaskForm):

@@ -21,7 +21,8 @@ PENDING_SECONDS = 5 * 60
 
 
 def _locked_message(minutes: int) -> str:
-    return _("Too many failed attempts: this account is locked. Please try again in %(minutes)s minutes.", minutes=minutes)
+    return _("Too many failed attempts: this account is locked. Please try again in %(minutes)s minutes.",
+             minutes=minutes)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,8 +37,9 @@ def login():
             form.password.errors = [_("The e-mail address or password is not correct.")]
         else:
             end_session()
+            next_url = request.args.get("next")
             session["pending_login"] = {"id": result.user.id, "at": int(time.time()),
-                                        "next": request.args.get("next") if is_safe_redirect(request.args.get("next")) else None}
+                                        "next": next_url if is_safe_redirect(next_url) else None}
             return redirect(url_for("staff.two_factor"))
     return render_template("staff/login.html", form=form), 422 if form.errors else 200
 

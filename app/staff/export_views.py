@@ -92,7 +92,7 @@ def export_queue(fmt):
     db.session.commit()
     db.session.close()
     now, tz = utcnow(), current_app.config["TIMEZONE"]
-    factory = lambda: Session(db.engine)  # noqa: E731
+    factory = lambda: Session(db.engine)  # noqa: E731  handed to the stream, which opens its own sessions
     body = bulk.stream_csv(factory, filters, tz) if fmt == "csv" else bulk.stream_json(factory, filters, tz, now)
     return attachment_response(body, f"queue-{now:%Y%m%d-%H%M%S}.{fmt}",
                                "text/csv" if fmt == "csv" else "application/json")
@@ -111,7 +111,7 @@ def evidence_hold(public_id):
         except retention.HoldError as refused:
             db.session.rollback()
             item = item_or_404(public_id)
-            form.reason.errors = [_("Please give a reason for the evidence hold.") if refused.reason == "reason_required"
-                                  else _("The text is too long.")]
+            form.reason.errors = [_("Please give a reason for the evidence hold.")
+                                  if refused.reason == "reason_required" else _("The text is too long.")]
     return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),
                            original_name=original_name, hold_form=form), 422

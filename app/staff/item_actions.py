@@ -93,6 +93,7 @@ def refusal_message(reason: str) -> str:
         "assignee": _("This person cannot be assigned."),
         "empty": _("Please write something first."),
         "too_long": _("The text is too long."),
-        "stale": _("This item was changed by someone else after you opened it. Please check the current state and try again."),
+        "stale": _("This item was changed by someone else after you opened it. "
+                   "Please check the current state and try again."),
     }
     return messages.get(reason, messages["choice"])

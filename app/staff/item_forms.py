@@ -18,7 +18,8 @@ class VersionedForm(FlaskForm):
 
 
 class StatusForm(VersionedForm):
-    status = SelectField(_l("New status"), choices=v.STATUSES, validate_choice=False, validators=[InVocabulary(v.STATUSES)])
+    status = SelectField(_l("New status"), choices=v.STATUSES, validate_choice=False,
+                         validators=[InVocabulary(v.STATUSES)])
     reason = TextAreaField(_l("Reason (required for rejected, duplicate and closed)"), filters=[clean_text],
                            validators=[MaxChars(1000)], render_kw={"rows": 2})
     duplicate_of = StringField(_l("Original item (for duplicates)"), filters=[clean_text],
@@ -54,7 +55,8 @@ class NoteForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     body = TextAreaField(_l("Message to the submitter"), filters=[clean_text],
-                         validators=[Required(_l("Please write the message.")), MaxChars(20_000)], render_kw={"rows": 4})
+                         validators=[Required(_l("Please write the message.")), MaxChars(20_000)],
+                         render_kw={"rows": 4})
     submit = SubmitField(_l("Send message"))
 
 

@@ -93,14 +93,14 @@ class FilterForm(FlaskForm):
 
     def set_choices(self, session, lang: str, users: list[User]) -> None:
         self.category.choices = [ALL, *category_choices(session, lang)]
-        self.assignee.choices = [("any", _l("Anyone")), ("mine", _l("Assigned to me")), ("unassigned", _l("Unassigned"))] + [
-            (str(user.id), user.name or user.email) for user in users
-        ]
+        self.assignee.choices = [("any", _l("Anyone")), ("mine", _l("Assigned to me")),
+                                 ("unassigned", _l("Unassigned")),
+                                 *((str(user.id), user.name or user.email) for user in users)]
 
     def validate_received_to(self, field):
-        if field.data and self.received_from.data and not (field.errors or self.received_from.errors):
-            if date.fromisoformat(field.data) < date.fromisoformat(self.received_from.data):
-                raise ValidationError(_l("The end date is before the start date."))
+        if (field.data and self.received_from.data and not (field.errors or self.received_from.errors)
+                and date.fromisoformat(field.data) < date.fromisoformat(self.received_from.data)):
+            raise ValidationError(_l("The end date is before the start date."))
 
     def value(self, name: str):
         """The field's value, or its default when it was invalid (reported, then ignored)."""
@@ -111,7 +111,8 @@ class FilterForm(FlaskForm):
         self.validate()
         query = search.parse(self.value("q"))
         if query.problem:
-            self.q.errors = [*self.q.errors, _l("Korean search words need at least two syllables (for example 고문, not 고).")]
+            self.q.errors = [*self.q.errors,
+                             _l("Korean search words need at least two syllables (for example 고문, not 고).")]
         elif query.left_out:
             self.left_out = ", ".join(query.left_out)
         zone = ZoneInfo(timezone)
@@ -167,7 +168,8 @@ class BulkForm(FlaskForm):
             original = None
             if self.duplicate_of.data:
                 original = find_by_public_id(session, self.duplicate_of.data.upper())
-            return lambda item: actions.change_status(session, actor, item, self.status.data, self.reason.data, original)
+            return lambda item: actions.change_status(session, actor, item, self.status.data, self.reason.data,
+                                                      original)
         if self.set_priority.data and not self.priority.errors:
             return lambda item: actions.set_priority(session, actor, item, self.priority.data or None)
         return None

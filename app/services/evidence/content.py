@@ -201,7 +201,8 @@ def file_entries(item: Submission, folder: str) -> list[dict]:
             "path": path, "attachment_id": attachment.id, "original_name": name,
             "media_type": attachment.media_type, "size": attachment.size, "sha256": attachment.sha256,
             "received_sha256": attachment.received_sha256, "metadata_stripped": attachment.metadata_stripped,
-            "added_by": attachment.added_by, "added_at": _iso(attachment.created_at), "message_id": attachment.message_id,
+            "added_by": attachment.added_by, "added_at": _iso(attachment.created_at),
+            "message_id": attachment.message_id,
         })
     return entries
 

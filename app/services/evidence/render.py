@@ -51,7 +51,8 @@ HEADINGS = [
     ("submitter", _l("Submitter")),
     ("yes", _l("yes")),
     ("no", _l("no")),
-    ("generated", _l("Made by the portal for export %(export_id)s. The SHA-256 of every file is listed in manifest.json.")),
+    ("generated", _l("Made by the portal for export %(export_id)s. "
+                     "The SHA-256 of every file is listed in manifest.json.")),
 ]
 
 
@@ -110,7 +111,8 @@ class Renderer:
             self.row("item", Markup("<code>{}</code>").format(doc["public_id"])),
             self.row("kind", self.coded(doc["kind"])),
             self.row("status", self.coded(doc["officer_only"]["status"]) + (
-                Markup(" — ") + self.text(doc["officer_only"]["status_reason"]) if doc["officer_only"]["status_reason"] else "")),
+                Markup(" — ") + self.text(doc["officer_only"]["status_reason"])
+                if doc["officer_only"]["status_reason"] else "")),
             self.row("received", escape(doc["received_at"])),
             self.row("language", escape(doc["language"])),
             self.row("categories", Markup("<br>").join(
@@ -140,7 +142,8 @@ class Renderer:
                 self.both("officer" if m["author"] == "staff" else "submitter"), m["created_at"], self.text(m["body"]))
             for m in messages)
         note_items = Markup("").join(
-            Markup("<li><p>{} · {}</p><p>{}</p></li>\n").format(n["author"] or "", n["created_at"], self.text(n["body"]))
+            Markup("<li><p>{} · {}</p><p>{}</p></li>\n").format(
+                n["author"] or "", n["created_at"], self.text(n["body"]))
             for n in notes)
         body = Markup(
             '<!doctype html>\n<html lang="ko">\n<head>\n<meta charset="utf-8">\n'

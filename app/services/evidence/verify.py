@@ -81,7 +81,8 @@ def _check_database(session: Session, manifest: dict, result: Verification) -> N
                 result.differences.append(
                     f"{entry['path']}: manifest SHA-256 {entry.get('sha256')}, recorded at intake {attachment.sha256}")
         for attachment_id in sorted(set(stored) - set(listed)):
-            result.differences.append(f"item {public_id}: attachment {attachment_id} is in the database but not in the ZIP")
+            result.differences.append(
+                f"item {public_id}: attachment {attachment_id} is in the database but not in the ZIP")
 
 
 def _check_export_hash(session: Session, manifest: dict, zip_sha256: str, result: Verification) -> None:

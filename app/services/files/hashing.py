@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 
-def blocks(handle: BinaryIO, size: int = 1024 * 1024) -> Iterator[bytes]:
+def blocks(handle: IO[bytes], size: int = 1024 * 1024) -> Iterator[bytes]:
     """A file (or archive entry) read in blocks, so that large evidence never sits in memory."""
     return iter(lambda: handle.read(size), b"")
 

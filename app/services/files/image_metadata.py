@@ -15,7 +15,8 @@ import zlib
 from PIL import Image
 
 KEEP_JPEG_APP = {0xE0, 0xEE}  # APP0 (JFIF), APP14 (Adobe colour transform)
-PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"pHYs", b"acTL", b"fcTL", b"fdAT"}
+PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"pHYs",
+            b"acTL", b"fcTL", b"fdAT"}
 
 
 class DamagedImage(ValueError):

@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.models import Attachment, Base
-from app.models.base import utcnow
+from app.models.base import engine_of, utcnow
 from app.services import audit
 from app.services.files.attachments import read_chunks
 from app.services.files.hashing import sha256_file, sha256_of
@@ -123,7 +123,8 @@ def _dump_postgresql(engine: sa.Engine, target: Path, pg_dump: str) -> tuple[dic
         revisions = _revisions(counts, connection)
         # pg_dump joins our snapshot: it dumps exactly the rows just counted.
         _run([program, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-              "--file", str(target), *args, engine.url.database], env)
+              "--file", str(target), *args,
+              engine.url.database], env)  # type: ignore[list-item]  # our URLs name a database; None would fail
     return counts, revisions
 
 
@@ -142,7 +143,7 @@ def create(session: Session, upload_dir: str, target: str | Path, pg_dump: str =
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} exists and is not an empty directory")
-    engine = session.get_bind()
+    engine = engine_of(session)
     dialect = engine.dialect.name
     if dialect not in DUMPS:
         raise BackupError(f"backups support SQLite and PostgreSQL, not {dialect}")
@@ -218,7 +219,8 @@ def _load_postgresql(engine: sa.Engine, dump: Path, pg_restore: str) -> None:
     # --clean drops the empty tables a migrated instance already has; one transaction, so a
     # failed restore leaves the database as it was.
     _run([program, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-          "--exit-on-error", *args, "--dbname", engine.url.database, str(dump)], env)
+          "--exit-on-error", *args, "--dbname",
+          engine.url.database, str(dump)], env)  # type: ignore[list-item]  # our URLs name a database; None would fail
     engine.dispose()
 
 
@@ -226,9 +228,10 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
     """Restore a backup into this empty instance; returns what differs afterwards (nothing, normally)."""
     source, uploads = Path(source), Path(upload_dir)
     manifest = _read_manifest(source)
-    engine = session.get_bind()
+    engine = engine_of(session)
     if engine.dialect.name != manifest["database"]:
-        raise BackupError(f"the backup is of a {manifest['database']} database, this instance uses {engine.dialect.name}")
+        raise BackupError(f"the backup is of a {manifest['database']} database, "
+                          f"this instance uses {engine.dialect.name}")
     if manifest["key_check"] != key_check():
         raise BackupError("this instance has a different DATA_ENCRYPTION_KEY: the restored files and contact "
                           "details could not be read. Set the key the backup was made with.")
@@ -250,7 +253,7 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
 def check(session: Session, upload_dir: str, manifest: dict) -> list[str]:
     """Compare the restored instance with the manifest: rows, files and their hashes, the audit chain."""
     problems = []
-    with session.get_bind().connect() as connection:
+    with engine_of(session).connect() as connection:
         counts = table_counts(connection)
     for table, expected in manifest["tables"].items():
         if counts.get(table) != expected:

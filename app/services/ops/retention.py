@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app.models import Attachment, Message, Note, Submission, User, submission_category
-from app.models.base import utcnow
+from app.models.base import engine_of, utcnow
 from app.services import audit
 from app.services.files.attachments import path_for
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
@@ -68,8 +69,10 @@ def days_left(item: Submission, policy: RetentionPolicy, now: datetime | None = 
 
 def _expired_in(status: str, policy: RetentionPolicy, before: datetime):
     """SQL: not held, in `status`, last changed before `before` minus that status's period."""
+    days = policy.days_for(status)
+    assert days is not None, status  # called only with RETENTION_STATUSES, which all have a period
     return sa.and_(Submission.evidence_hold.is_(False), Submission.status == status,
-                   Submission.updated_at < before - timedelta(days=policy.days_for(status)))
+                   Submission.updated_at < before - timedelta(days=days))
 
 
 def _expiring_condition(policy: RetentionPolicy, before: datetime):
@@ -89,7 +92,8 @@ def expiring_within(session: Session, policy: RetentionPolicy, days: int = 7, li
     for status in RETENTION_STATUSES:  # within one status, the oldest change expires first
         rows += session.scalars(sa.select(Submission).where(_expired_in(status, policy, horizon))
                                 .order_by(Submission.updated_at, Submission.id).limit(limit))
-    return sorted(rows, key=lambda item: expires_at(item, policy))[:limit]
+    # Every row was selected as expiring, so none has None for its date.
+    return sorted(rows, key=lambda item: cast(datetime, expires_at(item, policy)))[:limit]
 
 
 def set_hold(session: Session, actor: User, item: Submission, hold: bool, reason: str | None) -> None:
@@ -113,26 +117,25 @@ def maintenance_lock(session: Session, upload_dir: str) -> Iterator[None]:
     """One purge or backup at a time: a file lock beside the files (one host) and, on
     PostgreSQL, an advisory lock (several hosts sharing the database). Raises Busy."""
     Path(upload_dir).mkdir(parents=True, exist_ok=True)
-    handle = open(Path(upload_dir) / LOCK_FILE, "a+")
-    connection = None
-    try:
+    with open(Path(upload_dir) / LOCK_FILE, "a+") as handle:  # closing releases the flock
+        connection = None
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise Busy() from exc
-        engine = session.get_bind()
-        if engine.dialect.name == "postgresql":
-            # A connection of its own, outside the pool: a restore disposes of the pool while
-            # the lock is held, and the lock must live exactly as long as this block.
-            connection = sa.create_engine(engine.url, poolclass=NullPool).connect()
-            if not connection.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_ID}):
-                raise Busy()
-        yield
-    finally:
-        if connection is not None:
-            connection.close()  # ending the session releases the advisory lock
-            connection.engine.dispose()
-        handle.close()  # closing releases the flock
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise Busy() from exc
+            engine = engine_of(session)
+            if engine.dialect.name == "postgresql":
+                # A connection of its own, outside the pool: a restore disposes of the pool while
+                # the lock is held, and the lock must live exactly as long as this block.
+                connection = sa.create_engine(engine.url, poolclass=NullPool).connect()
+                if not connection.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_ID}):
+                    raise Busy()
+            yield
+        finally:
+            if connection is not None:
+                connection.close()  # ending the session releases the advisory lock
+                connection.engine.dispose()
 
 
 def destroy_file(path: Path) -> bool:
@@ -183,9 +186,10 @@ def _purge_one(session: Session, item_id: int, policy: RetentionPolicy, upload_d
     if item is None:  # changed (reopened, held) or gone since it was listed
         session.rollback()
         return None
-    summary = {"public_id": item.public_id, "status": item.status, **_counts(session, item.id),
-               "retention_days": policy.days_for(item.status)}
-    stored = [name for name in session.scalars(sa.select(Attachment.stored_name).where(Attachment.submission_id == item.id))]
+    summary: dict[str, Any] = {"public_id": item.public_id, "status": item.status, **_counts(session, item.id),
+                               "retention_days": policy.days_for(item.status)}
+    stored = [name for name in session.scalars(
+        sa.select(Attachment.stored_name).where(Attachment.submission_id == item.id))]
     # Duplicates pointing at this item keep their own record; only the link goes.
     session.execute(sa.update(Submission).where(Submission.duplicate_of_id == item.id)
                     .values(duplicate_of_id=None).execution_options(synchronize_session=False))
@@ -235,7 +239,8 @@ def purge(session: Session, policy: RetentionPolicy, upload_dir: str, dry_run: b
                 # One refused delete (e.g. a new table still pointing at the item) must not
                 # stop the others; the command reports it and exits non-zero.
                 session.rollback()
-                result.failed.append(session.scalar(sa.select(Submission.public_id).where(Submission.id == item_id)) or str(item_id))
+                public_id = session.scalar(sa.select(Submission.public_id).where(Submission.id == item_id))
+                result.failed.append(public_id or str(item_id))
                 session.rollback()
                 continue
             if summary:

@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import OutboxEmail
-from app.models.base import utcnow
+from app.models.base import engine_of, utcnow
 from app.services.mail import MailSettings, build_message
 
 
@@ -88,20 +89,23 @@ class _Marks:
     """
 
     def __init__(self, session: Session, settings: MailSettings):
-        self.engine, self.settings = session.get_bind(), settings
+        self.engine, self.settings = engine_of(session), settings
         self.dialect = self.engine.dialect.name
 
     def __enter__(self) -> _Marks:
         self.conn = self.engine.connect()
         if self.dialect == "sqlite":  # a pragma allowed only outside a transaction: on the DB-API level
             raw = self.conn.connection.dbapi_connection
+            assert raw is not None  # None only once the connection is invalidated
             self.saved = int(raw.execute("PRAGMA synchronous").fetchone()[0])
             raw.execute("PRAGMA synchronous=NORMAL")
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self.dialect == "sqlite":  # the pooled connection goes back as it came
-            self.conn.connection.dbapi_connection.execute(f"PRAGMA synchronous={self.saved}")
+            raw = self.conn.connection.dbapi_connection
+            assert raw is not None  # None only once the connection is invalidated
+            raw.execute(f"PRAGMA synchronous={self.saved}")
         self.conn.close()
 
     def set(self, ids: Sequence[int], **values) -> None:
@@ -236,9 +240,9 @@ def retry_failed(session: Session) -> int:
         .values(state="pending", attempts=0, next_attempt_at=utcnow(), locked_until=None)
     )
     session.commit()
-    return result.rowcount
+    return cast(sa.CursorResult, result).rowcount  # an UPDATE's result is a CursorResult, typed as Result
 
 
 def counts(session: Session) -> dict[str, int]:
-    rows = session.execute(sa.select(OutboxEmail.state, sa.func.count()).group_by(OutboxEmail.state)).all()
+    rows = session.execute(sa.select(OutboxEmail.state, sa.func.count()).group_by(OutboxEmail.state)).tuples().all()
     return {state: 0 for state in ("pending", "sent", "failed")} | dict(rows)

@@ -207,7 +207,8 @@ def matching_subscribers(session: Session, topics: list[str]):
 
 def counts(session: Session) -> dict[str, dict[str, int]]:
     """Subscribers by state; confirmed ones by language and by topic."""
-    by_state = dict(session.execute(sa.select(Subscriber.state, sa.func.count()).group_by(Subscriber.state)).all())
+    by_state = dict(session.execute(sa.select(Subscriber.state, sa.func.count()).group_by(Subscriber.state))
+                    .tuples().all())
     by_language: dict[str, int] = {}
     by_topic: dict[str, int] = {}
     confirmed = session.execute(sa.select(Subscriber.locale, Subscriber.topics).where(Subscriber.state == "confirmed"))

@@ -207,13 +207,15 @@ def atom_feed(entries: list[Update], lang: str, base_url: str, title: str, org: 
     _text(feed, "updated", _stamp(newest))
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "type": "application/atom+xml",
                                              "href": f"{base_url}/{lang}/updates.atom"})
-    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html", "href": f"{base_url}/{lang}/updates"})
+    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html",
+                                             "href": f"{base_url}/{lang}/updates"})
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", org)
     for update in entries:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "id", f"tag:{host},2026:update:{update.id}:{lang}")
         _text(entry, "title", update.title(lang))
+        assert update.published_at is not None  # the feed lists published updates only
         _text(entry, "published", _stamp(update.published_at))
         _text(entry, "updated", _stamp(update.updated_at))
         ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html",

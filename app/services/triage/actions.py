@@ -21,7 +21,8 @@ MAX_TEXT = 20_000
 
 
 class TriageError(ValueError):
-    """reason: "transition", "reason_required", "duplicate_target", "choice", "assignee", "empty", "too_long", "stale"."""
+    """reason: "transition", "reason_required", "duplicate_target", "choice", "assignee", "empty",
+    "too_long", "stale"."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -65,7 +66,7 @@ def change_status(session: Session, actor: User, submission: Submission, new_sta
         raise TriageError("duplicate_target")
     submission.status = new_status
     submission.status_reason = reason or None
-    submission.duplicate_of_id = duplicate_of.id if new_status == "duplicate" else None
+    submission.duplicate_of_id = duplicate_of.id if duplicate_of and new_status == "duplicate" else None
     _audit(session, actor, "submission.status", submission,
            {"from": old, "to": new_status, "reason": reason or None,
             "duplicate_of": duplicate_of.public_id if duplicate_of and new_status == "duplicate" else None})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
@@ -127,7 +127,7 @@ def conditions(session: Session, f: QueueFilters, counting: bool = False) -> lis
 
 # --- sort orders and cursors -----------------------------------------------------------------
 
-def _segments(sort: str) -> list[tuple[object, object, bool]]:
+def _segments(sort: str) -> list[tuple[sa.ColumnElement[bool] | None, InstrumentedAttribute[datetime], bool]]:
     """(bucket condition, key column, descending) for each consecutive stretch of the order."""
     s = Submission
     if sort == "priority":
@@ -221,7 +221,8 @@ def _decorate(session: Session, page: QueuePage, query: search.Query) -> None:
     if not ids:
         return
     counts = dict(session.execute(sa.select(Attachment.submission_id, sa.func.count())
-                                  .where(Attachment.submission_id.in_(ids)).group_by(Attachment.submission_id)).all())
+                                  .where(Attachment.submission_id.in_(ids)).group_by(Attachment.submission_id))
+                  .tuples().all())
     for row in page.rows:
         row.files = counts.get(row.item.id, 0)
     if not query:
@@ -232,9 +233,9 @@ def _decorate(session: Session, page: QueuePage, query: search.Query) -> None:
     for model, source in ((Note, "note"), (Message, "message")):
         for sid, body in session.execute(sa.select(model.submission_id, model.body)
                                          .where(model.submission_id.in_(list(missing))).order_by(model.id)):
-            row = missing.get(sid)
-            if row is not None and (found := excerpt(body, query)):
-                row.excerpt, row.excerpt_source = found, source
+            waiting = missing.get(sid)
+            if waiting is not None and (found := excerpt(body, query)):
+                waiting.excerpt, waiting.excerpt_source = found, source
                 del missing[sid]
 
 
@@ -244,6 +245,7 @@ def excerpt(text: str | None, query: search.Query, width: int = 70) -> tuple[str
     hits = sorted((at, term.text) for term in query.terms if (at := folded.find(term.text.casefold())) >= 0)
     if not hits:
         return None
+    assert text is not None  # the hits were found in it
     at, term = hits[0]
     start, end = max(0, at - width // 2), min(len(text), at + len(term) + width)
     return (("…" if start else "") + text[start:at], text[at:at + len(term)],
@@ -275,9 +277,9 @@ def status_counts(session: Session, filters: QueueFilters, exact: bool = False) 
     where = conditions(session, filters, counting=True)
     if exact or not where:
         query = sa.select(Submission.status, sa.func.count()).where(*where).group_by(Submission.status)
-        return StatusCounts(dict(session.execute(query).all()))
+        return StatusCounts(dict(session.execute(query).tuples().all()))
     first = sa.select(Submission.status).where(*where).limit(COUNT_LIMIT + 1).subquery()
-    found = dict(session.execute(sa.select(first.c.status, sa.func.count()).group_by(first.c.status)).all())
+    found = dict(session.execute(sa.select(first.c.status, sa.func.count()).group_by(first.c.status)).tuples().all())
     if sum(found.values()) > COUNT_LIMIT:
         return StatusCounts(complete=False)
     return StatusCounts(found)

@@ -91,7 +91,7 @@ def _category_bars(session: Session, selection: sa.Select, lang: str) -> list[Ba
         .where(submission_category.c.submission_id.in_(selection))
         .group_by(top)
     )
-    counts = dict(session.execute(query).all())
+    counts = dict(session.execute(query).tuples().all())
     uncoded = session.scalar(
         sa.select(sa.func.count()).select_from(Submission).where(
             Submission.id.in_(selection),
@@ -102,7 +102,7 @@ def _category_bars(session: Session, selection: sa.Select, lang: str) -> list[Ba
         sa.select(Category).where(Category.parent_id.is_(None)).order_by(Category.position, Category.code)
     )
     bars = [Bar(c.code, f"{c.code} {c.label(lang)}", counts.get(c.code, 0)) for c in groups]
-    return bars + [Bar(NONE_KEY, str(_l("No category")), uncoded or 0)]
+    return [*bars, Bar(NONE_KEY, str(_l("No category")), uncoded or 0)]
 
 
 def _vocabulary_bars(counts: dict, vocabulary, keep_zero: bool, none_label) -> list[Bar]:
@@ -165,7 +165,8 @@ def bar_chart_svg(bars: list[Bar], unit_label: str = "") -> Markup:
         parts.append(
             f'<g class="chart-row"><text class="chart-label" x="{left}" y="{y + 14}">{escape(bar.label)}</text>'
             f'<rect class="chart-bar" x="{left}" y="{y + 19}" width="{length:.1f}" height="14" rx="2"></rect>'
-            f'<text class="chart-value" x="{left + length + 6:.1f}" y="{y + 31}">{bar.value}{escape(unit_label)}</text></g>'
+            f'<text class="chart-value" x="{left + length + 6:.1f}" y="{y + 31}">'
+            f'{bar.value}{escape(unit_label)}</text></g>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
