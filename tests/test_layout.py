@@ -29,6 +29,8 @@ def imports(path: Path) -> list[tuple[str, bool]]:
     """(imported name, inside a function?) for every import from the app package; for
     `from app.x import y` the name is app.x.y (a module, or something defined in app.x)."""
     tree = ast.parse(path.read_text(), str(path))
+    in_function = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                   for inner in ast.walk(node) if inner is not node}
     found = []
     for node in ast.walk(tree):
         names = []
@@ -38,7 +40,7 @@ def imports(path: Path) -> list[tuple[str, bool]]:
             names = [alias.name for alias in node.names]
         for name in names:
             if name == "app" or name.startswith("app."):
-                found.append((name, node.col_offset > 0))
+                found.append((name, id(node) in in_function))
     return found
 
 
@@ -124,7 +126,7 @@ def test_no_import_cycles():
         path.append(node)
         for target in sorted(edges.get(node, ())):
             if state.get(target) == 1:
-                return path[path.index(target):] + [target]
+                return [*path[path.index(target):], target]
             if target not in state and (cycle := visit(target)):
                 return cycle
         state[node] = 2

@@ -57,6 +57,11 @@ def engine_of(session: Session) -> sa.Engine:
     return cast(sa.Engine, session.get_bind())
 
 
+def rows_affected(result: sa.Result) -> int:
+    """How many rows an UPDATE or DELETE touched (its result is a CursorResult, typed as Result)."""
+    return cast(sa.CursorResult, result).rowcount or 0
+
+
 def split_codes(text: str | None) -> list[str]:
     """Codes kept comma-separated in one column (topics, languages): "ko,en" -> ["ko", "en"]."""
     return [code for code in (text or "").split(",") if code]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.crypto import aead_decrypt, aead_encrypt, hkdf
 from app.models import KeySession
-from app.models.base import utcnow
+from app.models.base import rows_affected, utcnow
 
 TOKEN_BYTES = 32
 # A read refreshes last_seen_at at most this often: one write a minute, not one per request.
@@ -90,7 +90,7 @@ def replace(session: Session, token: str, payload: bytes) -> None:
     """New secrets for a live session (e.g. after keys were created or granted)."""
     raw = _decode(token)
     row = session.get(KeySession, _row_id(raw)) if raw else None
-    if row is not None:
+    if raw is not None and row is not None:
         row.sealed = aead_encrypt(_key(raw), payload, row.id.encode())
 
 
@@ -106,11 +106,11 @@ def destroy_for_user(session: Session, user_id: int, keep: str | None = None) ->
     raw = _decode(keep) if keep else None
     if raw is not None:
         query = query.where(KeySession.id != _row_id(raw))
-    return session.execute(query).rowcount or 0
+    return rows_affected(session.execute(query))
 
 
 def purge_expired(session: Session) -> int:
-    return session.execute(sa.delete(KeySession).where(KeySession.expires_at <= utcnow())).rowcount or 0
+    return rows_affected(session.execute(sa.delete(KeySession).where(KeySession.expires_at <= utcnow())))
 
 
 def active_count(session: Session, user_id: int) -> int:

@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 
 from app.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, generate_keypair, hkdf
 from app.models import KEY_KINDS, KeyGrant, OrgKey, User
-from app.models.base import utcnow
+from app.models.base import rows_affected, utcnow
 from app.services import audit
 
 # Crockford's base32 without the letters people confuse (I, L, O, U): 30 characters, 150 bits.
 RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECOVERY_GROUPS, RECOVERY_GROUP = 6, 5
+CROCKFORD_LOOKALIKES = str.maketrans("OIL", "011")
 SALT = 16
 
 
@@ -89,7 +90,7 @@ def new_recovery_code() -> str:
 def normalize_recovery_code(text: str | None) -> str:
     """What people type: any case, spaces or hyphens, O for 0 and I/L for 1 (Crockford)."""
     cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum())
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = cleaned.translate(CROCKFORD_LOOKALIKES)
     return "-".join(cleaned[i:i + RECOVERY_GROUP] for i in range(0, len(cleaned), RECOVERY_GROUP))
 
 
@@ -188,7 +189,8 @@ def unlock(session: Session, user: User, password: str) -> Keyring:
     keyring = Keyring()
     for row in session.scalars(sa.select(KeyGrant).where(KeyGrant.user_id == user.id)):
         try:
-            keyring.keys[row.kind] = _unwrap(password, row.wrapped, row.salt, row.params, _grant_place(user.id, row.kind))
+            place = _grant_place(user.id, row.kind)
+            keyring.keys[row.kind] = _unwrap(password, row.wrapped, row.salt, row.params, place)
         except InvalidTag:
             raise KeysError("wrong_password") from None
     return keyring
@@ -196,7 +198,7 @@ def unlock(session: Session, user: User, password: str) -> Keyring:
 
 def revoke(session: Session, user: User, actor: str) -> int:
     """Delete this account's wrapped keys (deactivation, or a grant to be made again)."""
-    removed = session.execute(sa.delete(KeyGrant).where(KeyGrant.user_id == user.id)).rowcount or 0
+    removed = rows_affected(session.execute(sa.delete(KeyGrant).where(KeyGrant.user_id == user.id)))
     if removed:
         audit.record(session, actor, "keys.revoked", "user", str(user.id), {"grants": removed})
     return removed

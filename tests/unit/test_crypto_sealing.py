@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.crypto import (
-    KdfParams, aead_decrypt, aead_encrypt, derive_key, generate_keypair, hkdf, public_key_of, random_key, seal,
+    KdfParams,
+    aead_decrypt,
+    aead_encrypt,
+    derive_key,
+    generate_keypair,
+    hkdf,
+    public_key_of,
+    random_key,
+    seal,
     unseal,
 )
 

@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import OutboxEmail
-from app.models.base import engine_of, utcnow
+from app.models.base import engine_of, rows_affected, utcnow
 from app.services.mail import MailSettings, build_message
 
 
@@ -240,7 +239,7 @@ def retry_failed(session: Session) -> int:
         .values(state="pending", attempts=0, next_attempt_at=utcnow(), locked_until=None)
     )
     session.commit()
-    return cast(sa.CursorResult, result).rowcount  # an UPDATE's result is a CursorResult, typed as Result
+    return rows_affected(result)
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -1,0 +1,147 @@
+"""How one submission is sealed (SECURITY.md, "Sealed submissions").
+
+Every submission has its own random content key. Everything people wrote in it — the
+account and the text facets, messages both ways, notes, reasons, file names and file bytes —
+is AES-GCM-encrypted under that key, each value bound to its place ("message.body:<id>:<n>").
+The content key itself is stored twice, never in the clear:
+
+- sealed to the organization's public key: any unlocked staff session opens it;
+- wrapped under a key derived from the receipt code (Argon2id with the installation's salt):
+  the submitter opens it with the code, with no officer online.
+
+The receipt code is looked up by the same Argon2id derivation (split by HKDF into a lookup
+token and the wrapping key), so a stolen database gives no faster way to test codes than
+computing Argon2id for each of the 10^16 codes.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, hkdf, random_key, seal, unseal
+from app.models.settings import Setting
+from app.services.keys import Keyring, KeysError, kdf_params, public_key
+
+RECEIPT_KDF = "receipt.kdf"
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    """The content key of one submission, with the submission's public id that every sealed
+    value of it is bound to."""
+
+    public_id: str
+    key: bytes
+
+    def _place(self, place: str) -> bytes:
+        return f"{place}:{self.public_id}".encode()
+
+    def seal(self, place: str, value: str | bytes) -> bytes:
+        data = value.encode() if isinstance(value, str) else value
+        return aead_encrypt(self.key, data, self._place(place))
+
+    def open(self, place: str, blob: bytes) -> bytes:
+        return aead_decrypt(self.key, blob, self._place(place))
+
+    def open_text(self, place: str, blob: bytes | None) -> str | None:
+        return None if blob is None else self.open(place, blob).decode()
+
+    def seal_json(self, place: str, value: dict) -> bytes:
+        return self.seal(place, json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+    def open_json(self, place: str, blob: bytes) -> dict:
+        return json.loads(self.open(place, blob))
+
+    def file_key(self, stored_name: str) -> bytes:
+        """One key per file, so no two files share a key and nonce prefix."""
+        return hkdf(self.key, f"file {stored_name}:{self.public_id}".encode())
+
+
+def new_item_key(public_id: str) -> ItemKey:
+    return ItemKey(public_id, random_key())
+
+
+def _key_place(public_id: str) -> bytes:
+    return f"submission.key:{public_id}".encode()
+
+
+def _receipt_place(public_id: str) -> bytes:
+    return f"submission.receipt_key:{public_id}".encode()
+
+
+def seal_for_org(session: Session, item_key: ItemKey) -> bytes:
+    """The content key sealed to the organization's public key (raises KeysError "no_keys")."""
+    return seal(public_key(session, "org"), item_key.key, _key_place(item_key.public_id))
+
+
+def open_for_org(keyring: Keyring, public_id: str, sealed_key: bytes) -> ItemKey:
+    if not keyring.org:
+        raise KeysError("not_unlocked")
+    return ItemKey(public_id, unseal(keyring.org, sealed_key, _key_place(public_id)))
+
+
+@dataclass(frozen=True)
+class ReceiptSecret:
+    """What a receipt code derives to: the look-up token stored with the submission, and the
+    key that wraps its content key. Neither is the code."""
+
+    derived: bytes
+
+    @cached_property
+    def lookup(self) -> str:
+        return hkdf(self.derived, b"receipt lookup").hex()
+
+    @cached_property
+    def wrap_key(self) -> bytes:
+        return hkdf(self.derived, b"receipt wrap")
+
+    def wrap(self, item_key: ItemKey) -> bytes:
+        return aead_encrypt(self.wrap_key, item_key.key, _receipt_place(item_key.public_id))
+
+    def open(self, public_id: str, wrapped: bytes) -> ItemKey:
+        return ItemKey(public_id, aead_decrypt(self.wrap_key, wrapped, _receipt_place(public_id)))
+
+
+def receipt_kdf(session: Session) -> tuple[bytes, KdfParams]:
+    """The installation's receipt salt and Argon2id parameters, created on first use."""
+    row = session.get(Setting, RECEIPT_KDF)
+    if row is None:
+        value = {"salt": base64.b64encode(os.urandom(16)).decode(), "params": kdf_params().to_json()}
+        try:
+            with session.begin_nested():
+                session.add(Setting(key=RECEIPT_KDF, value=json.dumps(value)))
+        except IntegrityError:  # another request created it first
+            pass
+        row = session.get(Setting, RECEIPT_KDF)
+        assert row is not None  # just written, by this request or a concurrent one
+    value = json.loads(row.value)
+    return base64.b64decode(value["salt"]), KdfParams.from_json(value["params"])
+
+
+def receipt_secret(session: Session, code: str) -> ReceiptSecret:
+    salt, params = receipt_kdf(session)
+    return ReceiptSecret(derive_key(code, salt, params))
+
+
+def identity_public_key(session: Session) -> bytes:
+    return public_key(session, "identity")
+
+
+def seal_for_identity(session: Session, public_id: str, value: dict) -> bytes:
+    """Contact details: sealed to the identity key, which only accounts that may contact
+    submitters hold (not to the content key: a receipt code does not open them)."""
+    data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
+    return seal(identity_public_key(session), data, f"submission.contact:{public_id}".encode())
+
+
+def open_for_identity(keyring: Keyring, public_id: str, sealed: bytes) -> dict:
+    if not keyring.identity:
+        raise KeysError("not_unlocked")
+    return json.loads(unseal(keyring.identity, sealed, f"submission.contact:{public_id}".encode()))
+
