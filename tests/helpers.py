@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from html.parser import HTMLParser
 
+import pyotp
 import sqlalchemy as sa
 from PIL import Image
 
@@ -12,6 +14,7 @@ from app.extensions import db
 from app.models import AuditEvent, Submission
 
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
+SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
 
 
 class _FormFields(HTMLParser):
@@ -76,6 +79,12 @@ def audit_actions(app):
 def act(client, public_id, action, data):
     return post_form(client, f"/staff/submissions/{public_id}/{action}",
                      {f"{action}-{k}": v for k, v in data.items()}, page_url=f"/staff/submissions/{public_id}")
+
+
+def totp_code(secret: str, offset_steps: int = 0) -> str:
+    """The code an authenticator app shows now (or `offset_steps` periods from now)."""
+    totp = pyotp.TOTP(secret)
+    return totp.at(time.time() + offset_steps * totp.interval)
 
 
 def jpeg_with_gps() -> bytes:
