@@ -9,12 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Submission
-from tests.auth_helpers import login
-from tests.helpers import submit_report
+from tests.factories import SubmissionFactory
 
 PUBLIC_STAFF = {"/staff/login", "/staff/2fa"}
 
@@ -31,11 +27,9 @@ def staff_routes(app, public_id: str, attachment_id: int):
 
 
 @pytest.fixture
-def seeded(app):
-    submit_report(app.test_client(), files=[("메모.txt", "메모".encode())])
-    with app.app_context():
-        item = db.session.scalar(sa.select(Submission))
-        return item.public_id, item.attachments[0].id
+def seeded():
+    item = SubmissionFactory(files=[("메모.txt", "메모".encode())])
+    return item.public_id, item.attachments[0].id
 
 
 def request(client, method, path):
@@ -58,8 +52,8 @@ def test_anonymous_is_sent_to_login_everywhere_but_the_allow_list(client, app, s
             assert response.status_code in (302, 400), (rule, method, response.status_code)
 
 
-def test_officer_is_refused_every_admin_route(client, app, seeded):
-    login(client, app, role="officer")
+def test_officer_is_refused_every_admin_route(client, app, auth, seeded):
+    auth.login(role="officer")
     for rule, path, method in staff_routes(app, *seeded):
         response = request(client, method, path)
         if rule.startswith("/admin"):
@@ -70,8 +64,8 @@ def test_officer_is_refused_every_admin_route(client, app, seeded):
             assert response.status_code in (200, 302, 404), (rule, method, response.status_code)
 
 
-def test_admin_reaches_every_route(client, app, seeded):
-    login(client, app, role="admin")
+def test_admin_reaches_every_route(client, app, auth, seeded):
+    auth.login(role="admin")
     for rule, path, method in staff_routes(app, *seeded):
         response = request(client, method, path)
         assert response.status_code != 403, (rule, method)

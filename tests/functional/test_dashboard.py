@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Category, Message, Submission
-from tests.auth_helpers import login
-from tests.helpers import act, report
+from tests.factories import SubmissionFactory
 
-UTC = UTC
 SEOUL = ZoneInfo("Asia/Seoul")
 ROW = re.compile(r'<tr data-key="([^"]*)"><th scope="row">(.*?)</th><td class="num">(\d+)</td></tr>')
 
@@ -23,7 +22,7 @@ ITEMS = [
     ("KP-09", ["V02.1", "V02.2"], datetime(2026, 1, 10, 3, tzinfo=UTC), "closed", timedelta(hours=2)),
     ("KP-09", ["V01"], datetime(2026, 2, 28, 16, tzinfo=UTC), "in_review", timedelta(days=5)),  # 1 March in Seoul
     ("KP-01", [], datetime(2026, 3, 5, tzinfo=UTC), "new", None),
-    ("", ["V02"], datetime(2025, 11, 20, tzinfo=UTC), "new", timedelta(days=40)),
+    (None, ["V02"], datetime(2025, 11, 20, tzinfo=UTC), "new", timedelta(days=40)),
     ("CN", ["V99"], datetime(2026, 3, 6, tzinfo=UTC), "rejected", timedelta(hours=30)),
 ]
 
@@ -38,27 +37,19 @@ def values(html: str, key: str) -> dict[str, int]:
     return {k: n for k, (_, n) in table(html, key).items()}
 
 
-def _seed(client, app):
-    submitter = app.test_client()
-    for province, categories, *_ in ITEMS:
-        report(submitter, province=province, categories=categories)
-    login(client, app)
-    with app.app_context():
-        ids = db.session.scalars(sa.select(Submission.public_id).order_by(Submission.id)).all()
-    for public_id, (_, _, received, status, reply) in zip(ids, ITEMS):
-        if reply is not None:
-            assert act(client, public_id, "message", {"body": "확인 부탁드립니다."}).status_code == 302
-            assert act(client, public_id, "message", {"body": "두 번째 메시지"}).status_code == 302
+@pytest.fixture
+def seeded(app):
+    """ITEMS, each answered twice by an officer (the first reply after the given delay, the
+    second a day later) unless it has no delay."""
+    for province, categories, received, status, reply in ITEMS:
+        messages = ("확인 부탁드립니다.", "두 번째 메시지") if reply is not None else ()
+        item = SubmissionFactory(province=province, categories=categories, created_at=received, status=status,
+                                 staff_messages=messages)
         with app.app_context():
-            item = db.session.scalar(sa.select(Submission).where(Submission.public_id == public_id))
-            db.session.execute(sa.update(Submission).where(Submission.id == item.id)
-                               .values(created_at=received, status=status))
-            staff = db.session.scalars(sa.select(Message).where(Message.submission_id == item.id,
-                                                                Message.author == "staff").order_by(Message.id)).all()
-            for offset, message in enumerate(staff):
+            for offset, message in enumerate(db.session.scalars(sa.select(Message).where(
+                    Message.submission_id == item.id, Message.author == "staff").order_by(Message.id))):
                 message.created_at = received + reply + timedelta(days=offset)
             db.session.commit()
-    return ids
 
 
 def expected(app) -> dict:
@@ -81,8 +72,8 @@ def expected(app) -> dict:
             "replies": replies, "top_codes": top_codes, "total": len(items)}
 
 
-def test_dashboard_numbers_equal_counts(client, app):
-    _seed(client, app)
+def test_dashboard_numbers_equal_counts(client, app, auth, seeded):
+    auth.login()
     want = expected(app)
     page = client.get("/staff/dashboard")
     html = page.get_data(as_text=True)
@@ -108,8 +99,8 @@ def test_dashboard_numbers_equal_counts(client, app):
     assert f"처리 목록 조건에 맞는 건은 {want['total']}건입니다." in html
 
 
-def test_dashboard_applies_the_queue_filters(client, app):
-    _seed(client, app)
+def test_dashboard_applies_the_queue_filters(client, auth, seeded):
+    auth.login()
     html = client.get("/staff/dashboard?status=closed").get_data(as_text=True)
     assert {k: v for k, v in values(html, "statuses").items() if v} == {"closed": 1}
     assert values(html, "provinces") == {"KP-09": 1}
@@ -121,23 +112,21 @@ def test_dashboard_applies_the_queue_filters(client, app):
     assert client.get("/staff/dashboard?status=%3Cx%3E&received_from=nonsense").status_code == 200
 
 
-def test_charts_are_escaped_svg_without_style_and_english(client, app):
-    _seed(client, app)
-    with app.app_context():
-        db.session.execute(sa.update(Submission).where(Submission.province == "CN").values(province="<i>x</i>"))
-        db.session.commit()
+def test_charts_are_escaped_svg_without_style_and_english(client, app, auth, seeded):
+    SubmissionFactory(province="<i>x</i>")  # a code that is not one of ours, as a label
+    auth.login()
     html = client.get("/staff/dashboard").get_data(as_text=True)
     assert html.count('<svg class="chart"') == 5
     assert " style=" not in html and "<style" not in html and "<script" not in html
     assert "&lt;i&gt;x&lt;/i&gt;" in html and "<i>x</i>" not in html
     assert 'aria-hidden="true"' in html and "<caption>" in html
     english = app.test_client()
-    login(english, app, email="en@example.org", locale="en")
+    auth.login(email="en@example.org", locale="en", client=english)
     page = english.get("/staff/dashboard").get_data(as_text=True)
     assert '<html lang="en">' in page and "Items received per month" in page and "North Hamgyong" in page
 
 
-def test_empty_dashboard(client, app):
-    login(client, app)
+def test_empty_dashboard(client, auth):
+    auth.login()
     html = client.get("/staff/dashboard").get_data(as_text=True)
     assert "처리 목록 조건에 맞는 건은 0건입니다." in html

@@ -14,36 +14,34 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission
-from app.services.files.attachments import PreparedFile, store
-from app.services.files.filetypes import FileType
-from tests.auth_helpers import login
-from tests.helpers import act, audit_actions, hidden_fields, item_id, jpeg_with_gps, post_form, report
+from tests.factories import HANDLE, SubmissionFactory
+from tests.helpers import act, audit_actions, hidden_fields, jpeg_with_gps, post_form
 
 PDF = b"%PDF-1.4\n% testimony of 2019\n"
-HANDLE = "@secret-handle"
 
 
 def export_item(client, public_id, include_contact=False):
     return act(client, public_id, "export", {"include_contact": "y"} if include_contact else {})
 
 
-def _setup_item(client, app):
-    report(app.test_client(), narrative="<script>alert(1)</script> 회령 보위부에서 고문을 당했습니다.", categories=["V02.1", "V03"],
-           province="KP-09", contact_alias="철수", contact_channel="signal", contact_handle=HANDLE,
-           files=[("증언.pdf", PDF), ("증언.PDF", PDF + b"2"), ("증언.pdf", PDF + b"3"), ("사진.jpg", jpeg_with_gps())])
-    login(client, app)
-    public_id = item_id(app)
-    assert act(client, public_id, "message", {"body": "날짜를 기억하시나요?"}).status_code == 302
-    assert act(client, public_id, "note", {"body": "교차 확인 필요"}).status_code == 302
-    return public_id
+def _setup_item(auth):
+    """A report with four files (three of them named alike), contact details, a message each
+    way and a note; the officer logged in."""
+    item = SubmissionFactory(
+        narrative="<script>alert(1)</script> 회령 보위부에서 고문을 당했습니다.", categories=["V02.1", "V03"],
+        province="KP-09", with_contact_details=True, with_thread=True, with_notes=True,
+        files=[("증언.pdf", PDF), ("증언.PDF", PDF + b"2"), ("증언.pdf", PDF + b"3"), ("사진.jpg", jpeg_with_gps())],
+    )
+    auth.login()
+    return item.public_id
 
 
 def _contents(archive: zipfile.ZipFile) -> dict[str, bytes]:
     return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_case_file_round_trip_then_one_changed_byte_fails(client, app, runner, tmp_path):
-    public_id = _setup_item(client, app)
+def test_case_file_round_trip_then_one_changed_byte_fails(client, app, auth, runner, tmp_path):
+    public_id = _setup_item(auth)
     response = export_item(client, public_id)
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -70,10 +68,11 @@ def test_case_file_round_trip_then_one_changed_byte_fails(client, app, runner, t
     html = files[f"{folder}/submission.html"].decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert 'lang="ko"' in html and 'lang="en"' in html
-    assert [m["body"] for m in json.loads(files[f"{folder}/messages.json"])] == ["날짜를 기억하시나요?"]
+    messages = json.loads(files[f"{folder}/messages.json"])
+    assert [m["body"] for m in messages] == ["날짜를 기억하시나요?", "2019년 3월이었습니다."]
     assert [n["body"] for n in json.loads(files[f"{folder}/notes.json"])] == ["교차 확인 필요"]
-    trail = json.loads(files[f"{folder}/audit.json"])
-    assert {"submission.created", "message.sent", "note.added", "submission.exported"} <= {e["action"] for e in trail}
+    trail = {e["action"] for e in json.loads(files[f"{folder}/audit.json"])}
+    assert {"submission.created", "message.sent", "submission.followup", "note.added", "submission.exported"} <= trail
     # the manifest repeats the hashes recorded at intake
     manifest = json.loads(files["manifest.json"])
     with app.app_context():
@@ -113,8 +112,8 @@ def test_case_file_round_trip_then_one_changed_byte_fails(client, app, runner, t
     assert result.exit_code == 1 and "Traceback" not in result.output
 
 
-def test_contact_details_only_when_ticked_and_audited(client, app):
-    public_id = _setup_item(client, app)
+def test_contact_details_only_when_ticked_and_audited(client, app, auth):
+    public_id = _setup_item(auth)
     body = export_item(client, public_id, include_contact=True).data
     doc = json.loads(zipfile.ZipFile(io.BytesIO(body)).read(f"{public_id}/submission.json"))
     assert doc["contact_details"]["handle"] == HANDLE and doc["contact_details"]["alias"] == "철수"
@@ -125,22 +124,18 @@ def test_contact_details_only_when_ticked_and_audited(client, app):
         assert exported.target_id == public_id and json.loads(exported.details)["include_contact"] is True
 
 
-def test_export_needs_csrf_and_login(client, app):
-    report(app.test_client())
-    public_id = item_id(app)
+def test_export_needs_csrf_and_login(client, app, auth):
+    public_id = SubmissionFactory().public_id
     assert client.post(f"/staff/submissions/{public_id}/export").status_code in (302, 400)  # CSRF, then the gate
     assert client.get("/staff/export/queue.csv").status_code == 302  # to the login page
-    login(client, app)
+    auth.login()
     assert client.post(f"/staff/submissions/{public_id}/export", data={}).status_code == 400
     assert "export.started" not in audit_actions(app)
 
 
-def test_selection_export_and_unknown_ids(client, app, runner, tmp_path):
-    submitter = app.test_client()
-    report(submitter)
-    report(submitter, files=[("문서.pdf", PDF)])
-    login(client, app)
-    first, second = item_id(app, 0), item_id(app, 1)
+def test_selection_export_and_unknown_ids(client, app, auth, runner, tmp_path):
+    first, second = SubmissionFactory().public_id, SubmissionFactory(files=[("문서.pdf", PDF)]).public_id
+    auth.login()
     bad = post_form(client, "/staff/export", {"ids": f"{first}, NOPE42"})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "NOPE42" in html and "찾을 수 없습니다" in html
@@ -168,19 +163,10 @@ def test_selection_export_and_unknown_ids(client, app, runner, tmp_path):
     assert json.loads(zipfile.ZipFile(io.BytesIO(from_queue.data)).read("manifest.json"))["items"] == [second]
 
 
-def test_streaming_keeps_memory_bounded(client, app):
-    report(app.test_client())
-    public_id = item_id(app)
+def test_streaming_keeps_memory_bounded(client, auth):
     size = 24 * 1024 * 1024
-    with app.app_context():
-        item = db.session.scalar(sa.select(Submission))
-        data = b"%PDF-1.4\n" + os.urandom(size)
-        prepared = PreparedFile("큰 파일.pdf", data, FileType("application/pdf", "pdf", "pdf"),
-                                hashlib.sha256(data).hexdigest(), False)
-        store(db.session, item, prepared, app.config["UPLOAD_DIR"], added_by="staff")
-        db.session.commit()
-        del data, prepared
-    login(client, app)
+    public_id = SubmissionFactory(files=[("큰 파일.pdf", b"%PDF-1.4\n" + os.urandom(size))]).public_id
+    auth.login()
     response = export_item(client, public_id)
     assert response.is_streamed
     tracemalloc.start()
@@ -196,12 +182,11 @@ def test_streaming_keeps_memory_bounded(client, app):
     assert peak < 10 * 1024 * 1024 < size, peak  # a few 1 MiB segments at a time, never the whole file
 
 
-def test_bulk_csv_and_json_parse_back(client, app):
-    submitter = app.test_client()
-    report(submitter, narrative="=HYPERLINK(\"http://x\") 회령에서 있었던 일", province="KP-09", categories=["V01.1"],
-           contact_alias="철수", contact_handle=HANDLE, contact_channel="signal")
-    report(submitter, narrative="평양 교화소, 2019년 겨울", files=[("증언.pdf", PDF)])
-    login(client, app)
+def test_bulk_csv_and_json_parse_back(client, app, auth):
+    SubmissionFactory(narrative="=HYPERLINK(\"http://x\") 회령에서 있었던 일", province="KP-09", categories=["V01.1"],
+                      with_contact_details=True)
+    SubmissionFactory(narrative="평양 교화소, 2019년 겨울", province=None, files=[("증언.pdf", PDF)])
+    auth.login()
     response = client.get("/staff/export/queue.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith(codecs.BOM_UTF8)

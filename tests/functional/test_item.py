@@ -7,44 +7,40 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Note, Submission
-from tests.auth_helpers import login, make_user
-from tests.helpers import act, audit_actions, item_id, jpeg_with_gps, post_form, report
+from tests.factories import HANDLE, SubmissionFactory, UserFactory
+from tests.helpers import act, audit_actions, jpeg_with_gps, post_form
 
 
-def test_item_page_renders_everything_safely_and_audits_the_view(client, app):
-    submitter = app.test_client()
-    report(submitter, narrative="<script>alert('x')</script> 회령에서 고문을 당했습니다.", place="<b>회령</b>",
-           categories=["V02.1"], contact_alias="철수", contact_channel="signal", contact_handle="@secret-handle",
-           files=[("증언 사진.jpg", jpeg_with_gps())])
-    login(client, app)
-    public_id = item_id(app)
-    html = client.get(f"/staff/submissions/{public_id}").get_data(as_text=True)
+def test_item_page_renders_everything_safely_and_audits_the_view(client, app, auth):
+    item = SubmissionFactory(narrative="<script>alert('x')</script> 회령에서 고문을 당했습니다.", place="<b>회령</b>",
+                             categories=["V02.1"], with_contact_details=True,
+                             files=[("증언 사진.jpg", jpeg_with_gps())])
+    auth.login()
+    html = client.get(f"/staff/submissions/{item.public_id}").get_data(as_text=True)
     assert "&lt;script&gt;alert(" in html and "<script>alert" not in html
     assert "&lt;b&gt;회령&lt;/b&gt;" in html
     assert "증언 사진.jpg" in html and re.search(r"[0-9a-f]{64}", html)
-    assert "@secret-handle" not in html  # hidden until revealed
+    assert HANDLE not in html  # hidden until revealed
     assert "submission.viewed" in audit_actions(app)
     # The recoding form offers checkboxes (not stray <option>s), the current code ticked.
     assert '<input type="checkbox" name="categories-categories" id="category-V02.1" value="V02.1" checked>' in html
     assert '<option' not in html.split('id="categories"')[1].split("</form>")[0]
 
 
-def test_reveal_is_a_post_and_is_audited(client, app):
-    report(app.test_client(), contact_alias="철수", contact_channel="signal", contact_handle="@secret-handle")
-    login(client, app)
-    public_id = item_id(app)
-    assert client.get(f"/staff/submissions/{public_id}/reveal").status_code == 405
-    html = act(client, public_id, "reveal", {}).get_data(as_text=True)
-    assert "@secret-handle" in html and "철수" in html
+def test_reveal_is_a_post_and_is_audited(client, app, auth):
+    item = SubmissionFactory(with_contact_details=True)
+    auth.login()
+    assert client.get(f"/staff/submissions/{item.public_id}/reveal").status_code == 405
+    html = act(client, item.public_id, "reveal", {}).get_data(as_text=True)
+    assert HANDLE in html and "철수" in html
     assert "submission.contact_revealed" in audit_actions(app)
 
 
-def test_download_is_an_attachment_with_the_hangul_name(client, app):
+def test_download_is_an_attachment_with_the_hangul_name(client, app, auth):
     original = b"%PDF-1.4\n% testimony\n"
-    report(app.test_client(), files=[("2019년 회령 증언.pdf", original)])
-    login(client, app)
-    public_id = item_id(app)
-    page = client.get(f"/staff/submissions/{public_id}").get_data(as_text=True)
+    item = SubmissionFactory(files=[("2019년 회령 증언.pdf", original)])
+    auth.login()
+    page = client.get(f"/staff/submissions/{item.public_id}").get_data(as_text=True)
     link = re.search(r'href="(/staff/submissions/[^"]+/files/\d+)"', page).group(1)
     response = client.get(link)
     assert response.data == original
@@ -55,21 +51,23 @@ def test_download_is_an_attachment_with_the_hangul_name(client, app):
     assert "attachment.downloaded" in audit_actions(app)
 
 
-def test_status_workflow_reasons_and_duplicates(client, app):
-    submitter = app.test_client()
-    report(submitter)
-    report(submitter)
-    login(client, app)
-    first, second = item_id(app, 0), item_id(app, 1)
-    version = lambda pid: str(_version(app, pid))  # noqa: E731
-    bad = act(client, first, "status", {"status": "referred", "version": version(first)})
+def _version(app, public_id):
+    with app.app_context():
+        return str(db.session.scalar(sa.select(Submission.version).where(Submission.public_id == public_id)))
+
+
+def test_status_workflow_reasons_and_duplicates(client, app, auth):
+    first, second = SubmissionFactory().public_id, SubmissionFactory().public_id
+    auth.login()
+    bad = act(client, first, "status", {"status": "referred", "version": _version(app, first)})
     assert bad.status_code == 422 and "현재 처리 상태에서는" in bad.get_data(as_text=True)
-    assert act(client, first, "status", {"status": "in_review", "version": version(first)}).status_code == 302
-    no_reason = act(client, first, "status", {"status": "rejected", "version": version(first), "reason": ""})
+    assert act(client, first, "status", {"status": "in_review", "version": _version(app, first)}).status_code == 302
+    no_reason = act(client, first, "status", {"status": "rejected", "version": _version(app, first), "reason": ""})
     assert "사유를 적어 주세요" in no_reason.get_data(as_text=True)
-    no_target = act(client, second, "status", {"status": "duplicate", "version": version(second), "reason": "같은 사건"})
+    no_target = act(client, second, "status",
+                    {"status": "duplicate", "version": _version(app, second), "reason": "같은 사건"})
     assert "원래 건의 번호" in no_target.get_data(as_text=True)
-    ok = act(client, second, "status", {"status": "duplicate", "version": version(second), "reason": "같은 사건",
+    ok = act(client, second, "status", {"status": "duplicate", "version": _version(app, second), "reason": "같은 사건",
                                           "duplicate_of": first.lower()})
     assert ok.status_code == 302
     with app.app_context():
@@ -78,16 +76,10 @@ def test_status_workflow_reasons_and_duplicates(client, app):
     assert audit_actions(app).count("submission.status") == 2
 
 
-def _version(app, public_id):
-    with app.app_context():
-        return db.session.scalar(sa.select(Submission.version).where(Submission.public_id == public_id))
-
-
-def test_stale_form_is_refused_not_overwritten(client, app):
-    report(app.test_client())
-    login(client, app)
-    public_id = item_id(app)
-    old_version = str(_version(app, public_id))
+def test_stale_form_is_refused_not_overwritten(client, app, auth):
+    public_id = SubmissionFactory().public_id
+    auth.login()
+    old_version = _version(app, public_id)
     assert act(client, public_id, "assessment", {"priority": "urgent", "version": old_version}).status_code == 302
     stale = act(client, public_id, "assessment", {"priority": "low", "version": old_version})
     assert stale.status_code == 422 and "다른 담당자가 내용을 바꿨습니다" in stale.get_data(as_text=True)
@@ -95,21 +87,23 @@ def test_stale_form_is_refused_not_overwritten(client, app):
         assert db.session.scalar(sa.select(Submission.priority)) == "urgent"
 
 
-def test_assessment_assignment_recoding_and_notes(client, app):
-    report(app.test_client(), categories=["V02"])
-    make_user(app, email="second@example.org")
-    login(client, app)
-    public_id = item_id(app)
-    v = lambda: str(_version(app, public_id))  # noqa: E731
+def test_assessment_assignment_recoding_and_notes(client, app, auth):
+    public_id = SubmissionFactory(categories=["V02"]).public_id
+    second = UserFactory(email="second@example.org").id
+    auth.login()
     assert act(client, public_id, "assessment", {"priority": "high", "violation_status": "likely",
-                                                  "reliability": "unsure", "version": v()}).status_code == 302
-    assert act(client, public_id, "assessment", {"priority": "nonsense", "version": v()}).status_code == 422
-    with app.app_context():
-        second = db.session.execute(sa.text("SELECT id FROM user_account WHERE email='second@example.org'")).scalar()
-    assert act(client, public_id, "assign", {"assignee": str(second), "version": v()}).status_code == 302
-    assert act(client, public_id, "assign", {"assignee": "99999", "version": v()}).status_code == 422
-    assert act(client, public_id, "categories", {"categories": ["V01.1", "V03"], "version": v()}).status_code == 302
-    assert act(client, public_id, "categories", {"categories": ["V77"], "version": v()}).status_code == 422
+                                                  "reliability": "unsure", "version": _version(app, public_id)}
+               ).status_code == 302
+    assert act(client, public_id, "assessment",
+               {"priority": "nonsense", "version": _version(app, public_id)}).status_code == 422
+    assert act(client, public_id, "assign",
+               {"assignee": str(second), "version": _version(app, public_id)}).status_code == 302
+    assert act(client, public_id, "assign",
+               {"assignee": "99999", "version": _version(app, public_id)}).status_code == 422
+    assert act(client, public_id, "categories",
+               {"categories": ["V01.1", "V03"], "version": _version(app, public_id)}).status_code == 302
+    assert act(client, public_id, "categories",
+               {"categories": ["V77"], "version": _version(app, public_id)}).status_code == 422
     empty = act(client, public_id, "note", {"body": "  "})
     assert empty.status_code == 422 and "메모를 적어 주세요" in empty.get_data(as_text=True)
     assert act(client, public_id, "note", {"body": "교차 확인 필요: 회령 2019"}).status_code == 302
@@ -119,30 +113,29 @@ def test_assessment_assignment_recoding_and_notes(client, app):
         assert item.assignee_id == second
         assert [c.code for c in item.categories] == ["V01.1", "V03"]
         assert db.session.scalar(sa.select(Note.body)) == "교차 확인 필요: 회령 2019"
-    for action in ("submission.priority", "submission.assessment", "submission.assigned", "submission.recoded", "note.added"):
+    for action in ("submission.priority", "submission.assessment", "submission.assigned", "submission.recoded",
+                   "note.added"):
         assert action in audit_actions(app)
 
 
-def test_message_round_trip_submitter_and_officer(client, app):
+def test_message_round_trip_submitter_and_officer(client, app, auth):
+    item = SubmissionFactory()
     submitter = app.test_client()
-    code = report(submitter)
-    login(client, app)
-    public_id = item_id(app)
-    assert act(client, public_id, "message", {"body": "혹시 날짜를 기억하시나요?"}).status_code == 302
-    post_form(submitter, "/ko/receipt", {"code": code})
+    auth.login()
+    assert act(client, item.public_id, "message", {"body": "혹시 날짜를 기억하시나요?"}).status_code == 302
+    post_form(submitter, "/ko/receipt", {"code": item.receipt_code})
     page = submitter.get("/ko/receipt/status").get_data(as_text=True)
     assert "혹시 날짜를 기억하시나요?" in page and "담당자" in page
     post_form(submitter, "/ko/receipt/status", {"body": "2019년 3월이었습니다."}, files=[])
     queue = client.get("/staff/").get_data(as_text=True)
     assert 'class="unread"' in queue
-    item_page = client.get(f"/staff/submissions/{public_id}").get_data(as_text=True)
+    item_page = client.get(f"/staff/submissions/{item.public_id}").get_data(as_text=True)
     assert "2019년 3월이었습니다." in item_page
     assert 'class="unread"' not in client.get("/staff/").get_data(as_text=True)  # opened: read
     assert "message.sent" in audit_actions(app) and "submission.followup" in audit_actions(app)
 
 
-def test_unknown_item_and_action_are_404(client, app):
-    login(client, app)
+def test_unknown_item_and_action_are_404(client, auth):
+    auth.login()
     assert client.get("/staff/submissions/NOPE").status_code == 404
-    report(app.test_client())
-    assert act(client, item_id(app), "explode", {}).status_code == 404
+    assert act(client, SubmissionFactory().public_id, "explode", {}).status_code == 404

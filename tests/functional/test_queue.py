@@ -4,38 +4,26 @@ assign/status/priority with per-item refusals. Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
-from app.crypto import encrypt_field
 from app.extensions import db
-from app.models import Attachment, AuditEvent, Submission, User
-from app.services.files.attachments import NAME_CONTEXT
-from app.services.intake.reports import new_public_id
-from app.services.taxonomy import categories_by_code
+from app.models import AuditEvent, Submission
 from app.services.triage import queue as queue_service
-from tests.auth_helpers import login, make_user
+from tests.factories import SubmissionFactory, UserFactory
 from tests.helpers import post_form
 
 ROW = re.compile(r'name="bulk-items" value="([A-Z0-9]+):(\d+)"')
 COUNT = re.compile(r'>([^<>]+?) <span class="count">([\d,]+)</span>')
 NEXT, PREV = re.compile(r'<a href="([^"]+)" rel="next">'), re.compile(r'<a href="([^"]+)" rel="prev">')
 KST = timezone(timedelta(hours=9))
+PDF = b"%PDF-1.4\n% record\n"
 
 
-def add_item(session, created: datetime, files: int = 0, codes=(), **fields) -> Submission:
-    values = {"kind": "report", "status": "new", "locale": "ko", "narrative": "있었던 일입니다.", **fields}
-    item = Submission(public_id=new_public_id(), receipt_hash=secrets.token_hex(32), created_at=created,
-                      updated_at=created, categories=categories_by_code(session, list(codes)), **values)
-    session.add(item)
-    for n in range(files):
-        session.add(Attachment(submission=item, stored_name=secrets.token_hex(16), media_type="application/pdf",
-                               original_name_encrypted=encrypt_field(f"기록 {n}.pdf", NAME_CONTEXT), size=10,
-                               sha256="0" * 64, received_sha256="0" * 64))
-    return item
+def kst(month, day, hour=12, minute=0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=KST)
 
 
 def ids(html: str) -> list[str]:
@@ -49,31 +37,30 @@ def page(client, query: str = "", status: int = 200) -> str:
 
 
 @pytest.fixture
-def officer(app, client):
-    login(client, app)
-    with app.app_context():
-        return db.session.scalar(sa.select(User.id).where(User.email == "officer@example.org"))
+def officer(auth):
+    return auth.login().id
 
 
 @pytest.fixture
-def items(app, officer):
-    """Five items that differ in every filtered facet; returns {name: public id}, plus ids of users."""
-    other = make_user(app, email="other@example.org")
-    with app.app_context():
-        s, day = db.session, lambda m, d, h=12, mi=0: datetime(2026, m, d, h, mi, tzinfo=KST)
-        made = {
-            "a": add_item(s, day(1, 10), files=1, codes=["V02.1"], priority="urgent", assignee_id=officer,
-                          province="KP-09", last_submitter_activity_at=day(1, 11)),
-            "b": add_item(s, day(2, 1), kind="contact", status="in_review", locale="en"),
-            "c": add_item(s, day(3, 5), codes=["V01.1"], status="in_review", priority="high", assignee_id=other,
-                          province="KP-10"),
-            "d": add_item(s, day(3, 31, 23, 30), files=2, codes=["V02.2"], status="closed", locale="en",
-                          priority="low", province="KP-09"),
-            "e": add_item(s, day(4, 1, 0, 10), codes=["V08.2"], priority="normal", assignee_id=officer,
-                          province="KP-01", staff_viewed_at=day(4, 2)),
-        }
-        s.commit()
-        return {**{name: item.public_id for name, item in made.items()}, "other": other}
+def items(officer):
+    """Five items that differ in every filtered facet; returns {name: public id}, plus ids of users.
+    Only "a" has news from its submitter that no officer has seen."""
+    other = UserFactory(email="other@example.org").id
+    made = {
+        "a": SubmissionFactory(created_at=kst(1, 10), files=[("기록 0.pdf", PDF)], categories=["V02.1"],
+                               priority="urgent", assignee=officer, province="KP-09",
+                               last_submitter_activity_at=kst(1, 11)),
+        "b": SubmissionFactory(created_at=kst(2, 1), contact_request=True, in_review=True, locale="en",
+                               assignee=None, staff_viewed_at=kst(2, 2)),
+        "c": SubmissionFactory(created_at=kst(3, 5), categories=["V01.1"], in_review=True, priority="high",
+                               assignee=other, province="KP-10", staff_viewed_at=kst(3, 6)),
+        "d": SubmissionFactory(created_at=kst(3, 31, 23, 30), files=[("기록 0.pdf", PDF), ("기록 1.pdf", PDF)],
+                               categories=["V02.2"], closed=True, locale="en", priority="low", province="KP-09",
+                               staff_viewed_at=kst(4, 1)),
+        "e": SubmissionFactory(created_at=kst(4, 1, 0, 10), categories=["V08.2"], priority="normal",
+                               assignee=officer, province="KP-01", staff_viewed_at=kst(4, 2)),
+    }
+    return {**{name: item.public_id for name, item in made.items()}, "other": other}
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -134,41 +121,39 @@ def test_filtered_counts_stop_at_the_limit_and_can_be_counted_in_full(client, it
     assert dict(COUNT.findall(page(client)))["전체"] == "5"
 
 
-def test_count_limit_in_english(app, items, monkeypatch):
+def test_count_limit_in_english(app, auth, items, monkeypatch):
     monkeypatch.setattr(queue_service, "COUNT_LIMIT", 1)
     english = app.test_client()
-    login(english, app, email="en@example.org", locale="en", languages=("en",))
+    auth.login(email="en@example.org", locale="en", languages=("en",), client=english)
     html = page(english, "?files=with")
     assert "More than 1 item matches" in html and "Count them all" in html and "모두" not in html
 
 
-def test_labels_are_translated(app, client, items):
+def test_labels_are_translated(app, auth, client, items):
     html = page(client)
     for label in ("처리 상태", "우선순위", "담당자", "미배정", "나에게 배정된 건", "최신순", "오래된 순", "우선순위순",
                   "새 활동", "신규", "연락 요청"):
         assert label in html
     english = app.test_client()
-    login(english, app, email="en@example.org", locale="en", languages=("en",))
+    auth.login(email="en@example.org", locale="en", languages=("en",), client=english)
     html = page(english)
     for label in ("Status", "Priority", "Assigned to me", "Newest first", "Contact request", "New activity"):
         assert label in html
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest", "updated", "priority"])
-def test_keyset_pages_have_no_duplicates_or_gaps(app, client, officer, monkeypatch, sort):
+def test_keyset_pages_have_no_duplicates_or_gaps(client, officer, monkeypatch, sort):
     monkeypatch.setattr(queue_service, "PAGE_SIZE", 4)
     same = datetime(2026, 6, 1, tzinfo=UTC)  # ties on the sort key: the id breaks them
-    with app.app_context():
-        made = [add_item(db.session, same if n % 3 == 0 else same + timedelta(minutes=n),
-                         priority=(None, "urgent", "high", "normal", "low")[n % 5]) for n in range(23)]
-        db.session.commit()
-        rank = {p: i for i, p in enumerate(queue_service.PRIORITY_BUCKETS)}
-        keys = {
-            "newest": lambda i: (i.created_at, i.id), "updated": lambda i: (i.updated_at, i.id),
-            "oldest": lambda i: (-i.created_at.timestamp(), -i.id),
-            "priority": lambda i: (-rank[i.priority], i.created_at, i.id),
-        }
-        expected = [i.public_id for i in sorted(made, key=keys[sort], reverse=True)]
+    made = [SubmissionFactory(created_at=same if n % 3 == 0 else same + timedelta(minutes=n),
+                              priority=(None, "urgent", "high", "normal", "low")[n % 5]) for n in range(23)]
+    rank = {p: i for i, p in enumerate(queue_service.PRIORITY_BUCKETS)}
+    keys = {
+        "newest": lambda i: (i.created_at, i.id), "updated": lambda i: (i.updated_at, i.id),
+        "oldest": lambda i: (-i.created_at.timestamp(), -i.id),
+        "priority": lambda i: (-rank[i.priority], i.created_at, i.id),
+    }
+    expected = [i.public_id for i in sorted(made, key=keys[sort], reverse=True)]
     pages, html = [], page(client, f"?sort={sort}")
     while True:
         pages.append(ids(html))
@@ -202,7 +187,7 @@ def bulk(client, items, names, versions=None, **data):
     return post_form(client, "/staff/bulk", {"bulk-items": chosen, **data}, page_url="/staff/?sort=oldest")
 
 
-def audit_actions(app, action):
+def audited_items(app, action):
     with app.app_context():
         return db.session.scalars(sa.select(AuditEvent.target_id).where(AuditEvent.action == action)).all()
 
@@ -212,7 +197,7 @@ def test_bulk_assign_and_priority(app, client, items):
     assert response.status_code == 302 and response.headers["Location"].endswith("/staff/?sort=oldest")
     assert "3건을 변경했습니다" in page(client)
     assert set(ids(page(client, f"?assignee={items['other']}"))) == {items[n] for n in "abcd"}
-    assert sorted(audit_actions(app, "submission.assigned")) == sorted(items[n] for n in "abd")
+    assert sorted(audited_items(app, "submission.assigned")) == sorted(items[n] for n in "abd")
     bulk(client, items, "be", versions={"b": 2}, **{"bulk-priority": "urgent", "bulk-set_priority": "y"})
     assert set(ids(page(client, "?priority=urgent"))) == {items[n] for n in "abe"}
 
@@ -225,7 +210,7 @@ def test_bulk_status_reports_each_refused_item(app, client, items):
     assert "2건을 변경했습니다" in html
     assert f"{items['a']} 건은 변경하지 않았습니다. 현재 처리 상태에서는 이 상태로 바꿀 수 없습니다." in html
     assert set(ids(page(client, "?status=closed"))) == {items[n] for n in "bcd"}
-    assert sorted(audit_actions(app, "submission.status")) == sorted(items[n] for n in "bc")
+    assert sorted(audited_items(app, "submission.status")) == sorted(items[n] for n in "bc")
 
 
 def test_bulk_refuses_stale_missing_and_empty_selections(client, items):

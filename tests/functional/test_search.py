@@ -1,6 +1,7 @@
 """Korean search, on SQLite and on PostgreSQL (TEST_DATABASE_URL): two-syllable words inside
-longer words, longer words, English words, notes and submitter messages — submitted through the
-report form, the receipt page and the item page, searched through the queue's GET form."""
+longer words, longer words, English words, notes and submitter messages — the notes and
+messages written through the item page and the receipt page, searched through the queue's GET
+form."""
 from __future__ import annotations
 
 import re
@@ -11,25 +12,16 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Submission
 from app.services import search
-from tests.auth_helpers import login
-from tests.helpers import act, post_form, receipt_code, submit_report
+from tests.factories import SubmissionFactory
+from tests.helpers import act, post_form
 
 ROW_ID = re.compile(r'name="bulk-items" value="([A-Z0-9]+):\d+"')
 
 
 @pytest.fixture
-def officer(app):
-    staff = app.test_client()
-    login(staff, app)
-    return staff
-
-
-def report(app, narrative: str, lang: str = "ko") -> tuple[str, str]:
-    """Submit through the public form; returns (public id, receipt code)."""
-    public = app.test_client()
-    code = receipt_code(submit_report(public, lang=lang, narrative=narrative).get_data(as_text=True))
-    with app.app_context():
-        return db.session.scalar(sa.select(Submission.public_id).order_by(Submission.id.desc()).limit(1)), code
+def officer(auth, client):
+    auth.login()
+    return client
 
 
 def found(officer, words: str) -> set[str]:
@@ -39,7 +31,7 @@ def found(officer, words: str) -> set[str]:
 
 
 @pytest.fixture
-def accounts(app):
+def accounts():
     texts = {
         "object": "보위부 구류장에서 고문을 당했습니다.",
         "verb": "그 사람은 조사 중에 고문당했다고 말했습니다.",
@@ -50,7 +42,8 @@ def accounts(app):
         "labour": "로동단련대에서 여섯 달 동안 일했습니다.",
         "hoeryong": "회령 보위부에서 고문을 받았습니다.",
     }
-    return {key: report(app, text, "en" if key == "english" else "ko")[0] for key, text in texts.items()}
+    return {key: SubmissionFactory(narrative=text, locale="en" if key == "english" else "ko").public_id
+            for key, text in texts.items()}
 
 
 def test_two_syllable_word_is_found_inside_longer_words(officer, accounts):
@@ -100,8 +93,8 @@ def test_no_results_says_so(officer, accounts):
     assert "검색 결과가 없습니다" in page
 
 
-def test_words_in_an_internal_note_are_found(app, officer):
-    public_id, _ = report(app, "청진에서 있었던 일입니다.")
+def test_words_in_an_internal_note_are_found(officer):
+    public_id = SubmissionFactory(narrative="청진에서 있었던 일입니다.").public_id
     response = act(officer, public_id, "note", {"body": "제보자와 통화함: 집결소 위치 교차 확인 필요."})
     assert response.status_code == 302
     page = officer.get("/staff/", query_string={"q": "집결소"}).get_data(as_text=True)
@@ -110,12 +103,12 @@ def test_words_in_an_internal_note_are_found(app, officer):
 
 
 def test_words_in_a_submitter_message_are_found(app, officer):
-    public_id, code = report(app, "무산에서 있었던 일입니다.")
+    item = SubmissionFactory(narrative="무산에서 있었던 일입니다.")
     submitter = app.test_client()
-    assert post_form(submitter, "/ko/receipt", {"code": code}).status_code == 302
+    assert post_form(submitter, "/ko/receipt", {"code": item.receipt_code}).status_code == 302
     assert post_form(submitter, "/ko/receipt/status", {"body": "혜산 집결소에서 구타를 당했습니다."},
                      files=[]).status_code == 302
-    assert found(officer, "구타") == {public_id}
+    assert found(officer, "구타") == {item.public_id}
 
 
 def test_search_index_follows_deleted_submissions(app, accounts):
@@ -134,11 +127,9 @@ def test_search_index_follows_deleted_submissions(app, accounts):
 def test_long_documents_are_searchable_to_the_end(app):
     """PostgreSQL keeps tsvector positions only up to 16,383: long texts are stored in parts."""
     filler = "가나다라마바사아자차카타파하" * 1420  # 19,880 pairs before the word (the form allows 20,000)
-    public_id, _ = report(app, filler + " 공개처형을 보았습니다.")
+    item = SubmissionFactory(narrative=filler + " 공개처형을 보았습니다.")
     with app.app_context():
-        ids = search.search_ids(db.session, "공개처형")
-        item = db.session.scalar(sa.select(Submission.id).where(Submission.public_id == public_id))
-        assert ids == [item]
+        assert search.search_ids(db.session, "공개처형") == [item.id]
 
 
 @pytest.mark.parametrize("words, tokens", [
