@@ -15,9 +15,9 @@ from app.services.audit import verify
 from app.services.files.attachments import read_chunks
 from app.services.files.hashing import sha256_of
 from app.services.ops import backup
-from tests.auth_helpers import login
 from tests.conftest import spare_app
-from tests.helpers import act, item_id, jpeg_with_gps, report
+from tests.factories import SubmissionFactory
+from tests.helpers import jpeg_with_gps
 
 
 @pytest.fixture
@@ -27,16 +27,11 @@ def target_app(tmp_path):
         yield application
 
 
-def _fill(client, app):
-    submitter = app.test_client()
-    report(submitter, categories=["V02.1"], contact_alias="철수", contact_handle="@h", contact_channel="signal",
-           files=[("증언.pdf", b"%PDF-1.4\n1\n"), ("사진.jpg", jpeg_with_gps())])
-    report(submitter, narrative="두 번째 제보", files=[("문서.pdf", b"%PDF-1.4\n2\n")])
-    login(client, app)
-    public_id = item_id(app)
-    act(client, public_id, "message", {"body": "확인했습니다."})
-    act(client, public_id, "note", {"body": "교차 확인"})
-    act(client, public_id, "hold", {"reason": "재판 증거", "hold": "y"})
+def _fill():
+    """Two reports, three files, contact details, a thread, a note and an evidence hold."""
+    SubmissionFactory(with_contact_details=True, with_thread=True, with_notes=True, on_hold=True,
+                      files=[("증언.pdf", b"%PDF-1.4\n1\n"), ("사진.jpg", jpeg_with_gps())])
+    SubmissionFactory(narrative="두 번째 제보", files=[("문서.pdf", b"%PDF-1.4\n2\n")])
 
 
 def _snapshot(app) -> dict:
@@ -52,8 +47,8 @@ def _snapshot(app) -> dict:
 
 
 @pytest.mark.parametrize("migrated_first", [False, True], ids=["blank-database", "migrated-database"])
-def test_backup_restore_round_trip(client, app, runner, target_app, tmp_path, migrated_first):
-    _fill(client, app)
+def test_backup_restore_round_trip(app, runner, target_app, tmp_path, migrated_first):
+    _fill()
     before = _snapshot(app)
     assert before["chain"][0] and len(before["hashes"]) == 3
     assert all(found == recorded for found, recorded in before["hashes"].values())
@@ -80,8 +75,8 @@ def test_backup_restore_round_trip(client, app, runner, target_app, tmp_path, mi
     assert again.exit_code == 1 and "not empty" in again.output
 
 
-def test_restore_refuses_a_damaged_backup_or_another_key(client, app, runner, target_app, tmp_path):
-    _fill(client, app)
+def test_restore_refuses_a_damaged_backup_or_another_key(runner, target_app, tmp_path):
+    _fill()
     path = tmp_path / "backup"
     assert runner.invoke(args=["backup", "create", str(path)]).exit_code == 0
     tar = path / "files.tar"

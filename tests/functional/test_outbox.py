@@ -17,14 +17,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import OutboxEmail, Subscriber
+from app.models import OutboxEmail, Submission, Subscriber
 from app.models.base import utcnow
 from app.services import mail
 from app.services.intake import notices
 from app.services.outreach import outbox
-from tests.auth_helpers import make_user
+from tests.factories import SubmissionFactory, UserFactory
 from tests.functional.test_updates import make_update
-from tests.helpers import submit_report
 from tests.smtp import deliver, html_part, text_part
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,19 +201,15 @@ def test_a_killed_worker_sends_nothing_twice_that_was_marked_and_loses_nothing(
     assert all(row.state == "sent" for row in rows())
 
 
-def test_officers_get_a_content_free_notice_in_their_language(client, app, app_ctx, runner, smtp_server):
-    make_user(app, email="ko-officer@example.org", languages=("ko",), name="김민지")
-    make_user(app, email="en-officer@example.org", languages=("en",), locale="en")
-    make_user(app, email="admin@example.org", role="admin", languages=("ko", "en"))
-    submit_report(client, narrative="보위부 구류장에서 고문을 당했습니다.")
-    from app.models import Submission, User
-
-    submission = db.session.scalar(sa.select(Submission))
+def test_officers_get_a_content_free_notice_in_their_language(app_ctx, runner, smtp_server):
+    UserFactory(email="ko-officer@example.org", name="김민지")
+    english = UserFactory(email="en-officer@example.org", english=True)
+    UserFactory(email="admin@example.org", admin=True, bilingual=True)
+    submission = SubmissionFactory(narrative="보위부 구류장에서 고문을 당했습니다.")
     public_id = submission.public_id
     # The intake already queued the notice for the Korean-speaking officer (the report is in Korean).
     assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 1
     assert notices.notify_new_item(db.session, submission) == 0  # one waiting notice is enough
-    english = db.session.scalar(sa.select(User).where(User.email == "en-officer@example.org"))
     assert notices.notify_assigned(db.session, submission, english) is True
     db.session.commit()
     deliver(runner)
@@ -229,18 +224,15 @@ def test_officers_get_a_content_free_notice_in_their_language(client, app, app_c
     assert text_part(received["en-officer@example.org"]).startswith("Hello en-officer,")
 
 
-def test_notices_fall_back_to_any_officer_then_admins(app, app_ctx):
-    from app.models import Submission, User
-
-    make_user(app, email="admin@example.org", role="admin")
+def test_notices_fall_back_to_any_officer_then_admins(app_ctx):
+    UserFactory(email="admin@example.org", admin=True)
     submission = Submission(locale="en")
     assert notices.notify_new_item(db.session, submission) == 1  # no officer at all: the admins
     db.session.execute(sa.delete(OutboxEmail))
     db.session.commit()
-    make_user(app, email="ko-officer@example.org", languages=("ko",))
+    officer = UserFactory(email="ko-officer@example.org")
     assert notices.notify_new_item(db.session, submission) == 1  # nobody reads English: every officer
     assert db.session.scalar(sa.select(OutboxEmail.recipient)) == "ko-officer@example.org"
-    officer = db.session.scalar(sa.select(User).where(User.email == "ko-officer@example.org"))
     officer.active = False
     assert notices.notify_assigned(db.session, submission, officer) is False
     db.session.rollback()
