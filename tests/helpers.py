@@ -1,4 +1,4 @@
-"""Helpers for driving the real forms (CSRF on) from functional tests."""
+"""Helpers for driving the real forms (CSRF on) from functional tests, and the inputs they send."""
 from __future__ import annotations
 
 import io
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.extensions import db
-from app.models import AuditEvent, Submission
+from app.models import AuditEvent
 
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
 SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
@@ -58,17 +58,6 @@ def receipt_code(html: str) -> str:
 def submit_report(client, lang="ko", narrative="보위부 구류장에서 고문을 당했습니다.", files=None, **fields):
     data = {"narrative": narrative, **fields}
     return post_form(client, f"/{lang}/report", data, files=files or [])
-
-
-# --- items, for staff-side tests ---------------------------------------------------------------
-
-def report(client, **fields):
-    return receipt_code(submit_report(client, **fields).get_data(as_text=True)).replace(" ", "")
-
-
-def item_id(app, n=0):
-    with app.app_context():
-        return db.session.scalars(sa.select(Submission.public_id).order_by(Submission.id)).all()[n]
 
 
 def audit_actions(app):

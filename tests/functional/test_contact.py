@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Submission
 from app.services.intake.contact_details import decrypt_contact
-from tests.auth_helpers import make_user
+from tests.factories import UserFactory
 from tests.helpers import post_form, receipt_code
 
 FIELDS = {"alias": "영희", "language": "ko", "topic": "evidence", "channel": "signal", "handle": "@younghee",
@@ -32,9 +32,9 @@ def test_contact_form_errors_in_english_keep_input(client):
 
 
 def test_round_robin_among_officers_who_speak_the_language(client, app):
-    ko_a = make_user(app, email="a@example.org", languages=("ko",))
-    both = make_user(app, email="b@example.org", languages=("ko", "en"))
-    en_only = make_user(app, email="c@example.org", languages=("en",))
+    ko_a = UserFactory(email="a@example.org").id
+    both = UserFactory(email="b@example.org", bilingual=True).id
+    en_only = UserFactory(email="c@example.org", english=True).id
     for _ in range(4):
         post_form(client, "/ko/contact", FIELDS)
     with app.app_context():

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import User
-from tests.auth_helpers import PASSWORD, SECRET_RE, login, make_user, totp_code
-from tests.helpers import audit_actions, post_form
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import SECRET_RE, audit_actions, post_form, totp_code
 
 
 def test_first_login_enrolls_totp_with_qr_and_text_secret(client, app):
-    make_user(app, locale="ko")
+    UserFactory(email="officer@example.org", locale="ko")
     response = post_form(client, "/staff/login", {"email": "Officer@Example.org ", "password": PASSWORD})
     assert response.headers["Location"].endswith("/staff/2fa")
     page = client.get("/staff/2fa").get_data(as_text=True)
@@ -26,9 +26,9 @@ def test_first_login_enrolls_totp_with_qr_and_text_secret(client, app):
     assert "auth.totp_enrolled" in audit_actions(app) and "auth.login" in audit_actions(app)
 
 
-def test_totp_code_is_accepted_once(client, app):
-    secret = login(client, app)
-    post_form(client, "/staff/logout", {}, page_url="/staff/")
+def test_totp_code_is_accepted_once(client, auth):
+    secret = auth.login().totp_secret
+    auth.logout()
     assert post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD}).status_code == 302
     replay = post_form(client, "/staff/2fa", {"code": totp_code(secret)})
     assert replay.status_code == 422
@@ -36,8 +36,8 @@ def test_totp_code_is_accepted_once(client, app):
     assert post_form(client, "/staff/2fa", {"code": totp_code(secret, +1)}).status_code == 302
 
 
-def test_wrong_password_gives_one_message_for_known_and_unknown(client, app):
-    make_user(app)
+def test_wrong_password_gives_one_message_for_known_and_unknown(client):
+    UserFactory(email="officer@example.org")
     for email in ("officer@example.org", "nobody@example.org"):
         html = post_form(client, "/staff/login", {"email": email, "password": "wrong password!!"}).get_data(as_text=True)
         assert "이메일 주소 또는 비밀번호가 올바르지 않습니다" in html
@@ -49,7 +49,7 @@ def test_hangul_in_email_gets_the_keyboard_hint(client):
 
 
 def test_repeated_failures_lock_the_account_and_are_audited(client, app):
-    make_user(app)
+    UserFactory(email="officer@example.org")
     for _ in range(5):
         post_form(client, "/staff/login", {"email": "officer@example.org", "password": "wrong password!!"})
     locked = post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD})
@@ -63,8 +63,8 @@ def test_repeated_failures_lock_the_account_and_are_audited(client, app):
     assert post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD}).status_code == 302
 
 
-def test_idle_timeout_logs_out(client, app):
-    login(client, app)
+def test_idle_timeout_logs_out(client, auth):
+    auth.login()
     with client.session_transaction() as session:
         session["last_seen"] = int(time.time()) - 31 * 60
     response = client.get("/staff/")
@@ -72,15 +72,15 @@ def test_idle_timeout_logs_out(client, app):
     assert "오랫동안 사용하지 않아" in client.get("/staff/login").get_data(as_text=True)
 
 
-def test_logout_is_post_only(client, app):
-    login(client, app)
+def test_logout_is_post_only(client, auth):
+    auth.login()
     assert client.get("/staff/logout").status_code == 405
-    post_form(client, "/staff/logout", {}, page_url="/staff/")
+    auth.logout()
     assert client.get("/staff/").status_code == 302
 
 
-def test_password_change_checks_and_ends_other_sessions(client, app):
-    login(client, app)
+def test_password_change_checks_and_ends_other_sessions(client, app, auth):
+    auth.login()
     bad = post_form(client, "/staff/account", {"pw-current": PASSWORD, "pw-new": "short", "pw-confirm": "short", "pw-submit": "1"})
     assert "12자 이상" in bad.get_data(as_text=True)
     mismatch = post_form(client, "/staff/account", {"pw-current": PASSWORD, "pw-new": "a new long password", "pw-confirm": "another long one", "pw-submit": "1"})
@@ -91,19 +91,17 @@ def test_password_change_checks_and_ends_other_sessions(client, app):
     assert "user.password_changed" in audit_actions(app)
 
 
-def test_staff_ui_follows_the_users_language(client, app):
-    login(client, app, locale="en")
+def test_staff_ui_follows_the_users_language(client, auth):
+    auth.login(locale="en")
     assert '<html lang="en">' in client.get("/staff/").get_data(as_text=True)
     post_form(client, "/staff/account", {"pref-locale": "ko", "pref-submit": "1"})
     assert '<html lang="ko">' in client.get("/staff/").get_data(as_text=True)
 
 
-def test_admin_deactivates_and_resets_2fa(client, app):
-    login(client, app, role="admin", email="admin@example.org")
+def test_admin_deactivates_and_resets_2fa(client, app, auth):
+    auth.login(role="admin")
     officer_client = app.test_client()
-    login(officer_client, app)
-    with app.app_context():
-        officer_id = db.session.scalar(sa.select(User.id).where(User.email == "officer@example.org"))
+    officer_id = auth.login(client=officer_client).id
     page = client.get("/admin/users").get_data(as_text=True)
     assert "officer@example.org" in page
     post_form(client, f"/admin/users/{officer_id}/active", {}, page_url="/admin/users")
@@ -128,12 +126,12 @@ def test_cli_creates_users(runner, app):
         assert user.language_list == ["ko", "en"] and user.password_hash.startswith("$argon2id$")
 
 
-def test_language_switch_on_staff_pages_is_a_post_and_saves_the_preference(client, app):
+def test_language_switch_on_staff_pages_is_a_post_and_saves_the_preference(client, app, auth):
     login_page = client.get("/staff/login", headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert 'action="/staff/language"' in login_page
     post_form(client, "/staff/language", {"lang": "en", "next": "/staff/login?"}, page_url="/staff/login")
     assert '<html lang="en">' in client.get("/staff/login").get_data(as_text=True)
-    login(client, app, locale="ko")
+    auth.login(locale="ko")
     response = post_form(client, "/staff/language", {"lang": "en", "next": "//evil.example/"}, page_url="/staff/")
     assert response.headers["Location"].endswith("/staff/login")  # unsafe next is not followed
     with app.app_context():

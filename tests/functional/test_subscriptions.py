@@ -235,11 +235,9 @@ def test_subscribing_again_after_unsubscribing_starts_over(client, app_ctx):
 
 # Admin pages (no app_ctx here: a shared app context would also share flask-login's user).
 
-def test_admin_sees_counts_exports_csv_and_removes(client, app):
+def test_admin_sees_counts_exports_csv_and_removes(client, app, auth):
     import csv
     import io
-
-    from tests.auth_helpers import login
 
     with app.app_context():
         for email, locale, topics, state in (
@@ -251,7 +249,7 @@ def test_admin_sees_counts_exports_csv_and_removes(client, app):
         db.session.commit()
         subscriptions.request_subscription(db.session, subscriptions.Links.from_config(app.config),
                                            "c@example.org", "", "en", ["news"])  # mail waiting for c
-    login(client, app, role="admin")
+    auth.login(role="admin")
     page = client.get("/admin/subscribers").get_data(as_text=True)
     assert "<td>한국어</td><td>1</td>" in page and "<td>한국어와 영어 모두</td><td>1</td>" in page
     assert "<td>보고서와 기록</td><td>2</td>" in page and "<td>단체 소식</td><td>1</td>" in page

@@ -180,23 +180,15 @@ def test_missing_language_is_sent_in_the_other_with_a_note(app_ctx):
 
 # Admin pages (no app_ctx here: a shared app context would also share flask-login's user).
 
-def _admin(client, app):
-    from tests.auth_helpers import login
-
-    login(client, app, role="admin")
-
-
-def test_update_admin_is_for_admins_only(client, app):
-    from tests.auth_helpers import login
-
+def test_update_admin_is_for_admins_only(client, auth):
     assert client.get("/admin/updates").status_code == 302  # to the login page
-    login(client, app, role="officer")
+    auth.login(role="officer")
     assert client.get("/admin/updates").status_code == 403
     assert client.get("/admin/subscribers.csv").status_code == 403
 
 
-def test_admin_writes_checks_and_publishes_an_update(client, app):
-    _admin(client, app)
+def test_admin_writes_checks_and_publishes_an_update(client, app, auth):
+    auth.login(role="admin")
     with app.app_context():
         _subscriber("ko@example.org", "ko", "accountability")
     bad = post_form(client, "/admin/updates/new", {"slug": "Bad Slug!", "title_ko": "제목만", "topics": []})
