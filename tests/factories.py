@@ -35,7 +35,6 @@ from app.services.ops.retention import set_hold
 from app.services.triage import actions
 
 PASSWORD = "correct horse battery staple"
-PDF = b"%PDF-1.4\n% testimony\n"
 HANDLE = "@secret-handle"
 
 # Columns a factory may set directly: where the item stands in the workflow and in time.
@@ -56,9 +55,9 @@ def use_app(app: Flask) -> None:
     _app = app
 
 
-def _get(session: Session, model, value):
-    """A row of this session for an object (attached or not) or an id; None stays None."""
-    return value if value is None else session.get(model, value if isinstance(value, int) else value.id)
+def _id(row) -> int | None:
+    """The id of an object (attached or not) or an id; None stays None."""
+    return row if row is None or isinstance(row, int) else row.id
 
 
 class ServiceFactory(factory.Factory):
@@ -109,24 +108,22 @@ class SubmissionFactory(ServiceFactory):
     """A Korean report of torture in a holding centre, every facet answered, no contact
     details, no files. Keyword arguments: any facet of app/facets.py, `categories` (codes),
     `files` [(name, bytes)], the contact fields of the report form (`contact_handle`,
-    `notice_email`, …), `followups` (the submitter's texts), `staff_messages` and `notes`
-    (written by `actor`: by default the first staff account, made if there is none),
-    `hold_reason` (evidence hold), `assignee` and `duplicate_of` (objects or ids), and the
-    workflow columns (WORKFLOW). Given `created_at` alone, the item was also last changed and
-    last touched by its submitter then, as a new submission is."""
+    `notice_email`, …), `followups` (the submitter's texts), `staff_messages`, `notes` and
+    `hold_reason` (an evidence hold; these three by the first staff account, made if there is
+    none), `assignee` and `duplicate_of` (objects or ids), and the workflow columns
+    (WORKFLOW). Given `created_at` alone, the item was also last changed and last touched by
+    its submitter then, as a new submission is."""
 
     class Meta:
         model = Submission
 
     class Params:
-        english = factory.Trait(locale="en", narrative="I was tortured in a State Security holding centre.")
         contact_request = factory.Trait(
             kind="contact", narrative="탈북 과정에서 겪은 일을 직접 말씀드리고 싶습니다.", contact_topic="evidence",
             contact_language=factory.SelfAttribute("locale"), contact_alias="영희", contact_channel="signal",
             contact_handle="@younghee", contact_organization="탈북민 단체",
         )
         with_contact_details = factory.Trait(contact_alias="철수", contact_channel="signal", contact_handle=HANDLE)
-        with_files = factory.Trait(files=factory.LazyFunction(lambda: [("증언.pdf", PDF)]))
         with_thread = factory.Trait(staff_messages=("날짜를 기억하시나요?",), followups=("2019년 3월이었습니다.",))
         with_notes = factory.Trait(notes=("교차 확인 필요",))
         on_hold = factory.Trait(hold_reason="재판 증거")
@@ -158,7 +155,7 @@ class SubmissionFactory(ServiceFactory):
 
     @classmethod
     def _create_in(cls, session, kind, locale, narrative, categories, files, keep_image_metadata, followups,
-                   staff_messages, notes, form_token, actor=None, hold_reason=None, assignee=UNSET,
+                   staff_messages, notes, form_token, hold_reason=None, assignee=UNSET,
                    duplicate_of=None, contact_topic=None, contact_language=None, **kwargs):
         contact = ContactDetails(**{key: kwargs.pop(name) for name, key in CONTACT_FIELDS.items() if name in kwargs})
         facets = {name: kwargs.pop(name) for name in FACET_NAMES if name in kwargs}
@@ -174,8 +171,7 @@ class SubmissionFactory(ServiceFactory):
             data = ReportData(narrative, locale, list(categories), facets, keep_image_metadata=keep_image_metadata,
                               contact=contact)
             item, code = create_report(session, data, prepared, upload_dir, form_token)
-        if staff_messages or notes or hold_reason:
-            actor = _staff_writer(session, actor)
+        actor = _staff_writer(session) if staff_messages or notes or hold_reason else None
         for body in staff_messages:
             actions.send_message(session, actor, item, body)
         for body in notes:
@@ -193,10 +189,9 @@ class SubmissionFactory(ServiceFactory):
         return item
 
 
-def _staff_writer(session: Session, actor) -> User:
-    """Who writes an item's messages and notes: `actor`, else the first staff account, else a new one."""
-    return (_get(session, User, actor) or session.scalar(sa.select(User).order_by(User.id).limit(1))
-            or UserFactory(email="colleague@example.org"))
+def _staff_writer(session: Session) -> User:
+    """Who writes an item's messages and notes: the first staff account, else a new one."""
+    return session.scalar(sa.select(User).order_by(User.id).limit(1)) or UserFactory(email="colleague@example.org")
 
 
 def _set_workflow(session: Session, item: Submission, values: dict, assignee, duplicate_of) -> None:
@@ -204,9 +199,9 @@ def _set_workflow(session: Session, item: Submission, values: dict, assignee, du
         values.setdefault("updated_at", values["created_at"])
         values.setdefault("last_submitter_activity_at", values["created_at"])
     if assignee is not UNSET:
-        values["assignee_id"] = _get(session, User, assignee).id if assignee is not None else None
+        values["assignee_id"] = _id(assignee)
     if duplicate_of is not None:
-        values["duplicate_of_id"] = _get(session, Submission, duplicate_of).id
+        values["duplicate_of_id"] = _id(duplicate_of)
     if not values:
         return
     values.setdefault("updated_at", Submission.updated_at)  # a placed item, not a changed one
