@@ -1,8 +1,10 @@
-"""factory_boy factories for staff accounts and submissions, with Traits for the common states.
+"""factory_boy factories for staff accounts, submissions and updates, with Traits for the common
+states.
 
 They create through the services' own functions: accounts.create_user, intake's create_report
 and create_contact_request (files through attachments.prepare, as the forms hand them over),
-reports.add_followup, triage.actions.send_message and add_note, retention.set_hold. They never
+reports.add_followup, triage.actions.send_message and add_note, retention.set_hold, and
+outreach's updates.save and publish. They never
 write a column that holds what a person wrote: how narratives, messages and files are stored
 is the services' business and will change, and a factory that wrote the columns would go on
 making data the app can no longer read. Workflow state (status, priority, assignee, dates,
@@ -17,6 +19,7 @@ notes loaded). A new submission carries its receipt code, shown once and never s
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import factory
 import sqlalchemy as sa
@@ -25,13 +28,15 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.facets import FACET_NAMES
-from app.models import Submission, User
+from app.models import Submission, Update, User
+from app.models.base import utcnow
 from app.services import accounts
 from app.services.files.attachments import prepare
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.contact_requests import ContactRequest, create_contact_request
 from app.services.intake.reports import ReportData, add_followup, create_report
 from app.services.ops.retention import set_hold
+from app.services.outreach import subscriptions, updates
 from app.services.triage import actions
 
 PASSWORD = "correct horse battery staple"
@@ -66,14 +71,22 @@ class ServiceFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        if has_app_context():
+        if has_app_context():  # committed: nothing left open that would hold SQLite's write lock
             return cls._create_in(db.session, **kwargs)
         with _app.app_context():
-            return cls._create_in(db.session, **kwargs)
+            made = cls._create_in(db.session, **kwargs)
+            cls._load(db.session, made)
+            return made
 
     @classmethod
     def _create_in(cls, session: Session, **kwargs):
+        """Make the object through the services and commit."""
         raise NotImplementedError
+
+    @classmethod
+    def _load(cls, session: Session, made) -> None:
+        """Load what a test may read from the object once its session is gone."""
+        session.refresh(made)
 
 
 class UserFactory(ServiceFactory):
@@ -100,7 +113,6 @@ class UserFactory(ServiceFactory):
         if locale:
             user.locale = locale
         session.commit()
-        session.refresh(user)
         return user
 
 
@@ -182,11 +194,14 @@ class SubmissionFactory(ServiceFactory):
             set_hold(session, actor, item, True, hold_reason)
         session.commit()
         _set_workflow(session, item, workflow, assignee, duplicate_of)
-        session.refresh(item)
-        for loaded in (item.categories, item.attachments, item.messages, item.notes):  # usable once detached
-            list(loaded)
         item.receipt_code = code
         return item
+
+    @classmethod
+    def _load(cls, session, item):
+        session.refresh(item)
+        for related in (item.categories, item.attachments, item.messages, item.notes):
+            list(related)
 
 
 def _staff_writer(session: Session) -> User:
@@ -208,3 +223,39 @@ def _set_workflow(session: Session, item: Submission, values: dict, assignee, du
     session.execute(sa.update(Submission).where(Submission.id == item.id).values(**values)
                     .execution_options(synchronize_session=False))
     session.commit()
+
+
+class UpdateFactory(ServiceFactory):
+    """A news update in Korean and English, published (and mailed to matching subscribers)
+    `days_ago` days ago. Its Korean body has Markdown and a script the page must not run."""
+
+    class Meta:
+        model = Update
+
+    class Params:
+        draft = factory.Trait(published=False)
+        korean_only = factory.Trait(english=False)
+        english_only = factory.Trait(korean=False)
+
+    slug = factory.Sequence(lambda n: f"update-{n}")
+    topics = ("reports",)
+    korean = True
+    english = True
+    published = True
+    days_ago = 0
+
+    @classmethod
+    def _create_in(cls, session, slug, topics, korean, english, published, days_ago):
+        texts = {}
+        if korean:
+            texts |= {"title_ko": f"소식 {slug}", "summary_ko": "요약입니다.",
+                      "body_ko": "**구금 시설** 보고서를 냈습니다.\n\n<script>alert(1)</script>"}
+        if english:
+            texts |= {"title_en": f"News {slug}", "summary_en": "A summary.",
+                      "body_en": "We published a **report** on detention."}
+        update = updates.save(session, "admin", updates.UpdateData(slug=slug, topics=list(topics), **texts))
+        if published:
+            updates.publish(session, "admin", update, subscriptions.Links.from_config(current_app.config))
+            update.published_at = utcnow() - timedelta(days=days_ago)
+            session.commit()
+        return update

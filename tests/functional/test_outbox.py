@@ -22,8 +22,7 @@ from app.models.base import utcnow
 from app.services import mail
 from app.services.intake import notices
 from app.services.outreach import outbox
-from tests.factories import SubmissionFactory, UserFactory
-from tests.functional.test_updates import make_update
+from tests.factories import SubmissionFactory, UpdateFactory, UserFactory
 from tests.smtp import deliver, html_part, text_part
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +53,7 @@ def rows():
 
 def test_publish_and_deliver_with_headers_and_korean_subject(client, app_ctx, runner, smtp_server):
     add_subscribers(**{"ko@example.org": "ko", "en@example.org": "en", "both@example.org": "both"})
-    make_update("camps")
+    UpdateFactory(slug="camps")
     output = deliver(runner)
     assert "sent 3" in output
     received = {item.rcpt_tos[0]: item for item in smtp_server.received}
@@ -89,7 +88,7 @@ def test_publish_and_deliver_with_headers_and_korean_subject(client, app_ctx, ru
 def test_server_down_then_up_delivers_every_message_exactly_once(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_RETRY_BASE_SECONDS=0)
     add_subscribers(5)
-    make_update("camps")
+    UpdateFactory(slug="camps")
     smtp_server.stop()
     output = deliver(runner)
     assert "mail server unusable" in output and "sent 0" in output
@@ -104,7 +103,7 @@ def test_server_down_then_up_delivers_every_message_exactly_once(app_ctx, runner
 def test_server_going_down_during_a_batch_loses_nothing(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_RETRY_BASE_SECONDS=0, MAIL_TIMEOUT_SECONDS=5)
     add_subscribers(6)
-    make_update("camps")
+    UpdateFactory(slug="camps")
     delivered = []
 
     def server_dies_after_two(row_id):
@@ -124,7 +123,7 @@ def test_server_going_down_during_a_batch_loses_nothing(app_ctx, runner, smtp_se
 def test_temporary_failures_back_off_and_give_up_with_the_last_error(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_RETRY_BASE_SECONDS=60)
     add_subscribers(1)
-    make_update("camps")
+    UpdateFactory(slug="camps")
     for attempt, delay in ((1, 60), (2, 120)):
         smtp_server.fail_next("451 4.3.0 Try again later")
         before = utcnow()
@@ -148,7 +147,7 @@ def test_temporary_failures_back_off_and_give_up_with_the_last_error(app_ctx, ru
 
 def test_permanent_failure_is_not_retried_and_the_batch_goes_on(app_ctx, runner, smtp_server):
     add_subscribers(3)
-    make_update("camps")
+    UpdateFactory(slug="camps")
     smtp_server.fail_next("550 5.1.1 No such user")
     deliver(runner)
     states = [(row.state, row.attempts) for row in rows()]
@@ -162,7 +161,7 @@ def test_permanent_failure_is_not_retried_and_the_batch_goes_on(app_ctx, runner,
 def test_one_connection_per_batch_and_the_rate_is_kept(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_BATCH_SIZE=3, OUTBOX_RATE_PER_SECOND=20)
     add_subscribers(7)
-    make_update("camps")
+    UpdateFactory(slug="camps")
     started = time.monotonic()
     deliver(runner)
     assert time.monotonic() - started >= 6 / 20
@@ -174,7 +173,7 @@ def test_a_killed_worker_sends_nothing_twice_that_was_marked_and_loses_nothing(
     app, app_ctx, runner, smtp_server, database_url, tmp_path
 ):
     add_subscribers(10)
-    make_update("camps")
+    UpdateFactory(slug="camps")
     env = {
         **os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "INSTANCE_DIR": str(tmp_path),
         "SECRET_KEY": app.config["SECRET_KEY"], "DATA_ENCRYPTION_KEY": app.config["DATA_ENCRYPTION_KEY"],

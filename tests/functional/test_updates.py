@@ -4,41 +4,26 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import OutboxEmail, Subscriber, Update
+from app.models import OutboxEmail, Subscriber
 from app.services.outreach import subscriptions
 from app.services.outreach import updates as update_service
+from tests.factories import UpdateFactory
 from tests.helpers import post_form
 
 A = "{http://www.w3.org/2005/Atom}"
 
 
-def make_update(slug, ko=True, en=True, topics=("reports",), publish=True, days_ago=0) -> Update:
-    data = update_service.UpdateData(
-        slug=slug, topics=list(topics),
-        title_ko=f"소식 {slug}" if ko else "", summary_ko="요약입니다." if ko else "",
-        body_ko="**구금 시설** 보고서를 냈습니다.\n\n<script>alert(1)</script>" if ko else "",
-        title_en=f"News {slug}" if en else "", summary_en="A summary." if en else "",
-        body_en="We published a **report** on detention." if en else "",
-    )
-    update = update_service.save(db.session, "admin", data)
-    if publish:
-        update_service.publish(db.session, "admin", update, subscriptions.Links.from_config(current_app.config))
-        update.published_at = datetime.now(UTC) - timedelta(days=days_ago)
-        db.session.commit()
-    return update
-
-
 def test_list_is_newest_first_and_paginated(client, app_ctx):
     for number in range(12):
-        make_update(f"u{number:02d}", days_ago=number)
-    make_update("draft", publish=False)
+        UpdateFactory(slug=f"u{number:02d}", days_ago=number)
+    UpdateFactory(slug="draft", draft=True)
     first = client.get("/ko/updates").get_data(as_text=True)
     assert first.index("소식 u00") < first.index("소식 u09") and "소식 u10" not in first
     assert "소식 draft" not in first
@@ -50,8 +35,8 @@ def test_list_is_newest_first_and_paginated(client, app_ctx):
 
 
 def test_list_by_topic_keeps_the_topic_across_languages(client, app_ctx):
-    make_update("camps", topics=["reports"])
-    make_update("un-session", topics=["advocacy", "news"])
+    UpdateFactory(slug="camps", topics=["reports"])
+    UpdateFactory(slug="un-session", topics=["advocacy", "news"])
     html = client.get("/ko/updates?topic=advocacy").get_data(as_text=True)
     assert "소식 un-session" in html and "소식 camps" not in html
     assert 'aria-current="page">유엔과 국제 활동' in html.replace('href="/ko/updates?topic=advocacy"', "")
@@ -61,7 +46,7 @@ def test_list_by_topic_keeps_the_topic_across_languages(client, app_ctx):
 
 
 def test_update_page_renders_sanitized_markdown(client, app_ctx):
-    make_update("camps")
+    UpdateFactory(slug="camps")
     html = client.get("/ko/updates/camps").get_data(as_text=True)
     assert "<h1>소식 camps</h1>" in html and "<strong>구금 시설</strong>" in html
     assert "<script>alert" not in html
@@ -69,7 +54,7 @@ def test_update_page_renders_sanitized_markdown(client, app_ctx):
 
 
 def test_missing_language_is_explained_and_the_other_offered(client, app_ctx):
-    make_update("ko-only", en=False)
+    UpdateFactory(slug="ko-only", korean_only=True)
     english = client.get("/en/updates/ko-only")
     html = english.get_data(as_text=True)
     assert english.status_code == 200
@@ -80,7 +65,7 @@ def test_missing_language_is_explained_and_the_other_offered(client, app_ctx):
 
 
 def test_missing_korean_is_said_in_korean(client, app_ctx):
-    make_update("en-only", ko=False)
+    UpdateFactory(slug="en-only", english_only=True)
     html = client.get("/ko/updates/en-only").get_data(as_text=True)
     assert "이 소식은 한국어로 제공되지 않습니다." in html and "영어로 읽으실 수 있습니다." in html
     assert "영어로만 제공" in client.get("/ko/updates").get_data(as_text=True)
@@ -88,12 +73,12 @@ def test_missing_korean_is_said_in_korean(client, app_ctx):
 
 @pytest.mark.parametrize("path", ["/ko/updates/draft", "/ko/updates/nothing-here", "/en/updates/draft"])
 def test_drafts_and_unknown_slugs_are_not_found(client, app_ctx, path):
-    make_update("draft", publish=False)
+    UpdateFactory(slug="draft", draft=True)
     assert client.get(path).status_code == 404
 
 
 def test_korean_update_pages_have_no_english_ui(client, app_ctx):
-    make_update("camps")
+    UpdateFactory(slug="camps")
     for path in ("/ko/updates", "/ko/updates/camps", "/ko/subscribe/sent"):
         text = re.sub(r"<[^>]+>", " ", client.get(path).get_data(as_text=True))
         assert re.findall(r"\b[A-Za-z]{3,}(?:\s+[A-Za-z]{3,}){2,}", text) == [], path
@@ -106,10 +91,10 @@ def test_main_menu_links_to_updates_and_subscribe(client):
 
 @pytest.mark.parametrize("lang, present, absent", [("ko", "소식 ko-only", "News en-only"), ("en", "News en-only", "소식 ko-only")])
 def test_atom_feed_per_language_is_valid(client, app_ctx, lang, present, absent):
-    make_update("both", days_ago=1)
-    make_update("ko-only", en=False)
-    make_update("en-only", ko=False)
-    make_update("draft", publish=False)
+    UpdateFactory(slug="both", days_ago=1)
+    UpdateFactory(slug="ko-only", korean_only=True)
+    UpdateFactory(slug="en-only", english_only=True)
+    UpdateFactory(slug="draft", draft=True)
     response = client.get(f"/{lang}/updates.atom")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
@@ -152,7 +137,7 @@ def test_publishing_queues_one_message_per_matching_confirmed_subscriber(app_ctx
     _subscriber("pending@example.org", state="pending")
     _subscriber("gone@example.org", state="unsubscribed")
     _subscriber("other-topic@example.org", topics="support")
-    update = make_update("camps", topics=["reports"])
+    update = UpdateFactory(slug="camps", topics=["reports"])
     queued = _queued()
     assert set(queued) == {"ko@example.org", "en@example.org", "both@example.org"}
     assert queued["ko@example.org"].subject == "[목소리] 소식 camps"
@@ -172,7 +157,7 @@ def test_publishing_queues_one_message_per_matching_confirmed_subscriber(app_ctx
 
 def test_missing_language_is_sent_in_the_other_with_a_note(app_ctx):
     _subscriber("en@example.org", "en", "reports")
-    make_update("ko-only", en=False)
+    UpdateFactory(slug="ko-only", korean_only=True)
     row = _queued()["en@example.org"]
     assert row.body_text.startswith("This update is available only in Korean.")
     assert "소식 ko-only" in row.body_text and '<p lang="en">This update is available only in Korean.</p>' in row.body_html
