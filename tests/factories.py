@@ -1,10 +1,10 @@
-"""factory_boy factories for staff accounts, submissions and updates, with Traits for the common
-states.
+"""factory_boy factories for staff accounts, submissions, updates and subscribers, with Traits
+for the common states.
 
 They create through the services' own functions: accounts.create_user, intake's create_report
 and create_contact_request (files through attachments.prepare, as the forms hand them over),
 reports.add_followup, triage.actions.send_message and add_note, retention.set_hold, and
-outreach's updates.save and publish. They never
+outreach's updates.save and publish (subscribers are plain rows: see SubscriberFactory). They never
 write a column that holds what a person wrote: how narratives, messages and files are stored
 is the services' business and will change, and a factory that wrote the columns would go on
 making data the app can no longer read. Workflow state (status, priority, assignee, dates,
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.facets import FACET_NAMES
-from app.models import Submission, Update, User
+from app.models import Submission, Subscriber, Update, User
 from app.models.base import utcnow
 from app.services import accounts
 from app.services.files.attachments import prepare
@@ -65,7 +65,7 @@ def _id(row) -> int | None:
     return row if row is None or isinstance(row, int) else row.id
 
 
-class ServiceFactory(factory.Factory):
+class AppFactory(factory.Factory):
     class Meta:
         abstract = True
 
@@ -89,7 +89,7 @@ class ServiceFactory(factory.Factory):
         session.refresh(made)
 
 
-class UserFactory(ServiceFactory):
+class UserFactory(AppFactory):
     """An officer who reads Korean, with the password tests log in with (not enrolled in TOTP:
     the first login through the forms enrolls, as it does for a new colleague)."""
 
@@ -116,7 +116,7 @@ class UserFactory(ServiceFactory):
         return user
 
 
-class SubmissionFactory(ServiceFactory):
+class SubmissionFactory(AppFactory):
     """A Korean report of torture in a holding centre, every facet answered, no contact
     details, no files. Keyword arguments: any facet of app/facets.py, `categories` (codes),
     `files` [(name, bytes)], the contact fields of the report form (`contact_handle`,
@@ -225,7 +225,7 @@ def _set_workflow(session: Session, item: Submission, values: dict, assignee, du
     session.commit()
 
 
-class UpdateFactory(ServiceFactory):
+class UpdateFactory(AppFactory):
     """A news update in Korean and English, published (and mailed to matching subscribers)
     `days_ago` days ago. Its Korean body has Markdown and a script the page must not run."""
 
@@ -259,3 +259,28 @@ class UpdateFactory(ServiceFactory):
             update.published_at = utcnow() - timedelta(days=days_ago)
             session.commit()
         return update
+
+
+class SubscriberFactory(AppFactory):
+    """A confirmed subscriber to reports, in Korean. A plain row: subscribing through the
+    service queues a confirmation mail, which a test that needs a subscriber does not want."""
+
+    class Meta:
+        model = Subscriber
+
+    class Params:
+        pending = factory.Trait(state="pending")
+
+    email = factory.Sequence(lambda n: f"subscriber{n}@example.org")
+    organization = ""
+    locale = "ko"
+    topics = "reports"
+    state = "confirmed"
+    token_key = factory.LazyFunction(lambda: secrets.token_hex(16))
+
+    @classmethod
+    def _create_in(cls, session, **values):
+        subscriber = Subscriber(**values)
+        session.add(subscriber)
+        session.commit()
+        return subscriber

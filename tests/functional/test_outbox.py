@@ -22,7 +22,7 @@ from app.models.base import utcnow
 from app.services import mail
 from app.services.intake import notices
 from app.services.outreach import outbox
-from tests.factories import SubmissionFactory, UpdateFactory, UserFactory
+from tests.factories import SubmissionFactory, SubscriberFactory, UpdateFactory, UserFactory
 from tests.smtp import deliver, html_part, text_part
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +38,10 @@ def settings(app, monkeypatch):
     return apply
 
 
-def add_subscribers(count=0, **named):
-    emails = {f"ngo{number}@example.org": "ko" for number in range(count)} | named
-    for email, locale in emails.items():
-        db.session.add(Subscriber(email=email, locale=locale, topics="reports", state="confirmed",
-                                  token_key=os.urandom(16).hex()))
-    db.session.commit()
+def ngos(count):
+    """`count` confirmed subscribers: ngo0@example.org, ngo1@example.org, …"""
+    for number in range(count):
+        SubscriberFactory(email=f"ngo{number}@example.org")
 
 
 def rows():
@@ -52,7 +50,8 @@ def rows():
 
 
 def test_publish_and_deliver_with_headers_and_korean_subject(client, app_ctx, runner, smtp_server):
-    add_subscribers(**{"ko@example.org": "ko", "en@example.org": "en", "both@example.org": "both"})
+    for locale in ("ko", "en", "both"):
+        SubscriberFactory(email=f"{locale}@example.org", locale=locale)
     UpdateFactory(slug="camps")
     output = deliver(runner)
     assert "sent 3" in output
@@ -87,7 +86,7 @@ def test_publish_and_deliver_with_headers_and_korean_subject(client, app_ctx, ru
 
 def test_server_down_then_up_delivers_every_message_exactly_once(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_RETRY_BASE_SECONDS=0)
-    add_subscribers(5)
+    ngos(5)
     UpdateFactory(slug="camps")
     smtp_server.stop()
     output = deliver(runner)
@@ -102,7 +101,7 @@ def test_server_down_then_up_delivers_every_message_exactly_once(app_ctx, runner
 
 def test_server_going_down_during_a_batch_loses_nothing(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_RETRY_BASE_SECONDS=0, MAIL_TIMEOUT_SECONDS=5)
-    add_subscribers(6)
+    ngos(6)
     UpdateFactory(slug="camps")
     delivered = []
 
@@ -122,7 +121,7 @@ def test_server_going_down_during_a_batch_loses_nothing(app_ctx, runner, smtp_se
 
 def test_temporary_failures_back_off_and_give_up_with_the_last_error(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_RETRY_BASE_SECONDS=60)
-    add_subscribers(1)
+    ngos(1)
     UpdateFactory(slug="camps")
     for attempt, delay in ((1, 60), (2, 120)):
         smtp_server.fail_next("451 4.3.0 Try again later")
@@ -146,7 +145,7 @@ def test_temporary_failures_back_off_and_give_up_with_the_last_error(app_ctx, ru
 
 
 def test_permanent_failure_is_not_retried_and_the_batch_goes_on(app_ctx, runner, smtp_server):
-    add_subscribers(3)
+    ngos(3)
     UpdateFactory(slug="camps")
     smtp_server.fail_next("550 5.1.1 No such user")
     deliver(runner)
@@ -160,7 +159,7 @@ def test_permanent_failure_is_not_retried_and_the_batch_goes_on(app_ctx, runner,
 
 def test_one_connection_per_batch_and_the_rate_is_kept(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_BATCH_SIZE=3, OUTBOX_RATE_PER_SECOND=20)
-    add_subscribers(7)
+    ngos(7)
     UpdateFactory(slug="camps")
     started = time.monotonic()
     deliver(runner)
@@ -172,7 +171,7 @@ def test_one_connection_per_batch_and_the_rate_is_kept(app_ctx, runner, smtp_ser
 def test_a_killed_worker_sends_nothing_twice_that_was_marked_and_loses_nothing(
     app, app_ctx, runner, smtp_server, database_url, tmp_path
 ):
-    add_subscribers(10)
+    ngos(10)
     UpdateFactory(slug="camps")
     env = {
         **os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "INSTANCE_DIR": str(tmp_path),

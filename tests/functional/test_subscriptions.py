@@ -15,6 +15,7 @@ from itsdangerous import TimestampSigner
 from app.extensions import db
 from app.models import OutboxEmail, Subscriber
 from app.services.outreach import subscriptions
+from tests.factories import SubscriberFactory
 from tests.helpers import post_form
 from tests.smtp import deliver, links_in, text_part
 
@@ -166,15 +167,8 @@ def test_bad_link_page_in_english(client):
     assert response.status_code == 400 and "This link is not valid" in response.get_data(as_text=True)
 
 
-def _confirmed(email="ngo@example.org", locale="ko", topics="reports") -> Subscriber:
-    row = Subscriber(email=email, locale=locale, topics=topics, state="confirmed", token_key="k" * 32)
-    db.session.add(row)
-    db.session.commit()
-    return row
-
-
 def test_preferences_change_language_and_topics(client, app_ctx):
-    _confirmed()
+    SubscriberFactory(email="ngo@example.org")
     path = f"/ko/subscribe/preferences/{_token_for('ngo@example.org', 'manage')}"
     page = client.get(path).get_data(as_text=True)
     assert 'value="reports" checked' in page and '<input checked id="language-0" name="language" type="radio" value="ko">' in page
@@ -187,7 +181,7 @@ def test_preferences_change_language_and_topics(client, app_ctx):
 
 
 def test_unsubscribe_link_in_a_browser_asks_for_one_click(client, app_ctx):
-    _confirmed()
+    SubscriberFactory(email="ngo@example.org")
     path = f"/ko/subscribe/unsubscribe/{_token_for('ngo@example.org', 'manage')}"
     page = client.get(path).get_data(as_text=True)
     assert "수신 거부" in page and 'method="post"' in page
@@ -204,7 +198,7 @@ def test_unsubscribe_link_in_a_browser_asks_for_one_click(client, app_ctx):
 
 
 def test_one_click_post_needs_no_session_or_csrf_token(app, app_ctx):
-    _confirmed()
+    SubscriberFactory(email="ngo@example.org")
     token = _token_for("ngo@example.org", "manage")
     mail_provider = app.test_client()  # no cookie, no CSRF token: as Gmail's servers would send it
     for _ in range(2):  # providers may retry; the second POST is as good as the first
@@ -224,7 +218,7 @@ def test_other_token_pages_still_require_csrf(app, app_ctx):
 
 
 def test_subscribing_again_after_unsubscribing_starts_over(client, app_ctx):
-    row = _confirmed()
+    row = SubscriberFactory(email="ngo@example.org")
     old = _token_for("ngo@example.org", "manage")
     subscriptions.unsubscribe(db.session, row)
     subscribe(client, language="en", topics=["news"])
@@ -239,14 +233,10 @@ def test_admin_sees_counts_exports_csv_and_removes(client, app, auth):
     import csv
     import io
 
+    SubscriberFactory(email="a@example.org", topics="reports,news", organization="=HYPERLINK(\"http://evil\")")
+    SubscriberFactory(email="b@example.org", locale="both", organization="단체")
+    SubscriberFactory(email="c@example.org", locale="en", topics="news", pending=True, organization="단체")
     with app.app_context():
-        for email, locale, topics, state in (
-            ("a@example.org", "ko", "reports,news", "confirmed"), ("b@example.org", "both", "reports", "confirmed"),
-            ("c@example.org", "en", "news", "pending"),
-        ):
-            db.session.add(Subscriber(email=email, locale=locale, topics=topics, state=state, token_key="k" * 32,
-                                      organization="=HYPERLINK(\"http://evil\")" if email.startswith("a") else "단체"))
-        db.session.commit()
         subscriptions.request_subscription(db.session, subscriptions.Links.from_config(app.config),
                                            "c@example.org", "", "en", ["news"])  # mail waiting for c
     auth.login(role="admin")

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import OutboxEmail, Subscriber
+from app.models import OutboxEmail
 from app.services.outreach import subscriptions
 from app.services.outreach import updates as update_service
-from tests.factories import UpdateFactory
+from tests.factories import SubscriberFactory, UpdateFactory
 from tests.helpers import post_form
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -121,22 +121,17 @@ def test_atom_feed_per_language_is_valid(client, app_ctx, lang, present, absent)
     assert titles[0] != f"{'소식' if lang == 'ko' else 'News'} both"  # newest first
 
 
-def _subscriber(email, locale="ko", topics="reports", state="confirmed"):
-    db.session.add(Subscriber(email=email, locale=locale, topics=topics, state=state, token_key=email[:8].ljust(32, "x")))
-    db.session.commit()
-
-
 def _queued():
     return {row.recipient: row for row in db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.kind == "update"))}
 
 
 def test_publishing_queues_one_message_per_matching_confirmed_subscriber(app_ctx):
-    _subscriber("ko@example.org", "ko", "reports,news")
-    _subscriber("en@example.org", "en", "reports")
-    _subscriber("both@example.org", "both", "reports")
-    _subscriber("pending@example.org", state="pending")
-    _subscriber("gone@example.org", state="unsubscribed")
-    _subscriber("other-topic@example.org", topics="support")
+    SubscriberFactory(email="ko@example.org", topics="reports,news")
+    SubscriberFactory(email="en@example.org", locale="en")
+    SubscriberFactory(email="both@example.org", locale="both")
+    SubscriberFactory(email="pending@example.org", pending=True)
+    SubscriberFactory(email="gone@example.org", state="unsubscribed")
+    SubscriberFactory(email="other-topic@example.org", topics="support")
     update = UpdateFactory(slug="camps", topics=["reports"])
     queued = _queued()
     assert set(queued) == {"ko@example.org", "en@example.org", "both@example.org"}
@@ -156,7 +151,7 @@ def test_publishing_queues_one_message_per_matching_confirmed_subscriber(app_ctx
 
 
 def test_missing_language_is_sent_in_the_other_with_a_note(app_ctx):
-    _subscriber("en@example.org", "en", "reports")
+    SubscriberFactory(email="en@example.org", locale="en")
     UpdateFactory(slug="ko-only", korean_only=True)
     row = _queued()["en@example.org"]
     assert row.body_text.startswith("This update is available only in Korean.")
@@ -174,8 +169,7 @@ def test_update_admin_is_for_admins_only(client, auth):
 
 def test_admin_writes_checks_and_publishes_an_update(client, app, auth):
     auth.login(role="admin")
-    with app.app_context():
-        _subscriber("ko@example.org", "ko", "accountability")
+    SubscriberFactory(email="ko@example.org", topics="accountability")
     bad = post_form(client, "/admin/updates/new", {"slug": "Bad Slug!", "title_ko": "제목만", "topics": []})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422

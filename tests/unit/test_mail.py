@@ -16,10 +16,11 @@ from itsdangerous import TimestampSigner
 
 from app.extensions import db
 from app.i18n import org_name
-from app.models import OutboxEmail, Subscriber
+from app.models import OutboxEmail
 from app.services import mail
 from app.services.outreach import outbox, subscriptions
 from app.services.outreach.updates import render_body
+from tests.factories import SubscriberFactory
 
 
 def _row(**overrides) -> OutboxEmail:
@@ -149,10 +150,7 @@ def test_normalized_address_is_lower_case_ascii():
 
 @pytest.fixture
 def subscriber(app_ctx):
-    row = Subscriber(email="ngo@example.org", locale="ko", topics="reports", state="pending", token_key="k" * 32)
-    db.session.add(row)
-    db.session.commit()
-    return row
+    return SubscriberFactory(email="ngo@example.org", pending=True)
 
 
 def test_tokens_round_trip_and_are_bound_to_purpose_and_row(app_ctx, subscriber):
