@@ -10,7 +10,6 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,10 +21,9 @@ from app.models.base import utcnow
 from app.services import mail
 from app.services.intake import notices
 from app.services.outreach import outbox
+from config import BASE_DIR
 from tests.factories import SubmissionFactory, SubscriberFactory, UpdateFactory, UserFactory
 from tests.smtp import deliver, html_part, text_part
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -179,7 +177,7 @@ def test_a_killed_worker_sends_nothing_twice_that_was_marked_and_loses_nothing(
         "MAIL_SERVER": smtp_server.host, "MAIL_PORT": str(smtp_server.port), "OUTBOX_RATE_PER_SECOND": "5",
     }
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "send", "--once"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         smtp_server.wait_for(3, timeout=60)
     finally:
