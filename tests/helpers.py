@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 import pyotp
@@ -12,6 +13,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import AuditEvent
+from app.models.base import utcnow
 
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
 SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
@@ -68,6 +70,10 @@ def audit_actions(app):
 def act(client, public_id, action, data):
     return post_form(client, f"/staff/submissions/{public_id}/{action}",
                      {f"{action}-{k}": v for k, v in data.items()}, page_url=f"/staff/submissions/{public_id}")
+
+
+def days_ago(days: float) -> datetime:
+    return utcnow() - timedelta(days=days)
 
 
 def totp_code(secret: str, offset_steps: int = 0) -> str:

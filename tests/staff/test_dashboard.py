@@ -1,6 +1,8 @@
-"""The statistics dashboard: its numbers equal counts made here, with the queue's filters."""
+"""The statistics dashboard: its numbers equal counts made here, with the queue's filters; the
+items whose retention period ends soon, there and on the item page."""
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Category, Message, Submission
+from app.models.base import utcnow
 from tests.factories import SubmissionFactory
+from tests.helpers import days_ago
 
 SEOUL = ZoneInfo("Asia/Seoul")
 ROW = re.compile(r'<tr data-key="([^"]*)"><th scope="row">(.*?)</th><td class="num">(\d+)</td></tr>')
@@ -130,3 +134,26 @@ def test_empty_dashboard(client, auth):
     auth.login()
     html = client.get("/staff/dashboard").get_data(as_text=True)
     assert "처리 목록 조건에 맞는 건은 0건입니다." in html
+
+
+def test_officers_see_when_items_expire(client, app, auth):
+    soon = SubmissionFactory(closed=True, updated_at=days_ago(3650 - 3)).public_id
+    later = SubmissionFactory(closed=True, updated_at=days_ago(3650 - 20)).public_id
+    overdue = SubmissionFactory(rejected=True, updated_at=days_ago(4000)).public_id
+    held = SubmissionFactory(closed=True, updated_at=days_ago(4000), hold_reason="증거").public_id
+    auth.login()
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    section = html[html.index('id="expiring"'):]
+    assert soon in section and overdue in section and later not in section and held not in section
+    assert "보존 기간이 3일 남았습니다." in section and "보존 기간이 끝났습니다" in section
+    page = client.get(f"/staff/submissions/{later}").get_data(as_text=True)
+    with app.app_context():  # computed from what the page saw (opening an item may count as a change)
+        updated = db.session.scalar(sa.select(Submission.updated_at).where(Submission.public_id == later))
+    days = math.ceil((updated + timedelta(days=app.config["RETENTION_DAYS"]) - utcnow()) / timedelta(days=1))
+    assert f"보존 기간이 {days}일 남았습니다." in page
+    assert "증거 보존 조치 중입니다" in client.get(f"/staff/submissions/{held}").get_data(as_text=True)
+    with app.app_context():  # reopened yesterday
+        db.session.execute(sa.update(Submission).where(Submission.public_id == soon)
+                           .values(status="in_review", updated_at=days_ago(1)))
+        db.session.commit()
+    assert "삭제 대상이 아닙니다" in client.get(f"/staff/submissions/{soon}").get_data(as_text=True)

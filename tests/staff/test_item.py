@@ -1,4 +1,5 @@
-"""Working an item: every action through the real forms, audited, with stale-form refusal."""
+"""Working an item: every action through the real forms (evidence hold included), audited, with
+stale-form refusal."""
 from __future__ import annotations
 
 import re
@@ -139,3 +140,24 @@ def test_unknown_item_and_action_are_404(client, auth):
     auth.login()
     assert client.get("/staff/submissions/NOPE").status_code == 404
     assert act(client, SubmissionFactory().public_id, "explode", {}).status_code == 404
+
+
+def test_evidence_hold_set_and_release_from_the_item_page(client, app, auth):
+    public_id = SubmissionFactory().public_id
+    auth.login()
+    page = f"/staff/submissions/{public_id}"
+    refused = act(client, public_id, "hold", {"reason": "", "hold": "y"})
+    assert refused.status_code == 422 and "증거 보존 조치 사유를 적어 주세요" in refused.get_data(as_text=True)
+    too_long = act(client, public_id, "hold", {"reason": "가" * 1001, "hold": "y"})
+    assert too_long.status_code == 422 and "가" * 1001 in too_long.get_data(as_text=True)
+    assert act(client, public_id, "hold", {"reason": "ICC 제출 예정", "hold": "y"}).status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "증거 보존 조치 중입니다" in html and "ICC 제출 예정" in html
+    with app.app_context():
+        item = db.session.scalar(sa.select(Submission))
+        assert item.evidence_hold and item.evidence_hold_reason == "ICC 제출 예정" and item.evidence_hold_at
+    assert act(client, public_id, "hold", {"release": "y"}).status_code == 302
+    with app.app_context():
+        assert not db.session.scalar(sa.select(Submission.evidence_hold))
+    actions = audit_actions(app)
+    assert "submission.evidence_hold" in actions and "submission.evidence_released" in actions
