@@ -1,5 +1,5 @@
 """Public updates: list by topic and page, one update (and its missing-language page), Atom
-feeds parsed as XML, and what publishing queues for subscribers."""
+feeds parsed as XML."""
 from __future__ import annotations
 
 import re
@@ -7,15 +7,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 
 import pytest
-import sqlalchemy as sa
-from flask import current_app
 
-from app.extensions import db
-from app.models import OutboxEmail
-from app.services.outreach import subscriptions
-from app.services.outreach import updates as update_service
-from tests.factories import SubscriberFactory, UpdateFactory
-from tests.helpers import post_form
+from tests.factories import UpdateFactory
 
 A = "{http://www.w3.org/2005/Atom}"
 
@@ -119,84 +112,3 @@ def test_atom_feed_per_language_is_valid(client, app_ctx, lang, present, absent)
         assert content.get("type") == "html" and "<strong>" in content.text and "<script" not in content.text
     assert len(ids) == 2
     assert titles[0] != f"{'소식' if lang == 'ko' else 'News'} both"  # newest first
-
-
-def _queued():
-    return {row.recipient: row for row in db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.kind == "update"))}
-
-
-def test_publishing_queues_one_message_per_matching_confirmed_subscriber(app_ctx):
-    SubscriberFactory(email="ko@example.org", topics="reports,news")
-    SubscriberFactory(email="en@example.org", locale="en")
-    SubscriberFactory(email="both@example.org", locale="both")
-    SubscriberFactory(email="pending@example.org", pending=True)
-    SubscriberFactory(email="gone@example.org", state="unsubscribed")
-    SubscriberFactory(email="other-topic@example.org", topics="support")
-    update = UpdateFactory(slug="camps", topics=["reports"])
-    queued = _queued()
-    assert set(queued) == {"ko@example.org", "en@example.org", "both@example.org"}
-    assert queued["ko@example.org"].subject == "[목소리] 소식 camps"
-    assert queued["en@example.org"].subject == "[Moksori] News camps"
-    both = queued["both@example.org"]
-    assert both.subject == "[목소리] 소식 camps / [Moksori] News camps"
-    assert both.body_text.index("소식 camps") < both.body_text.index("News camps")
-    # Each subscriber's own links, in their own language.
-    assert "/ko/subscribe/preferences/" in queued["ko@example.org"].body_text
-    assert "/en/subscribe/unsubscribe/" in queued["en@example.org"].headers
-    assert queued["ko@example.org"].body_text != queued["both@example.org"].body_text
-    # Unpublishing and publishing again sends nothing twice.
-    update_service.unpublish(db.session, "admin", update)
-    assert update_service.publish(db.session, "admin", update, subscriptions.Links.from_config(current_app.config)) == 0
-    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 3
-
-
-def test_missing_language_is_sent_in_the_other_with_a_note(app_ctx):
-    SubscriberFactory(email="en@example.org", locale="en")
-    UpdateFactory(slug="ko-only", korean_only=True)
-    row = _queued()["en@example.org"]
-    assert row.body_text.startswith("This update is available only in Korean.")
-    assert "소식 ko-only" in row.body_text and '<p lang="en">This update is available only in Korean.</p>' in row.body_html
-
-
-# Admin pages (no app_ctx here: a shared app context would also share flask-login's user).
-
-def test_update_admin_is_for_admins_only(client, auth):
-    assert client.get("/admin/updates").status_code == 302  # to the login page
-    auth.login(role="officer")
-    assert client.get("/admin/updates").status_code == 403
-    assert client.get("/admin/subscribers.csv").status_code == 403
-
-
-def test_admin_writes_checks_and_publishes_an_update(client, app, auth):
-    auth.login(role="admin")
-    SubscriberFactory(email="ko@example.org", topics="accountability")
-    bad = post_form(client, "/admin/updates/new", {"slug": "Bad Slug!", "title_ko": "제목만", "topics": []})
-    html = bad.get_data(as_text=True)
-    assert bad.status_code == 422
-    assert "영문 소문자" in html and "제목과 본문을 모두" in html and "하나 이상 선택해 주세요" in html
-    assert 'value="제목만"' in html  # what was typed is kept
-    empty = post_form(client, "/admin/updates/new", {"topics": ["news"]})
-    assert "한국어나 영어" in empty.get_data(as_text=True)
-
-    data = {"slug": "", "title_ko": "정치범수용소 보고서", "body_ko": "## 요약\n\n**증언** 40건을 모았습니다.",
-            "summary_ko": "새 보고서입니다.", "title_en": "Report on political prison camps",
-            "body_en": "We gathered **40** testimonies.", "topics": ["accountability", "reports"]}
-    saved = post_form(client, "/admin/updates/new", data)
-    assert saved.status_code == 302
-    edit_path = saved.headers["Location"]
-    page = client.get(edit_path).get_data(as_text=True)
-    assert "<strong>증언</strong>" in page  # preview, sanitized
-    assert client.get("/ko/updates/report-on-political-prison-camps").status_code == 404  # a draft
-    taken = post_form(client, "/admin/updates/new", {**data, "slug": "report-on-political-prison-camps"})
-    assert "이미 이 주소를 쓰고 있습니다" in taken.get_data(as_text=True)
-
-    published = post_form(client, f"{edit_path}/publish", {}, page_url=edit_path)
-    assert published.status_code == 302
-    assert "이메일 1통" in client.get(edit_path).get_data(as_text=True)
-    assert client.get("/ko/updates/report-on-political-prison-camps").status_code == 200
-    with app.app_context():
-        assert db.session.scalar(sa.select(OutboxEmail.subject)) == "[목소리] 정치범수용소 보고서"
-    post_form(client, f"{edit_path}/unpublish", {}, page_url=edit_path)
-    assert client.get("/ko/updates/report-on-political-prison-camps").status_code == 404
-    listing = client.get("/admin/updates").get_data(as_text=True)
-    assert "정치범수용소 보고서" in listing and "KO, EN" in listing

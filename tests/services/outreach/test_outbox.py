@@ -1,10 +1,11 @@
 """Delivery through the real worker to a real SMTP server: headers and Korean subjects, the
 one-click unsubscribe from a delivered message, a server that goes down (before and during a
-batch) and comes back, retries and giving up, batching and pacing, a killed worker, and the
-content-free notices to officers."""
+batch) and comes back, retries and giving up (and which SMTP errors are which), batching and
+pacing, a killed worker, and the content-free notices to officers."""
 from __future__ import annotations
 
 import os
+import smtplib
 import subprocess
 import sys
 import time
@@ -232,3 +233,20 @@ def test_notices_fall_back_to_any_officer_then_admins(app_ctx):
     officer.active = False
     assert notices.notify_assigned(db.session, submission, officer) is False
     db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "error, outcome, usable",
+    [
+        (smtplib.SMTPRecipientsRefused({"a@b.c": (550, b"no such user")}), "permanent", True),
+        (smtplib.SMTPRecipientsRefused({"a@b.c": (450, b"mailbox busy")}), "temporary", True),
+        (smtplib.SMTPDataError(451, b"try later"), "temporary", True),
+        (smtplib.SMTPDataError(554, b"rejected"), "permanent", True),
+        (smtplib.SMTPDataError(421, b"closing"), "temporary", False),
+        (smtplib.SMTPSenderRefused(553, b"not allowed", "x@y.z"), "temporary", False),
+        (smtplib.SMTPServerDisconnected("gone"), "temporary", False),
+        (ConnectionResetError(), "temporary", False),
+    ],
+)
+def test_failures_are_classified(error, outcome, usable):
+    assert outbox._classify(error) == (outcome, usable)
