@@ -162,3 +162,10 @@ def test_wrong_method_is_localized(client):
     response = client.get("/ko/receipt/leave")
     assert response.status_code == 405
     assert "이 페이지는 이런 방식으로 쓸 수 없습니다" in response.get_data(as_text=True)
+
+
+def test_bad_notice_address_is_refused_with_the_keyboard_hint(client):
+    html = submit_report(client, notice_email="ㅡㄷ@ㄷㅌ믇ㅔㅣㄷ.채ㅡ").get_data(as_text=True)
+    assert "키보드를 영문으로 바꾼 뒤" in html
+    html = submit_report(client, notice_email="not-an-address").get_data(as_text=True)
+    assert "이메일 주소 형식이 올바르지 않습니다" in html

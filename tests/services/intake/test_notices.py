@@ -1,14 +1,17 @@
-"""A submitter who asked for it gets a neutral "new message" e-mail; the outbox then forgets
-the address. Nobody else gets anything."""
+"""Notices, delivered by the real worker to a real SMTP server. A submitter who asked for it
+gets a neutral "new message" e-mail, and the outbox then forgets the address; nobody else
+gets anything. Officers get content-free notices in their language, and a new item always
+reaches someone."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import OutboxEmail, Submission
-from tests.factories import SubmissionFactory
+from app.services.intake import notices
+from tests.factories import SubmissionFactory, UserFactory
 from tests.helpers import act, submit_report
-from tests.smtp import deliver, text_part
+from tests.smtp import deliver, html_part, text_part
 
 
 def officer_replies(client, app, auth):
@@ -22,9 +25,9 @@ def test_notice_is_neutral_and_the_address_is_forgotten(client, app, auth, runne
     SubmissionFactory(notice_email="me@example.org")
     assert officer_replies(client, app, auth).status_code == 302
     deliver(runner)
-    notices = [item for item in smtp_server.received if item.rcpt_tos == ["me@example.org"]]
-    assert len(notices) == 1
-    message = notices[0].message
+    mailed = [item for item in smtp_server.received if item.rcpt_tos == ["me@example.org"]]
+    assert len(mailed) == 1
+    message = mailed[0].message
     body = text_part(message)
     assert message["Subject"] == "새 메시지가 있습니다"
     for leak in ("날짜를", "목소리", "Moksori", "http", "receipt", "제보"):
@@ -49,8 +52,38 @@ def test_no_address_no_mail(client, app, auth, runner, smtp_server):
     assert not [item for item in smtp_server.received if item.rcpt_tos != ["officer@example.org"]]
 
 
-def test_bad_notice_address_is_refused_with_the_keyboard_hint(client):
-    html = submit_report(client, notice_email="ㅡㄷ@ㄷㅌ믇ㅔㅣㄷ.채ㅡ").get_data(as_text=True)
-    assert "키보드를 영문으로 바꾼 뒤" in html
-    html = submit_report(client, notice_email="not-an-address").get_data(as_text=True)
-    assert "이메일 주소 형식이 올바르지 않습니다" in html
+def test_officers_get_a_content_free_notice_in_their_language(app_ctx, runner, smtp_server):
+    UserFactory(email="ko-officer@example.org", name="김민지")
+    english = UserFactory(email="en-officer@example.org", english=True)
+    UserFactory(email="admin@example.org", admin=True, bilingual=True)
+    submission = SubmissionFactory(narrative="보위부 구류장에서 고문을 당했습니다.")
+    public_id = submission.public_id
+    # The intake already queued the notice for the Korean-speaking officer (the report is in Korean).
+    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 1
+    assert notices.notify_new_item(db.session, submission) == 0  # one waiting notice is enough
+    assert notices.notify_assigned(db.session, submission, english) is True
+    db.session.commit()
+    deliver(runner)
+    received = {item.rcpt_tos[0]: item.message for item in smtp_server.received}
+    assert set(received) == {"ko-officer@example.org", "en-officer@example.org"}
+    korean = received["ko-officer@example.org"]
+    assert korean["Subject"] == "[목소리] 새 항목이 기다리고 있습니다"
+    body = text_part(korean)
+    assert body.startswith("김민지 님, 안녕하세요.") and "http://127.0.0.1:5000/staff/" in body
+    assert "고문" not in body and public_id not in body and public_id not in html_part(korean)
+    assert received["en-officer@example.org"]["Subject"] == "[Moksori] An item was assigned to you"
+    assert text_part(received["en-officer@example.org"]).startswith("Hello en-officer,")
+
+
+def test_notices_fall_back_to_any_officer_then_admins(app_ctx):
+    UserFactory(email="admin@example.org", admin=True)
+    submission = Submission(locale="en")
+    assert notices.notify_new_item(db.session, submission) == 1  # no officer at all: the admins
+    db.session.execute(sa.delete(OutboxEmail))
+    db.session.commit()
+    officer = UserFactory(email="ko-officer@example.org")
+    assert notices.notify_new_item(db.session, submission) == 1  # nobody reads English: every officer
+    assert db.session.scalar(sa.select(OutboxEmail.recipient)) == "ko-officer@example.org"
+    officer.active = False
+    assert notices.notify_assigned(db.session, submission, officer) is False
+    db.session.rollback()

@@ -1,7 +1,7 @@
 """Delivery through the real worker to a real SMTP server: headers and Korean subjects, the
 one-click unsubscribe from a delivered message, a server that goes down (before and during a
 batch) and comes back, retries and giving up (and which SMTP errors are which), batching and
-pacing, a killed worker, and the content-free notices to officers."""
+pacing, a killed worker."""
 from __future__ import annotations
 
 import os
@@ -17,13 +17,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import OutboxEmail, Submission, Subscriber
+from app.models import OutboxEmail, Subscriber
 from app.models.base import utcnow
 from app.services import mail
-from app.services.intake import notices
 from app.services.outreach import outbox
 from config import BASE_DIR
-from tests.factories import SubmissionFactory, SubscriberFactory, UpdateFactory, UserFactory
+from tests.factories import SubscriberFactory, UpdateFactory
 from tests.smtp import deliver, html_part, text_part
 
 
@@ -196,43 +195,6 @@ def test_a_killed_worker_sends_nothing_twice_that_was_marked_and_loses_nothing(
     assert all(counts[mid] == 1 for mid in marked)
     assert sum(counts.values()) - len(counts) <= 1  # at most the one in flight at the kill
     assert all(row.state == "sent" for row in rows())
-
-
-def test_officers_get_a_content_free_notice_in_their_language(app_ctx, runner, smtp_server):
-    UserFactory(email="ko-officer@example.org", name="김민지")
-    english = UserFactory(email="en-officer@example.org", english=True)
-    UserFactory(email="admin@example.org", admin=True, bilingual=True)
-    submission = SubmissionFactory(narrative="보위부 구류장에서 고문을 당했습니다.")
-    public_id = submission.public_id
-    # The intake already queued the notice for the Korean-speaking officer (the report is in Korean).
-    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 1
-    assert notices.notify_new_item(db.session, submission) == 0  # one waiting notice is enough
-    assert notices.notify_assigned(db.session, submission, english) is True
-    db.session.commit()
-    deliver(runner)
-    received = {item.rcpt_tos[0]: item.message for item in smtp_server.received}
-    assert set(received) == {"ko-officer@example.org", "en-officer@example.org"}
-    korean = received["ko-officer@example.org"]
-    assert korean["Subject"] == "[목소리] 새 항목이 기다리고 있습니다"
-    body = text_part(korean)
-    assert body.startswith("김민지 님, 안녕하세요.") and "http://127.0.0.1:5000/staff/" in body
-    assert "고문" not in body and public_id not in body and public_id not in html_part(korean)
-    assert received["en-officer@example.org"]["Subject"] == "[Moksori] An item was assigned to you"
-    assert text_part(received["en-officer@example.org"]).startswith("Hello en-officer,")
-
-
-def test_notices_fall_back_to_any_officer_then_admins(app_ctx):
-    UserFactory(email="admin@example.org", admin=True)
-    submission = Submission(locale="en")
-    assert notices.notify_new_item(db.session, submission) == 1  # no officer at all: the admins
-    db.session.execute(sa.delete(OutboxEmail))
-    db.session.commit()
-    officer = UserFactory(email="ko-officer@example.org")
-    assert notices.notify_new_item(db.session, submission) == 1  # nobody reads English: every officer
-    assert db.session.scalar(sa.select(OutboxEmail.recipient)) == "ko-officer@example.org"
-    officer.active = False
-    assert notices.notify_assigned(db.session, submission, officer) is False
-    db.session.rollback()
 
 
 @pytest.mark.parametrize(
