@@ -1,13 +1,21 @@
-"""Headers, CSP, no third-party references, no client address in logs, production config."""
+"""Headers, CSP, no third-party references, no client address in logs, receipt codes."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import runpy
 
 import pytest
 
 import config as config_module
-from config import ConfigurationError, ProductionConfig
+from app.security import (
+    _DropClientAddress,
+    format_receipt_code,
+    hash_receipt_code,
+    new_receipt_code,
+    normalize_receipt_code,
+)
 
 
 @pytest.mark.parametrize("path", ["/ko/", "/en/report", "/ko/receipt", "/ko/missing"])
@@ -29,46 +37,31 @@ def test_pages_reference_nothing_off_site_and_no_inline_code(client, path):
 
 
 def test_dev_server_log_drops_client_address():
-    from app.security import _DropClientAddress
-
     record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '203.0.113.9 - - [22/Nov/2026] "POST /ko/report HTTP/1.1" 200 -', (), None)
     _DropClientAddress().filter(record)
     assert "203.0.113.9" not in record.getMessage()
 
 
 def test_gunicorn_access_log_has_no_client_fields():
-    import runpy
-
     settings = runpy.run_path(str(config_module.BASE_DIR / "gunicorn.conf.py"))
     for field in ("%(h)s", "%(a)s", "%(f)s", "%({x-forwarded-for}i)s"):
         assert field not in settings["access_log_format"]
 
 
-def test_production_refuses_to_start_without_keys(monkeypatch):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.delenv("DATA_ENCRYPTION_KEY", raising=False)
-    with pytest.raises(ConfigurationError, match="SECRET_KEY and DATA_ENCRYPTION_KEY"):
-        ProductionConfig.finalize()
+def test_receipt_codes_are_16_digits_grouped_4_by_4():
+    code = new_receipt_code()
+    assert len(code) == 16 and code.isdigit()
+    assert format_receipt_code("1234567890123456") == "1234 5678 9012 3456"
 
 
-def test_wsgi_exits_with_a_clear_message_in_production(tmp_path):
-    import subprocess
-    import sys
-
-    env = {"APP_ENV": "production", "PATH": "/usr/bin:/bin", "INSTANCE_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=config_module.BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert "refuses to start in production without SECRET_KEY and DATA_ENCRYPTION_KEY" in result.stderr
+def test_receipt_normalisation():
+    assert normalize_receipt_code(" 1234-5678 9012\u30003456 ") == "1234567890123456"
+    assert normalize_receipt_code("１２３４５６７８９０１２３４５６") == "1234567890123456"
+    for bad in (None, "", "123", "1234 5678 9012 345x", "٣" * 16, "1" * 17):
+        assert normalize_receipt_code(bad) is None
 
 
-def test_development_keys_are_generated_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
-    first = config_module.DevelopmentConfig.finalize()
-    second = config_module.DevelopmentConfig.finalize()
-    assert first["SECRET_KEY"] == second["SECRET_KEY"] and first["DATA_ENCRYPTION_KEY"] == second["DATA_ENCRYPTION_KEY"]
-    assert (tmp_path / "data_encryption_key").stat().st_mode & 0o077 == 0
-
-
-def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+def test_receipt_hash_is_keyed(app_ctx):
+    code = "1234567890123456"
+    assert hash_receipt_code(code) != hashlib.sha256(code.encode()).hexdigest()
+    assert hash_receipt_code(code) == hash_receipt_code(code)
