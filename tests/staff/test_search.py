@@ -1,17 +1,13 @@
-"""Korean search, on SQLite and on PostgreSQL (TEST_DATABASE_URL): two-syllable words inside
-longer words, longer words, English words, notes and submitter messages — the notes and
-messages written through the item page and the receipt page, searched through the queue's GET
-form."""
+"""Korean search in the staff queue, on SQLite and on PostgreSQL (TEST_DATABASE_URL):
+two-syllable words inside longer words, longer words, English words, notes and submitter
+messages — the notes and messages written through the item page and the receipt page,
+searched through the queue's GET form."""
 from __future__ import annotations
 
 import re
 
 import pytest
-import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Submission
-from app.services import search
 from tests.factories import SubmissionFactory
 from tests.helpers import act, post_form
 
@@ -109,40 +105,3 @@ def test_words_in_a_submitter_message_are_found(app, officer):
     assert post_form(submitter, "/ko/receipt/status", {"body": "혜산 집결소에서 구타를 당했습니다."},
                      files=[]).status_code == 302
     assert found(officer, "구타") == {item.public_id}
-
-
-def test_search_index_follows_deleted_submissions(app, accounts):
-    with app.app_context():
-        assert len(search.search_ids(db.session, "고문")) == 3
-        db.session.execute(sa.delete(Submission).where(Submission.public_id == accounts["object"]))
-        db.session.commit()
-        assert len(search.search_ids(db.session, "고문")) == 2
-        table_rows = db.session.scalar(sa.text(f"SELECT count(*) FROM {search.TABLE}"))
-        assert table_rows >= 7  # the other reports; the deleted one's document is gone with it
-        search.rebuild_all(db.session)
-        db.session.commit()
-        assert len(search.search_ids(db.session, "고문")) == 2
-
-
-def test_long_documents_are_searchable_to_the_end(app):
-    """PostgreSQL keeps tsvector positions only up to 16,383: long texts are stored in parts."""
-    filler = "가나다라마바사아자차카타파하" * 1420  # 19,880 pairs before the word (the form allows 20,000)
-    item = SubmissionFactory(narrative=filler + " 공개처형을 보았습니다.")
-    with app.app_context():
-        assert search.search_ids(db.session, "공개처형") == [item.id]
-
-
-@pytest.mark.parametrize("words, tokens", [
-    ("고문을", ("고문", "문을")),
-    ("공개처형", ("공개", "개처", "처형")),
-    ("Émile", ("emile",)),
-    ("15호", ("15", "호")),
-])
-def test_query_terms_become_phrases_of_pairs(words, tokens):
-    term = search.parse(words).terms[0]
-    assert term.tokens == tokens
-
-
-def test_document_tokens_pair_hangul_and_fold_latin():
-    assert search.document_tokens(["고문을 당했다. Tortured!"]) == ["고문", "문을", "당했", "했다", "tortured"]
-    assert "노동" in search.document_tokens(["로동단련대"])
