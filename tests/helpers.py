@@ -93,3 +93,10 @@ def jpeg_with_gps() -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", exif=exif.tobytes(), comment=b"secret comment")
     return buffer.getvalue()
+
+
+def image_bytes(fmt: str, **params) -> bytes:
+    """A small real image in `fmt` ("JPEG", "PNG", …), without metadata."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, fmt, **params)
+    return buffer.getvalue()
