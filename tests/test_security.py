@@ -37,7 +37,8 @@ def test_pages_reference_nothing_off_site_and_no_inline_code(client, path):
 
 
 def test_dev_server_log_drops_client_address():
-    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '203.0.113.9 - - [22/Nov/2026] "POST /ko/report HTTP/1.1" 200 -', (), None)
+    line = '203.0.113.9 - - [22/Nov/2026] "POST /ko/report HTTP/1.1" 200 -'
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, line, (), None)
     _DropClientAddress().filter(record)
     assert "203.0.113.9" not in record.getMessage()
 

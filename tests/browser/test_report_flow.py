@@ -41,7 +41,8 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
     assert RECEIPT_CODE.match(code), code
     # The code must be easy to copy down: on a 360 px phone it stays on one line.
     lines = page.locator("#receipt-code").evaluate(
-        "el => { const range = document.createRange(); range.selectNodeContents(el); return range.getClientRects().length; }"
+        "el => { const range = document.createRange(); range.selectNodeContents(el);"
+        " return range.getClientRects().length; }"
     )
     assert lines == 1
     assert page.get_by_text("파일 1개를 받았습니다.").is_visible()

@@ -11,7 +11,8 @@ def test_cli_creates_users(runner, app):
     result = runner.invoke(args=["users", "create", "new@example.org", "--role", "officer", "--languages", "ko,en",
                                  "--name", "김담당", "--password-stdin"], input="a long enough password\n")
     assert result.exit_code == 0, result.output
-    again = runner.invoke(args=["users", "create", "new@example.org", "--password-stdin"], input="a long enough password\n")
+    again = runner.invoke(args=["users", "create", "new@example.org", "--password-stdin"],
+                          input="a long enough password\n")
     assert again.exit_code != 0 and "already exists" in again.output
     short = runner.invoke(args=["users", "create", "x@example.org", "--password-stdin"], input="short\n")
     assert short.exit_code != 0 and "12 characters" in short.output

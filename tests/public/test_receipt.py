@@ -28,7 +28,8 @@ def test_code_opens_status_in_korean_and_english(client):
 
 def test_code_is_accepted_with_hyphens_and_full_width_digits(client):
     code = new_report(client).replace(" ", "")
-    typed = "-".join(code[i:i + 4] for i in range(0, 16, 4)).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    typed = "-".join(code[i:i + 4] for i in range(0, 16, 4)).translate(full_width)
     assert open_receipt(client, typed).status_code == 302
 
 

@@ -68,7 +68,8 @@ def test_broken_unicode_and_control_characters_are_cleaned(client, app_ctx):
     parts = []
     for name, value in fields.items():
         value = value if isinstance(value, bytes) else value.encode()
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n")
+        header = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(header.encode() + value + b"\r\n")
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     response = client.post("/ko/report", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 200

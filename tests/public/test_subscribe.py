@@ -116,7 +116,8 @@ def test_subscribe_form_is_rate_limited(client):
 @pytest.mark.parametrize(
     "lang, typed, message",
     [
-        ("ko", "ㅜ므ㄷ@ㄷㅌ믇ㅔㅣㄷ.채ㅡ", "이메일 주소에 한글이 들어 있습니다. 키보드를 영문으로 바꾼 뒤 다시 입력해 주세요."),
+        ("ko", "ㅜ므ㄷ@ㄷㅌ믇ㅔㅣㄷ.채ㅡ",
+         "이메일 주소에 한글이 들어 있습니다. 키보드를 영문으로 바꾼 뒤 다시 입력해 주세요."),
         ("ko", "name@example", "이메일 주소 형식이 올바르지 않습니다."),
         ("ko", "", "이메일 주소를 입력해 주세요."),
         ("en", "홍길동@example.org", "contains Korean letters"),
@@ -171,7 +172,8 @@ def test_preferences_change_language_and_topics(client, app_ctx):
     SubscriberFactory(email="ngo@example.org")
     path = f"/ko/subscribe/preferences/{_token_for('ngo@example.org', 'manage')}"
     page = client.get(path).get_data(as_text=True)
-    assert 'value="reports" checked' in page and '<input checked id="language-0" name="language" type="radio" value="ko">' in page
+    assert 'value="reports" checked' in page
+    assert '<input checked id="language-0" name="language" type="radio" value="ko">' in page
     bad = post_form(client, path, {"language": "both", "topics": []})
     assert bad.status_code == 422 and "하나 이상 선택해 주세요" in bad.get_data(as_text=True)
     saved = post_form(client, path, {"language": "both", "topics": ["news", "advocacy"]})

@@ -82,7 +82,9 @@ def test_main_menu_links_to_updates_and_subscribe(client):
     assert '<a href="/ko/updates">새 소식</a>' in html and '<a href="/ko/subscribe">구독하기</a>' in html
 
 
-@pytest.mark.parametrize("lang, present, absent", [("ko", "소식 ko-only", "News en-only"), ("en", "News en-only", "소식 ko-only")])
+@pytest.mark.parametrize("lang, present, absent", [
+    ("ko", "소식 ko-only", "News en-only"), ("en", "News en-only", "소식 ko-only"),
+])
 def test_atom_feed_per_language_is_valid(client, app_ctx, lang, present, absent):
     UpdateFactory(slug="both", days_ago=1)
     UpdateFactory(slug="ko-only", korean_only=True)

@@ -72,7 +72,8 @@ def test_configured_sender_name_wins(app_ctx):
 def test_bilingual_rendering_puts_korean_first(app):
     with app.test_request_context("/en/"):
         rendered = mail.render_email(
-            "subscription_confirm", ["ko", "en"], lambda: _("[%(org)s] Please confirm your subscription", org=org_name()),
+            "subscription_confirm", ["ko", "en"],
+            lambda: _("[%(org)s] Please confirm your subscription", org=org_name()),
             confirm_url="http://x/confirm", hours=72, preferences_url="p", unsubscribe_url="u",
         )
     assert rendered.subject == "[목소리] 구독 신청을 확인해 주세요 / [Moksori] Please confirm your subscription"

@@ -39,12 +39,14 @@ def test_totp_code_is_accepted_once(client, auth):
 def test_wrong_password_gives_one_message_for_known_and_unknown(client):
     UserFactory(email="officer@example.org")
     for email in ("officer@example.org", "nobody@example.org"):
-        html = post_form(client, "/staff/login", {"email": email, "password": "wrong password!!"}).get_data(as_text=True)
+        response = post_form(client, "/staff/login", {"email": email, "password": "wrong password!!"})
+        html = response.get_data(as_text=True)
         assert "이메일 주소 또는 비밀번호가 올바르지 않습니다" in html
 
 
 def test_hangul_in_email_gets_the_keyboard_hint(client):
-    html = post_form(client, "/staff/login", {"email": "ㅐㄹ랴ㅊㄷㄱ@ㄷㅌ믇ㅔㅣㄷ.채ㅡ", "password": "x"}).get_data(as_text=True)
+    response = post_form(client, "/staff/login", {"email": "ㅐㄹ랴ㅊㄷㄱ@ㄷㅌ믇ㅔㅣㄷ.채ㅡ", "password": "x"})
+    html = response.get_data(as_text=True)
     assert "키보드를 영문으로 바꾼 뒤" in html
 
 

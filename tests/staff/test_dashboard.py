@@ -76,6 +76,14 @@ def expected(app) -> dict:
             "replies": replies, "top_codes": top_codes, "total": len(items)}
 
 
+def _reply_bucket(delay: timedelta | None) -> str:
+    if delay is None:
+        return "none"
+    days = delay / timedelta(days=1)
+    return next((name for limit, name in ((1, "lt1d"), (3, "1-3d"), (7, "3-7d"), (30, "7-30d")) if days < limit),
+                "gt30d")
+
+
 def test_dashboard_numbers_equal_counts(client, app, auth, seeded):
     auth.login()
     want = expected(app)
@@ -92,13 +100,7 @@ def test_dashboard_numbers_equal_counts(client, app, auth, seeded):
     assert values(html, "provinces") == dict(want["provinces"])
     statuses = values(html, "statuses")
     assert {k: v for k, v in statuses.items() if v} == dict(want["statuses"]) and len(statuses) == 8
-    buckets = Counter()
-    for delay in want["replies"].values():
-        if delay is None:
-            buckets["none"] += 1
-        else:
-            days = delay / timedelta(days=1)
-            buckets["lt1d" if days < 1 else "1-3d" if days < 3 else "3-7d" if days < 7 else "7-30d" if days < 30 else "gt30d"] += 1
+    buckets = Counter(_reply_bucket(delay) for delay in want["replies"].values())
     assert {k: v for k, v in values(html, "response").items() if v} == dict(buckets)
     assert f"처리 목록 조건에 맞는 건은 {want['total']}건입니다." in html
 

@@ -60,7 +60,8 @@ def test_case_file_round_trip_then_one_changed_byte_fails(client, app, auth, run
     assert files[f"{folder}/files/증언.pdf"] == PDF
     doc = json.loads(files[f"{folder}/submission.json"])
     assert [c["code"] for c in doc["categories"]] == ["V02.1", "V03"]
-    assert doc["categories"][0]["label_ko"] == "고문" and doc["categories"][0]["huridocs_types_of_acts"] == ["020111110000"]
+    assert doc["categories"][0]["label_ko"] == "고문"
+    assert doc["categories"][0]["huridocs_types_of_acts"] == ["020111110000"]
     assert doc["where"]["province"]["code"] == "KP-09" and doc["where"]["province"]["label_en"] == "North Hamgyong"
     assert doc["where"]["province"]["label_ko"] != doc["where"]["province"]["label_en"]
     assert "contact_details" not in doc and doc["contact_details_included"] is False
@@ -201,7 +202,8 @@ def test_bulk_csv_and_json_parse_back(client, app, auth):
     assert data.mimetype == "application/json"
     parsed = json.loads(data.data)
     assert len(parsed["items"]) == 2
-    assert {i["narrative"] for i in parsed["items"]} == {"=HYPERLINK(\"http://x\") 회령에서 있었던 일", "평양 교화소, 2019년 겨울"}
+    narratives = {i["narrative"] for i in parsed["items"]}
+    assert narratives == {"=HYPERLINK(\"http://x\") 회령에서 있었던 일", "평양 교화소, 2019년 겨울"}
     assert HANDLE not in data.get_data(as_text=True)
     with app.app_context():
         with_ids = {s.public_id for s in db.session.scalars(sa.select(Submission))}
@@ -211,6 +213,7 @@ def test_bulk_csv_and_json_parse_back(client, app, auth):
     with app.app_context():
         db.session.execute(sa.update(Submission).where(Submission.province == "KP-09").values(status="closed"))
         db.session.commit()
-    filtered = list(csv.DictReader(io.StringIO(client.get("/staff/export/queue.csv?status=closed").data.decode("utf-8-sig"))))
+    closed = client.get("/staff/export/queue.csv?status=closed").data.decode("utf-8-sig")
+    filtered = list(csv.DictReader(io.StringIO(closed)))
     assert [row["status"] for row in filtered] == ["closed"] and filtered[0]["status_ko"] == "종결"
     assert len(json.loads(client.get("/staff/export/queue.json?province=KP-01").data)["items"]) == 0

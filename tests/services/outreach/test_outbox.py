@@ -89,7 +89,8 @@ def test_server_down_then_up_delivers_every_message_exactly_once(app_ctx, runner
     smtp_server.stop()
     output = deliver(runner)
     assert "mail server unusable" in output and "sent 0" in output
-    assert all(row.state == "pending" and row.attempts == 0 and "server unreachable" in row.last_error for row in rows())
+    assert all(row.state == "pending" and row.attempts == 0 and "server unreachable" in row.last_error
+               for row in rows())
     smtp_server.start()
     deliver(runner)
     deliver(runner)
@@ -108,7 +109,8 @@ def test_server_going_down_during_a_batch_loses_nothing(app_ctx, runner, smtp_se
         if len(delivered) == 2:
             smtp_server.stop()
 
-    report = outbox.send_due(db.session, mail.MailSettings.from_config(current_app.config), on_sent=server_dies_after_two)
+    settings = mail.MailSettings.from_config(current_app.config)
+    report = outbox.send_due(db.session, settings, on_sent=server_dies_after_two)
     assert (report.sent, report.retrying) == (2, 1) and report.unreachable
     states = Counter((row.state, row.attempts) for row in rows())
     assert states == {("sent", 1): 2, ("pending", 1): 1, ("pending", 0): 3}

@@ -13,7 +13,8 @@ from tests.factories import SubscriberFactory, UpdateFactory
 
 
 def _queued():
-    return {row.recipient: row for row in db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.kind == "update"))}
+    queued = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.kind == "update"))
+    return {row.recipient: row for row in queued}
 
 
 def test_publishing_queues_one_message_per_matching_confirmed_subscriber(app_ctx):
@@ -46,7 +47,8 @@ def test_missing_language_is_sent_in_the_other_with_a_note(app_ctx):
     UpdateFactory(slug="ko-only", korean_only=True)
     row = _queued()["en@example.org"]
     assert row.body_text.startswith("This update is available only in Korean.")
-    assert "소식 ko-only" in row.body_text and '<p lang="en">This update is available only in Korean.</p>' in row.body_html
+    assert "소식 ko-only" in row.body_text
+    assert '<p lang="en">This update is available only in Korean.</p>' in row.body_html
 
 
 def test_markdown_is_rendered_then_sanitized():
