@@ -1,6 +1,8 @@
 """Shared fixtures: one app per test session with its schema built by the real migrations,
 on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set; every test starts
-from empty tables (the seeded taxonomy stays) and fresh rate limits."""
+from empty tables (the seeded taxonomy stays), no uploaded files and fresh rate limits.
+The names are Flask's (`app`, `client`, `runner`, `auth`); items and accounts come from
+tests/factories.py."""
 from __future__ import annotations
 
 import os
@@ -149,8 +151,8 @@ class AuthActions:
         assert response.status_code == 302, response.get_data(as_text=True)[:800]
         return user
 
-    def logout(self, client=None):
-        return post_form(client or self._client, "/staff/logout", {}, page_url="/staff/")
+    def logout(self):
+        return post_form(self._client, "/staff/logout", {}, page_url="/staff/")
 
 
 @pytest.fixture
