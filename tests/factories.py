@@ -119,12 +119,12 @@ class UserFactory(AppFactory):
 class SubmissionFactory(AppFactory):
     """A Korean report of torture in a holding centre, every facet answered, no contact
     details, no files. Keyword arguments: any facet of app/facets.py, `categories` (codes),
-    `files` [(name, bytes)], the contact fields of the report form (`contact_handle`,
-    `notice_email`, …), `followups` (the submitter's texts), `staff_messages`, `notes` and
-    `hold_reason` (an evidence hold; these three by the first staff account, made if there is
-    none), `assignee` and `duplicate_of` (objects or ids), and the workflow columns
-    (WORKFLOW). Given `created_at` alone, the item was also last changed and last touched by
-    its submitter then, as a new submission is."""
+    `files` [(name, bytes or memoryview)], the contact fields of the report form
+    (`contact_handle`, `notice_email`, …), `followups` (the submitter's texts),
+    `staff_messages`, `notes` and `hold_reason` (an evidence hold; these three by the first
+    staff account, made if there is none), `assignee` and `duplicate_of` (objects or ids),
+    and the workflow columns (WORKFLOW). Given `created_at` alone, the item was also last
+    changed and last touched by its submitter then, as a new submission is."""
 
     class Meta:
         model = Submission
@@ -179,7 +179,7 @@ class SubmissionFactory(AppFactory):
             item, code = create_contact_request(session, request, form_token)
         else:
             max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-            prepared = [prepare(name, data, max_bytes, keep_image_metadata) for name, data in files]
+            prepared = [prepare(name, bytes(data), max_bytes, keep_image_metadata) for name, data in files]
             data = ReportData(narrative, locale, list(categories), facets, keep_image_metadata=keep_image_metadata,
                               contact=contact)
             item, code = create_report(session, data, prepared, upload_dir, form_token)
