@@ -66,6 +66,8 @@ def _id(row) -> int | None:
 
 
 class AppFactory(factory.Factory):
+    """Creates in the app context the test has pushed, else in one of its own (see use_app)."""
+
     class Meta:
         abstract = True
 
