@@ -1,6 +1,8 @@
 """Shared fixtures: one app per test session with its schema built by the real migrations,
 on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set; every test starts
-from empty tables (the seeded taxonomy stays) and fresh rate limits."""
+from empty tables (the seeded taxonomy stays), no uploaded files and fresh rate limits.
+The names are Flask's (`app`, `client`, `runner`, `auth`); items and accounts come from
+tests/factories.py."""
 from __future__ import annotations
 
 import os
@@ -15,7 +17,10 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db, limiter
+from app.models import User
 from config import TestingConfig
+from tests import factories
+from tests.helpers import SECRET_RE, post_form, totp_code
 
 KEEP_TABLES = {"category", "alembic_version"}
 pytest_plugins = ["tests.smtp"]  # the smtp_server fixture (a real aiosmtpd server), for every module
@@ -82,6 +87,7 @@ def app(database_url, tmp_path_factory):
     application = create_app(Config)
     with application.app_context():
         upgrade()
+    factories.use_app(application)
     yield application
     with application.app_context():
         db.session.remove()
@@ -118,3 +124,37 @@ def app_ctx(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+class AuthActions:
+    """Staff log in through the real forms (CSRF on): password, then the TOTP code. A user who
+    does not exist yet is made by UserFactory, and their first login enrolls TOTP, as the
+    page shows the secret then (so each account logs in once through here)."""
+
+    def __init__(self, app, client):
+        self._app = app
+        self._client = client
+
+    def login(self, role="officer", email=None, languages=("ko",), locale=None, client=None) -> User:
+        """Log `client` (by default the test's) in; returns the user, with its TOTP secret as
+        `totp_secret`."""
+        client = client or self._client
+        email = email or f"{role}@example.org"
+        with self._app.app_context():
+            user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            user = factories.UserFactory(email=email, role=role, languages=languages, locale=locale)
+        response = post_form(client, "/staff/login", {"email": email, "password": factories.PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        user.totp_secret = SECRET_RE.search(client.get("/staff/2fa").get_data(as_text=True)).group(1)
+        response = post_form(client, "/staff/2fa", {"code": totp_code(user.totp_secret)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:800]
+        return user
+
+    def logout(self):
+        return post_form(self._client, "/staff/logout", {}, page_url="/staff/")
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)

@@ -1,17 +1,22 @@
-"""Helpers for driving the real forms (CSRF on) from functional tests."""
+"""Helpers for driving the real forms (CSRF on) from functional tests, and the inputs they send."""
 from __future__ import annotations
 
 import io
 import re
+import time
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
+import pyotp
 import sqlalchemy as sa
 from PIL import Image
 
 from app.extensions import db
-from app.models import AuditEvent, Submission
+from app.models import AuditEvent
+from app.models.base import utcnow
 
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
+SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
 
 
 class _FormFields(HTMLParser):
@@ -57,17 +62,6 @@ def submit_report(client, lang="ko", narrative="보위부 구류장에서 고문
     return post_form(client, f"/{lang}/report", data, files=files or [])
 
 
-# --- items, for staff-side tests ---------------------------------------------------------------
-
-def report(client, **fields):
-    return receipt_code(submit_report(client, **fields).get_data(as_text=True)).replace(" ", "")
-
-
-def item_id(app, n=0):
-    with app.app_context():
-        return db.session.scalars(sa.select(Submission.public_id).order_by(Submission.id)).all()[n]
-
-
 def audit_actions(app):
     with app.app_context():
         return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
@@ -76,6 +70,16 @@ def audit_actions(app):
 def act(client, public_id, action, data):
     return post_form(client, f"/staff/submissions/{public_id}/{action}",
                      {f"{action}-{k}": v for k, v in data.items()}, page_url=f"/staff/submissions/{public_id}")
+
+
+def days_ago(days: float) -> datetime:
+    return utcnow() - timedelta(days=days)
+
+
+def totp_code(secret: str, offset_steps: int = 0) -> str:
+    """The code an authenticator app shows now (or `offset_steps` periods from now)."""
+    totp = pyotp.TOTP(secret)
+    return totp.at(time.time() + offset_steps * totp.interval)
 
 
 def jpeg_with_gps() -> bytes:
@@ -88,4 +92,11 @@ def jpeg_with_gps() -> bytes:
     gps[2] = (42.0, 30.0, 0.0)  # latitude
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", exif=exif.tobytes(), comment=b"secret comment")
+    return buffer.getvalue()
+
+
+def image_bytes(fmt: str, **params) -> bytes:
+    """A small real image in `fmt` ("JPEG", "PNG", …), without metadata."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, fmt, **params)
     return buffer.getvalue()

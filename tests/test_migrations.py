@@ -10,8 +10,11 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
+from app.models import Submission
+from app.services import search
 from app.services.search import include_in_autogenerate
 from tests.conftest import spare_app
+from tests.factories import SubmissionFactory
 
 
 @pytest.fixture
@@ -41,7 +44,7 @@ def test_every_revision_goes_down_and_up(fresh_app):
     script = ScriptDirectory.from_config(fresh_app.extensions["migrate"].migrate.get_config())
     revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
     upgrade()
-    for revision in reversed(revisions):
+    for _ in revisions:
         downgrade(revision="-1")
     assert "category" not in sa.inspect(db.engine).get_table_names()
     for revision in revisions:
@@ -52,15 +55,8 @@ def test_every_revision_goes_down_and_up(fresh_app):
 def test_deleting_a_submission_deletes_its_search_document(fresh_app):
     """Guards the SQLite trigger (a batch migration on `submission` drops it) and the
     PostgreSQL cascade: a purged item's words must not stay in the search index."""
-    from app.models import Submission
-    from app.services import search
-
     upgrade()
-    item = Submission(public_id="TESTSEARCH01", receipt_hash="0" * 64, narrative="회령 보위부에서 고문을 당했습니다.")
-    db.session.add(item)
-    db.session.flush()
-    search.reindex(db.session, item)
-    db.session.commit()
+    item = SubmissionFactory(narrative="회령 보위부에서 고문을 당했습니다.")  # in fresh_app: its context is the test's
     assert search.search_ids(db.session, "고문") == [item.id]
     db.session.execute(sa.delete(Submission).where(Submission.id == item.id))
     db.session.commit()

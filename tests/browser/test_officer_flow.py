@@ -7,9 +7,8 @@ import re
 import pyotp
 
 from app.services.triage import queue as queue_service
-from tests.auth_helpers import PASSWORD, make_user
 from tests.browser.conftest import axe_problems
-from tests.helpers import report
+from tests.factories import PASSWORD, SubmissionFactory, UserFactory
 
 
 def no_axe_violations(page, where):
@@ -17,9 +16,9 @@ def no_axe_violations(page, where):
     assert not problems, f"axe on {where}: " + "; ".join(problems)
 
 
-def test_officer_works_an_item_in_korean(page_js_on, app, live_server, monkeypatch):
-    code = report(app.test_client(), narrative="회령 보위부 구류장에서 고문을 당했습니다.")
-    make_user(app, email="officer@example.org", locale="ko", name="김담당")
+def test_officer_works_an_item_in_korean(page_js_on, live_server, monkeypatch):
+    code = SubmissionFactory(narrative="회령 보위부 구류장에서 고문을 당했습니다.").receipt_code
+    UserFactory(email="officer@example.org", locale="ko", name="김담당")
     page = page_js_on
 
     page.goto("/staff/login")

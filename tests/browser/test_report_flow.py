@@ -2,19 +2,11 @@
 home → report form → receipt code → status page → follow-up, all in Korean."""
 from __future__ import annotations
 
-import io
 import re
 
-from PIL import Image
+from tests.helpers import image_bytes
 
 RECEIPT_CODE = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
-
-
-def small_jpeg() -> bytes:
-    """A real (tiny) JPEG made with Pillow, so the upload passes the content checks."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
 
 
 def test_korean_report_and_follow_up_without_javascript(page_js_off):
@@ -39,7 +31,7 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
         "2015년 겨울 회령 보위부 구류장에서 조사를 받으며 고문을 당했습니다.\n같은 방에 다섯 명이 있었습니다."
     )
     page.get_by_label("첨부 파일 (선택)").set_input_files(
-        [{"name": "증거 사진.jpg", "mimeType": "image/jpeg", "buffer": small_jpeg()}]
+        [{"name": "증거 사진.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG")}]
     )
 
     with page.expect_response(lambda r: r.request.method == "POST") as sent:
@@ -49,7 +41,8 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
     assert RECEIPT_CODE.match(code), code
     # The code must be easy to copy down: on a 360 px phone it stays on one line.
     lines = page.locator("#receipt-code").evaluate(
-        "el => { const range = document.createRange(); range.selectNodeContents(el); return range.getClientRects().length; }"
+        "el => { const range = document.createRange(); range.selectNodeContents(el);"
+        " return range.getClientRects().length; }"
     )
     assert lines == 1
     assert page.get_by_text("파일 1개를 받았습니다.").is_visible()

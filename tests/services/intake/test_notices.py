@@ -1,0 +1,89 @@
+"""Notices, delivered by the real worker to a real SMTP server. A submitter who asked for it
+gets a neutral "new message" e-mail, and the outbox then forgets the address; nobody else
+gets anything. Officers get content-free notices in their language, and a new item always
+reaches someone."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import OutboxEmail, Submission
+from app.services.intake import notices
+from tests.factories import SubmissionFactory, UserFactory
+from tests.helpers import act, submit_report
+from tests.smtp import deliver, html_part, text_part
+
+
+def officer_replies(client, app, auth):
+    auth.login()
+    with app.app_context():
+        public_id = db.session.scalar(sa.select(Submission.public_id))
+    return act(client, public_id, "message", {"body": "날짜를 기억하시나요?"})
+
+
+def test_notice_is_neutral_and_the_address_is_forgotten(client, app, auth, runner, smtp_server):
+    SubmissionFactory(notice_email="me@example.org")
+    assert officer_replies(client, app, auth).status_code == 302
+    deliver(runner)
+    mailed = [item for item in smtp_server.received if item.rcpt_tos == ["me@example.org"]]
+    assert len(mailed) == 1
+    message = mailed[0].message
+    body = text_part(message)
+    assert message["Subject"] == "새 메시지가 있습니다"
+    for leak in ("날짜를", "목소리", "Moksori", "http", "receipt", "제보"):
+        assert leak not in body and leak not in str(message["Subject"])
+    with app.app_context():
+        row = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.kind == "submitter.notice"))
+        assert row.state == "sent" and row.recipient == "" and row.body_text == ""
+
+
+def test_full_width_address_is_mailed_as_typed_in_ascii(client, app, auth, runner, smtp_server):
+    # Through the public form: what it stores for a Korean IME's full-width mode is the point.
+    submit_report(app.test_client(), notice_email="ＭＥ＠ｅｘａｍｐｌｅ．ｏｒｇ")
+    assert officer_replies(client, app, auth).status_code == 302
+    deliver(runner)
+    assert [item.rcpt_tos for item in smtp_server.received] == [["me@example.org"]]
+
+
+def test_no_address_no_mail(client, app, auth, runner, smtp_server):
+    SubmissionFactory()
+    officer_replies(client, app, auth)
+    deliver(runner)
+    assert not [item for item in smtp_server.received if item.rcpt_tos != ["officer@example.org"]]
+
+
+def test_officers_get_a_content_free_notice_in_their_language(app_ctx, runner, smtp_server):
+    UserFactory(email="ko-officer@example.org", name="김민지")
+    english = UserFactory(email="en-officer@example.org", english=True)
+    UserFactory(email="admin@example.org", admin=True, bilingual=True)
+    submission = SubmissionFactory(narrative="보위부 구류장에서 고문을 당했습니다.")
+    public_id = submission.public_id
+    # The intake already queued the notice for the Korean-speaking officer (the report is in Korean).
+    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 1
+    assert notices.notify_new_item(db.session, submission) == 0  # one waiting notice is enough
+    assert notices.notify_assigned(db.session, submission, english) is True
+    db.session.commit()
+    deliver(runner)
+    received = {item.rcpt_tos[0]: item.message for item in smtp_server.received}
+    assert set(received) == {"ko-officer@example.org", "en-officer@example.org"}
+    korean = received["ko-officer@example.org"]
+    assert korean["Subject"] == "[목소리] 새 항목이 기다리고 있습니다"
+    body = text_part(korean)
+    assert body.startswith("김민지 님, 안녕하세요.") and "http://127.0.0.1:5000/staff/" in body
+    assert "고문" not in body and public_id not in body and public_id not in html_part(korean)
+    assert received["en-officer@example.org"]["Subject"] == "[Moksori] An item was assigned to you"
+    assert text_part(received["en-officer@example.org"]).startswith("Hello en-officer,")
+
+
+def test_notices_fall_back_to_any_officer_then_admins(app_ctx):
+    UserFactory(email="admin@example.org", admin=True)
+    submission = Submission(locale="en")
+    assert notices.notify_new_item(db.session, submission) == 1  # no officer at all: the admins
+    db.session.execute(sa.delete(OutboxEmail))
+    db.session.commit()
+    officer = UserFactory(email="ko-officer@example.org")
+    assert notices.notify_new_item(db.session, submission) == 1  # nobody reads English: every officer
+    assert db.session.scalar(sa.select(OutboxEmail.recipient)) == "ko-officer@example.org"
+    officer.active = False
+    assert notices.notify_assigned(db.session, submission, officer) is False
+    db.session.rollback()

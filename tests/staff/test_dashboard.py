@@ -1,0 +1,161 @@
+"""The statistics dashboard: its numbers equal counts made here, with the queue's filters; the
+items whose retention period ends soon, there and on the item page."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Category, Message, Submission
+from app.models.base import utcnow
+from tests.factories import SubmissionFactory
+from tests.helpers import days_ago
+
+SEOUL = ZoneInfo("Asia/Seoul")
+ROW = re.compile(r'<tr data-key="([^"]*)"><th scope="row">(.*?)</th><td class="num">(\d+)</td></tr>')
+
+# (province, categories, received (UTC), status, first officer reply after)
+ITEMS = [
+    ("KP-09", ["V02.1", "V02.2"], datetime(2026, 1, 10, 3, tzinfo=UTC), "closed", timedelta(hours=2)),
+    ("KP-09", ["V01"], datetime(2026, 2, 28, 16, tzinfo=UTC), "in_review", timedelta(days=5)),  # 1 March in Seoul
+    ("KP-01", [], datetime(2026, 3, 5, tzinfo=UTC), "new", None),
+    (None, ["V02"], datetime(2025, 11, 20, tzinfo=UTC), "new", timedelta(days=40)),
+    ("CN", ["V99"], datetime(2026, 3, 6, tzinfo=UTC), "rejected", timedelta(hours=30)),
+]
+
+
+def table(html: str, key: str) -> dict[str, tuple[str, int]]:
+    match = re.search(rf'<table class="data stat-table" id="table-{key}">(.*?)</table>', html, re.S)
+    assert match, f"no table {key}"
+    return {k: (unescape(label), int(n)) for k, label, n in ROW.findall(match.group(1))}
+
+
+def values(html: str, key: str) -> dict[str, int]:
+    return {k: n for k, (_, n) in table(html, key).items()}
+
+
+@pytest.fixture
+def seeded(app):
+    """ITEMS, each answered twice by an officer (the first reply after the given delay, the
+    second a day later) unless it has no delay."""
+    for province, categories, received, status, reply in ITEMS:
+        messages = ("확인 부탁드립니다.", "두 번째 메시지") if reply is not None else ()
+        item = SubmissionFactory(province=province, categories=categories, created_at=received, status=status,
+                                 staff_messages=messages)
+        with app.app_context():
+            for offset, message in enumerate(db.session.scalars(sa.select(Message).where(
+                    Message.submission_id == item.id, Message.author == "staff").order_by(Message.id))):
+                message.created_at = received + reply + timedelta(days=offset)
+            db.session.commit()
+
+
+def expected(app) -> dict:
+    with app.app_context():
+        items = db.session.scalars(sa.select(Submission)).all()
+        months = Counter(i.created_at.astimezone(SEOUL).strftime("%Y-%m") for i in items)
+        tops = Counter()
+        for item in items:
+            codes = {(c.parent.code if c.parent else c.code) for c in item.categories}
+            tops.update(codes or {"none"})
+        provinces = Counter(i.province or "none" for i in items)
+        statuses = Counter(i.status for i in items)
+        replies = {}
+        for item in items:
+            first = db.session.scalar(sa.select(sa.func.min(Message.created_at)).where(
+                Message.submission_id == item.id, Message.author == "staff"))
+            replies[item.public_id] = (first - item.created_at) if first else None
+        top_codes = db.session.scalars(sa.select(Category.code).where(Category.parent_id.is_(None))).all()
+    return {"months": months, "categories": tops, "provinces": provinces, "statuses": statuses,
+            "replies": replies, "top_codes": top_codes, "total": len(items)}
+
+
+def _reply_bucket(delay: timedelta | None) -> str:
+    if delay is None:
+        return "none"
+    days = delay / timedelta(days=1)
+    return next((name for limit, name in ((1, "lt1d"), (3, "1-3d"), (7, "3-7d"), (30, "7-30d")) if days < limit),
+                "gt30d")
+
+
+def test_dashboard_numbers_equal_counts(client, app, auth, seeded):
+    auth.login()
+    want = expected(app)
+    page = client.get("/staff/dashboard")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="ko">' in html and "월별 접수 건수" in html
+    months = values(html, "months")
+    assert {k: v for k, v in months.items() if v} == dict(want["months"])
+    assert list(months) == ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]  # empty months shown
+    assert months["2026-03"] == 3 and months["2026-02"] == 0  # cut in Korea time
+    categories = values(html, "categories")
+    assert {k: v for k, v in categories.items() if v} == dict(want["categories"])
+    assert set(categories) == set(want["top_codes"]) | {"none"}
+    assert values(html, "provinces") == dict(want["provinces"])
+    statuses = values(html, "statuses")
+    assert {k: v for k, v in statuses.items() if v} == dict(want["statuses"]) and len(statuses) == 8
+    buckets = Counter(_reply_bucket(delay) for delay in want["replies"].values())
+    assert {k: v for k, v in values(html, "response").items() if v} == dict(buckets)
+    assert f"처리 목록 조건에 맞는 건은 {want['total']}건입니다." in html
+
+
+def test_dashboard_applies_the_queue_filters(client, auth, seeded):
+    auth.login()
+    html = client.get("/staff/dashboard?status=closed").get_data(as_text=True)
+    assert {k: v for k, v in values(html, "statuses").items() if v} == {"closed": 1}
+    assert values(html, "provinces") == {"KP-09": 1}
+    assert "/staff/export/queue.csv?status=closed" in html and "/staff/?status=closed" in html
+    html = client.get("/staff/dashboard?province=KP-09").get_data(as_text=True)
+    assert sum(values(html, "months").values()) == 2
+    assert values(html, "categories")["V02"] == 1 and values(html, "categories")["V01"] == 1
+    # a value the queue does not offer is ignored there, and here: no 500
+    assert client.get("/staff/dashboard?status=%3Cx%3E&received_from=nonsense").status_code == 200
+
+
+def test_charts_are_escaped_svg_without_style_and_english(client, app, auth, seeded):
+    SubmissionFactory(province="<i>x</i>")  # a code that is not one of ours, as a label
+    auth.login()
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    assert html.count('<svg class="chart"') == 5
+    assert " style=" not in html and "<style" not in html and "<script" not in html
+    assert "&lt;i&gt;x&lt;/i&gt;" in html and "<i>x</i>" not in html
+    assert 'aria-hidden="true"' in html and "<caption>" in html
+    english = app.test_client()
+    auth.login(email="en@example.org", locale="en", client=english)
+    page = english.get("/staff/dashboard").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Items received per month" in page and "North Hamgyong" in page
+
+
+def test_empty_dashboard(client, auth):
+    auth.login()
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    assert "처리 목록 조건에 맞는 건은 0건입니다." in html
+
+
+def test_officers_see_when_items_expire(client, app, auth):
+    soon = SubmissionFactory(closed=True, updated_at=days_ago(3650 - 3)).public_id
+    later = SubmissionFactory(closed=True, updated_at=days_ago(3650 - 20)).public_id
+    overdue = SubmissionFactory(rejected=True, updated_at=days_ago(4000)).public_id
+    held = SubmissionFactory(closed=True, updated_at=days_ago(4000), hold_reason="증거").public_id
+    auth.login()
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    section = html[html.index('id="expiring"'):]
+    assert soon in section and overdue in section and later not in section and held not in section
+    assert "보존 기간이 3일 남았습니다." in section and "보존 기간이 끝났습니다" in section
+    page = client.get(f"/staff/submissions/{later}").get_data(as_text=True)
+    with app.app_context():  # computed from what the page saw (opening an item may count as a change)
+        updated = db.session.scalar(sa.select(Submission.updated_at).where(Submission.public_id == later))
+    days = math.ceil((updated + timedelta(days=app.config["RETENTION_DAYS"]) - utcnow()) / timedelta(days=1))
+    assert f"보존 기간이 {days}일 남았습니다." in page
+    assert "증거 보존 조치 중입니다" in client.get(f"/staff/submissions/{held}").get_data(as_text=True)
+    with app.app_context():  # reopened yesterday
+        db.session.execute(sa.update(Submission).where(Submission.public_id == soon)
+                           .values(status="in_review", updated_at=days_ago(1)))
+        db.session.commit()
+    assert "삭제 대상이 아닙니다" in client.get(f"/staff/submissions/{soon}").get_data(as_text=True)

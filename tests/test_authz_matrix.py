@@ -1,0 +1,73 @@
+"""Every staff and admin route requested as anonymous, officer and admin.
+
+The matrix is built from the URL map, so a new route is covered the day it is added: it must
+be either in the staff gate's allow-list or refuse anonymous users, and /admin must refuse
+officers.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import SubmissionFactory
+
+PUBLIC_STAFF = {"/staff/login", "/staff/2fa"}
+
+
+def staff_routes(app, public_id: str, attachment_id: int):
+    values = {"public_id": public_id, "attachment_id": attachment_id, "user_id": 1, "action": "note",
+              "slug": "missing", "subscriber_id": 1, "update_id": 1}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/staff", "/admin")):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values.get(m.group(1), 1)), rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.rule, path, method
+
+
+@pytest.fixture
+def seeded():
+    item = SubmissionFactory(files=[("메모.txt", "메모".encode())])
+    return item.public_id, item.attachments[0].id
+
+
+def request(client, method, path):
+    # CSRF is on: a POST without a token must be refused before any change either way.
+    response = client.open(path, method=method)
+    response.get_data()
+    response.close()  # a streamed download keeps its request context until closed
+    return response
+
+
+def test_anonymous_is_sent_to_login_everywhere_but_the_allow_list(client, app, seeded):
+    for rule, path, method in staff_routes(app, *seeded):
+        response = request(client, method, path)
+        if rule in PUBLIC_STAFF:
+            assert response.status_code in (200, 302, 400), (rule, method, response.status_code)
+            continue
+        if method == "GET":
+            assert response.status_code == 302 and "/staff/login" in response.headers["Location"], (rule, method)
+        else:  # the CSRF check runs first for POSTs; either way nothing happens
+            assert response.status_code in (302, 400), (rule, method, response.status_code)
+
+
+def test_officer_is_refused_every_admin_route(client, app, auth, seeded):
+    auth.login(role="officer")
+    for rule, path, method in staff_routes(app, *seeded):
+        response = request(client, method, path)
+        if rule.startswith("/admin"):
+            assert response.status_code in (403, 400), (rule, method, response.status_code)
+            if method == "GET":
+                assert response.status_code == 403
+        elif method == "GET":
+            assert response.status_code in (200, 302, 404), (rule, method, response.status_code)
+
+
+def test_admin_reaches_every_route(client, app, auth, seeded):
+    auth.login(role="admin")
+    for rule, path, method in staff_routes(app, *seeded):
+        response = request(client, method, path)
+        assert response.status_code != 403, (rule, method)
+        if method == "GET" and rule not in PUBLIC_STAFF:
+            assert response.status_code in (200, 302, 404), (rule, method, response.status_code)

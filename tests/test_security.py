@@ -1,0 +1,68 @@
+"""Headers, CSP, no third-party references, no client address in logs, receipt codes."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import runpy
+
+import pytest
+
+import config as config_module
+from app.security import (
+    _DropClientAddress,
+    format_receipt_code,
+    hash_receipt_code,
+    new_receipt_code,
+    normalize_receipt_code,
+)
+
+
+@pytest.mark.parametrize("path", ["/ko/", "/en/report", "/ko/receipt", "/ko/missing"])
+def test_security_headers(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/ko/", "/ko/report", "/en/receipt"])
+def test_pages_reference_nothing_off_site_and_no_inline_code(client, path):
+    html = client.get(path).get_data(as_text=True)
+    assert not re.search(r"""(src|href|action)\s*=\s*["'](https?:)?//""", html)
+    assert "<script" not in html and " style=" not in html
+
+
+def test_dev_server_log_drops_client_address():
+    line = '203.0.113.9 - - [22/Nov/2026] "POST /ko/report HTTP/1.1" 200 -'
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, line, (), None)
+    _DropClientAddress().filter(record)
+    assert "203.0.113.9" not in record.getMessage()
+
+
+def test_gunicorn_access_log_has_no_client_fields():
+    settings = runpy.run_path(str(config_module.BASE_DIR / "gunicorn.conf.py"))
+    for field in ("%(h)s", "%(a)s", "%(f)s", "%({x-forwarded-for}i)s"):
+        assert field not in settings["access_log_format"]
+
+
+def test_receipt_codes_are_16_digits_grouped_4_by_4():
+    code = new_receipt_code()
+    assert len(code) == 16 and code.isdigit()
+    assert format_receipt_code("1234567890123456") == "1234 5678 9012 3456"
+
+
+def test_receipt_normalisation():
+    assert normalize_receipt_code(" 1234-5678 9012\u30003456 ") == "1234567890123456"
+    assert normalize_receipt_code("１２３４５６７８９０１２３４５６") == "1234567890123456"
+    for bad in (None, "", "123", "1234 5678 9012 345x", "٣" * 16, "1" * 17):
+        assert normalize_receipt_code(bad) is None
+
+
+def test_receipt_hash_is_keyed(app_ctx):
+    code = "1234567890123456"
+    assert hash_receipt_code(code) != hashlib.sha256(code.encode()).hexdigest()
+    assert hash_receipt_code(code) == hash_receipt_code(code)
