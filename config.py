@@ -142,6 +142,9 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    # `make run` on a fresh clone: the first report creates the organization's keys and
+    # writes the recovery code to instance/ (never in production: there an admin creates them).
+    DEVELOPMENT_KEYS_FILE = str(INSTANCE_DIR / "DEVELOPMENT-RECOVERY-CODE.txt")
 
 
 class TestingConfig(Config):

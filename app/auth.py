@@ -1,21 +1,32 @@
 """Flask-Login wiring and the session rules shared by the staff and admin blueprints.
 
 A staff session is valid only when the password and the TOTP step both succeeded in it
-(`session["2fa"]`), the user is active, the session version still matches, and the last
-request was less than IDLE_MINUTES ago.
+(`session["2fa"]`), the user is active, the session version still matches, the last request
+was less than IDLE_MINUTES ago, and its key session (services/key_sessions.py) still exists
+on the server. The cookie alone is therefore not enough: logout, a password change,
+deactivation, a 2FA reset or an admin ending the sessions delete the server's row, and a
+copied cookie stops working at once. The key session also holds the keys the password
+unlocked (g.keyring), encrypted under a key only the cookie carries.
 """
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, logout_user
 
 from app.extensions import db
+from app.models import User
+from app.services import key_sessions
 from app.services.accounts import find_active
+from app.services.keys import Keyring
 
 IDLE_MINUTES = 30
+IDLE = timedelta(minutes=IDLE_MINUTES)
+LIFETIME = timedelta(hours=12)  # even an active session logs in again after a working day
+KEYS = "keys"  # the Flask session entry with the key session's token
 login_manager = LoginManager()
 
 
@@ -27,7 +38,27 @@ def load_user(user_id: str):
     user = find_active(db.session, int(raw_id))
     if user is None or str(user.session_version) != version:
         return None
+    opened = key_sessions.read(db.session, session.get(KEYS), "staff", IDLE, LIFETIME)
+    if opened is None or opened.user_id != user.id:
+        return None
+    g.keyring = Keyring.from_bytes(opened.secrets)
     return user
+
+
+def current_keyring() -> Keyring:
+    """The keys the logged-in staff member's password unlocked (empty when none were granted)."""
+    return g.get("keyring") or Keyring()
+
+
+def open_key_session(user: User, keyring: Keyring) -> str:
+    """A key session for a password that was just checked; its token goes into the cookie."""
+    return key_sessions.create(db.session, "staff", keyring.to_bytes(), IDLE, user.id)
+
+
+def replace_keyring(keyring: Keyring) -> None:
+    """New keys for this session (keys created or granted while logged in)."""
+    key_sessions.replace(db.session, session[KEYS], keyring.to_bytes())
+    g.keyring = keyring
 
 
 def staff_ready() -> bool:
@@ -35,8 +66,13 @@ def staff_ready() -> bool:
 
 
 def end_session(message=None) -> None:
+    """Log out: the key session's row goes (a copy of the cookie opens nothing afterwards)."""
+    pending = session.get("pending_login") or {}
+    for token in (session.get(KEYS), pending.get(KEYS)):
+        key_sessions.destroy(db.session, token)
+    db.session.commit()
     logout_user()
-    for key in ("2fa", "pending_login", "last_seen"):
+    for key in ("2fa", "pending_login", "last_seen", KEYS):
         session.pop(key, None)
     if message:
         flash(message, "info")
@@ -55,14 +91,24 @@ def enforce_idle_timeout():
     return None
 
 
+# Pages a staff member with a one-time set-up password may open before choosing their own.
+SETUP_ENDPOINTS = {"staff.account", "staff.logout", "staff.set_language"}
+
+
 def require_staff(allowed_endpoints: set[str]):
-    """before_request gate for a blueprint: everything needs a full staff session except the allow-list."""
+    """before_request gate for a blueprint: everything needs a full staff session except the
+    allow-list. A session that logged in with a one-time set-up password sees only the
+    password change until it has a password of its own."""
     if request.endpoint in allowed_endpoints:
         return None
     if (response := enforce_idle_timeout()) is not None:
         return response
     if not staff_ready():
         return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
+    if db.session.dirty:  # the key session's idle deadline moved
+        db.session.commit()
+    if current_user.must_change_password and request.endpoint not in SETUP_ENDPOINTS:
+        return redirect(url_for("staff.account"))
     return None
 
 

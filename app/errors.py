@@ -30,9 +30,16 @@ PAGES = {
     ),
     500: (_l("Something went wrong"), _l("A temporary problem occurred. Please try again in a moment.")),
 }
+# abort(403, description=…) with one of these names says why, instead of the general 403 text.
+REASONS = {
+    "no_keys": (_l("No access to the keys"),
+                _l("Your account has not been given the keys that open submissions, or not all of them. "
+                   "Please ask an admin to give you access again.")),
+}
 
-def render_error(status: int):
-    title, message = PAGES.get(status, PAGES[500])
+
+def render_error(status: int, reason: str | None = None):
+    title, message = REASONS.get(reason or "") or PAGES.get(status, PAGES[500])
     text = str(message) % {"mb": current_app.config["MAX_TOTAL_UPLOAD_MB"]} if status == 413 else message
     return render_template("errors/error.html", title=title, message=text, status=status), status
 
@@ -40,7 +47,7 @@ def render_error(status: int):
 def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
-    return render_error(error.code)
+    return render_error(error.code, error.description if error.description in REASONS else None)
 
 
 def handle_csrf_error(error: CSRFError):

@@ -4,7 +4,8 @@ Everything that asks for a facet, stores it or shows it is built from FACETS: th
 form's questions and its fieldsets, the data handed to intake, the case file's
 submission.json and submission.html, the bulk CSV/JSON columns and the staff item page.
 Adding a facet is: its vocabulary (vocabularies.py), one line below, a Submission column, a
-migration and the translations of its strings.
+migration and the translations of its strings. A free-text facet is `sealed`: it is stored in
+the submission's sealed content (services/vault.py), so it needs no column at all.
 
 Each facet belongs to a *section* (a fieldset of the form, an object of submission.json)
 and is shown under a *heading* (a row of the item page and of submission.html). The
@@ -51,6 +52,8 @@ class Facet:
     huridocs: tuple[int, dict[str, str]] | None = None
     # The bulk export adds the Korean and English labels as <name>_ko and <name>_en.
     labels_in_export: bool = False
+    # Free text the submitter wrote: sealed with the account, never a column in the clear.
+    sealed: bool = False
 
     @property
     def coded(self) -> bool:
@@ -83,12 +86,13 @@ FACETS = [
     Facet("when_date", "when", "date", "when"),
     Facet("when_year", "when", "year", "when"),
     Facet("when_month", "when", "month", "when"),
-    Facet("when_text", "when", "text", "when"),
+    Facet("when_text", "when", "text", "when", sealed=True),
     Facet("ongoing", "when", "ongoing", "when"),
     Facet("province", "where", "province", "where", v.PROVINCES, "select", _l("Province or country"),
           labels_in_export=True),
     Facet("place", "where", "place", "where", widget="text", question=_l("Place (town, facility, landmark)"),
-          help=_l("A town, a facility's name or number, a landmark. Whatever you remember."), max_chars=500),
+          help=_l("A town, a facility's name or number, a landmark. Whatever you remember."), max_chars=500,
+          sealed=True),
     Facet("facility_type", "where", "facility_type", "facility", v.FACILITY_TYPES, "select",
           _l("Was it in a detention facility?"),
           huridocs=(5, {"kwanliso": DETENTION, "kyohwaso": "Regular prison", "rodong": DETENTION,
@@ -107,7 +111,7 @@ FACETS = [
                          "private": "Non-governmental entities", "other": "Others", "unknown": "Unknown"})),
     Facet("perpetrator_text", "who_did_it", "agency", "perpetrators", widget="textarea",
           question=_l("Names, positions or units, if you know them"), help=_l("If you don't know, leave it empty."),
-          max_chars=1000),
+          max_chars=1000, sealed=True),
     Facet("source_connection", "how_the_submitter_knows", "source_connection", "source", v.SOURCE_CONNECTIONS, "radio",
           _l("How do you know about it?"),
           huridocs=(19, {"victim": "Involved in the event: victim him/herself",

@@ -81,6 +81,12 @@ def include_object(obj, name, type_, reflected, compare_to):
     return include_in_autogenerate(obj, name, type_, reflected, compare_to)
 
 
+def _foreign_keys(connection, state: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={state}")
+    cursor.close()
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -108,14 +114,25 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch operation on SQLite copies the table and drops the old one; with foreign
+            # keys enforced, dropping `submission` would cascade and delete every message, note
+            # and attachment row (Alembic's batch documentation). The pragma must be set
+            # outside a transaction, so on the raw connection before the migration begins.
+            _foreign_keys(connection, "OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                _foreign_keys(connection, "ON")
 
 
 if context.is_offline_mode():

@@ -17,7 +17,8 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db, limiter
-from app.models import User
+from app.models import OrgKey, User
+from app.services import keys
 from config import TestingConfig
 from tests import factories
 from tests.helpers import SECRET_RE, post_form, totp_code
@@ -110,6 +111,32 @@ def _clean_state(request, app):
         shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
+class OrgKeys:
+    """The organization's keys of one test: made fresh for each (the tables are emptied after
+    every test), with the recovery code that opens them."""
+
+    def __init__(self, keyring, code):
+        self.keyring, self.code = keyring, code
+
+
+@pytest.fixture(autouse=True)
+def org_keys(app):
+    with app.app_context():
+        keyring, code = keys.create_keys(db.session, "test")
+        db.session.commit()
+    factories.use_keys(keyring)
+    yield OrgKeys(keyring, code)
+    factories.use_keys(keys.Keyring())
+
+
+@pytest.fixture
+def no_keys(app, org_keys):
+    """An installation whose first admin has not created the organization's keys yet."""
+    with app.app_context():
+        db.session.execute(sa.delete(OrgKey))
+        db.session.commit()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -135,19 +162,28 @@ class AuthActions:
         self._app = app
         self._client = client
 
-    def login(self, role="officer", email=None, languages=("ko",), locale=None, client=None) -> User:
+    def login(self, role="officer", email=None, languages=("ko",), locale=None, client=None,
+              contact_access=None, totp_secret=None, password=factories.PASSWORD) -> User:
         """Log `client` (by default the test's) in; returns the user, with its TOTP secret as
-        `totp_secret`."""
+        `totp_secret`. A new officer may not see contact details unless `contact_access`. An
+        account that has logged in before needs its `totp_secret` (the next time step's code is
+        used: a step already used is refused)."""
         client = client or self._client
         email = email or f"{role}@example.org"
         with self._app.app_context():
             user = db.session.scalar(sa.select(User).where(User.email == email))
         if user is None:
-            user = factories.UserFactory(email=email, role=role, languages=languages, locale=locale)
-        response = post_form(client, "/staff/login", {"email": email, "password": factories.PASSWORD})
+            access = {} if contact_access is None else {"contact_access": contact_access}
+            user = factories.UserFactory(email=email, admin=role == "admin", languages=languages, locale=locale,
+                                         **access)
+        response = post_form(client, "/staff/login", {"email": email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        user.totp_secret = SECRET_RE.search(client.get("/staff/2fa").get_data(as_text=True)).group(1)
-        response = post_form(client, "/staff/2fa", {"code": totp_code(user.totp_secret)})
+        if totp_secret is None:
+            user.totp_secret = SECRET_RE.search(client.get("/staff/2fa").get_data(as_text=True)).group(1)
+            code = totp_code(user.totp_secret)
+        else:
+            user.totp_secret, code = totp_secret, totp_code(totp_secret, offset_steps=1)
+        response = post_form(client, "/staff/2fa", {"code": code})
         assert response.status_code == 302, response.get_data(as_text=True)[:800]
         return user
 

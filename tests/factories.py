@@ -30,11 +30,12 @@ from app.extensions import db
 from app.facets import FACET_NAMES
 from app.models import Submission, Subscriber, Update, User
 from app.models.base import utcnow
-from app.services import accounts
+from app.services import accounts, vault
 from app.services.files.attachments import prepare
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.contact_requests import ContactRequest, create_contact_request
 from app.services.intake.reports import ReportData, add_followup, create_report
+from app.services.keys import Keyring
 from app.services.ops.retention import set_hold
 from app.services.outreach import subscriptions, updates
 from app.services.triage import actions
@@ -52,12 +53,20 @@ CONTACT_FIELDS = {"contact_alias": "alias", "contact_channel": "channel", "conta
 UNSET = object()  # "not given", where None means "nobody"
 
 _app: Flask | None = None
+_keyring = Keyring()
 
 
 def use_app(app: Flask) -> None:
     """The app whose context a factory opens when the test has none (conftest's `app`)."""
     global _app
     _app = app
+
+
+def use_keys(keyring: Keyring) -> None:
+    """The organization's keys of the running test (conftest's `org_keys`): accounts are
+    granted them, and staff-written messages, notes and holds are sealed with them."""
+    global _keyring
+    _keyring = keyring
 
 
 def _id(row) -> int | None:
@@ -99,19 +108,24 @@ class UserFactory(AppFactory):
         model = User
 
     class Params:
-        admin = factory.Trait(role="admin")
+        admin = factory.Trait(role="admin", contact_access=True)  # as the first admin, who holds every key
+        contact = factory.Trait(contact_access=True)
         english = factory.Trait(languages=("en",), locale="en")
         bilingual = factory.Trait(languages=("ko", "en"))
+        no_keys = factory.Trait(granted=False)
 
     email = factory.Sequence(lambda n: f"officer{n}@example.org")
     name = factory.LazyAttribute(lambda user: user.email.split("@")[0])
     role = "officer"
     languages = ("ko",)
     locale = None  # the first language
+    contact_access = False
+    granted = True  # the organization's keys are wrapped for the account, as an admin would
 
     @classmethod
-    def _create_in(cls, session, email, name, role, languages, locale):
-        user = accounts.create_user(session, email, PASSWORD, role=role, name=name, languages=list(languages))
+    def _create_in(cls, session, email, name, role, languages, locale, contact_access, granted):
+        user = accounts.create_user(session, email, PASSWORD, role=role, name=name, languages=list(languages),
+                                    keyring=_keyring if granted else None, contact_access=contact_access)
         if locale:
             user.locale = locale
         session.commit()
@@ -171,7 +185,8 @@ class SubmissionFactory(AppFactory):
     def _create_in(cls, session, kind, locale, narrative, categories, files, keep_image_metadata, followups,
                    staff_messages, notes, form_token, hold_reason=None, assignee=UNSET,
                    duplicate_of=None, contact_topic=None, contact_language=None, **kwargs):
-        contact = ContactDetails(**{key: kwargs.pop(name) for name, key in CONTACT_FIELDS.items() if name in kwargs})
+        contact = ContactDetails(**{field: kwargs.pop(name)
+                                    for name, field in CONTACT_FIELDS.items() if name in kwargs})
         facets = {name: kwargs.pop(name) for name in FACET_NAMES if name in kwargs}
         workflow = {name: kwargs.pop(name) for name in WORKFLOW if name in kwargs}
         assert not kwargs, f"SubmissionFactory does not know {sorted(kwargs)}"
@@ -186,14 +201,15 @@ class SubmissionFactory(AppFactory):
                               contact=contact)
             item, code = create_report(session, data, prepared, upload_dir, form_token)
         actor = _staff_writer(session) if staff_messages or notes or hold_reason else None
+        key = vault.staff_key(_keyring, item)
         for body in staff_messages:
-            actions.send_message(session, actor, item, body)
+            actions.send_message(session, actor, item, body, key)
         for body in notes:
-            actions.add_note(session, actor, item, body)
+            actions.add_note(session, actor, item, body, _keyring)
         for text in followups:
-            add_followup(session, item, text, [], upload_dir)
+            add_followup(session, item, text, [], upload_dir, key)
         if hold_reason:
-            set_hold(session, actor, item, True, hold_reason)
+            set_hold(session, actor, item, True, hold_reason, _keyring)
         session.commit()
         _set_workflow(session, item, workflow, assignee, duplicate_of)
         item.receipt_code = code
@@ -204,6 +220,7 @@ class SubmissionFactory(AppFactory):
         session.refresh(item)
         for related in (item.categories, item.attachments, item.messages, item.notes):
             list(related)
+        vault.open_thread(item, vault.open_for_staff(_keyring, item), _keyring)  # readable once detached
 
 
 def _staff_writer(session: Session) -> User:

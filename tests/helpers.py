@@ -14,6 +14,7 @@ from PIL import Image
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.base import utcnow
+from app.services import search, vault
 
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
 SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
@@ -49,6 +50,20 @@ def post_form(client, url: str, data: dict, files: list[tuple[str, bytes]] | Non
     # Werkzeug's test client spools big bodies to a temporary file and leaves it open.
     response.request.environ["wsgi.input"].close()
     return response
+
+
+def opened(item, keyring):
+    """Open a submission, its thread and file names as an officer's session would; returns its key."""
+    key = vault.open_for_staff(keyring, item)
+    vault.open_thread(item, key, keyring)
+    return key
+
+
+def index_and_search(session, keyring, words: str) -> list[int]:
+    """What an officer's session does: index what waits, then search with its keyed tokens."""
+    while search.index_pending(session, keyring, limit=500):
+        session.commit()
+    return search.search_ids(session, words, search.Keyer(keyring.search_key()))
 
 
 def receipt_code(html: str) -> str:

@@ -11,10 +11,12 @@ from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
 from app.models import Submission
-from app.services import search
+from app.services import keys, search
 from app.services.search import include_in_autogenerate
+from tests import factories
 from tests.conftest import spare_app
 from tests.factories import SubmissionFactory
+from tests.helpers import index_and_search
 
 
 @pytest.fixture
@@ -56,8 +58,11 @@ def test_deleting_a_submission_deletes_its_search_document(fresh_app):
     """Guards the SQLite trigger (a batch migration on `submission` drops it) and the
     PostgreSQL cascade: a purged item's words must not stay in the search index."""
     upgrade()
+    keyring, _code = keys.create_keys(db.session, "test")
+    db.session.commit()
+    factories.use_keys(keyring)
     item = SubmissionFactory(narrative="회령 보위부에서 고문을 당했습니다.")  # in fresh_app: its context is the test's
-    assert search.search_ids(db.session, "고문") == [item.id]
+    assert index_and_search(db.session, keyring, "고문") == [item.id]
     db.session.execute(sa.delete(Submission).where(Submission.id == item.id))
     db.session.commit()
     assert db.session.scalar(sa.text(f"SELECT count(*) FROM {search.TABLE}")) == 0

@@ -1,22 +1,99 @@
-"""Admins manage staff accounts: list, deactivate or reactivate, reset 2FA."""
+"""Admins manage staff accounts: create them, give access again, end sessions, grant or take
+the contact right, deactivate or reactivate, reset 2FA.
+
+An account reaches the organization's keys only through a grant wrapped under its own
+password, so whatever gives access (a new account, a forgotten password, the contact right)
+wraps the keys, from the admin's unlocked session, under a one-time set-up password that is
+shown to the admin once; the person replaces it at the first login.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin import bp
+from app.admin.user_forms import NewAccountForm
+from app.auth import current_keyring
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import User
-from app.services import accounts
+from app.services import accounts, key_sessions, keys
+
+
+def _admin_keys() -> keys.Keyring:
+    """Only a session holding both keys can hand them on."""
+    keyring = current_keyring()
+    if not keyring.org or not keyring.identity:
+        abort(403, description="no_keys")
+    return keyring
+
+
+def _setup_page(user: User, password: str):
+    return render_template("admin/user_setup_password.html", user=user, password=password)
 
 
 @bp.route("/users")
 def users():
     rows = db.session.scalars(sa.select(User).order_by(User.role.desc(), User.email)).all()
-    return render_template("admin/users.html", users=rows, action_form=ConfirmForm())
+    sessions = {user.id: key_sessions.active_count(db.session, user.id) for user in rows}
+    return render_template("admin/users.html", users=rows, action_form=ConfirmForm(),
+                           grants=keys.grants_by_user(db.session), sessions=sessions)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = NewAccountForm()
+    if form.validate_on_submit():
+        keyring = _admin_keys()
+        password = accounts.new_setup_password()
+        try:
+            user = accounts.create_user(db.session, form.email.data, password, role=form.role.data,
+                                        name=form.name.data or "", languages=list(form.languages.data),
+                                        actor=f"user:{current_user.id}", keyring=keyring,
+                                        contact_access=form.contact_access.data, setup=True)
+        except accounts.AccountError:
+            db.session.rollback()
+            form.email.errors.append(_("An account with this e-mail address already exists."))
+        else:
+            db.session.commit()
+            return _setup_page(user, password)
+    return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>/regrant", methods=["POST"])
+def regrant(user_id):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit() or not user.active or user.id == current_user.id:
+        return redirect(url_for("admin.users"))
+    return _setup_page(user, accounts.regrant(db.session, current_user, user, _admin_keys()))
+
+
+@bp.route("/users/<int:user_id>/contact", methods=["POST"])
+def toggle_contact(user_id):
+    """Giving the contact right needs the identity key wrapped for the person: like a re-grant,
+    it goes through a one-time set-up password. Taking it away deletes that copy."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit() or not user.active:
+        return redirect(url_for("admin.users"))
+    if user.contact_access:
+        keys.revoke_identity(db.session, user, f"user:{current_user.id}")
+        db.session.commit()
+        flash(_("This account can no longer see contact details."), "success")
+        return redirect(url_for("admin.users"))
+    keyring = _admin_keys()
+    user.contact_access = True
+    return _setup_page(user, accounts.regrant(db.session, current_user, user, keyring))
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+def end_sessions(user_id):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        ended = accounts.end_sessions(db.session, current_user, user)
+        flash(_("Sessions ended: %(count)s. Copies of their cookies no longer work.", count=ended), "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])

@@ -12,6 +12,7 @@ import hashlib
 import io
 import random
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,13 +22,16 @@ from flask import current_app
 from flask.cli import AppGroup
 from PIL import Image
 
-from app.crypto import encrypt_field, encrypt_stream
+from app.cli.keys import recovery_keyring
+from app.crypto import encrypt_stream
 from app.extensions import db
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
-from app.services import audit, search
+from app.services import audit, keys, search, vault
 from app.services.accounts import create_user
-from app.services.files.attachments import NAME_CONTEXT, path_for
+from app.services.files.attachments import path_for
 from app.services.intake.reports import new_public_id
+from app.services.keys import Keyring
+from app.services.sealing import ItemKey, new_item_key, seal_key_to
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 search_cli = AppGroup("search", help="The search index of submissions.")
@@ -170,6 +174,7 @@ def _officers(session) -> list[int]:
 
 
 def _submission(rng: random.Random, created: datetime, now: datetime, officers: list[int]) -> tuple[dict, dict]:
+    """One submission's columns (still to be sealed, see _seal_row) and what hangs off it."""
     korean, contact = rng.random() < .8, rng.random() < .12
     place, year = rng.choice(PLACES), rng.randint(1997, 2024)
     if contact:
@@ -181,71 +186,114 @@ def _submission(rng: random.Random, created: datetime, now: datetime, officers: 
     activity = min(now, created + timedelta(days=rng.uniform(0, 60))) if rng.random() < .3 else created
     viewed = None if status == "new" else min(now, created + timedelta(days=rng.uniform(0, 40)))
     row = {
-        "public_id": new_public_id(), "kind": "contact" if contact else "report",
-        # Random, not the HMAC of any receipt code: demo items cannot be opened from the public site.
-        "receipt_hash": secrets.token_hex(32), "status": status,
-        "status_reason": "데모 데이터" if status in ("closed", "duplicate", "rejected") else None,
+        # No receipt code: demo items cannot be opened from the public site.
+        "public_id": new_public_id(), "kind": "contact" if contact else "report", "status": status,
         "priority": _pick(rng, PRIORITY_WEIGHTS), "assignee_id": rng.choice(officers) if rng.random() < .65 else None,
         "locale": "ko" if korean else "en", "created_at": created, "updated_at": updated,
         "last_submitter_activity_at": activity, "staff_viewed_at": viewed,
-        "province": None if contact else place[2], "place": None if contact else (place[0] if korean else place[1]),
+        "province": None if contact else place[2],
         "when_precision": None if contact else "year", "when_year": None if contact else year,
-        "narrative": narrative, "contact_topic": rng.choice(["meeting", "evidence", "safety"]) if contact else None,
+        "contact_topic": rng.choice(["meeting", "evidence", "safety"]) if contact else None,
         "contact_language": ("ko" if korean else "en") if contact else None, "may_contact": contact,
     }
+    texts = {"narrative": narrative, "place": None if contact else (place[0] if korean else place[1]),
+             "status_reason": "데모 데이터" if status in ("closed", "duplicate", "rejected") else None}
     extra = {"codes": codes, "place": place, "year": year, "files": rng.choice([0, 0, 0, 1, 1, 2]),
-             "notes": rng.choice([0, 0, 1, 1, 2]), "thread": rng.choice(THREADS) if rng.random() < .35 else []}
+             "notes": rng.choice([0, 0, 1, 1, 2]), "thread": rng.choice(THREADS) if rng.random() < .35 else [],
+             "texts": texts}
     return row, extra
 
 
-def seed(session, count: int, upload_dir: str, rng: random.Random, batch: int = 2000) -> int:
+def _seal_row(row: dict, texts: dict, org_public: bytes) -> ItemKey:
+    """Seal a new row as intake does (services/vault.py): content key, account, reason."""
+    key = new_item_key(row["public_id"])
+    row["key_for_org"] = seal_key_to(org_public, key)
+    content = {name: texts.get(name) for name in vault.CONTENT_FIELDS}
+    row["content_sealed"] = key.seal_json("submission.content", content)
+    row["status_reason_sealed"] = (vault.seal_for_staff(org_public, "submission.status_reason", row["public_id"],
+                                                        texts["status_reason"]) if texts["status_reason"] else None)
+    return key
+
+
+def _insert_sealed(session, table, entries: list[tuple[dict, Callable[[int], bytes]]]) -> None:
+    """Insert rows whose sealed body names their own id (services/vault.py): the rows first,
+    then each body sealed by its `seal(row id)`."""
+    if not entries:
+        return
+    ids = session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                          [{**columns, "body_sealed": b""} for columns, _ in entries]).scalars().all()
+    session.execute(sa.update(table).where(table.c.id == sa.bindparam("row_id"))
+                    .values(body_sealed=sa.bindparam("sealed")),
+                    [{"row_id": row_id, "sealed": seal(row_id)}
+                     for row_id, (_, seal) in zip(ids, entries, strict=True)])
+
+
+def _sealed_note(org_public: bytes, public_id: str, text: str, note_id: int) -> bytes:
+    return vault.seal_for_staff(org_public, f"note.body:{note_id}", public_id, text)
+
+
+def _sealed_message(key: ItemKey, author: str, text: str, message_id: int) -> bytes:
+    return key.seal(f"message.body:{message_id}:{author}", text)
+
+
+def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyring | None = None,
+         batch: int = 2000) -> int:
+    """Sealed demonstration submissions, written as intake would write them. With a keyring
+    (the recovery code) they are indexed for search at once; without, they wait for the next
+    officer session, like submissions that arrive at night."""
     officers = _officers(session)
-    categories = dict(session.execute(sa.select(Category.code, Category.id)).all())
-    kept_files = []
-    for name, media_type, content in FILES:  # tiny real files, encrypted once: downloads work
-        content = content or _png()
-        sealed = io.BytesIO()
-        encrypt_stream(io.BytesIO(content), sealed)
-        kept_files.append((name, media_type, content, hashlib.sha256(content).hexdigest(), sealed.getvalue()))
+    org_public = keys.public_key(session, "org")
+    keyer = search.Keyer(keyring.search_key()) if keyring else None
+    categories = dict(session.execute(sa.select(Category.code, Category.id)).tuples().all())
+    samples = [(name, media_type, content or _png()) for name, media_type, content in FILES]
     now = datetime.now(UTC)
     times = sorted(now - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400)) for _ in range(count))
     for start in range(0, count, batch):
         made = [_submission(rng, created, now, officers) for created in times[start:start + batch]]
+        item_keys = [_seal_row(row, extra["texts"], org_public) for row, extra in made]
+        for row, _extra in made:
+            row["search_pending"] = keyer is None
         ids = session.execute(sa.insert(Submission.__table__).returning(Submission.__table__.c.id,
                                                                         sort_by_parameter_order=True),
                               [row for row, _ in made]).scalars().all()
         links, files, messages, notes, docs = [], [], [], [], []
-        for sid, (row, extra) in zip(ids, made, strict=True):  # RETURNING: one id per row
+        for sid, (row, extra), key in zip(ids, made, item_keys, strict=True):  # RETURNING: one id per row
             links += [{"submission_id": sid, "category_id": categories[c]}
                       for c in set(extra["codes"]) if c in categories]
             fill = functools.partial(_fill, rng, place=extra["place"], year=extra["year"])
             texts = [fill(rng.choice(NOTES)) for _ in range(extra["notes"])]
-            notes += [{"submission_id": sid, "author_user_id": rng.choice(officers), "body": t,
-                       "created_at": row["updated_at"]} for t in texts]
+            notes += [({"submission_id": sid, "author_user_id": rng.choice(officers), "created_at": row["updated_at"]},
+                       functools.partial(_sealed_note, org_public, row["public_id"], text)) for text in texts]
             for author, body in extra["thread"]:
                 texts.append(fill(body))
-                messages.append({"submission_id": sid, "author": author, "body": texts[-1],
-                                 "created_at": row["updated_at"],
-                                 "author_user_id": rng.choice(officers) if author == "staff" else None})
-            for name, media_type, content, digest, sealed in rng.sample(kept_files, extra["files"]):
+                messages.append(({"submission_id": sid, "author": author, "created_at": row["updated_at"],
+                                  "author_user_id": rng.choice(officers) if author == "staff" else None},
+                                 functools.partial(_sealed_message, key, author, texts[-1])))
+            for name, media_type, content in rng.sample(samples, extra["files"]):
                 stored = secrets.token_hex(16)
                 path = path_for(upload_dir, stored)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(sealed)
+                with open(path, "wb") as handle:
+                    encrypt_stream(io.BytesIO(content), handle, key.file_key(stored))
+                digest = hashlib.sha256(content).hexdigest()
+                hashes = {"sha256": digest, "received_sha256": digest}
                 files.append({"submission_id": sid, "message_id": None, "stored_name": stored,
-                              "original_name_encrypted": encrypt_field(name, NAME_CONTEXT), "media_type": media_type,
-                              "size": len(content), "sha256": digest, "received_sha256": digest,
+                              "name_sealed": key.seal(f"attachment.name:{stored}", name), "media_type": media_type,
+                              "size": len(content),
+                              "hashes_sealed": key.seal_json(f"attachment.hashes:{stored}", hashes),
                               "metadata_stripped": media_type == "image/png", "added_by": "submitter",
                               "created_at": row["created_at"]})
-            docs.append((sid, search.submission_document(row, texts, [])))  # texts: its notes, then its messages
-        for table, rows in ((submission_category, links), (Attachment.__table__, files), (Message.__table__, messages),
-                            (Note.__table__, notes)):
+            docs.append((sid, search.submission_document({**row, **extra["texts"]}, texts, [])))
+        for table, rows in ((submission_category, links), (Attachment.__table__, files)):
             if rows:
                 session.execute(sa.insert(table), rows)
-        search.write_documents(session, docs, replace=False)
+        _insert_sealed(session, Note.__table__, notes)
+        _insert_sealed(session, Message.__table__, messages)
+        if keyer is not None:
+            search.write_documents(session, keyer, docs, replace=False)
         session.commit()
         click.echo(f"  {min(start + batch, count):,} / {count:,}")
-    audit.record(session, "cli", "demo.seeded", None, None, {"submissions": count})
+    audit.record(session, "cli", "demo.seeded", None, None, {"submissions": count, "indexed": keyer is not None})
     session.commit()
     return count
 
@@ -264,21 +312,34 @@ def _tidy(engine) -> None:
 @demo_cli.command("seed")
 @click.option("--submissions", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--random-seed", type=int, default=None, help="Repeatable data.")
-def seed_command(submissions, random_seed):
-    """Create demonstration submissions with categories, files, messages and notes."""
+@click.option("--recovery-code-stdin", is_flag=True,
+              help="Read the recovery code from standard input, to index the new items for search at once.")
+def seed_command(submissions, random_seed, recovery_code_stdin):
+    """Create sealed demonstration submissions with categories, files, messages and notes."""
+    if not keys.keys_exist(db.session):
+        raise click.ClickException("the organization's keys do not exist yet: create the first admin with "
+                                   "`flask users create EMAIL --role admin`")
+    keyring = recovery_keyring() if recovery_code_stdin else None
     Path(current_app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
-    seed(db.session, submissions, current_app.config["UPLOAD_DIR"], random.Random(random_seed))
+    seed(db.session, submissions, current_app.config["UPLOAD_DIR"], random.Random(random_seed), keyring)
     _tidy(db.engine)
-    click.echo(f"seeded {submissions:,} submissions")
+    click.echo(f"seeded {submissions:,} submissions" + ("" if keyring else "; they are indexed for search from "
+                                                         "the next officer sessions"))
 
 
 @search_cli.command("rebuild")
-def rebuild_command():
-    """Rebuild every submission's search document (after an upgrade or a restore)."""
-    count = search.rebuild_all(db.session)
+@click.option("--recovery-code-stdin", is_flag=True, help="Read the recovery code and index everything now.")
+def rebuild_command(recovery_code_stdin):
+    """Empty the search index and index every submission again (after an upgrade, a restore or
+    new keys): now with the recovery code, otherwise from the next officer sessions."""
+    count = search.mark_all_pending(db.session)
     db.session.commit()
+    if recovery_code_stdin:
+        keyring = recovery_keyring()
+        while search.index_pending(db.session, keyring, limit=500):
+            db.session.commit()
     _tidy(db.engine)
-    click.echo(f"indexed {count:,} submissions")
+    click.echo(f"{count:,} submissions " + ("indexed" if recovery_code_stdin else "queued for indexing"))
 
 
 def init_app(app) -> None:

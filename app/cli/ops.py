@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.cli.keys import recovery_keyring
 from app.extensions import db
 from app.services import audit
 from app.services.evidence.verify import verify
@@ -38,15 +39,19 @@ def audit_verify_command():
 
 @export_cli.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def export_verify_command(path):
+@click.option("--recovery-code-stdin", is_flag=True,
+              help="Read the recovery code, to compare the files with the hashes sealed at intake too.")
+def export_verify_command(path, recovery_code_stdin):
     """Check a case-file ZIP against its manifest, the database and the audit log."""
-    result = verify(db.session, path)
+    result = verify(db.session, path, recovery_keyring() if recovery_code_stdin else None)
     for difference in result.differences:
         click.echo(f"DIFFERS: {difference}", err=True)
     if not result.ok:
         click.echo(f"{len(result.differences)} difference(s); {result.checked_files} file(s) read", err=True)
         sys.exit(1)
-    click.echo(f"OK: {result.checked_files} files match the manifest and the database; "
+    intake = ("and the hashes recorded at intake" if result.intake_hashes_checked
+              else "(the hashes recorded at intake are sealed: add --recovery-code-stdin to compare them too)")
+    click.echo(f"OK: {result.checked_files} files match the manifest and the database {intake}; "
                f"the ZIP's SHA-256 matches audit event {result.export_event_id}")
 
 
@@ -92,11 +97,15 @@ def backup_create_command(path):
 
 @backup_cli.command("restore")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
-def backup_restore_command(path):
+@click.option("--recovery-code-stdin", is_flag=True,
+              help="Read the recovery code and open every restored file to check it against its hash.")
+def backup_restore_command(path, recovery_code_stdin):
     """Restore a backup into this instance, which must be empty."""
     try:
         problems = backup.restore(db.session, current_app.config["UPLOAD_DIR"], path,
                                   pg_restore=os.environ.get("PG_RESTORE", "pg_restore"))
+        if recovery_code_stdin and not problems:
+            problems = backup.check_files(db.session, current_app.config["UPLOAD_DIR"], recovery_keyring())
     except retention.Busy:
         click.echo("restore not started: a purge or backup holds the lock", err=True)
         sys.exit(75)
@@ -107,7 +116,8 @@ def backup_restore_command(path):
         click.echo(f"DIFFERS: {problem}", err=True)
     if problems:
         sys.exit(1)
-    click.echo("restored; row counts, file hashes and the audit chain match the backup")
+    checked = "row counts, file hashes and the audit chain" if recovery_code_stdin else "row counts and the audit chain"
+    click.echo(f"restored; {checked} match the backup")
 
 
 def init_app(app: Flask) -> None:

@@ -1,13 +1,19 @@
 """Submission (a report or a contact request), its attachments, categories and messages.
 
-Identifying details (alias, contact handles, safe times; for contact requests the group and
-name) are stored only encrypted, in `contact_encrypted`. The account itself stays searchable
-for officers and is protected by database access control.
+Everything a person wrote is sealed (services/sealing.py, SECURITY.md): the *_sealed columns
+hold AES-GCM ciphertext under the submission's own content key, which is itself stored only
+sealed to the organization's public key (key_for_org) and wrapped under the receipt code
+(key_for_receipt). Contact details are sealed to the separate identity key. What stays in
+the clear are codes and dates the queue filters and counts on.
+
+A request that opened a submission (services/vault.py) finds the plain text in properties of
+the same names as before (narrative, place, body, name, …); reading one of them on a
+submission that was not opened raises NotOpened instead of returning nothing.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +23,31 @@ from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, st
 if TYPE_CHECKING:  # for the annotations only; SQLAlchemy finds the classes by name in its registry
     from app.models.taxonomy import Category
     from app.models.user import User
+
+class NotOpened(RuntimeError):
+    """A sealed value was read from a submission that this request has not opened."""
+
+
+class SealedValues:
+    """Plain text of an object's sealed columns, held on the instance for one request."""
+
+    def set_opened(self, values: dict[str, Any]) -> None:
+        self.__dict__["_opened"] = values
+
+    @property
+    def is_opened(self) -> bool:
+        return "_opened" in self.__dict__
+
+    def opened(self, name: str) -> Any:
+        values = self.__dict__.get("_opened")
+        if values is None:
+            raise NotOpened(f"{self!r} was read before it was opened")
+        return values.get(name)
+
+
+def sealed_text(name: str, empty: str | None = None) -> property:
+    return property(lambda self: self.opened(name) or empty, doc=f"The opened {name} (plain text).")
+
 
 submission_category = sa.Table(
     "submission_category",
@@ -28,7 +59,7 @@ submission_category = sa.Table(
 )
 
 
-class Submission(Base):
+class Submission(SealedValues, Base):
     __tablename__ = "submission"
     __table_args__ = (
         sa.Index("ix_submission_status_created", "status", "created_at"),
@@ -49,18 +80,29 @@ class Submission(Base):
     id: Mapped[intpk]
     public_id: Mapped[str] = mapped_column(sa.String(16), unique=True)
     kind: Mapped[str20] = mapped_column(default="report", index=True)
-    receipt_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Look-up token derived from the receipt code by Argon2id (services/sealing.py); never the code.
+    receipt_lookup: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Received before sealing existed (flask keys seal-existing): the old HMAC of the receipt
+    # code, until the submitter next enters it; then the code's derived secret waits here,
+    # sealed to the org key, for an officer session to wrap the content key with it.
+    receipt_legacy_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    receipt_rewrap_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    # The content key: sealed to the org public key, and wrapped under the receipt code.
+    key_for_org: Mapped[bytes] = mapped_column(sa.LargeBinary())
+    key_for_receipt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    # The account and the text facets ({"narrative": …, "place": …}), one sealed JSON value.
+    content_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
     # Hash of the one-time form token: a double click or a re-sent POST cannot create twice.
     form_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     status: Mapped[str20] = mapped_column(default="new")
-    status_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    status_reason_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     priority: Mapped[str | None] = mapped_column(sa.String(20))  # indexed by ix_submission_priority_created
     violation_status: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 41
     reliability: Mapped[str | None] = mapped_column(sa.String(20))  # HURIDOCS list 42
     # Evidence hold: the item is kept for an accountability process and retention never
     # purges it until an officer releases the hold (services/ops/retention.py).
     evidence_hold: Mapped[bool_false]
-    evidence_hold_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    evidence_hold_reason_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     evidence_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))  # ix_submission_assignee_created
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id"))
@@ -72,29 +114,31 @@ class Submission(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
     last_submitter_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Not in the search index yet: written while no officer was logged in, so no session held
+    # the key that search tokens need (services/search.py index_pending).
+    search_pending: Mapped[bool_false] = mapped_column(index=True)
 
     # Report facets (shared/TAXONOMY.md). Codes, not labels: labels are translated on display.
     when_precision: Mapped[str | None] = mapped_column(sa.String(12))
     when_date: Mapped[date | None] = mapped_column(sa.Date())
     when_year: Mapped[int | None]
     when_month: Mapped[int | None]
-    when_text: Mapped[str | None] = mapped_column(sa.String(200))
     ongoing: Mapped[bool_false]
     province: Mapped[str | None] = mapped_column(sa.String(20), index=True)
-    place: Mapped[str | None] = mapped_column(sa.String(500))
     facility_type: Mapped[str | None] = mapped_column(sa.String(20))
     victim_count: Mapped[str | None] = mapped_column(sa.String(12))
     victim_relation: Mapped[str | None] = mapped_column(sa.String(20))
     perpetrator_type: Mapped[str | None] = mapped_column(sa.String(20))
-    perpetrator_text: Mapped[str | None] = mapped_column(sa.String(1000))
     source_connection: Mapped[str | None] = mapped_column(sa.String(20))
-    narrative: Mapped[str] = mapped_column(sa.Text(), default="")
 
     # Contact-request facets (kind == "contact").
     contact_topic: Mapped[str | None] = mapped_column(sa.String(20))
     contact_language: Mapped[str | None] = mapped_column(sa.String(5))
 
-    contact_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    # Contact details, sealed to the identity key; the address for content-free notices,
+    # sealed under the content key (services/intake/contact_details.py).
+    contact_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    notice_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     may_contact: Mapped[bool_false]
     consent_un: Mapped[bool_false]
     consent_accountability: Mapped[bool_false]
@@ -119,6 +163,13 @@ class Submission(Base):
         back_populates="submission", order_by="Note.id", cascade="all, delete-orphan"
     )
 
+    narrative = sealed_text("narrative", "")
+    place = sealed_text("place")
+    when_text = sealed_text("when_text")
+    perpetrator_text = sealed_text("perpetrator_text")
+    status_reason = sealed_text("status_reason")
+    evidence_hold_reason = sealed_text("evidence_hold_reason")
+
     @property
     def has_unread(self) -> bool:
         activity = self.last_submitter_activity_at
@@ -128,28 +179,33 @@ class Submission(Base):
         return f"<Submission {self.public_id} {self.kind} {self.status}>"
 
 
-class Attachment(Base):
+class Attachment(SealedValues, Base):
     __tablename__ = "attachment"
 
     id: Mapped[intpk]
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("message.id", ondelete="SET NULL"))
     stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    original_name_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary())
+    # The file is encrypted under a key of its own, derived from the content key.
+    name_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
     media_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column(sa.BigInteger())
-    # Hash of the file as kept (after any metadata stripping, before encryption): the hash a
-    # case-file manifest repeats. received_sha256 is the file exactly as it arrived.
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    received_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # SHA-256 of the file as kept (after any metadata stripping, before encryption: the hash a
+    # case-file manifest repeats) and as it arrived, sealed like the name: a hash in the clear
+    # would let anyone holding a copy of the server confirm that a known photo was sent.
+    hashes_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
     metadata_stripped: Mapped[bool_false]
     added_by: Mapped[str20] = mapped_column(default="submitter")
     created_at: Mapped[created_at]
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
 
+    name = sealed_text("name", "")
+    sha256 = sealed_text("sha256", "")
+    received_sha256 = sealed_text("received_sha256", "")
 
-class Message(Base):
+
+class Message(SealedValues, Base):
     """One entry of the thread between the submitter and officers."""
 
     __tablename__ = "message"
@@ -158,14 +214,16 @@ class Message(Base):
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     author: Mapped[str20]  # "submitter" or "staff"
     author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-    body: Mapped[str] = mapped_column(sa.Text(), default="")
+    body_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
     created_at: Mapped[created_at]
 
     submission: Mapped[Submission] = relationship(back_populates="messages")
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", viewonly=True)
 
+    body = sealed_text("body", "")
 
-class Note(Base):
+
+class Note(SealedValues, Base):
     """An internal note: officers only, never shown to the submitter."""
 
     __tablename__ = "note"
@@ -173,8 +231,10 @@ class Note(Base):
     id: Mapped[intpk]
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-    body: Mapped[str] = mapped_column(sa.Text())
+    body_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
     created_at: Mapped[created_at]
 
     submission: Mapped[Submission] = relationship(back_populates="notes")
     author: Mapped[User | None] = relationship(lazy="joined")
+
+    body = sealed_text("body", "")

@@ -3,7 +3,9 @@ from flask import Blueprint, current_app, request
 from flask_wtf.csrf import CSRFError
 
 from app import errors
+from app.extensions import db
 from app.i18n import current_lang
+from app.services import keys
 
 bp = Blueprint("public", __name__)
 LANG = "/<any(ko,en):lang>"
@@ -13,6 +15,23 @@ LANG = "/<any(ko,en):lang>"
 def add_current_lang(endpoint, values):
     if "lang" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         values["lang"] = current_lang()
+
+
+def intake_ready() -> bool:
+    """Submissions can be sealed only once the organization's keys exist; until then the
+    public forms say so and accept nothing. A development installation creates its keys on
+    first need and writes the recovery code beside its database, saying so on the console."""
+    if keys.keys_exist(db.session):
+        return True
+    target = current_app.config.get("DEVELOPMENT_KEYS_FILE")
+    if not target:
+        return False
+    _keyring, code = keys.create_keys(db.session, "development")
+    db.session.commit()
+    with open(target, "w") as handle:
+        handle.write(code + "\n")
+    current_app.logger.warning("development: created the organization keys; recovery code in %s", target)
+    return True
 
 
 from app.public import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes

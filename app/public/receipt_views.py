@@ -1,8 +1,16 @@
 """Coming back with a receipt code: the status, the thread with officers, adding information
-and files. The opened submission is remembered in the session for RECEIPT_SESSION_SECONDS."""
+and files.
+
+The code unwraps the submission's content key (services/sealing.py); for the next
+RECEIPT_IDLE the key is kept in a key session (services/key_sessions.py) — on the server,
+encrypted under a token that only this browser's cookie holds, and gone when the person
+closes the page or stops using it. Neither the code nor the key is ever stored in the clear.
+"""
 from __future__ import annotations
 
-import time
+import base64
+import json
+from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -12,11 +20,22 @@ from app.public import LANG, bp
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
 from app.public.report_views import resubmit_notice
 from app.security import normalize_receipt_code
-from app.services.files.attachments import original_name
+from app.services import key_sessions, vault
 from app.services.intake import reports
+from app.services.sealing import ItemKey
 from app.vocabularies import SUBMITTER_STATUS
 
-RECEIPT_SESSION_SECONDS = 30 * 60
+RECEIPT_IDLE = timedelta(minutes=30)
+RECEIPT_LIFETIME = timedelta(hours=4)
+
+
+def _remember(submission, key: ItemKey | None) -> None:
+    """A key session for the opened submission (without a key while an officer session has
+    still to wrap it for a code from before sealing)."""
+    payload = json.dumps({"id": submission.public_id,
+                          "key": base64.b64encode(key.key).decode() if key else None}).encode()
+    session["receipt"] = key_sessions.create(db.session, "receipt", payload, RECEIPT_IDLE)
+    db.session.commit()
 
 
 @bp.route(f"{LANG}/receipt", methods=["GET", "POST"])
@@ -25,9 +44,9 @@ def receipt(lang):
     form = ReceiptForm()
     if form.validate_on_submit():
         code = normalize_receipt_code(form.code.data)
-        submission = reports.find_by_receipt(db.session, code) if code else None
-        if submission:
-            session["receipt"] = {"id": submission.public_id, "seen": int(time.time())}
+        found = reports.find_by_receipt(db.session, code) if code else None
+        if found:
+            _remember(*found)
             return redirect(url_for("public.receipt_status"))
         # One message for every failure: a wrong code must not reveal which codes exist.
         form.code.errors.append(_("This receipt code could not be found. Please check the 16 digits and try again."))
@@ -36,35 +55,42 @@ def receipt(lang):
 
 
 def _receipt_submission():
-    """The submission opened with a receipt code in this session, if still fresh."""
-    opened = session.get("receipt")
-    if not opened or time.time() - opened.get("seen", 0) > RECEIPT_SESSION_SECONDS:
+    """The submission opened with a receipt code in this session (and its key), if still fresh."""
+    opened = key_sessions.read(db.session, session.get("receipt"), "receipt", RECEIPT_IDLE, RECEIPT_LIFETIME)
+    if opened is None:
         session.pop("receipt", None)
-        return None
-    submission = reports.find_by_public_id(db.session, opened["id"])
-    if submission:
-        session["receipt"] = {"id": submission.public_id, "seen": int(time.time())}
-    return submission
+        return None, None
+    values = json.loads(opened.secrets)
+    submission = reports.find_by_public_id(db.session, values["id"])
+    if submission is None:
+        return None, None
+    key = None
+    if values["key"]:
+        key = vault.open_item(submission, ItemKey(submission.public_id, base64.b64decode(values["key"])))
+        vault.open_thread(submission, key)
+    if db.session.dirty:  # the session's idle deadline moved
+        db.session.commit()
+    return submission, key
 
 
 def _status_page(submission, form: FollowUpForm, status: int, **extra):
     return render_template(
         "public/receipt_status.html", submission=submission, form=form, leave_form=LeaveForm(),
-        status_text=SUBMITTER_STATUS.get(submission.status, ""), original_name=original_name, **extra,
+        status_text=SUBMITTER_STATUS.get(submission.status, ""), opened=submission.is_opened, **extra,
     ), status
 
 
 @bp.route(f"{LANG}/receipt/status", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def receipt_status(lang):
-    submission = _receipt_submission()
+    submission, key = _receipt_submission()
     if submission is None:
         return redirect(url_for("public.receipt"))
     form = FollowUpForm()
     form.keep_metadata_choice = submission.keep_image_metadata
-    if form.validate_on_submit():
+    if key is not None and form.validate_on_submit():
         reports.add_followup(db.session, submission, form.body.data, form.prepared_files,
-                             current_app.config["UPLOAD_DIR"])
+                             current_app.config["UPLOAD_DIR"], key)
         session["followup_sent"] = True
         return redirect(url_for("public.receipt_status"))
     return _status_page(submission, form, 422 if request.method == "POST" else 200,
@@ -74,13 +100,14 @@ def receipt_status(lang):
 @bp.route(f"{LANG}/receipt/leave", methods=["POST"])
 def receipt_leave(lang):
     if LeaveForm().validate_on_submit():
-        session.pop("receipt", None)
+        key_sessions.destroy(db.session, session.pop("receipt", None))
+        db.session.commit()
     return redirect(url_for("public.home"))
 
 
 def resubmit_followup():
     """The follow-up form's security token expired: show the page again, keeping the text."""
-    submission = _receipt_submission()
+    submission, _key = _receipt_submission()
     if submission is None:
         return redirect(url_for("public.receipt"))
     return _status_page(submission, FollowUpForm(), 400, sent=False, notice=resubmit_notice())

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from app import facets
 from app.extensions import db, limiter
 from app.i18n import current_lang
-from app.public import LANG, bp
+from app.public import LANG, bp, intake_ready
 from app.public.report_forms import ReportForm
 from app.services.intake import reports
 from app.services.taxonomy import category_tree
@@ -32,6 +32,8 @@ def _form_page(form: ReportForm, status: int, **extra):
 @bp.route(f"{LANG}/report", methods=["GET", "POST"])
 @limiter.limit("10 per hour; 30 per day", methods=["POST"])
 def report(lang):
+    if not intake_ready():
+        return render_template("public/intake_closed.html"), 503
     form = _report_form()
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(24)
@@ -56,5 +58,7 @@ def resubmit_notice() -> str:
 
 def resubmit_report():
     """The form's security token expired or is missing: show the form again, keeping the text."""
+    if not intake_ready():
+        return render_template("public/intake_closed.html"), 503
     form = _report_form()
     return _form_page(form, 400, notice=resubmit_notice())

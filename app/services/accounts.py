@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from app.crypto import decrypt_field, encrypt_field
 from app.models import User
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, key_sessions, keys
+from app.services.keys import Keyring
 
 MIN_PASSWORD_LENGTH = 12
 LOCK_AFTER = 5
@@ -67,8 +69,20 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_new_account(session: Session, email: str, password: str) -> None:
+    """Raise AccountError("exists" or "password_short") before anything else is asked for."""
+    if session.scalar(sa.select(User.id).where(User.email == normalize_email(email))):
+        raise AccountError("exists")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password_short")
+
+
 def create_user(session: Session, email: str, password: str, role: str = "officer", name: str = "",
-                languages: list[str] | None = None, actor: str = "cli") -> User:
+                languages: list[str] | None = None, actor: str = "cli", keyring: Keyring | None = None,
+                contact_access: bool = False, setup: bool = False) -> User:
+    """A staff account. With a keyring, its keys are wrapped under `password` (the identity
+    key only with contact_access); `setup` marks the password as a one-time set-up password
+    that must be changed at the first login."""
     languages = languages or ["ko"]
     if role not in ("officer", "admin"):
         raise AccountError("role")
@@ -78,11 +92,45 @@ def create_user(session: Session, email: str, password: str, role: str = "office
     if session.scalar(sa.select(User.id).where(User.email == email)):
         raise AccountError("exists")
     user = User(email=email, name=name, password_hash=hash_password(password), role=role,
-                languages=",".join(languages), locale=languages[0])
+                languages=",".join(languages), locale=languages[0], contact_access=contact_access,
+                must_change_password=setup)
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.created", "user", str(user.id), {"role": role})
+    audit.record(session, actor, "user.created", "user", str(user.id), {"role": role, "contact_access": contact_access})
+    if keyring:
+        keys.grant(session, user, keyring, password, actor)
     return user
+
+
+def new_setup_password() -> str:
+    """A one-time password an admin hands over (80 bits, easy to read out): abcd-efgh-jkmn-pqrs."""
+    characters = "".join(secrets.choice(keys.RECOVERY_ALPHABET.lower()) for _ in range(16))
+    return "-".join(characters[i:i + 4] for i in range(0, 16, 4))
+
+
+def regrant(session: Session, admin: User, user: User, keyring: Keyring) -> str:
+    """Give an account access again (a forgotten password, a new contact right): its keys are
+    wrapped under a new one-time set-up password, returned to show to the admin once; every
+    session of the account ends. Commits."""
+    password = new_setup_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.session_version += 1
+    user.failed_logins, user.locked_until = 0, None
+    keys.grant(session, user, keyring, password, f"user:{admin.id}")
+    key_sessions.destroy_for_user(session, user.id)
+    audit.record(session, f"user:{admin.id}", "user.regranted", "user", str(user.id))
+    session.commit()
+    return password
+
+
+def end_sessions(session: Session, admin: User, user: User) -> int:
+    """Log an account out everywhere (its key sessions go; copied cookies stop working)."""
+    ended = key_sessions.destroy_for_user(session, user.id)
+    user.session_version += 1
+    audit.record(session, f"user:{admin.id}", "user.sessions_ended", "user", str(user.id), {"sessions": ended})
+    session.commit()
+    return ended
 
 
 def find_active(session: Session, user_id: int) -> User | None:
@@ -126,13 +174,27 @@ def check_password(session: Session, email: str, password: str) -> LoginResult:
     return LoginResult(user)
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> bool:
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password or "-")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(session: Session, user: User, current: str, new: str, keyring: Keyring,
+                    keep_session: str | None = None) -> bool:
+    """Check the current password, set the new one and re-wrap the account's keys under it;
+    every other session of the account ends. Commits."""
     try:
         _hasher.verify(user.password_hash, current or "-")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     user.password_hash = hash_password(new)
     user.session_version += 1
+    user.must_change_password = False
+    if keyring:
+        keys.grant(session, user, keyring, new, f"user:{user.id}")
+    key_sessions.destroy_for_user(session, user.id, keep=keep_session)
     audit.record(session, f"user:{user.id}", "user.password_changed", "user", str(user.id))
     session.commit()
     return True
@@ -181,8 +243,13 @@ def _matching_step(secret: str, code: str) -> int | None:
 
 
 def set_active(session: Session, admin: User, user: User, active: bool) -> None:
+    """Deactivating ends the account's sessions and deletes its wrapped keys: even its old
+    password opens nothing afterwards. Reactivating needs a re-grant to reach the keys."""
     user.active = active
     user.session_version += 1
+    if not active:
+        keys.revoke(session, user, f"user:{admin.id}")
+        key_sessions.destroy_for_user(session, user.id)
     audit.record(session, f"user:{admin.id}", "user.activated" if active else "user.deactivated", "user", str(user.id))
     session.commit()
 
@@ -192,6 +259,7 @@ def reset_totp(session: Session, admin: User, user: User) -> None:
     user.totp_confirmed = False
     user.totp_last_step = None
     user.session_version += 1
+    key_sessions.destroy_for_user(session, user.id)
     audit.record(session, f"user:{admin.id}", "user.totp_reset", "user", str(user.id))
     session.commit()
 

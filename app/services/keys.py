@@ -204,5 +204,20 @@ def revoke(session: Session, user: User, actor: str) -> int:
     return removed
 
 
+def revoke_identity(session: Session, user: User, actor: str) -> None:
+    """Take the contact right away: the account keeps the org key, loses the identity key."""
+    user.contact_access = False
+    removed = rows_affected(session.execute(sa.delete(KeyGrant).where(KeyGrant.user_id == user.id,
+                                                                      KeyGrant.kind == "identity")))
+    audit.record(session, actor, "keys.identity_revoked", "user", str(user.id), {"grants": removed})
+
+
+def grants_by_user(session: Session) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for user_id, kind in session.execute(sa.select(KeyGrant.user_id, KeyGrant.kind).order_by(KeyGrant.kind)).tuples():
+        found.setdefault(user_id, []).append(kind)
+    return found
+
+
 def granted_kinds(session: Session, user_id: int) -> list[str]:
     return sorted(session.scalars(sa.select(KeyGrant.kind).where(KeyGrant.user_id == user_id)))

@@ -77,7 +77,11 @@ def _receipt_place(public_id: str) -> bytes:
 
 def seal_for_org(session: Session, item_key: ItemKey) -> bytes:
     """The content key sealed to the organization's public key (raises KeysError "no_keys")."""
-    return seal(public_key(session, "org"), item_key.key, _key_place(item_key.public_id))
+    return seal_key_to(public_key(session, "org"), item_key)
+
+
+def seal_key_to(org_public: bytes, item_key: ItemKey) -> bytes:
+    return seal(org_public, item_key.key, _key_place(item_key.public_id))
 
 
 def open_for_org(keyring: Keyring, public_id: str, sealed_key: bytes) -> ItemKey:

@@ -23,6 +23,9 @@ Storage (created by migration 0004, outside the ORM metadata):
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -30,14 +33,18 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from app.models import Message, Note, Submission
+from app.models import Submission
+from app.models.base import engine_of, rows_affected
+from app.services import vault
+from app.services.keys import Keyring
 
 TABLE = "submission_search"
 # Scripts written without spaces between morphemes are indexed as pairs of characters.
 _CJK = "\uac00-\ud7a3\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
 _RUN = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 _QUERY_TERM = re.compile(r'"([^"]*)"?|(\S+)')
 # North/South Korean spellings and Chinese place names (KOREAN.md §3.8): a word written one
 # way is indexed the other way too, so either spelling finds it.
@@ -174,36 +181,83 @@ def parse(raw: str | None) -> Query:
     return query
 
 
+# --- keyed tokens ---------------------------------------------------------------------------
+
+class Keyer:
+    """Turns a token into the opaque word the index stores: HMAC-SHA256 under the search key
+    (derived from the org key, services/keys.py), 50 bits written as 10 base32 letters. The
+    index then holds no syllable, word or name, only which submissions share a token and
+    where; SECURITY.md says what that still lets someone with the database infer.
+
+    Kinds keep token families apart: "w" a pair or word (with a position, so phrases work),
+    "p" the beginning of a Latin word (3–16 letters: tortur finds Tortured), "s" the first
+    syllable of a run of Hangul (15호 finds 15호에서), "t" a triple of syllables (PostgreSQL)."""
+
+    def __init__(self, search_key: bytes):
+        self._key = search_key
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, kind: str, token: str) -> str:
+        name = f"{kind}:{token}"
+        word = self._cache.get(name)
+        if word is None:
+            digest = hmac.new(self._key, name.encode(), hashlib.sha256).digest()
+            word = self._cache[name] = base64.b32encode(digest[:7]).decode()[:10].lower()
+        return word
+
+
+PREFIX_MIN, PREFIX_MAX = 3, 16
+
+
+@dataclass
+class Slot:
+    """One position of a document: its pair or word, and the tokens found from there without
+    a phrase (a triple starting there, word beginnings, the start of a run)."""
+
+    token: str
+    extra: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _slots(doc: Document) -> list[Slot]:
+    slots: list[Slot] = []
+    for is_cjk, run in doc:
+        if not is_cjk:
+            top = min(len(run), PREFIX_MAX)
+            slots.append(Slot(run, [("p", run[:k]) for k in range(PREFIX_MIN, top + 1)]))
+            continue
+        for i, pair in enumerate(_pairs(run)):
+            slot = Slot(pair, [("s", run[0])] if i == 0 else [])
+            if i + 3 <= len(run):
+                slot.extra.append(("t", run[i:i + 3]))
+            slots.append(slot)
+    return slots
+
+
 # --- writing the index -----------------------------------------------------------------------
 
 def _quote(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _positions(doc: Document) -> list[tuple[str, str | None]]:
-    """PostgreSQL: (token, triple) per position. Pairs and words take consecutive positions
-    (phrases of pairs work); each triple of syllables is stored without a position, since a
-    word of three or more syllables is found by its triples alone (GIN answers that without
-    reading rows), and positions would only make the rows the index points to longer."""
-    slots: list[tuple[str, str | None]] = []
-    for is_cjk, run in doc:
-        if not is_cjk:
-            slots.append((run, None))
-            continue
-        for i, pair in enumerate(_pairs(run)):
-            slots.append((pair, run[i:i + 3] if i + 3 <= len(run) else None))
-    return slots
-
-
-def _tsvector(slots: list[tuple[str, str | None]]) -> str:
+def _tsvector(slots: list[Slot], keyer: Keyer) -> str:
+    """PostgreSQL: pairs and words at consecutive positions (phrases of pairs work); triples,
+    word beginnings and run starts without positions: a word of three or more syllables is
+    found by its triples alone (GIN answers that without reading rows), and positions would
+    only make the rows the index points to longer."""
     positions: dict[str, list[int]] = {}
-    triples: set[str] = set()
-    for position, (token, triple) in enumerate(slots, 1):
-        positions.setdefault(token, []).append(position)
-        if triple:
-            triples.add(triple)
+    extras: set[str] = set()
+    for position, slot in enumerate(slots, 1):
+        positions.setdefault(keyer("w", slot.token), []).append(position)
+        extras.update(keyer(kind, token) for kind, token in slot.extra)
     words = [f"{_quote(t)}:{','.join(map(str, p[:256]))}" for t, p in positions.items()]
-    return " ".join(words + [_quote(t) for t in triples - positions.keys()])
+    return " ".join(words + [_quote(t) for t in extras - positions.keys()])
+
+
+def _fts_document(slots: list[Slot], keyer: Keyer) -> str:
+    """SQLite: the positional tokens in order, then the others (after the last position, so
+    they never sit between two tokens of a phrase). Triples are not needed there."""
+    extras = dict.fromkeys(keyer(kind, token) for slot in slots for kind, token in slot.extra if kind != "t")
+    return " ".join([keyer("w", slot.token) for slot in slots] + list(extras))
 
 
 def _parts(slots: list) -> list[list]:
@@ -211,24 +265,24 @@ def _parts(slots: list) -> list[list]:
     return [slots[start:start + PG_PART_TOKENS] for start in range(0, max(len(slots) - PG_OVERLAP, 1), step)]
 
 
-def write_documents(session: Session, docs: list[tuple[int, Document]], replace: bool = True) -> None:
+def write_documents(session: Session, keyer: Keyer, docs: list[tuple[int, Document]], replace: bool = True) -> None:
     """Store the documents of several submissions (bulk: one statement per kind of row)."""
     if replace and docs:
         remove(session, [sid for sid, _ in docs])
-    if session.get_bind().dialect.name == "postgresql":
-        rows = [{"sid": sid, "part": n, "doc": _tsvector(part)}
-                for sid, doc in docs if doc for n, part in enumerate(_parts(_positions(doc)))]
+    if engine_of(session).dialect.name == "postgresql":
+        rows = [{"sid": sid, "part": n, "doc": _tsvector(part, keyer)}
+                for sid, doc in docs if doc for n, part in enumerate(_parts(_slots(doc)))]
         if rows:
             session.execute(sa.text(f"INSERT INTO {TABLE} (submission_id, part, document) "
                                     "VALUES (:sid, :part, CAST(:doc AS tsvector))"), rows)
     else:
-        rows = [{"sid": sid, "doc": " ".join(_run_tokens(doc))} for sid, doc in docs if doc]
+        rows = [{"sid": sid, "doc": _fts_document(_slots(doc), keyer)} for sid, doc in docs if doc]
         if rows:
             session.execute(sa.text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:sid, :doc)"), rows)
 
 
 def remove(session: Session, submission_ids: list[int]) -> None:
-    key = "submission_id" if session.get_bind().dialect.name == "postgresql" else "rowid"
+    key = "submission_id" if engine_of(session).dialect.name == "postgresql" else "rowid"
     for start in range(0, len(submission_ids), 500):
         chunk = [int(i) for i in submission_ids[start:start + 500]]
         session.execute(sa.text(f"DELETE FROM {TABLE} WHERE {key} IN ({','.join(map(str, chunk))})"))
@@ -239,71 +293,104 @@ INDEXED_FIELDS = ("public_id", "place", "when_text", "perpetrator_text", "narrat
 
 def submission_document(fields: Mapping, notes: list[str], messages: list[str]) -> Document:
     """The document of one submission from its indexed fields (a missing one is empty), then
-    its notes and messages: one definition for reindex, rebuild_all and the demo seed."""
+    its notes and messages: one definition for indexing and the demo seed."""
     return document([*(fields.get(name) for name in INDEXED_FIELDS), *notes, *messages])
 
 
-def index_new(session: Session, submission: Submission) -> None:
-    """Index a submission just created (and flushed): it has no notes, messages or earlier
-    document yet, so nothing is read or removed first (the public forms' path)."""
-    fields = {name: getattr(submission, name) for name in INDEXED_FIELDS}
-    write_documents(session, [(submission.id, submission_document(fields, [], []))], replace=False)
+def opened_document(item: Submission) -> Document:
+    """The document of a submission opened with its thread (services/vault.py)."""
+    return submission_document({name: getattr(item, name) for name in INDEXED_FIELDS},
+                               [note.body for note in item.notes], [message.body for message in item.messages])
 
 
-def reindex(session: Session, submission: Submission) -> None:
-    """Rebuild one submission's search document in the caller's transaction (caller commits).
-    Call it after any change to its narrative, notes or messages."""
-    session.flush()
-    notes = list(session.scalars(sa.select(Note.body).where(Note.submission_id == submission.id).order_by(Note.id)))
-    messages = list(session.scalars(
-        sa.select(Message.body).where(Message.submission_id == submission.id).order_by(Message.id)))
-    fields = {name: getattr(submission, name) for name in INDEXED_FIELDS}
-    write_documents(session, [(submission.id, submission_document(fields, notes, messages))])
+def _set_pending(session: Session, ids: list[int], pending: bool) -> None:
+    """A plain UPDATE: indexing is not a change of the item (its version, which stale forms
+    are checked against, and its updated_at, which retention counts from, stay as they are)."""
+    session.execute(sa.update(Submission).where(Submission.id.in_(ids))
+                    .values(search_pending=pending, updated_at=Submission.updated_at)
+                    .execution_options(synchronize_session=False))
 
 
-def rebuild_all(session: Session, batch: int = 2000) -> int:
-    """Rebuild every document (after a tokenizer change or a restore); returns the count."""
+def mark_pending(session: Session, submission: Submission) -> None:
+    """The item's text changed (a note, a message): index it again from the next staff request."""
+    _set_pending(session, [submission.id], True)
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Submission)
+                          .where(Submission.search_pending.is_(True))) or 0
+
+
+def index_pending(session: Session, keyring: Keyring, limit: int = 50) -> int:
+    """Index up to `limit` submissions that are waiting (written while no officer was logged
+    in, or changed since): opened with the keyring, tokenized, keyed. The caller commits."""
+    if not keyring:
+        return 0
+    items = list(session.scalars(sa.select(Submission).where(Submission.search_pending.is_(True))
+                                 .order_by(Submission.id).limit(limit)
+                                 .options(selectinload(Submission.notes), selectinload(Submission.messages))))
+    if not items:
+        return 0
+    keyer = Keyer(keyring.search_key())
+    docs = []
+    for item in items:
+        vault.open_thread(item, vault.open_for_staff(keyring, item), keyring)
+        docs.append((item.id, opened_document(item)))
+    write_documents(session, keyer, docs)
+    _set_pending(session, [item.id for item in items], False)
+    return len(items)
+
+
+def mark_all_pending(session: Session) -> int:
+    """Empty the index and queue every submission for indexing from the next officer session
+    (after a tokenizer change, a restore, or a new org key)."""
     session.execute(sa.text(f"DELETE FROM {TABLE}"))
-    done, last_id = 0, 0
-    columns = (Submission.id, *(getattr(Submission, name) for name in INDEXED_FIELDS))
-    while rows := session.execute(sa.select(*columns).where(Submission.id > last_id)
-                                  .order_by(Submission.id).limit(batch)).all():
-        ids = [row.id for row in rows]
-        extra: dict[int, list[str]] = {i: [] for i in ids}
-        for model in (Note, Message):
-            for sid, body in session.execute(sa.select(model.submission_id, model.body)
-                                             .where(model.submission_id.in_(ids)).order_by(model.id)):
-                extra[sid].append(body)
-        write_documents(session, [(row.id, submission_document(row._mapping, extra[row.id], [])) for row in rows],
-                        replace=False)
-        done, last_id = done + len(rows), ids[-1]
-    return done
+    return rows_affected(session.execute(sa.update(Submission).values(search_pending=True)
+                                         .execution_options(synchronize_session=False)))
 
 
 # --- reading the index -----------------------------------------------------------------------
 
-def _fts_phrase(term: Term) -> str:
-    return '"' + " ".join(term.tokens) + '"' + ("*" if term.prefix else "")
+def _last_token(term: Term, keyer: Keyer) -> str:
+    """The keyed form of a prefix term's last token: a word beginning, or a run's first syllable."""
+    last = term.tokens[-1]
+    kind = "s" if _CJK_CHAR.match(last) else "p"
+    return keyer(kind, last[:PREFIX_MAX])
 
 
-def _tsquery(term: Term) -> str:
+def _fts_term(term: Term, keyer: Keyer) -> str:
+    phrase = term.tokens[:-1] if term.prefix else term.tokens
+    parts = ['"' + " ".join(keyer("w", t) for t in phrase) + '"'] if phrase else []
+    if term.prefix:
+        parts.append(_last_token(term, keyer))
+    return " AND ".join(parts)
+
+
+def _tsquery(term: Term, keyer: Keyer) -> str:
     if term.run:  # no phrase operator: the GIN index decides alone, no row is re-read
-        return " & ".join(_quote(term.run[i:i + 3]) for i in range(len(term.run) - 2))
-    return " <-> ".join(_quote(t) for t in term.tokens) + (":*" if term.prefix else "")
+        return " & ".join(_quote(keyer("t", term.run[i:i + 3])) for i in range(len(term.run) - 2))
+    phrase = term.tokens[:-1] if term.prefix else term.tokens
+    parts = [" <-> ".join(_quote(keyer("w", t)) for t in phrase)] if phrase else []
+    if term.prefix:
+        parts.append(_quote(_last_token(term, keyer)))
+    return " & ".join(f"({part})" for part in parts)
 
 
-def condition(dialect: str, query: Query):
-    """A WHERE clause on Submission matching every term of the query (AND)."""
+def condition(dialect: str, query: Query, keyer: Keyer | None):
+    """A WHERE clause on Submission matching every term of the query (AND). Without a keyer
+    (no unlocked session) nothing matches: the index cannot be read without the key."""
+    if not query.terms:
+        return sa.true()
+    if keyer is None:
+        return sa.false()
     if dialect == "postgresql":
         clauses = []
         for term in query.terms:  # per term: its words may sit in different parts
-            tsquery = sa.cast(sa.bindparam(None, _tsquery(term), type_=sa.String), postgresql.TSQUERY)
+            tsquery = sa.cast(sa.bindparam(None, _tsquery(term, keyer), type_=sa.String), postgresql.TSQUERY)
             clauses.append(Submission.id.in_(
                 sa.select(_pg_search.c.submission_id).where(_pg_search.c.document.op("@@")(tsquery))))
-        return sa.and_(*clauses) if clauses else sa.true()
-    if not query.terms:
-        return sa.true()
-    match = " AND ".join(_fts_phrase(t) for t in query.terms)
+        return sa.and_(*clauses)
+    match = " AND ".join(f"({_fts_term(t, keyer)})" for t in query.terms)
     # "id + 0": SQLite must not drive the query from the matched rowids (a lookup and a sort of
     # every match, 40,000 rows for 고문); it walks the sort order's index and checks membership.
     return (Submission.id + 0).in_(
@@ -318,17 +405,17 @@ def steer_planner(session: Session) -> None:
     (20 ms). For the rest of this transaction, sequential scans are the last resort; every
     table the queue reads has an index for what it asks. JIT goes off with them: a scan that
     must happen anyway (a four-row table) now looks costly enough to be compiled (+20 ms)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if engine_of(session).dialect.name == "postgresql":
         session.execute(sa.text("SET LOCAL enable_seqscan = off"))
         session.execute(sa.text("SET LOCAL jit = off"))
 
 
-def search_ids(session: Session, raw_query: str, limit: int = 1000) -> list[int]:
+def search_ids(session: Session, raw_query: str, keyer: Keyer | None, limit: int = 1000) -> list[int]:
     """Submission ids matching the query, newest first (an invalid query matches nothing)."""
     query = parse(raw_query)
     if not query:
         return []
     steer_planner(session)
-    dialect = session.get_bind().dialect.name
-    return list(session.scalars(sa.select(Submission.id).where(condition(dialect, query))
+    dialect = engine_of(session).dialect.name
+    return list(session.scalars(sa.select(Submission.id).where(condition(dialect, query, keyer))
                                 .order_by(Submission.id.desc()).limit(limit)))

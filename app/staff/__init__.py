@@ -6,16 +6,30 @@ except the short allow-list below (securedrop's journalist_app does the same).
 from flask import Blueprint
 
 from app import facets
-from app.auth import require_staff
+from app.auth import current_keyring, require_staff, staff_ready
+from app.extensions import db
+from app.services import search
+from app.services.intake import reports
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 PUBLIC_ENDPOINTS = {"staff.login", "staff.two_factor", "staff.set_language"}
 
 
+# Submissions waiting for the search index, indexed at the start of each staff request: a
+# bounded batch, so a backlog (after a night without officers) costs each page a little.
+INDEX_BATCH = 25
+
+
 @bp.before_request
 def gate():
-    return require_staff(PUBLIC_ENDPOINTS)
+    if (response := require_staff(PUBLIC_ENDPOINTS)) is not None:
+        return response
+    if staff_ready():
+        keyring = current_keyring()
+        if reports.complete_receipt_wraps(db.session, keyring) + search.index_pending(db.session, keyring, INDEX_BATCH):
+            db.session.commit()
+    return None
 
 
 @bp.context_processor

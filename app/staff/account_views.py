@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from app.auth import staff_ready
+from app.auth import KEYS, current_keyring, staff_ready
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.i18n import SUPPORTED_LOCALES
@@ -25,7 +25,8 @@ def account():
         flash(_("Saved."), "success")
         return redirect(url_for("staff.account"))
     if password.submit.data and password.validate_on_submit():
-        if accounts.change_password(db.session, current_user, password.current.data, password.new.data):
+        if accounts.change_password(db.session, current_user, password.current.data, password.new.data,
+                                    current_keyring(), keep_session=session.get(KEYS)):
             # The session version changed: renew this session (the others end).
             login_user(current_user._get_current_object())
             flash(_("Your password was changed. Other sessions were logged out."), "success")

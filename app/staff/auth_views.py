@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import segno
 from flask import flash, redirect, render_template, request, session, url_for
@@ -9,15 +10,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from markupsafe import Markup
 
-from app.auth import end_session
+from app.auth import KEYS, end_session, open_key_session
 from app.extensions import db, limiter
 from app.forms import ConfirmForm
 from app.security import is_safe_redirect
-from app.services import accounts, audit
+from app.services import accounts, audit, key_sessions, keys
 from app.staff import bp
 from app.staff.auth_forms import LoginForm, TotpForm
 
 PENDING_SECONDS = 5 * 60
+PENDING = timedelta(seconds=PENDING_SECONDS)
 
 
 def _locked_message(minutes: int) -> str:
@@ -39,9 +41,28 @@ def login():
             end_session()
             next_url = request.args.get("next")
             session["pending_login"] = {"id": result.user.id, "at": int(time.time()),
-                                        "next": next_url if is_safe_redirect(next_url) else None}
+                                        "next": next_url if is_safe_redirect(next_url) else None,
+                                        KEYS: _unlock(result.user, form.password.data)}
             return redirect(url_for("staff.two_factor"))
     return render_template("staff/login.html", form=form), 422 if form.errors else 200
+
+
+def _unlock(user, password: str) -> str:
+    """Open the account's keys with the password just checked and keep them, until the second
+    step, in a short key session of their own (the password itself is not kept anywhere)."""
+    try:
+        keyring = keys.unlock(db.session, user, password)
+    except keys.KeysError:  # grants made under an older password: an admin must re-grant
+        keyring = keys.Keyring()
+    token = key_sessions.create(db.session, "pending", keyring.to_bytes(), PENDING, user.id)
+    db.session.commit()
+    return token
+
+
+def _keyring_after_second_step(pending: dict) -> keys.Keyring:
+    opened = key_sessions.read(db.session, pending.get(KEYS), "pending", PENDING, PENDING)
+    key_sessions.destroy(db.session, pending.get(KEYS))
+    return keys.Keyring.from_bytes(opened.secrets) if opened else keys.Keyring()
 
 
 def _pending_user():
@@ -63,7 +84,11 @@ def two_factor():
     if form.validate_on_submit():
         result = accounts.verify_totp(db.session, user, form.code.data)
         if result.ok:
-            next_url = session.pop("pending_login").get("next")
+            pending = session.pop("pending_login")
+            # A new token after the second step: nothing chosen before login survives it.
+            session[KEYS] = open_key_session(user, _keyring_after_second_step(pending))
+            db.session.commit()
+            next_url = pending.get("next")
             login_user(user)
             session["2fa"] = True
             session["last_seen"] = int(time.time())

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user
 
+from app.auth import current_keyring
 from app.extensions import db
 from app.i18n import current_lang
 from app.services.ops import retention
@@ -31,7 +32,7 @@ def queue_filters():
     (an invalid value is ignored there, as on the queue page); paging is not a filter."""
     form = FilterForm(formdata=request.args)
     form.set_choices(db.session, current_lang(), queue_service.assignable_users(db.session))
-    return form.to_filters(db.session, current_user, current_app.config["TIMEZONE"], None, None)
+    return form.to_filters(db.session, current_user, current_app.config["TIMEZONE"], None, None, current_keyring())
 
 
 def _charts(data: stats.Dashboard) -> list[dict]:

@@ -10,19 +10,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from app.auth import current_keyring
 from app.downloads import attachment_response
 from app.extensions import db
 from app.models.base import utcnow
 from app.services import audit
 from app.services.evidence import bulk, casefile
-from app.services.files.attachments import original_name
 from app.services.ops import retention
 from app.services.settings import retention_policy
 from app.staff import bp
 from app.staff.dashboard_views import queue_filters
 from app.staff.export_forms import ExportForm, HoldForm, SelectionExportForm
-from app.staff.item_actions import build_forms
-from app.staff.item_views import item_or_404
+from app.staff.item_actions import build_forms, refusal_message
+from app.staff.item_views import item_or_404, item_page, keys_or_403
 
 
 def _policy():
@@ -46,17 +46,29 @@ def _case_file_helpers():
 
 
 def _zip_response(job: casefile.ExportJob) -> Response:
+    keyring = current_keyring()
     db.session.close()  # the stream reads in its own short sessions; hold no transaction open
-    body = casefile.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"])
+    body = casefile.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"], keyring)
     return attachment_response(body, job.filename, "application/zip")
+
+
+def _contact_allowed(form) -> bool:
+    """Contact details go into a case file only for an account that holds the identity key."""
+    if form.include_contact.data and not keys_or_403().identity:
+        form.include_contact.errors = [refusal_message("no_contact_access")]
+        return False
+    return True
 
 
 @bp.route("/submissions/<public_id>/export", methods=["POST"])
 def export_item(public_id):
     item = item_or_404(public_id)
+    keys_or_403()
     form = ExportForm(prefix="export")
     if not form.validate_on_submit():
         abort(400)
+    if not _contact_allowed(form):
+        abort(403)
     return _zip_response(casefile.start(db.session, current_user, [item], form.include_contact.data))
 
 
@@ -71,7 +83,8 @@ def _selection_error(error: casefile.SelectionError) -> str:
 @bp.route("/export", methods=["GET", "POST"])
 def export_selection():
     form = SelectionExportForm()
-    if form.validate_on_submit():
+    keys_or_403()
+    if form.validate_on_submit() and _contact_allowed(form):
         try:
             ids = casefile.parse_ids([form.ids.data, *request.form.getlist("bulk-items")])
             items = casefile.resolve(db.session, ids)
@@ -86,9 +99,14 @@ def export_selection():
 def export_queue(fmt):
     if fmt not in ("csv", "json"):
         abort(404)
+    keys_or_403()
     filters = queue_filters()
+    # The filters are codes; search words may be words of testimony and the log is not sealed:
+    # it records that a search narrowed the export, not what was searched for.
+    audited = {name: values for name, values in request.args.to_dict(flat=False).items() if name != "q"}
     audit.record(db.session, f"user:{current_user.id}", "queue.exported", "queue", None,
-                 {"format": fmt, "items": bulk.count(db.session, filters), "filters": request.args.to_dict(flat=False)})
+                 {"format": fmt, "items": bulk.count(db.session, filters), "filters": audited,
+                  "searched": bool(request.args.get("q"))})
     db.session.commit()
     db.session.close()
     now, tz = utcnow(), current_app.config["TIMEZONE"]
@@ -101,10 +119,11 @@ def export_queue(fmt):
 @bp.route("/submissions/<public_id>/hold", methods=["POST"])
 def evidence_hold(public_id):
     item = item_or_404(public_id)
+    keyring = keys_or_403()
     form = HoldForm(prefix="hold")
     if form.validate_on_submit():
         try:
-            retention.set_hold(db.session, current_user, item, not form.release.data, form.reason.data)
+            retention.set_hold(db.session, current_user, item, not form.release.data, form.reason.data, keyring)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("staff.submission", public_id=public_id) + "#case-file")
@@ -113,5 +132,4 @@ def evidence_hold(public_id):
             item = item_or_404(public_id)
             form.reason.errors = [_("Please give a reason for the evidence hold.")
                                   if refused.reason == "reason_required" else _("The text is too long.")]
-    return render_template("staff/submission.html", item=item, forms=build_forms(db.session, item),
-                           original_name=original_name, hold_form=form), 422
+    return item_page(item, build_forms(db.session, item), 422, hold_form=form)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 from app.i18n import current_lang
 from app.models import Submission, User
+from app.services import vault
 from app.services.accounts import active_officers
 from app.services.intake.reports import find_by_public_id
 from app.services.taxonomy import category_choices
@@ -45,21 +46,21 @@ def build_forms(session, item: Submission, posted: str | None = None) -> dict:
     return forms
 
 
-def _status(session, user, item, form):
+def _status(session, user, item, form, keyring):
     actions.check_version(item, form.expected_version())
     original = None
     if form.status.data == "duplicate" and form.duplicate_of.data:
         original = find_by_public_id(session, form.duplicate_of.data.upper())
-    actions.change_status(session, user, item, form.status.data, form.reason.data, original)
+    actions.change_status(session, user, item, form.status.data, keyring, form.reason.data, original)
 
 
-def _assessment(session, user, item, form):
+def _assessment(session, user, item, form, keyring):
     actions.check_version(item, form.expected_version())
     actions.set_priority(session, user, item, form.priority.data)
     actions.set_assessment(session, user, item, form.violation_status.data, form.reliability.data)
 
 
-def _assign(session, user, item, form):
+def _assign(session, user, item, form, keyring):
     actions.check_version(item, form.expected_version())
     value = form.assignee.data or ""
     assignee = session.get(User, int(value)) if value.isdigit() else None
@@ -68,7 +69,7 @@ def _assign(session, user, item, form):
     actions.assign(session, user, item, assignee)
 
 
-def _categories(session, user, item, form):
+def _categories(session, user, item, form, keyring):
     actions.check_version(item, form.expected_version())
     actions.recode(session, user, item, list(form.categories.data or []))
 
@@ -78,9 +79,10 @@ ACTIONS = {
     "assessment": _assessment,
     "assign": _assign,
     "categories": _categories,
-    "note": lambda session, user, item, form: actions.add_note(session, user, item, form.body.data),
-    "message": lambda session, user, item, form: actions.send_message(session, user, item, form.body.data),
-    "reveal": lambda session, user, item, form: actions.reveal_contact(session, user, item),
+    "note": lambda session, user, item, form, keyring: actions.add_note(session, user, item, form.body.data, keyring),
+    "message": lambda session, user, item, form, keyring: actions.send_message(
+        session, user, item, form.body.data, vault.staff_key(keyring, item)),
+    "reveal": lambda session, user, item, form, keyring: actions.reveal_contact(session, user, item, keyring),
 }
 
 
@@ -95,5 +97,6 @@ def refusal_message(reason: str) -> str:
         "too_long": _("The text is too long."),
         "stale": _("This item was changed by someone else after you opened it. "
                    "Please check the current state and try again."),
+        "no_contact_access": _("Your account may not see contact details. An admin can give this right."),
     }
     return messages.get(reason, messages["choice"])

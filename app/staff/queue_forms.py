@@ -22,6 +22,7 @@ from app.i18n import LANGUAGE_NAMES
 from app.models import User
 from app.services import search
 from app.services.intake.reports import find_by_public_id
+from app.services.keys import Keyring
 from app.services.taxonomy import category_choices
 from app.services.triage import actions
 from app.services.triage import queue as queue_service
@@ -107,7 +108,8 @@ class FilterForm(FlaskForm):
         field = self[name]
         return field.default if field.errors else field.data
 
-    def to_filters(self, session, viewer: User, timezone: str, after: str | None, before: str | None):
+    def to_filters(self, session, viewer: User, timezone: str, after: str | None, before: str | None,
+                   keyring: Keyring | None = None):
         self.validate()
         query = search.parse(self.value("q"))
         if query.problem:
@@ -129,7 +131,7 @@ class FilterForm(FlaskForm):
             locale=self.value("language") or None, province=self.value("province") or None,
             received_from=moment("received_from"), received_until=moment("received_to", days=1),
             files=self.value("files") or None, unread=bool(self.unread.data), query=query,
-            sort=self.value("sort") or "newest", after=after, before=before,
+            sort=self.value("sort") or "newest", after=after, before=before, keyring=keyring or Keyring(),
         )
 
     @property
@@ -159,7 +161,7 @@ class BulkForm(FlaskForm):
         found = [ITEM_VALUE.match(value or "") for value in self.items.data or []]
         return [(m.group(1), int(m.group(2))) for m in found if m]
 
-    def change(self, session, actor: User):
+    def change(self, session, actor: User, keyring: Keyring):
         """The triage call to make for each item, or None when the form is not usable."""
         if self.assign.data and not self.assignee.errors:
             assignee = session.get(User, int(self.assignee.data)) if self.assignee.data else None
@@ -168,8 +170,8 @@ class BulkForm(FlaskForm):
             original = None
             if self.duplicate_of.data:
                 original = find_by_public_id(session, self.duplicate_of.data.upper())
-            return lambda item: actions.change_status(session, actor, item, self.status.data, self.reason.data,
-                                                      original)
+            return lambda item: actions.change_status(session, actor, item, self.status.data, keyring,
+                                                      self.reason.data, original)
         if self.set_priority.data and not self.priority.errors:
             return lambda item: actions.set_priority(session, actor, item, self.priority.data or None)
         return None

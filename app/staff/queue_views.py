@@ -6,9 +6,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.auth import current_keyring
 from app.extensions import db
 from app.i18n import current_lang
 from app.security import is_safe_redirect
+from app.services import search
 from app.services.triage import queue as queue_service
 from app.staff import bp
 from app.staff.item_actions import refusal_message
@@ -30,13 +32,14 @@ def queue():
     form = FilterForm(formdata=request.args)
     form.set_choices(db.session, current_lang(), users)
     filters = form.to_filters(db.session, current_user, current_app.config["TIMEZONE"],
-                              request.args.get("after"), request.args.get("before"))
+                              request.args.get("after"), request.args.get("before"), current_keyring())
     page = queue_service.queue_page(db.session, filters)
     counts = queue_service.status_counts(db.session, filters, exact=request.args.get("counts") == "all")
     bulk = BulkForm(formdata=None, prefix="bulk", next=request.full_path)
     bulk.set_choices(users)
     return render_template("staff/queue.html", form=form, filters=filters, page=page, counts=counts,
-                           count_limit=queue_service.COUNT_LIMIT, bulk=bulk, queue_link=queue_link, labels=row_labels())
+                           count_limit=queue_service.COUNT_LIMIT, bulk=bulk, queue_link=queue_link, labels=row_labels(),
+                           waiting=search.pending_count(db.session))
 
 
 @bp.route("/bulk", methods=["POST"])
@@ -45,7 +48,7 @@ def queue_bulk():
     form.set_choices(queue_service.assignable_users(db.session))
     form.validate()
     back = form.next.data if is_safe_redirect(form.next.data) and form.next.data.startswith("/staff/") else None
-    change = form.change(db.session, current_user._get_current_object())
+    change = form.change(db.session, current_user._get_current_object(), current_keyring())
     if not form.selected():
         flash(_("No item was selected. Tick the items to change first."), "error")
     elif change is None:

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Submission
-from app.services.intake.contact_details import decrypt_contact
+from app.services.intake.contact_details import open_contact
 from tests.factories import UserFactory
 from tests.helpers import post_form, receipt_code
 
@@ -13,14 +13,14 @@ FIELDS = {"alias": "영희", "language": "ko", "topic": "evidence", "channel": "
           "safe_times": "평일 저녁", "organization": "탈북민 단체"}
 
 
-def test_contact_request_in_korean_gets_a_receipt_and_is_encrypted(client, app_ctx):
+def test_contact_request_in_korean_gets_a_receipt_and_is_encrypted(client, app_ctx, org_keys):
     response = post_form(client, "/ko/contact", FIELDS)
     assert response.status_code == 200
     assert len(receipt_code(response.get_data(as_text=True)).replace(" ", "")) == 16
     item = db.session.scalar(sa.select(Submission))
     assert item.kind == "contact" and item.contact_topic == "evidence" and item.contact_language == "ko"
-    assert b"younghee" not in item.contact_encrypted
-    assert decrypt_contact(item).organization == "탈북민 단체"
+    assert b"younghee" not in item.contact_sealed
+    assert open_contact(org_keys.keyring, item).organization == "탈북민 단체"
 
 
 def test_contact_form_errors_in_english_keep_input(client):

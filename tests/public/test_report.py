@@ -9,10 +9,10 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission
-from app.security import hash_receipt_code
-from app.services.files.attachments import original_name, read_bytes
-from app.services.intake.contact_details import decrypt_contact
-from tests.helpers import jpeg_with_gps, receipt_code, submit_report
+from app.services.files.attachments import read_bytes
+from app.services.intake.contact_details import open_contact
+from app.services.sealing import receipt_secret
+from tests.helpers import jpeg_with_gps, opened, receipt_code, submit_report
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -30,7 +30,7 @@ def test_report_form_renders_in_language(client, lang):
         assert "checked" not in tag
 
 
-def test_korean_report_with_files_gets_receipt(client, app_ctx):
+def test_korean_report_with_files_gets_receipt(client, app_ctx, org_keys):
     response = submit_report(
         client,
         narrative="1998년 회령 보위부 구류장에서 고문을 당했습니다.",
@@ -57,18 +57,19 @@ def test_korean_report_with_files_gets_receipt(client, app_ctx):
     assert "안전" in html  # advice on keeping the code
 
     submission = db.session.scalar(sa.select(Submission))
-    assert submission.receipt_hash == hash_receipt_code(code)
-    assert code not in (submission.receipt_hash or "")
+    assert submission.receipt_lookup == receipt_secret(db.session, code).lookup
+    assert code not in (submission.receipt_lookup or "")
     assert [c.code for c in submission.categories] == ["V02", "V02.1", "V99"]
     assert submission.when_year == 1998 and submission.when_date is None
     assert submission.consent_un and not submission.consent_accountability
-    assert submission.contact_encrypted and b"cheolsu" not in submission.contact_encrypted
-    assert decrypt_contact(submission).handle == "@cheolsu"
+    assert submission.contact_sealed and b"cheolsu" not in submission.contact_sealed
+    assert open_contact(org_keys.keyring, submission).handle == "@cheolsu"
 
+    key = opened(submission, org_keys.keyring)
     photo, memo = submission.attachments
-    assert original_name(photo) == "증언 기록.jpg" and original_name(memo) == "메모.txt"
+    assert photo.name == "증언 기록.jpg" and memo.name == "메모.txt"
     assert photo.media_type == "image/jpeg" and photo.metadata_stripped
-    kept = read_bytes(photo, client.application.config["UPLOAD_DIR"])
+    kept = read_bytes(photo, client.application.config["UPLOAD_DIR"], key)
     with Image.open(io.BytesIO(kept)) as image:
         exif = image.getexif()
         assert exif.get(0x0112) == 6  # orientation kept so the photo is not shown sideways
@@ -78,16 +79,18 @@ def test_korean_report_with_files_gets_receipt(client, app_ctx):
 
     assert hashlib.sha256(kept).hexdigest() == photo.sha256
     assert photo.received_sha256 != photo.sha256
-    assert db.session.scalar(sa.select(AuditEvent.action)) == "submission.created"
+    newest = sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)
+    assert db.session.scalar(newest) == "submission.created"
 
 
-def test_keep_metadata_keeps_the_original_bytes(client, app_ctx):
+def test_keep_metadata_keeps_the_original_bytes(client, app_ctx, org_keys):
     original = jpeg_with_gps()
     response = submit_report(client, keep_metadata="y", files=[("photo.jpg", original)])
     assert response.status_code == 200
     attachment = db.session.scalar(sa.select(Attachment))
     assert not attachment.metadata_stripped
-    assert read_bytes(attachment, client.application.config["UPLOAD_DIR"]) == original
+    key = opened(attachment.submission, org_keys.keyring)
+    assert read_bytes(attachment, client.application.config["UPLOAD_DIR"], key) == original
 
 
 def test_english_report_minimal(client, app_ctx):

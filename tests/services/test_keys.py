@@ -21,7 +21,7 @@ def table_bytes() -> bytes:
     return b"".join(value for row in rows for value in row)
 
 
-def test_created_keys_open_with_the_recovery_code_only(app_ctx):
+def test_created_keys_open_with_the_recovery_code_only(app_ctx, no_keys):
     keyring, code = keys.create_keys(db.session, "cli")
     assert keyring.org and keyring.identity and keyring.org != keyring.identity
     assert keys.public_key(db.session, "org") == public_key_of(keyring.org)
@@ -38,10 +38,10 @@ def test_created_keys_open_with_the_recovery_code_only(app_ctx):
     assert again.value.reason == "exists"
 
 
-def test_grants_follow_the_contact_right(app_ctx):
-    ids = UserFactory(email="a@example.org").id, UserFactory(email="b@example.org").id
+def test_grants_follow_the_contact_right(app_ctx, org_keys):
+    ids = UserFactory(email="a@example.org", no_keys=True).id, UserFactory(email="b@example.org", no_keys=True).id
     officer, contact = (db.session.get(User, user_id) for user_id in ids)
-    keyring, _ = keys.create_keys(db.session, "cli")
+    keyring = org_keys.keyring
     contact.contact_access = True
     assert keys.grant(db.session, officer, keyring, "officer password", "user:1") == ["org"]
     assert keys.grant(db.session, contact, keyring, "contact password", "user:1") == ["org", "identity"]
@@ -56,8 +56,8 @@ def test_grants_follow_the_contact_right(app_ctx):
     assert keys.granted_kinds(db.session, contact.id) == ["identity", "org"]
 
 
-def test_rotating_the_recovery_code_voids_the_old_one(app_ctx):
-    keyring, old = keys.create_keys(db.session, "cli")
+def test_rotating_the_recovery_code_voids_the_old_one(app_ctx, org_keys):
+    keyring, old = org_keys.keyring, org_keys.code
     new = keys.rotate_recovery(db.session, keyring, "user:1")
     assert new != old
     assert keys.unlock_with_recovery(db.session, new).keys == keyring.keys

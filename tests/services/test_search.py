@@ -10,31 +10,33 @@ from app.extensions import db
 from app.models import Submission
 from app.services import search
 from tests.factories import SubmissionFactory
+from tests.helpers import index_and_search
 
 
-def test_search_index_follows_deleted_submissions(app):
+def test_search_index_follows_deleted_submissions(app, org_keys):
     kept = [SubmissionFactory(narrative=text) for text in (
         "회령 보위부에서 고문을 받았습니다.", "그 사람은 조사 중에 고문당했다고 말했습니다.",
         "2009년 회령 강변에서 공개처형을 보았습니다.")]
     deleted = SubmissionFactory(narrative="보위부 구류장에서 고문을 당했습니다.")
     with app.app_context():
-        assert len(search.search_ids(db.session, "고문")) == 3
+        assert len(index_and_search(db.session, org_keys.keyring, "고문")) == 3
         db.session.execute(sa.delete(Submission).where(Submission.id == deleted.id))
         db.session.commit()
-        assert len(search.search_ids(db.session, "고문")) == 2
+        assert len(index_and_search(db.session, org_keys.keyring, "고문")) == 2
         table_rows = db.session.scalar(sa.text(f"SELECT count(*) FROM {search.TABLE}"))
         assert table_rows == len(kept)  # the other reports; the deleted one's document is gone with it
-        search.rebuild_all(db.session)
+        assert search.mark_all_pending(db.session) == 3
         db.session.commit()
-        assert len(search.search_ids(db.session, "고문")) == 2
+        assert search.search_ids(db.session, "고문", search.Keyer(org_keys.keyring.search_key())) == []
+        assert len(index_and_search(db.session, org_keys.keyring, "고문")) == 2
 
 
-def test_long_documents_are_searchable_to_the_end(app):
+def test_long_documents_are_searchable_to_the_end(app, org_keys):
     """PostgreSQL keeps tsvector positions only up to 16,383: long texts are stored in parts."""
     filler = "가나다라마바사아자차카타파하" * 1420  # 19,880 pairs before the word (the form allows 20,000)
     item = SubmissionFactory(narrative=filler + " 공개처형을 보았습니다.")
     with app.app_context():
-        assert search.search_ids(db.session, "공개처형") == [item.id]
+        assert index_and_search(db.session, org_keys.keyring, "공개처형") == [item.id]
 
 
 @pytest.mark.parametrize("words, tokens", [

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission
+from app.services import vault
 from tests.factories import HANDLE, SubmissionFactory
 from tests.helpers import act, audit_actions, hidden_fields, jpeg_with_gps, post_form
 
@@ -24,7 +25,7 @@ def export_item(client, public_id, include_contact=False):
     return act(client, public_id, "export", {"include_contact": "y"} if include_contact else {})
 
 
-def _setup_item(auth):
+def _setup_item(auth, contact_access=False):
     """A report with four files (three of them named alike), contact details, a message each
     way and a note; the officer logged in."""
     item = SubmissionFactory(
@@ -32,7 +33,7 @@ def _setup_item(auth):
         province="KP-09", with_contact_details=True, with_thread=True, with_notes=True,
         files=[("증언.pdf", PDF), ("증언.PDF", PDF + b"2"), ("증언.pdf", PDF + b"3"), ("사진.jpg", jpeg_with_gps())],
     )
-    auth.login()
+    auth.login(contact_access=contact_access)
     return item.public_id
 
 
@@ -40,7 +41,7 @@ def _contents(archive: zipfile.ZipFile) -> dict[str, bytes]:
     return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_case_file_round_trip_then_one_changed_byte_fails(client, app, auth, runner, tmp_path):
+def test_case_file_round_trip_then_one_changed_byte_fails(client, app, auth, runner, tmp_path, org_keys):
     public_id = _setup_item(auth)
     response = export_item(client, public_id)
     assert response.status_code == 200 and response.mimetype == "application/zip"
@@ -77,7 +78,8 @@ def test_case_file_round_trip_then_one_changed_byte_fails(client, app, auth, run
     # the manifest repeats the hashes recorded at intake
     manifest = json.loads(files["manifest.json"])
     with app.app_context():
-        recorded = {a.id: a.sha256 for a in db.session.scalars(sa.select(Attachment))}
+        recorded = {a.id: vault.open_attachment(a, vault.staff_key(org_keys.keyring, a.submission)).sha256
+                    for a in db.session.scalars(sa.select(Attachment))}
         completed = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export.completed"))
     listed = {e["attachment_id"]: e["sha256"] for e in manifest["files"] if e["kind"] == "attachment"}
     assert listed == recorded
@@ -89,7 +91,9 @@ def test_case_file_round_trip_then_one_changed_byte_fails(client, app, auth, run
 
     result = runner.invoke(args=["export", "verify", str(path)])
     assert result.exit_code == 0, result.output
-    assert "OK" in result.output
+    assert "OK" in result.output and "hashes recorded at intake are sealed" in result.output
+    with_keys = runner.invoke(args=["export", "verify", str(path), "--recovery-code-stdin"], input=org_keys.code + "\n")
+    assert with_keys.exit_code == 0 and "and the hashes recorded at intake;" in with_keys.output
 
     # one byte of one file changed (the ZIP rebuilt, so only the content differs)
     tampered = tmp_path / "tampered.zip"
@@ -114,7 +118,7 @@ def test_case_file_round_trip_then_one_changed_byte_fails(client, app, auth, run
 
 
 def test_contact_details_only_when_ticked_and_audited(client, app, auth):
-    public_id = _setup_item(auth)
+    public_id = _setup_item(auth, contact_access=True)
     body = export_item(client, public_id, include_contact=True).data
     doc = json.loads(zipfile.ZipFile(io.BytesIO(body)).read(f"{public_id}/submission.json"))
     assert doc["contact_details"]["handle"] == HANDLE and doc["contact_details"]["alias"] == "철수"

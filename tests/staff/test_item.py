@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Note, Submission
+from app.services import vault
 from tests.factories import HANDLE, SubmissionFactory, UserFactory
-from tests.helpers import act, audit_actions, jpeg_with_gps, post_form
+from tests.helpers import act, audit_actions, jpeg_with_gps, opened, post_form
 
 
 def test_item_page_renders_everything_safely_and_audits_the_view(client, app, auth):
@@ -30,11 +31,23 @@ def test_item_page_renders_everything_safely_and_audits_the_view(client, app, au
 
 def test_reveal_is_a_post_and_is_audited(client, app, auth):
     item = SubmissionFactory(with_contact_details=True)
-    auth.login()
+    auth.login(contact_access=True)
     assert client.get(f"/staff/submissions/{item.public_id}/reveal").status_code == 405
     html = act(client, item.public_id, "reveal", {}).get_data(as_text=True)
     assert HANDLE in html and "철수" in html
     assert "submission.contact_revealed" in audit_actions(app)
+
+
+def test_an_officer_without_the_contact_right_cannot_reveal(client, app, auth):
+    """Contact details are sealed to the identity key, which this account was never given."""
+    item = SubmissionFactory(with_contact_details=True)
+    auth.login()
+    page = client.get(f"/staff/submissions/{item.public_id}").get_data(as_text=True)
+    assert "연락처 열람 권한이 있는 계정만" in page
+    assert f'action="/staff/submissions/{item.public_id}/reveal"' not in page
+    refused = act(client, item.public_id, "reveal", {})
+    assert refused.status_code == 422 and HANDLE not in refused.get_data(as_text=True)
+    assert "submission.contact_revealed" not in audit_actions(app)
 
 
 def test_download_is_an_attachment_with_the_hangul_name(client, app, auth):
@@ -57,7 +70,7 @@ def _version(app, public_id):
         return str(db.session.scalar(sa.select(Submission.version).where(Submission.public_id == public_id)))
 
 
-def test_status_workflow_reasons_and_duplicates(client, app, auth):
+def test_status_workflow_reasons_and_duplicates(client, app, auth, org_keys):
     first, second = SubmissionFactory().public_id, SubmissionFactory().public_id
     auth.login()
     bad = act(client, first, "status", {"status": "referred", "version": _version(app, first)})
@@ -73,6 +86,7 @@ def test_status_workflow_reasons_and_duplicates(client, app, auth):
     assert ok.status_code == 302
     with app.app_context():
         dup = db.session.scalar(sa.select(Submission).where(Submission.public_id == second))
+        opened(dup, org_keys.keyring)
         assert dup.status == "duplicate" and dup.duplicate_of.public_id == first and dup.status_reason == "같은 사건"
     assert audit_actions(app).count("submission.status") == 2
 
@@ -88,7 +102,7 @@ def test_stale_form_is_refused_not_overwritten(client, app, auth):
         assert db.session.scalar(sa.select(Submission.priority)) == "urgent"
 
 
-def test_assessment_assignment_recoding_and_notes(client, app, auth):
+def test_assessment_assignment_recoding_and_notes(client, app, auth, org_keys):
     public_id = SubmissionFactory(categories=["V02"]).public_id
     second = UserFactory(email="second@example.org").id
     auth.login()
@@ -113,7 +127,7 @@ def test_assessment_assignment_recoding_and_notes(client, app, auth):
         assert (item.priority, item.violation_status, item.reliability) == ("high", "likely", "unsure")
         assert item.assignee_id == second
         assert [c.code for c in item.categories] == ["V01.1", "V03"]
-        assert db.session.scalar(sa.select(Note.body)) == "교차 확인 필요: 회령 2019"
+        assert vault.open_note(db.session.scalar(sa.select(Note)), org_keys.keyring).body == "교차 확인 필요: 회령 2019"
     for action in ("submission.priority", "submission.assessment", "submission.assigned", "submission.recoded",
                    "note.added"):
         assert action in audit_actions(app)
@@ -142,7 +156,7 @@ def test_unknown_item_and_action_are_404(client, auth):
     assert act(client, SubmissionFactory().public_id, "explode", {}).status_code == 404
 
 
-def test_evidence_hold_set_and_release_from_the_item_page(client, app, auth):
+def test_evidence_hold_set_and_release_from_the_item_page(client, app, auth, org_keys):
     public_id = SubmissionFactory().public_id
     auth.login()
     page = f"/staff/submissions/{public_id}"
@@ -155,6 +169,7 @@ def test_evidence_hold_set_and_release_from_the_item_page(client, app, auth):
     assert "증거 보존 조치 중입니다" in html and "ICC 제출 예정" in html
     with app.app_context():
         item = db.session.scalar(sa.select(Submission))
+        opened(item, org_keys.keyring)
         assert item.evidence_hold and item.evidence_hold_reason == "ICC 제출 예정" and item.evidence_hold_at
     assert act(client, public_id, "hold", {"release": "y"}).status_code == 302
     with app.app_context():

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.facets import FACETS
 from app.models import Attachment, Message, Submission
+from app.services import vault
 from app.services.evidence.content import label_tables
 from app.services.spreadsheet import csv_cell
 from app.services.triage.stats import queue_selection
@@ -55,6 +56,8 @@ def _batches(session_factory, filters) -> Iterator[tuple[list[Submission], dict,
                                         .order_by(Submission.id).limit(BATCH)))
             if not rows:
                 return
+            for row in rows:  # the account, text facets and reason are sealed: opened row by row
+                vault.open_for_staff(filters.keyring, row)
             ids = [row.id for row in rows]
             files = dict(session.execute(sa.select(Attachment.submission_id, sa.func.count())
                                          .where(Attachment.submission_id.in_(ids)).group_by(Attachment.submission_id)).all())

@@ -30,10 +30,12 @@ from sqlalchemy.orm import Session
 
 from app.models import Submission, User
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, vault
 from app.services.evidence.content import ItemDocument, file_entries, label_tables, timestamp
 from app.services.evidence.render import Renderer, heading_tables
 from app.services.files.attachments import read_chunks
+from app.services.keys import Keyring
+from app.services.sealing import ItemKey
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "moksori-case-file-manifest/1"
@@ -168,16 +170,20 @@ class _FileRef:
     """What read_chunks needs of an attachment, kept after the item's transaction ended."""
 
     stored_name: str
+    key: ItemKey
 
 
-def _item_parts(session: Session, item_id: int, job: ExportJob, labels, headings) -> tuple[str, list, dict]:
+def _item_parts(session: Session, item_id: int, job: ExportJob, keyring: Keyring, labels,
+                headings) -> tuple[str, list, dict]:
     """Everything about one item except file contents, read in one short transaction."""
     item = session.get(Submission, item_id)
     if item is None:  # purged since the export started: the manifest's item list shows the gap
         session.rollback()
         return "", [], {"files": [], "refs": {}}
     folder = item.public_id
-    document = ItemDocument(session, item, labels, job.include_contact)
+    key = vault.open_for_staff(keyring, item)
+    vault.open_thread(item, key, keyring)
+    document = ItemDocument(session, item, labels, job.include_contact, keyring)
     files = file_entries(item, folder)
     doc = document.submission(files)
     messages = document.messages(files)
@@ -189,25 +195,27 @@ def _item_parts(session: Session, item_id: int, job: ExportJob, labels, headings
         (f"{folder}/notes.json", "notes", notes),
         (f"{folder}/audit.json", "audit", document.audit_trail()),
     ]
-    refs = {f["attachment_id"]: _FileRef(a.stored_name) for f, a in zip(files, item.attachments, strict=True)}
+    refs = {f["attachment_id"]: _FileRef(a.stored_name, key) for f, a in zip(files, item.attachments, strict=True)}
     session.rollback()  # end the transaction before the slow part: streaming the files
     return folder, parts, {"files": files, "refs": refs}
 
 
-def stream(session_factory, job: ExportJob, upload_dir: str) -> Iterator[bytes]:
-    """Yield the ZIP; when it is complete, record its hash in a fresh session."""
+def stream(session_factory, job: ExportJob, upload_dir: str, keyring: Keyring) -> Iterator[bytes]:
+    """Yield the ZIP, opening each item with the exporting officer's keys; when it is
+    complete, record its hash in a fresh session."""
     labels, headings = label_tables(), heading_tables()
     writer = _Writer(job.started_at)
     with session_factory() as session:
         for item_id in job.item_ids:
-            folder, parts, attached = _item_parts(session, item_id, job, labels, headings)
+            folder, parts, attached = _item_parts(session, item_id, job, keyring, labels, headings)
             for path, kind, data in parts:
                 if isinstance(data, str):
                     yield from writer.add(path, [data.encode()], kind, item=folder)
                 else:
                     yield from writer.add_json(path, data, kind, item=folder)
             for entry in attached["files"]:
-                yield from writer.add(entry["path"], read_chunks(attached["refs"][entry["attachment_id"]], upload_dir),
+                ref = attached["refs"][entry["attachment_id"]]
+                yield from writer.add(entry["path"], read_chunks(ref.stored_name, upload_dir, ref.key),
                                       "attachment", size_hint=entry["size"], item=folder,
                                       attachment_id=entry["attachment_id"])
     manifest = {

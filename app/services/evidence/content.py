@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from app import vocabularies as v
 from app.facets import FACETS, SECTIONS
 from app.models import AuditEvent, Submission
-from app.services.files.attachments import original_name
-from app.services.intake.contact_details import decrypt_contact
+from app.services.intake.contact_details import open_contact
+from app.services.keys import Keyring
 
 FORMAT = "moksori-case-file/1"
 LANGS = ("ko", "en")
@@ -86,8 +86,12 @@ def _plain(value):
 class ItemDocument:
     """Builds the JSON-ready parts of one item's case file."""
 
-    def __init__(self, session: Session, item: Submission, labels: dict, include_contact: bool):
+    def __init__(self, session: Session, item: Submission, labels: dict, include_contact: bool,
+                 keyring: Keyring | None = None):
+        """`item` must be opened with its thread (services/vault.py); contact details need a
+        keyring holding the identity key."""
         self.session, self.item, self.labels, self.include_contact = session, item, labels, include_contact
+        self.keyring = keyring or Keyring()
 
     def coded(self, name: str, code: str | None) -> dict | None:
         if code in (None, ""):
@@ -150,7 +154,7 @@ class ItemDocument:
         }
 
     def contact(self) -> dict | None:
-        details = decrypt_contact(self.item)
+        details = open_contact(self.keyring, self.item)
         if details is None:
             return None
         data = dict(details.__dict__)
@@ -195,7 +199,7 @@ def file_entries(item: Submission, folder: str) -> list[dict]:
     taken: set[str] = set()
     entries = []
     for attachment in item.attachments:
-        name = original_name(attachment)
+        name = attachment.name
         path = f"{folder}/files/{unique_name(portable_name(name), taken)}"
         entries.append({
             "path": path, "attachment_id": attachment.id, "original_name": name,

@@ -2,8 +2,9 @@
 
 A file is checked (size, type by content), its metadata stripped when it is a JPEG or PNG and
 the submitter did not ask to keep it, hashed, then encrypted under a random name in
-UPLOAD_DIR. The original name is kept NFC-normalized and encrypted in the database — never
-passed through secure_filename(), which deletes Hangul (KOREAN.md §3.7).
+UPLOAD_DIR with a key of its own derived from the submission's content key. The original
+name is kept NFC-normalized and sealed in the database — never passed through
+secure_filename(), which deletes Hangul (KOREAN.md §3.7).
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.crypto import decrypt_field, decrypt_stream, encrypt_field, encrypt_stream
+from app.crypto import decrypt_stream, encrypt_stream
 from app.models import Attachment, Submission
 from app.services.files.filetypes import FileType, detect
 from app.services.files.image_metadata import DamagedImage, strip_metadata
+from app.services.sealing import ItemKey
+from app.services.vault import seal_attachment
 
-NAME_CONTEXT = "attachment.original_name"
 MAX_NAME_LENGTH = 255
 
 
@@ -87,16 +89,18 @@ def store(
     submission: Submission,
     prepared: PreparedFile,
     upload_dir: str,
+    key: ItemKey,
     added_by: str = "submitter",
     message_id: int | None = None,
 ) -> Attachment:
-    """Encrypt to disk (written, synced, then renamed into place) and add the row."""
+    """Encrypt to disk under the file's own key (written, synced, then renamed into place)
+    and add the row with the name sealed."""
     stored_name = secrets.token_hex(16)
     path = path_for(upload_dir, stored_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".part")
     with open(temporary, "wb") as handle:
-        encrypt_stream(io.BytesIO(prepared.data), handle)
+        encrypt_stream(io.BytesIO(prepared.data), handle, key.file_key(stored_name))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
@@ -104,27 +108,21 @@ def store(
         submission=submission,
         message_id=message_id,
         stored_name=stored_name,
-        original_name_encrypted=encrypt_field(prepared.name, NAME_CONTEXT),
         media_type=prepared.file_type.media_type,
         size=len(prepared.data),
-        sha256=prepared.sha256,
-        received_sha256=prepared.received_sha256,
         metadata_stripped=prepared.metadata_stripped,
         added_by=added_by,
     )
+    seal_attachment(attachment, prepared.name, prepared.sha256, prepared.received_sha256, key)
     session.add(attachment)
     return attachment
 
 
-def original_name(attachment: Attachment) -> str:
-    return decrypt_field(attachment.original_name_encrypted, NAME_CONTEXT)
-
-
-def read_chunks(attachment: Attachment, upload_dir: str) -> Iterator[bytes]:
+def read_chunks(stored_name: str, upload_dir: str, key: ItemKey) -> Iterator[bytes]:
     """The decrypted file, segment by segment (for downloads and exports)."""
-    with open(path_for(upload_dir, attachment.stored_name), "rb") as handle:
-        yield from decrypt_stream(handle)
+    with open(path_for(upload_dir, stored_name), "rb") as handle:
+        yield from decrypt_stream(handle, key.file_key(stored_name))
 
 
-def read_bytes(attachment: Attachment, upload_dir: str) -> bytes:
-    return b"".join(read_chunks(attachment, upload_dir))
+def read_bytes(attachment: Attachment, upload_dir: str, key: ItemKey) -> bytes:
+    return b"".join(read_chunks(attachment.stored_name, upload_dir, key))

@@ -1,14 +1,16 @@
 """A submitter's identifying details: alias, channel and handle, safe times, group, and the
-address for content-free notices. They exist only encrypted, in `contact_encrypted`."""
+address for content-free notices. They exist only sealed (SECURITY.md, "Contact details")."""
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from app.crypto import decrypt_field, encrypt_field
+from sqlalchemy.orm import Session
+
 from app.models import Submission
+from app.services.keys import Keyring
+from app.services.sealing import ItemKey, open_for_identity, seal_for_identity
 
-CONTACT_CONTEXT = "submission.contact"
+NOTICE_PLACE = "submission.notice"
 
 
 @dataclass
@@ -29,14 +31,24 @@ class ContactDetails:
         return bool(self.handle)
 
 
-def encrypt_contact(details: ContactDetails) -> bytes | None:
-    if details.is_empty():
-        return None
-    return encrypt_field(json.dumps(details.__dict__, ensure_ascii=False), CONTACT_CONTEXT)
+def seal_contact(session: Session, submission: Submission, details: ContactDetails, key: ItemKey) -> None:
+    """Who the person is and how to reach them: sealed to the identity key, which only accounts
+    that may contact submitters hold. The notice address, which any officer's reply needs in
+    order to send its content-free notice, is sealed under the content key instead."""
+    who = {name: value for name, value in asdict(details).items() if name != "notice_email"}
+    submission.contact_sealed = seal_for_identity(session, submission.public_id, who) if any(who.values()) else None
+    submission.notice_sealed = key.seal(NOTICE_PLACE, details.notice_email) if details.notice_email else None
 
 
-def decrypt_contact(submission: Submission) -> ContactDetails | None:
-    if not submission.contact_encrypted:
+def open_contact(keyring: Keyring, submission: Submission) -> ContactDetails | None:
+    """The contact details, for a session holding the identity key (raises KeysError
+    "not_unlocked" otherwise)."""
+    if submission.contact_sealed is None:
         return None
-    values = json.loads(decrypt_field(submission.contact_encrypted, CONTACT_CONTEXT))
-    return ContactDetails(**{key: value for key, value in values.items() if key in ContactDetails.__dataclass_fields__})
+    values = open_for_identity(keyring, submission.public_id, submission.contact_sealed)
+    known = ContactDetails.__dataclass_fields__
+    return ContactDetails(**{name: value for name, value in values.items() if name in known})
+
+
+def notice_address(submission: Submission, key: ItemKey) -> str | None:
+    return key.open_text(NOTICE_PLACE, submission.notice_sealed)

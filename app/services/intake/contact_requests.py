@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Submission, User
 from app.models.base import utcnow
-from app.security import hash_receipt_code, new_receipt_code
-from app.services import audit, search
+from app.services import audit
 from app.services.accounts import active_officers
 from app.services.intake import notices
-from app.services.intake.contact_details import ContactDetails, encrypt_contact
-from app.services.intake.reports import new_public_id, refuse_resubmission, token_hash
+from app.services.intake.contact_details import ContactDetails
+from app.services.intake.reports import store_new
 
 
 @dataclass
@@ -41,21 +40,17 @@ def next_officer(session: Session, language: str) -> User | None:
 
 
 def create_contact_request(session: Session, request: ContactRequest, form_token: str) -> tuple[Submission, str]:
-    refuse_resubmission(session, form_token)
-    code = new_receipt_code()
+    """Store a request to be contacted, assigned to the next officer who speaks its language;
+    returns it with its receipt code. Raises IntakeClosed before the organization's keys exist."""
     officer = next_officer(session, request.language)
     submission = Submission(
-        public_id=new_public_id(), kind="contact", receipt_hash=hash_receipt_code(code),
-        form_token_hash=token_hash(form_token), status="new", locale=request.locale,
-        narrative=request.message, contact_topic=request.topic, contact_language=request.language,
-        contact_encrypted=encrypt_contact(request.details), may_contact=True,
-        assignee_id=officer.id if officer else None, last_submitter_activity_at=utcnow(),
+        kind="contact", status="new", locale=request.locale, search_pending=True, contact_topic=request.topic,
+        contact_language=request.language, may_contact=True, assignee_id=officer.id if officer else None,
+        last_submitter_activity_at=utcnow(),
     )
-    session.add(submission)
-    session.flush()
+    _key, code = store_new(session, submission, {"narrative": request.message}, request.details, form_token)
     audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
                  {"kind": "contact", "assigned_to": officer.id if officer else None})
-    search.index_new(session, submission)
     if officer is not None:
         notices.notify_assigned(session, submission, officer)
     else:

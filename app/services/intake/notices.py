@@ -16,7 +16,8 @@ from app.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, org_name
 from app.models import OutboxEmail, Submission, User
 from app.services import mail
 from app.services.accounts import active_officers
-from app.services.intake.contact_details import decrypt_contact
+from app.services.intake.contact_details import notice_address
+from app.services.sealing import ItemKey
 
 NEW_ITEM = "staff.new_item"
 ASSIGNED = "staff.assigned"
@@ -78,19 +79,19 @@ def notify_assigned(session: Session, submission: Submission, user: User) -> boo
 SUBMITTER_NOTICE = "submitter.notice"
 
 
-def notify_submitter(session: Session, submission: Submission) -> bool:
+def notify_submitter(session: Session, submission: Submission, key: ItemKey) -> bool:
     """A neutral "you have a new message" to a submitter who asked for it, in their language.
 
     It names neither the organization nor the site and carries no link or code: someone else
     reading the submitter's mailbox must learn nothing. The outbox forgets the address once
     the message is sent (services/outreach/outbox.py FORGET_AFTER_SENDING)."""
-    details = decrypt_contact(submission)
-    if details is None or not details.notice_email:
+    address = notice_address(submission, key)
+    if not address:
         return False
-    if _waiting(session, [details.notice_email], SUBMITTER_NOTICE):
+    if _waiting(session, [address], SUBMITTER_NOTICE):
         return False
     locale = _mail_locale(submission.locale)
     rendered = mail.render_email("submitter_notice", [locale], lambda: _("You have a new message"))
-    mail.enqueue(session, recipient=details.notice_email, rendered=rendered, kind=SUBMITTER_NOTICE,
+    mail.enqueue(session, recipient=address, rendered=rendered, kind=SUBMITTER_NOTICE,
                  locale=locale, sender=current_app.config["SUBMITTER_NOTICE_FROM"] or current_app.config["MAIL_FROM"])
     return True

@@ -10,16 +10,20 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.facets import FACET_NAMES
+from app.crypto import seal, unseal
+from app.facets import FACETS
 from app.models import Message, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
-from app.services import audit, search
+from app.services import audit, vault
 from app.services.files.attachments import PreparedFile, store
 from app.services.intake import notices
-from app.services.intake.contact_details import ContactDetails, encrypt_contact
+from app.services.intake.contact_details import ContactDetails, seal_contact
+from app.services.keys import Keyring, keys_exist, public_key
+from app.services.sealing import ItemKey, ReceiptSecret, receipt_secret
 from app.services.taxonomy import categories_by_code
 
+COLUMN_FACETS = tuple(facet.name for facet in FACETS if not facet.sealed)
 PUBLIC_ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud by staff
 
 
@@ -32,7 +36,7 @@ class ReportData:
     narrative: str
     locale: str
     category_codes: list[str] = field(default_factory=list)
-    facets: dict[str, Any] = field(default_factory=dict)  # app/facets.py FACET_NAMES → answer
+    facets: dict[str, Any] = field(default_factory=dict)  # app/facets.py facet name → answer
     consent_un: bool = False
     consent_accountability: bool = False
     consent_publication: bool = False
@@ -54,28 +58,31 @@ def refuse_resubmission(session: Session, form_token: str) -> None:
         raise AlreadySubmitted()
 
 
-def create_report(
-    session: Session, data: ReportData, files: list[PreparedFile], upload_dir: str, form_token: str
-) -> tuple[Submission, str]:
-    """Store a report with its files and return it with its receipt code (shown once, never stored)."""
+class IntakeClosed(RuntimeError):
+    """The organization's keys do not exist yet: nothing can be sealed, so nothing is accepted."""
+
+
+def intake_open(session: Session) -> bool:
+    return keys_exist(session)
+
+
+def store_new(session: Session, submission: Submission, texts: dict[str, str | None], contact: ContactDetails,
+              form_token: str) -> tuple[ItemKey, str]:
+    """Seal and insert a new submission (report or contact request): its content key, sealed
+    texts and contact details, and a fresh receipt code that wraps the key. Returns the key
+    and the code (shown once, never stored). A collision of public id or receipt look-up is
+    astronomically rare and simply retried; a second POST of the same form is refused."""
+    if not intake_open(session):
+        raise IntakeClosed()
     refuse_resubmission(session, form_token)
-    for _ in range(5):  # a receipt or public-id collision is astronomically rare; retry anyway
+    for _ in range(5):
         code = new_receipt_code()
-        submission = Submission(
-            public_id=new_public_id(),
-            kind="report",
-            receipt_hash=hash_receipt_code(code),
-            form_token_hash=token_hash(form_token),
-            status="new",
-            locale=data.locale,
-            categories=categories_by_code(session, data.category_codes),
-            contact_encrypted=encrypt_contact(data.contact),
-            may_contact=data.contact.reachable(),
-            last_submitter_activity_at=utcnow(),
-            **{name: data.facets[name] for name in FACET_NAMES if name in data.facets},
-            narrative=data.narrative, consent_un=data.consent_un, consent_accountability=data.consent_accountability,
-            consent_publication=data.consent_publication, keep_image_metadata=data.keep_image_metadata,
-        )
+        secret = receipt_secret(session, code)
+        submission.public_id, submission.receipt_lookup = new_public_id(), secret.lookup
+        submission.form_token_hash = token_hash(form_token)
+        key = vault.seal_new(session, submission, texts)
+        submission.key_for_receipt = secret.wrap(key)
+        seal_contact(session, submission, contact, key)
         try:
             with session.begin_nested():
                 session.add(submission)
@@ -83,41 +90,100 @@ def create_report(
         except IntegrityError:
             refuse_resubmission(session, form_token)  # a concurrent double click won the race
             continue
-        for prepared in files:
-            store(session, submission, prepared, upload_dir)
-        search.index_new(session, submission)
-        audit.record(
-            session, "submitter", "submission.created", "submission", submission.public_id,
-            {"kind": "report", "files": len(files)},
-        )
-        notices.notify_new_item(session, submission)
-        session.commit()
-        return submission, code
-    raise RuntimeError("could not allocate a unique receipt code")
+        return key, code
+    raise RuntimeError("could not allocate a unique public id and receipt code")
 
 
-def find_by_receipt(session: Session, code: str) -> Submission | None:
-    return session.scalar(sa.select(Submission).where(Submission.receipt_hash == hash_receipt_code(code)))
+def create_report(
+    session: Session, data: ReportData, files: list[PreparedFile], upload_dir: str, form_token: str
+) -> tuple[Submission, str]:
+    """Store a report with its files and return it with its receipt code. Raises IntakeClosed
+    before the organization's keys exist."""
+    submission = Submission(
+        kind="report", status="new", locale=data.locale, search_pending=True,
+        categories=categories_by_code(session, data.category_codes),
+        may_contact=data.contact.reachable(), last_submitter_activity_at=utcnow(),
+        **{name: data.facets[name] for name in COLUMN_FACETS if name in data.facets},
+        consent_un=data.consent_un, consent_accountability=data.consent_accountability,
+        consent_publication=data.consent_publication, keep_image_metadata=data.keep_image_metadata,
+    )
+    texts = {"narrative": data.narrative, **{name: data.facets.get(name) for name in vault.SEALED_FACETS}}
+    key, code = store_new(session, submission, texts, data.contact, form_token)
+    for prepared in files:
+        store(session, submission, prepared, upload_dir, key)
+    audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
+                 {"kind": "report", "files": len(files)})
+    notices.notify_new_item(session, submission)
+    session.commit()
+    return submission, code
+
+
+def find_by_receipt(session: Session, code: str) -> tuple[Submission, ItemKey | None] | None:
+    """The submission a receipt code belongs to, with its content key unwrapped by the code.
+    A submission sealed from before sealing existed is found by its old HMAC once; until an
+    officer session has wrapped its key for the code, it comes without a key."""
+    secret = receipt_secret(session, code)
+    submission = session.scalar(sa.select(Submission).where(Submission.receipt_lookup == secret.lookup))
+    if submission is None:
+        submission = _claim_legacy_receipt(session, code, secret)
+        return (submission, None) if submission else None
+    if submission.key_for_receipt is None:
+        return submission, None
+    return submission, vault.open_item(submission, secret.open(submission.public_id, submission.key_for_receipt))
+
+
+def _rewrap_place(public_id: str) -> bytes:
+    return f"submission.receipt_rewrap:{public_id}".encode()
+
+
+def _claim_legacy_receipt(session: Session, code: str, secret: ReceiptSecret) -> Submission | None:
+    """A code of a submission received before sealing: look it up by its HMAC, give it the
+    Argon2id look-up from now on, and leave the code's secret sealed to the org key for the
+    next officer session (complete_receipt_wraps). The HMAC is deleted."""
+    if session.scalar(sa.select(Submission.id).where(Submission.receipt_legacy_hash.is_not(None)).limit(1)) is None:
+        return None
+    submission = session.scalar(sa.select(Submission).where(Submission.receipt_legacy_hash == hash_receipt_code(code)))
+    if submission is None:
+        return None
+    submission.receipt_lookup, submission.receipt_legacy_hash = secret.lookup, None
+    place = _rewrap_place(submission.public_id)
+    submission.receipt_rewrap_sealed = seal(public_key(session, "org"), secret.derived, place)
+    session.commit()
+    return submission
+
+
+def complete_receipt_wraps(session: Session, keyring: Keyring, limit: int = 50) -> int:
+    """Wrap the content keys of claimed legacy receipts for their codes (an officer session's
+    keys open both the waiting secret and the content key). The caller commits."""
+    if not keyring:
+        return 0
+    waiting = list(session.scalars(sa.select(Submission).where(Submission.receipt_rewrap_sealed.is_not(None))
+                                   .limit(limit)))
+    for submission in waiting:
+        assert keyring.org and submission.receipt_rewrap_sealed is not None
+        place = _rewrap_place(submission.public_id)
+        secret = ReceiptSecret(unseal(keyring.org, submission.receipt_rewrap_sealed, place))
+        # A plain UPDATE: not a change of the item (version and updated_at stay).
+        session.execute(sa.update(Submission).where(Submission.id == submission.id).values(
+            key_for_receipt=secret.wrap(vault.staff_key(keyring, submission)), receipt_rewrap_sealed=None,
+            updated_at=Submission.updated_at).execution_options(synchronize_session=False))
+    return len(waiting)
 
 
 def find_by_public_id(session: Session, public_id: str) -> Submission | None:
     return session.scalar(sa.select(Submission).where(Submission.public_id == public_id))
 
 
-def add_followup(
-    session: Session, submission: Submission, text: str, files: list[PreparedFile], upload_dir: str
-) -> Message:
+def add_followup(session: Session, submission: Submission, text: str, files: list[PreparedFile], upload_dir: str,
+                 key: ItemKey) -> Message:
     """The submitter adds text and/or files to their submission from the receipt page."""
-    message = Message(submission=submission, author="submitter", body=text)
-    session.add(message)
-    session.flush()
+    message = Message(submission=submission, author="submitter")
+    vault.seal_message(session, message, text, key)
     for prepared in files:
-        store(session, submission, prepared, upload_dir, added_by="submitter", message_id=message.id)
+        store(session, submission, prepared, upload_dir, key, added_by="submitter", message_id=message.id)
     submission.last_submitter_activity_at = utcnow()
-    search.reindex(session, submission)
-    audit.record(
-        session, "submitter", "submission.followup", "submission", submission.public_id,
-        {"files": len(files), "text": bool(text)},
-    )
+    submission.search_pending = True  # new words: indexed from the next officer session
+    audit.record(session, "submitter", "submission.followup", "submission", submission.public_id,
+                 {"files": len(files), "text": bool(text)})
     session.commit()
     return message

@@ -25,13 +25,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import Attachment, Base
 from app.models.base import engine_of, utcnow
-from app.services import audit
+from app.services import audit, vault
 from app.services.files.attachments import read_chunks
 from app.services.files.hashing import sha256_file, sha256_of
+from app.services.keys import Keyring
 from app.services.ops.retention import LOCK_FILE, maintenance_lock
 
 FORMAT = "moksori-backup/1"
@@ -251,23 +252,34 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
 
 
 def check(session: Session, upload_dir: str, manifest: dict) -> list[str]:
-    """Compare the restored instance with the manifest: rows, files and their hashes, the audit chain."""
+    """Compare the restored instance with the manifest: rows and the audit chain. (The files
+    are sealed: check_files opens them with the keys the recovery code unlocks.)"""
     problems = []
     with engine_of(session).connect() as connection:
         counts = table_counts(connection)
     for table, expected in manifest["tables"].items():
         if counts.get(table) != expected:
             problems.append(f"table {table}: {counts.get(table)} rows, the backup had {expected}")
-    for attachment in session.scalars(sa.select(Attachment).order_by(Attachment.id)):
+    chain = audit.verify(session)
+    if not chain.ok:
+        problems.append(f"audit chain broken at event {chain.first_bad_id}: {chain.problem}")
+    session.rollback()
+    return problems
+
+
+def check_files(session: Session, upload_dir: str, keyring: Keyring) -> list[str]:
+    """Open every file with its submission's key and compare it with the SHA-256 recorded at intake."""
+    problems = []
+    for attachment in session.scalars(sa.select(Attachment).options(joinedload(Attachment.submission))
+                                      .order_by(Attachment.id)):
         try:
-            _, digest = sha256_of(read_chunks(attachment, upload_dir))
+            key = vault.staff_key(keyring, attachment.submission)
+            vault.open_attachment(attachment, key)
+            _, digest = sha256_of(read_chunks(attachment.stored_name, upload_dir, key))
         except Exception as exc:  # missing or damaged file: report it, check the rest
             problems.append(f"attachment {attachment.id}: cannot be read ({type(exc).__name__})")
             continue
         if digest != attachment.sha256:
             problems.append(f"attachment {attachment.id}: SHA-256 differs from the one recorded at intake")
-    chain = audit.verify(session)
-    if not chain.ok:
-        problems.append(f"audit chain broken at event {chain.first_bad_id}: {chain.problem}")
     session.rollback()
     return problems

@@ -25,8 +25,9 @@ from sqlalchemy.pool import NullPool
 
 from app.models import Attachment, Message, Note, Submission, User, submission_category
 from app.models.base import engine_of, utcnow
-from app.services import audit
+from app.services import audit, vault
 from app.services.files.attachments import path_for
+from app.services.keys import Keyring
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
 
 ACTOR = "system:retention"
@@ -96,20 +97,23 @@ def expiring_within(session: Session, policy: RetentionPolicy, days: int = 7, li
     return sorted(rows, key=lambda item: cast(datetime, expires_at(item, policy)))[:limit]
 
 
-def set_hold(session: Session, actor: User, item: Submission, hold: bool, reason: str | None) -> None:
-    """Put an item on evidence hold (a reason is required) or release it; audited."""
+def set_hold(session: Session, actor: User, item: Submission, hold: bool, reason: str | None,
+             keyring: Keyring) -> None:
+    """Put an item on evidence hold (a reason is required) or release it; audited (that a
+    reason was given, not its words: the audit log is not sealed)."""
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise HoldError("too_long")
     if hold and not reason:
         raise HoldError("reason_required")
+    vault.open_for_staff(keyring, item)
     if hold == item.evidence_hold and (not hold or reason == item.evidence_hold_reason):
         return
     item.evidence_hold = hold
-    item.evidence_hold_reason = reason if hold else None
+    vault.set_reason(item, "evidence_hold_reason", reason if hold else None, keyring)
     item.evidence_hold_at = utcnow() if hold else None
     audit.record(session, f"user:{actor.id}", "submission.evidence_hold" if hold else "submission.evidence_released",
-                 "submission", item.public_id, {"reason": reason or None})
+                 "submission", item.public_id, {"reason_given": bool(reason)})
 
 
 @contextmanager

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from app import vocabularies as v
 from app.models import Message, Note, Submission, User
 from app.models.base import utcnow
-from app.services import audit, search
+from app.services import audit, search, vault
 from app.services.intake import notices
-from app.services.intake.contact_details import ContactDetails, decrypt_contact
+from app.services.intake.contact_details import ContactDetails, open_contact
+from app.services.keys import Keyring
+from app.services.sealing import ItemKey
 from app.services.taxonomy import categories_by_code
 
 MAX_TEXT = 20_000
@@ -22,7 +24,7 @@ MAX_TEXT = 20_000
 
 class TriageError(ValueError):
     """reason: "transition", "reason_required", "duplicate_target", "choice", "assignee", "empty",
-    "too_long", "stale"."""
+    "too_long", "stale", "no_contact_access"."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -52,7 +54,7 @@ def record_view(session: Session, user: User, submission: Submission) -> None:
     _audit(session, user, "submission.viewed", submission)
 
 
-def change_status(session: Session, actor: User, submission: Submission, new_status: str,
+def change_status(session: Session, actor: User, submission: Submission, new_status: str, keyring: Keyring,
                   reason: str | None = None, duplicate_of: Submission | None = None) -> None:
     old = submission.status
     if new_status not in v.TRANSITIONS.get(old, set()):
@@ -65,10 +67,11 @@ def change_status(session: Session, actor: User, submission: Submission, new_sta
     if new_status == "duplicate" and (duplicate_of is None or duplicate_of.id == submission.id):
         raise TriageError("duplicate_target")
     submission.status = new_status
-    submission.status_reason = reason or None
+    vault.set_reason(submission, "status_reason", reason or None, keyring)
     submission.duplicate_of_id = duplicate_of.id if duplicate_of and new_status == "duplicate" else None
+    # The audit log says that a reason was given, never what it says: the log is not sealed.
     _audit(session, actor, "submission.status", submission,
-           {"from": old, "to": new_status, "reason": reason or None,
+           {"from": old, "to": new_status, "reason_given": bool(reason),
             "duplicate_of": duplicate_of.public_id if duplicate_of and new_status == "duplicate" else None})
 
 
@@ -129,29 +132,31 @@ def _text(body: str | None) -> str:
     return body
 
 
-def add_note(session: Session, actor: User, submission: Submission, body: str) -> Note:
-    note = Note(submission=submission, author_user_id=actor.id, body=_text(body))
-    session.add(note)
-    session.flush()
+def add_note(session: Session, actor: User, submission: Submission, body: str, keyring: Keyring) -> Note:
+    note = Note(submission=submission, author_user_id=actor.id)
+    vault.seal_note(session, note, _text(body), keyring)
     _audit(session, actor, "note.added", submission, {"note_id": note.id})
-    search.reindex(session, submission)  # notes are searched too
+    search.mark_pending(session, submission)  # notes are searched too: indexed on the next staff request
     return note
 
 
-def send_message(session: Session, actor: User, submission: Submission, body: str) -> Message:
+def send_message(session: Session, actor: User, submission: Submission, body: str, key: ItemKey) -> Message:
     """A message the submitter reads on their receipt page, in the thread."""
-    message = Message(submission=submission, author="staff", author_user_id=actor.id, body=_text(body))
-    session.add(message)
-    session.flush()
+    message = Message(submission=submission, author="staff", author_user_id=actor.id)
+    vault.seal_message(session, message, _text(body), key)
     _audit(session, actor, "message.sent", submission, {"message_id": message.id})
-    search.reindex(session, submission)  # messages are searched too
-    notices.notify_submitter(session, submission)
+    search.mark_pending(session, submission)  # messages are searched too
+    notices.notify_submitter(session, submission, key)
     return message
 
 
-def reveal_contact(session: Session, actor: User, submission: Submission) -> ContactDetails | None:
+def reveal_contact(session: Session, actor: User, submission: Submission, keyring: Keyring) -> ContactDetails | None:
+    """The contact details, for an account that holds the identity key; audited before they
+    are opened. Raises TriageError("no_contact_access") for any other account."""
+    if not keyring.identity:
+        raise TriageError("no_contact_access")
     _audit(session, actor, "submission.contact_revealed", submission)
-    return decrypt_contact(submission)
+    return open_contact(keyring, submission)
 
 
 def record_download(session: Session, actor: User, submission: Submission, attachment_id: int) -> None:

@@ -18,8 +18,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
-from app.services import search
+from app.services import search, vault
 from app.services.intake.reports import find_by_public_id
+from app.services.keys import Keyring
 from app.services.triage import actions
 
 PAGE_SIZE = 50
@@ -48,6 +49,8 @@ class QueueFilters:
     files: str | None = None  # "with" or "without"
     unread: bool = False
     query: search.Query = field(default_factory=search.Query)
+    # The viewer's unlocked keys: search terms are keyed with them, excerpts opened with them.
+    keyring: Keyring = field(default_factory=Keyring)
     sort: str = "newest"
     after: str | None = None  # cursor of the last row of the previous page
     before: str | None = None  # cursor of the first row of the next page (going back)
@@ -121,7 +124,8 @@ def conditions(session: Session, f: QueueFilters, counting: bool = False) -> lis
         where.append(s.last_submitter_activity_at.is_not(None))
         where.append(sa.or_(s.staff_viewed_at.is_(None), s.last_submitter_activity_at > s.staff_viewed_at))
     if f.query:
-        where.append(search.condition(dialect, f.query))
+        keyer = search.Keyer(f.keyring.search_key()) if f.keyring else None
+        where.append(search.condition(dialect, f.query, keyer))
     return where
 
 
@@ -211,12 +215,13 @@ def queue_page(session: Session, filters: QueueFilters) -> QueuePage:
             page.next_cursor = _cursor(_segment_of(last, sort), last, sort)
         if (more if before else cursor is not None):
             page.prev_cursor = _cursor(_segment_of(first, sort), first, sort)
-    _decorate(session, page, filters.query)
+    _decorate(session, page, filters.query, filters.keyring)
     return page
 
 
-def _decorate(session: Session, page: QueuePage, query: search.Query) -> None:
-    """File counts for the page's rows and, when searching, where the words were found."""
+def _decorate(session: Session, page: QueuePage, query: search.Query, keyring: Keyring) -> None:
+    """File counts for the page's rows and, when searching, where the words were found: only
+    the rows shown are opened, and their notes and messages only if the account has no hit."""
     ids = [row.item.id for row in page.rows]
     if not ids:
         return
@@ -225,18 +230,23 @@ def _decorate(session: Session, page: QueuePage, query: search.Query) -> None:
                   .tuples().all())
     for row in page.rows:
         row.files = counts.get(row.item.id, 0)
-    if not query:
+    if not query or not keyring:
         return
+    keys = {row.item.id: vault.open_for_staff(keyring, row.item) for row in page.rows}
     for row in page.rows:
         row.excerpt, row.excerpt_source = excerpt(row.item.narrative, query), "account"
     missing = {row.item.id: row for row in page.rows if row.excerpt is None}
-    for model, source in ((Note, "note"), (Message, "message")):
-        for sid, body in session.execute(sa.select(model.submission_id, model.body)
-                                         .where(model.submission_id.in_(list(missing))).order_by(model.id)):
-            waiting = missing.get(sid)
-            if waiting is not None and (found := excerpt(body, query)):
-                waiting.excerpt, waiting.excerpt_source = found, source
-                del missing[sid]
+    notes = session.scalars(sa.select(Note).where(Note.submission_id.in_(list(missing))).order_by(Note.id))
+    texts: list[tuple[int, str, str]] = [
+        (note.submission_id, "note", vault.open_note(note, keyring).body) for note in notes]
+    messages = session.scalars(sa.select(Message).where(Message.submission_id.in_(list(missing))).order_by(Message.id))
+    texts += [(message.submission_id, "message", vault.open_message(message, keys[message.submission_id]).body)
+              for message in messages]
+    for submission_id, source, body in texts:
+        waiting = missing.get(submission_id)
+        if waiting is not None and (found := excerpt(body, query)):
+            waiting.excerpt, waiting.excerpt_source = found, source
+            del missing[submission_id]
 
 
 def excerpt(text: str | None, query: search.Query, width: int = 70) -> tuple[str, str, str] | None:

@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 
 from app.extensions import db
 from app.models import Attachment
+from app.services import vault
 from app.services.audit import verify
 from app.services.files.attachments import read_chunks
 from app.services.files.hashing import sha256_of
@@ -34,22 +35,25 @@ def _fill():
     SubmissionFactory(narrative="두 번째 제보", files=[("문서.pdf", b"%PDF-1.4\n2\n")])
 
 
-def _snapshot(app) -> dict:
+def _snapshot(app, keyring) -> dict:
     with app.app_context():
         with db.engine.connect() as connection:
             counts = backup.table_counts(connection)
         hashes = {}
         for attachment in db.session.scalars(sa.select(Attachment).order_by(Attachment.id)):
-            hashes[attachment.id] = (sha256_of(read_chunks(attachment, app.config["UPLOAD_DIR"]))[1], attachment.sha256)
+            key = vault.staff_key(keyring, attachment.submission)
+            vault.open_attachment(attachment, key)
+            found = sha256_of(read_chunks(attachment.stored_name, app.config["UPLOAD_DIR"], key))[1]
+            hashes[attachment.id] = (found, attachment.sha256)
         chain = verify(db.session)
         db.session.rollback()
     return {"counts": counts, "hashes": hashes, "chain": (chain.ok, chain.checked)}
 
 
 @pytest.mark.parametrize("migrated_first", [False, True], ids=["blank-database", "migrated-database"])
-def test_backup_restore_round_trip(app, runner, target_app, tmp_path, migrated_first):
+def test_backup_restore_round_trip(app, runner, target_app, tmp_path, migrated_first, org_keys):
     _fill()
-    before = _snapshot(app)
+    before = _snapshot(app, org_keys.keyring)
     assert before["chain"][0] and len(before["hashes"]) == 3
     assert all(found == recorded for found, recorded in before["hashes"].values())
 
@@ -64,9 +68,12 @@ def test_backup_restore_round_trip(app, runner, target_app, tmp_path, migrated_f
     if migrated_first:
         with target_app.app_context():
             upgrade(revision="heads")
-    restored = target_app.test_cli_runner().invoke(args=["backup", "restore", str(path)])
+    # With the recovery code the restore opens every file and checks it against its hash.
+    restored = target_app.test_cli_runner().invoke(args=["backup", "restore", str(path), "--recovery-code-stdin"],
+                                                   input=org_keys.code + "\n")
     assert restored.exit_code == 0, restored.output
-    after = _snapshot(target_app)
+    assert "file hashes" in restored.output
+    after = _snapshot(target_app, org_keys.keyring)
     assert after["counts"] == before["counts"]
     assert after["hashes"] == before["hashes"]
     assert after["chain"] == before["chain"]

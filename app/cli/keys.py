@@ -1,0 +1,126 @@
+"""`flask keys status|recover|rotate-recovery|seal-existing`, and the recovery code as commands read it.
+
+Commands that need the organization's private keys (creating accounts once keys exist,
+recovering an account, rotating the recovery code, indexing for search, checking a restored
+backup) take the recovery code on standard input: one line, as printed. It is never an
+argument, so it does not end up in the shell history or the process list.
+"""
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import KeyGrant, User
+from app.services import accounts, keys, search
+from app.services.ops import seal_existing
+
+keys_cli = AppGroup("keys", help="The organization's keys and the recovery code.")
+
+RECOVERY_NOTICE = """
+==============================================================================
+RECOVERY CODE / 복구 코드
+    {code}
+
+English: This code opens every submission when all staff passwords are lost.
+It is shown this once and stored nowhere. Print it or write it on paper, keep
+it offline in a locked place away from the server, and never type it into an
+e-mail, a chat or a document on a computer. Anyone with this code and a copy
+of the database can read everything. `flask keys rotate-recovery` replaces it.
+
+한국어: 직원 비밀번호를 모두 잃어버렸을 때 이 코드로 모든 제보를 열 수 있습니다.
+지금 한 번만 보여 드리며 어디에도 저장하지 않습니다. 종이에 적거나 인쇄해서
+서버와 떨어진 잠긴 곳에 보관하고, 이메일·메신저·컴퓨터 문서에 절대 입력하지
+마십시오. 이 코드와 데이터베이스 사본을 가진 사람은 모든 내용을 읽을 수 있습니다.
+코드를 바꾸려면 `flask keys rotate-recovery`를 실행하십시오.
+==============================================================================
+"""
+
+REASONS = {
+    "no_keys": "the organization's keys do not exist yet: create the first admin with "
+               "`flask users create EMAIL --role admin`",
+    "wrong_code": "this recovery code does not open the keys",
+    "exists": "the organization's keys exist already",
+    "not_unlocked": "the keys are not unlocked",
+}
+
+
+def read_recovery_code() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Recovery code: ")
+    return sys.stdin.readline().strip()
+
+
+def recovery_keyring() -> keys.Keyring:
+    """The keys, opened with the recovery code read from standard input."""
+    try:
+        return keys.unlock_with_recovery(db.session, read_recovery_code())
+    except keys.KeysError as error:
+        raise click.ClickException(REASONS[error.reason]) from None
+
+
+def print_recovery_code(code: str) -> None:
+    click.echo(RECOVERY_NOTICE.format(code=code))
+
+
+@keys_cli.command("status")
+def status_command():
+    """Whether the keys exist, who holds them, and how many submissions wait for the index."""
+    rows = keys.org_keys(db.session)
+    if not rows:
+        click.echo("no organization keys yet")
+        return
+    for kind, row in sorted(rows.items()):
+        click.echo(f"{kind} key: public {row.public_key.hex()[:16]}…, "
+                   f"recovery code set {row.recovery_created_at:%Y-%m-%d}")
+    grants = db.session.execute(sa.select(User.email, KeyGrant.kind).join(KeyGrant, KeyGrant.user_id == User.id)
+                                .order_by(User.email, KeyGrant.kind)).all()
+    for email, kind in grants:
+        click.echo(f"  {email}: {kind}")
+    click.echo(f"{search.pending_count(db.session):,} submission(s) waiting for the search index")
+
+
+@keys_cli.command("recover")
+@click.argument("email")
+def recover_command(email):
+    """Give an account access again with the recovery code (on standard input): prints a
+    one-time set-up password; the person chooses their own at the next login."""
+    keyring = recovery_keyring()
+    user = db.session.scalar(sa.select(User).where(User.email == accounts.normalize_email(email)))
+    if user is None:
+        raise click.ClickException(f"no account {email}")
+    if not user.active:
+        raise click.ClickException(f"{email} is deactivated; reactivate it first")
+    admin = db.session.scalar(sa.select(User).where(User.role == "admin", User.active.is_(True)).limit(1)) or user
+    password = accounts.regrant(db.session, admin, user, keyring)
+    click.echo(f"{user.email} can log in with this one-time set-up password, then choose their own: {password}")
+
+
+@keys_cli.command("rotate-recovery")
+def rotate_command():
+    """Replace the recovery code (the current one on standard input); the old one stops working."""
+    keyring = recovery_keyring()
+    code = keys.rotate_recovery(db.session, keyring, "cli")
+    db.session.commit()
+    print_recovery_code(code)
+
+
+@keys_cli.command("seal-existing")
+def seal_existing_command():
+    """Seal everything stored before sealing existed (run after `flask db upgrade 0010`, then
+    `flask db upgrade`). Needs only the public keys: no code, no password."""
+    if not keys.keys_exist(db.session):
+        raise click.ClickException(REASONS["no_keys"])
+    left = seal_existing.legacy_rows_left(db.session)
+    if not left:
+        click.echo("nothing to seal")
+        return
+    report = seal_existing.seal_existing(db.session, current_app.config["UPLOAD_DIR"])
+    click.echo(f"sealed {report.submissions:,} submissions, {report.messages:,} messages, {report.notes:,} notes, "
+               f"{report.files:,} files; the search index is rebuilt from the next officer sessions. "
+               "Now run `flask db upgrade` to drop the plaintext columns.")
