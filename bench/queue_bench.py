@@ -104,9 +104,19 @@ def deep_path(browser: Browser, pages: int) -> str:
     return path
 
 
-def flask(env: dict, *args: str, stdin: str | None = None) -> None:
-    subprocess.run([str(VENV / "flask"), "--app", "wsgi", *args], cwd=ROOT, env={**os.environ, **env},
-                   input=stdin, text=True, check=True, capture_output=True)
+def flask(env: dict, *args: str, stdin: str | None = None) -> str:
+    return subprocess.run([str(VENV / "flask"), "--app", "wsgi", *args], cwd=ROOT, env={**os.environ, **env},
+                          input=stdin, text=True, check=True, capture_output=True).stdout
+
+
+RECOVERY_CODE = re.compile(r"\b[0-9A-Z]{5}(?:-[0-9A-Z]{5}){5}\b")
+
+
+def create_keys(env: dict) -> str:
+    """The first admin creates the organization's keys; returns the recovery code it prints."""
+    printed = flask(env, "users", "create", "bench.admin@example.org", "--role", "admin", "--password-stdin",
+                    stdin=PASSWORD + "\n")
+    return RECOVERY_CODE.search(printed).group(0)
 
 
 def prepare(database: str, size: int, pg_name: str) -> dict:
@@ -121,10 +131,13 @@ def prepare(database: str, size: int, pg_name: str) -> dict:
         url = sa.engine.make_url(PG_ADMIN).set(database=pg_name).render_as_string(hide_password=False)
     env = {"INSTANCE_DIR": instance, "APP_ENV": "development", "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     flask(env, "db", "upgrade", "heads")
+    code = create_keys(env)
     started = time.perf_counter()
-    flask(env, "demo", "seed", "--submissions", str(size), "--random-seed", "1")
+    # Sealed as intake seals, and indexed with keyed tokens at once (the recovery code on stdin).
+    flask(env, "demo", "seed", "--submissions", str(size), "--random-seed", "1", "--recovery-code-stdin",
+          stdin=code + "\n")
     print(f"  seeded {size:,} on {database} in {time.perf_counter() - started:.0f}s", flush=True)
-    flask(env, "users", "create", EMAIL, "--role", "officer", "--password-stdin", stdin=PASSWORD + "\n")
+    flask(env, "users", "create", EMAIL, "--role", "officer", "--password-stdin", stdin=f"{PASSWORD}\n{code}\n")
     return env
 
 

@@ -1,6 +1,7 @@
 """Public blueprint: pages a submitter reads, in /ko/… and /en/…."""
 from flask import Blueprint, current_app, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 
 from app import errors
 from app.extensions import db
@@ -26,8 +27,12 @@ def intake_ready() -> bool:
     target = current_app.config.get("DEVELOPMENT_KEYS_FILE")
     if not target:
         return False
-    _keyring, code = keys.create_keys(db.session, "development")
-    db.session.commit()
+    try:
+        _keyring, code = keys.create_keys(db.session, "development")
+        db.session.commit()
+    except (keys.KeysError, IntegrityError):  # a concurrent first request made them
+        db.session.rollback()
+        return True
     with open(target, "w") as handle:
         handle.write(code + "\n")
     current_app.logger.warning("development: created the organization keys; recovery code in %s", target)
