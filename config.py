@@ -81,8 +81,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
     MAIL_FROM = os.environ.get("MAIL_FROM", "moksori@localhost")
-    # Sender of the neutral "new message" notices to submitters: best an address that does
-    # not name the organization (defaults to MAIL_FROM).
+    # Sender of the neutral "new message" notices to submitters. The report form promises they
+    # name neither the organization nor the site: a sender that names it is refused at start,
+    # and production must set one (an address at a general mail provider is best).
     SUBMITTER_NOTICE_FROM = os.environ.get("SUBMITTER_NOTICE_FROM", "")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     MAIL_TIMEOUT_SECONDS = _env_float("MAIL_TIMEOUT_SECONDS", 30)
@@ -137,7 +138,33 @@ class Config:
         settings["MAX_CONTENT_LENGTH"] = (settings["MAX_TOTAL_UPLOAD_MB"] + 1) * 1024 * 1024
         # Form fields other than files are kept in memory; 20,000 characters of Hangul is 60 kB.
         settings["MAX_FORM_MEMORY_SIZE"] = 2 * 1024 * 1024
+        settings["SUBMITTER_NOTICE_FROM"] = neutral_notice_sender(settings, cls.ENV_NAME == "production")
         return settings
+
+
+DEFAULT_NOTICE_SENDER = "알림 <notice@example.invalid>"
+
+
+def neutral_notice_sender(settings: dict, production: bool) -> str:
+    """SUBMITTER_NOTICE_FROM, refused when it names the organization (in its display name,
+    address or domain); outside production a neutral placeholder when unset."""
+    sender = settings["SUBMITTER_NOTICE_FROM"].strip()
+    if not sender:
+        if production:
+            raise ConfigurationError(
+                "Set SUBMITTER_NOTICE_FROM to the sender of the neutral \"new message\" notices to submitters, "
+                "e.g. \"알림 <someone@general-mail-provider.example>\". It must not name the organization.")
+        return DEFAULT_NOTICE_SENDER
+    def squeezed(text: str) -> str:  # "Hope Bridge" is named by hopebridge.org too
+        return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+    names = {settings["ORG_NAME_KO"], settings["ORG_NAME_EN"], "Moksori", "목소리"}
+    named = sorted(name for name in names if squeezed(name) and squeezed(name) in squeezed(sender))
+    if named:
+        raise ConfigurationError(
+            f"SUBMITTER_NOTICE_FROM ({sender}) names the organization ({', '.join(named)}). Notices to submitters "
+            "must not say who they are from: use a neutral name and an address that does not name it.")
+    return sender
 
 
 class DevelopmentConfig(Config):

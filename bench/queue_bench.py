@@ -56,13 +56,16 @@ class Browser:
     def __init__(self, port: int):
         self.port, self.cookies = port, {}
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
-        connection = HTTPConnection("127.0.0.1", self.port, timeout=30)
+    def request(self, method: str, path: str, form: dict | None = None, body: bytes | None = None,
+                content_type: str = "") -> tuple[int, str, str]:
+        """A form is sent urlencoded; a ready `body` (e.g. multipart) as it is, with its type."""
+        connection = HTTPConnection("127.0.0.1", self.port, timeout=60)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
         if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urllib.parse.urlencode(form).encode()
+            content_type = "application/x-www-form-urlencoded"
+        if content_type:
+            headers["Content-Type"] = content_type
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         text = response.read().decode()

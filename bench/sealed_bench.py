@@ -25,15 +25,13 @@ import shutil
 import signal
 import tempfile
 import time
-from http.client import HTTPConnection
-from http.cookies import SimpleCookie
 
 import pyotp
 import sqlalchemy as sa
 from PIL import Image
 
 from bench.public_load import free_port, percentiles, start, worker_rss_mb
-from bench.queue_bench import PG_ADMIN, drop_postgres, flask
+from bench.queue_bench import PG_ADMIN, Browser, drop_postgres, flask
 
 PASSWORD = "bench password for sealing"
 CODE_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})')
@@ -65,35 +63,18 @@ def hidden(html: str) -> dict:
     return dict(re.findall(r'<input[^>]*name="(csrf_token|form_token)"[^>]*value="([^"]*)"', html))
 
 
-class Client:
-    """A browser's cookie jar; GETs a form, then times the POST alone."""
-
-    def __init__(self, port: int):
-        self.port, self.cookies = port, {}
-
-    def send(self, method: str, path: str, body: bytes | None = None, content_type: str = "") -> tuple[int, str, str]:
-        connection = HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if content_type:
-            headers["Content-Type"] = content_type
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for key, morsel in SimpleCookie(header).items():
-                self.cookies[key] = morsel.value
-        connection.close()
-        return response.status, response.getheader("Location") or "", text
+class Client(Browser):
+    """A browser that GETs a form and times the POST alone."""
 
     def page(self, path: str) -> str:
-        status, _, text = self.send("GET", path)
+        status, _, text = self.request("GET", path)
         assert status == 200, (status, path)
         return text
 
     def timed_post(self, path: str, fields: dict, files=()) -> tuple[float, int, str, str]:
         body, content_type = multipart(fields, list(files))
         started = time.perf_counter()
-        status, location, text = self.send("POST", path, body, content_type)
+        status, location, text = self.request("POST", path, body=body, content_type=content_type)
         return (time.perf_counter() - started) * 1000, status, location, text
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
@@ -78,19 +80,27 @@ def retention_purge_command(dry_run):
         sys.exit(1)
 
 
+@contextmanager
+def _maintenance(busy: str, refused: str) -> Iterator[None]:
+    """Another purge or backup holds the lock: exit 75 (EX_TEMPFAIL: cron tries again later);
+    a backup or restore that cannot go ahead: exit 1, saying why."""
+    try:
+        yield
+    except retention.Busy:
+        click.echo(busy, err=True)
+        sys.exit(75)
+    except backup.BackupError as error:
+        click.echo(f"{refused}: {error}", err=True)
+        sys.exit(1)
+
+
 @backup_cli.command("create")
 @click.argument("path", type=click.Path(file_okay=False))
 def backup_create_command(path):
     """Write a backup directory: database copy, encrypted files, manifest."""
-    try:
+    with _maintenance("backup not made: a purge or another backup holds the lock; try again shortly", "backup failed"):
         manifest = backup.create(db.session, current_app.config["UPLOAD_DIR"], path,
                                  pg_dump=os.environ.get("PG_DUMP", "pg_dump"))
-    except retention.Busy:
-        click.echo("backup not made: a purge or another backup holds the lock; try again shortly", err=True)
-        sys.exit(75)
-    except backup.BackupError as error:
-        click.echo(f"backup failed: {error}", err=True)
-        sys.exit(1)
     click.echo(f"backup written to {path}: {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} "
                f"tables, {manifest['files']} files. Keep DATA_ENCRYPTION_KEY separately: it is not in the backup.")
 
@@ -101,17 +111,11 @@ def backup_create_command(path):
               help="Read the recovery code and open every restored file to check it against its hash.")
 def backup_restore_command(path, recovery_code_stdin):
     """Restore a backup into this instance, which must be empty."""
-    try:
+    with _maintenance("restore not started: a purge or backup holds the lock", "restore refused"):
         problems = backup.restore(db.session, current_app.config["UPLOAD_DIR"], path,
                                   pg_restore=os.environ.get("PG_RESTORE", "pg_restore"))
         if recovery_code_stdin and not problems:
             problems = backup.check_files(db.session, current_app.config["UPLOAD_DIR"], recovery_keyring())
-    except retention.Busy:
-        click.echo("restore not started: a purge or backup holds the lock", err=True)
-        sys.exit(75)
-    except backup.BackupError as error:
-        click.echo(f"restore refused: {error}", err=True)
-        sys.exit(1)
     for problem in problems:
         click.echo(f"DIFFERS: {problem}", err=True)
     if problems:

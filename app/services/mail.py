@@ -64,7 +64,8 @@ def message_values(
     return dict(
         kind=kind, recipient=recipient, locale=locale, subject=rendered.subject,
         body_text=rendered.text, body_html=rendered.html, headers=json.dumps(headers or {}),
-        message_id=make_msgid("moksori", domain=parseaddr(sender)[1].rpartition("@")[2] or "localhost"),
+        # No fixed word in the id: a notice to a submitter must not say where it comes from.
+        message_id=make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "localhost"),
         dedupe_key=dedupe_key, state="pending", attempts=0, next_attempt_at=now, created_at=now,
     )
 

@@ -92,6 +92,7 @@ def notify_submitter(session: Session, submission: Submission, key: ItemKey) -> 
         return False
     locale = _mail_locale(submission.locale)
     rendered = mail.render_email("submitter_notice", [locale], lambda: _("You have a new message"))
-    mail.enqueue(session, recipient=address, rendered=rendered, kind=SUBMITTER_NOTICE,
-                 locale=locale, sender=current_app.config["SUBMITTER_NOTICE_FROM"] or current_app.config["MAIL_FROM"])
+    sender = current_app.config["SUBMITTER_NOTICE_FROM"]  # neutral, checked at start (config.py)
+    mail.enqueue(session, recipient=address, rendered=rendered, kind=SUBMITTER_NOTICE, locale=locale, sender=sender,
+                 headers={"From": sender})
     return True

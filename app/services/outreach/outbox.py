@@ -8,12 +8,14 @@ to OUTBOX_MAX_ATTEMPTS; a 5xx about one message fails it at once; the last error
 """
 from __future__ import annotations
 
+import json
 import smtplib
 import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -173,6 +175,9 @@ def send_batch(session: Session, settings: MailSettings, ids: list[int], pacer: 
     report = SendReport()
     rows = session.scalars(sa.select(OutboxEmail).where(OutboxEmail.id.in_(ids)).order_by(OutboxEmail.id)).all()
     work = [(row.id, row.recipient, row.attempts, build_message(row, settings), row.kind) for row in rows]
+    # A message with a From of its own (a submitter notice) also goes with that envelope sender,
+    # which becomes the Return-Path the recipient sees.
+    envelopes = {row.id: parseaddr(json.loads(row.headers or "{}").get("From", ""))[1] for row in rows}
     session.commit()  # the session holds nothing while the marks are written
     unsent = [item[0] for item in work]
     envelope_from = settings.envelope_from
@@ -187,7 +192,7 @@ def send_batch(session: Session, settings: MailSettings, ids: list[int], pacer: 
             for row_id, recipient, attempts, message, kind in work:
                 pacer.wait()
                 try:
-                    smtp.send_message(message, from_addr=envelope_from, to_addrs=[recipient])
+                    smtp.send_message(message, from_addr=envelopes[row_id] or envelope_from, to_addrs=[recipient])
                 except (OSError, smtplib.SMTPException) as exc:
                     unsent.remove(row_id)
                     outcome, usable = _classify(exc)

@@ -32,6 +32,14 @@ def test_notice_is_neutral_and_the_address_is_forgotten(client, app, auth, runne
     assert message["Subject"] == "새 메시지가 있습니다"
     for leak in ("날짜를", "목소리", "Moksori", "http", "receipt", "제보"):
         assert leak not in body and leak not in str(message["Subject"])
+    # Nor do the headers or the envelope (Return-Path): the form promised neither name nor site.
+    as_sent = {"From": message["From"], "Message-ID": message["Message-ID"], "envelope": mailed[0].mail_from,
+               "Reply-To": message["Reply-To"] or "", "Sender": message["Sender"] or ""}
+    for leak in (app.config["ORG_NAME_KO"], app.config["ORG_NAME_EN"], "moksori", "목소리", "127.0.0.1"):
+        for name, value in as_sent.items():
+            assert leak.casefold() not in str(value).casefold(), (name, value)
+    assert message["From"] == app.config["SUBMITTER_NOTICE_FROM"] == "알림 <notice@example.invalid>"
+    assert mailed[0].mail_from == "notice@example.invalid"
     with app.app_context():
         row = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.kind == "submitter.notice"))
         assert row.state == "sent" and row.recipient == "" and row.body_text == ""
