@@ -4,7 +4,7 @@ from app.models.base import Base
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey
 from app.models.outbox import OutboxEmail, Subscriber
 from app.models.settings import Setting
-from app.models.submission import Attachment, Message, Note, Submission, submission_category
+from app.models.submission import Attachment, Message, Note, ReceiptRewrap, Submission, submission_category
 from app.models.taxonomy import Category
 from app.models.updates import Update
 from app.models.user import ROLES, User
@@ -23,6 +23,7 @@ __all__ = [
     "Note",
     "OrgKey",
     "OutboxEmail",
+    "ReceiptRewrap",
     "Setting",
     "Submission",
     "Subscriber",

@@ -83,10 +83,8 @@ class Submission(SealedValues, Base):
     # Look-up token derived from the receipt code by Argon2id (services/sealing.py); never the code.
     receipt_lookup: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     # Received before sealing existed (flask keys seal-existing): the old HMAC of the receipt
-    # code, until the submitter next enters it; then the code's derived secret waits here,
-    # sealed to the org key, for an officer session to wrap the content key with it.
+    # code, until the submitter next enters it (then see ReceiptRewrap).
     receipt_legacy_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    receipt_rewrap_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     # The content key: sealed to the org public key, and wrapped under the receipt code.
     key_for_org: Mapped[bytes] = mapped_column(sa.LargeBinary())
     key_for_receipt: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
@@ -177,6 +175,21 @@ class Submission(SealedValues, Base):
 
     def __repr__(self) -> str:
         return f"<Submission {self.public_id} {self.kind} {self.status}>"
+
+
+class ReceiptRewrap(Base):
+    """A receipt code from before sealing, entered again: its derived secret, sealed to the org
+    key, waits here for an officer session to wrap the submission's content key with it. A
+    table of its own, empty almost always, so that staff requests look for work in no time."""
+
+    __tablename__ = "receipt_rewrap"
+
+    id: Mapped[intpk]
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), unique=True)
+    secret_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
+    created_at: Mapped[created_at]
+
+    submission: Mapped[Submission] = relationship()
 
 
 class Attachment(SealedValues, Base):

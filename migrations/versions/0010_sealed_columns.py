@@ -2,10 +2,10 @@
 
 Adds the columns that hold sealed values (services/vault.py): the submission's content key
 (sealed to the org key, wrapped under the receipt code), its sealed account and text facets,
-reasons, contact details and notice address, the receipt look-up token (and, for rows
-sealed from before, the old receipt HMAC and a slot for the code's secret), the search-pending
-flag; sealed bodies of messages and notes and sealed file names and hashes. They are nullable here so
-that an existing installation can fill them: `flask keys seal-existing` seals every
+reasons, contact details and notice address, the receipt look-up token (and, for rows sealed
+from before, the old receipt HMAC), the search-pending flag; sealed bodies of messages and
+notes, sealed file names and hashes; and a table for old receipt codes waiting to be
+re-wrapped. They are nullable here so that an existing installation can fill them: `flask keys seal-existing` seals every
 plaintext row and file, then revision 0011 drops the plaintext columns. The plaintext
 columns become nullable so new rows need not fill them.
 
@@ -30,7 +30,6 @@ SUBMISSION = [
     ("content_sealed", sa.LargeBinary()), ("status_reason_sealed", sa.LargeBinary()),
     ("evidence_hold_reason_sealed", sa.LargeBinary()), ("contact_sealed", sa.LargeBinary()),
     ("notice_sealed", sa.LargeBinary()), ("receipt_legacy_hash", sa.String(64)),
-    ("receipt_rewrap_sealed", sa.LargeBinary()),
 ]
 TRIGGER = ("CREATE TRIGGER IF NOT EXISTS submission_search_delete AFTER DELETE ON submission "
            "BEGIN DELETE FROM submission_search WHERE rowid = old.id; END")
@@ -41,6 +40,17 @@ def upgrade():
         op.add_column("submission", sa.Column(name, kind, nullable=True))
     op.add_column("submission", sa.Column("search_pending", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_index("ix_submission_search_pending", "submission", ["search_pending"])
+    op.create_table(
+        "receipt_rewrap",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["submission_id"], ["submission.id"],
+                                name=op.f("fk_receipt_rewrap_submission_id_submission"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_receipt_rewrap")),
+        sa.UniqueConstraint("submission_id", name=op.f("uq_receipt_rewrap_submission_id")),
+    )
     op.add_column("message", sa.Column("body_sealed", sa.LargeBinary(), nullable=True))
     op.add_column("note", sa.Column("body_sealed", sa.LargeBinary(), nullable=True))
     op.add_column("attachment", sa.Column("name_sealed", sa.LargeBinary(), nullable=True))
@@ -63,6 +73,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("receipt_rewrap")
     with op.batch_alter_table("attachment") as batch:
         batch.drop_column("name_sealed")
         batch.drop_column("hashes_sealed")

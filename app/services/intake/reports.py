@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.crypto import seal, unseal
 from app.facets import FACETS
-from app.models import Message, Submission
+from app.models import Message, ReceiptRewrap, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
 from app.services import audit, vault
@@ -147,7 +147,8 @@ def _claim_legacy_receipt(session: Session, code: str, secret: ReceiptSecret) ->
         return None
     submission.receipt_lookup, submission.receipt_legacy_hash = secret.lookup, None
     place = _rewrap_place(submission.public_id)
-    submission.receipt_rewrap_sealed = seal(public_key(session, "org"), secret.derived, place)
+    session.add(ReceiptRewrap(submission_id=submission.id, secret_sealed=seal(public_key(session, "org"),
+                                                                               secret.derived, place)))
     session.commit()
     return submission
 
@@ -157,16 +158,16 @@ def complete_receipt_wraps(session: Session, keyring: Keyring, limit: int = 50) 
     keys open both the waiting secret and the content key). The caller commits."""
     if not keyring:
         return 0
-    waiting = list(session.scalars(sa.select(Submission).where(Submission.receipt_rewrap_sealed.is_not(None))
-                                   .limit(limit)))
-    for submission in waiting:
-        assert keyring.org and submission.receipt_rewrap_sealed is not None
-        place = _rewrap_place(submission.public_id)
-        secret = ReceiptSecret(unseal(keyring.org, submission.receipt_rewrap_sealed, place))
+    waiting = list(session.scalars(sa.select(ReceiptRewrap).limit(limit)))
+    for rewrap in waiting:
+        assert keyring.org
+        submission = rewrap.submission
+        secret = ReceiptSecret(unseal(keyring.org, rewrap.secret_sealed, _rewrap_place(submission.public_id)))
         # A plain UPDATE: not a change of the item (version and updated_at stay).
         session.execute(sa.update(Submission).where(Submission.id == submission.id).values(
-            key_for_receipt=secret.wrap(vault.staff_key(keyring, submission)), receipt_rewrap_sealed=None,
-            updated_at=Submission.updated_at).execution_options(synchronize_session=False))
+            key_for_receipt=secret.wrap(vault.staff_key(keyring, submission)), updated_at=Submission.updated_at)
+            .execution_options(synchronize_session=False))
+        session.delete(rewrap)
     return len(waiting)
 
 
