@@ -22,7 +22,11 @@ def intake_ready() -> bool:
     """Submissions can be sealed only once the organization's keys exist; until then the
     public forms say so and accept nothing. A development installation creates its keys on
     first need and writes the recovery code beside its database, saying so on the console."""
-    if keys.keys_exist(db.session):
+    exist = keys.keys_exist(db.session)
+    # End the read at once: on SQLite every transaction holds the write lock (app/database.py),
+    # and the form page has nothing else to ask the database.
+    db.session.rollback()
+    if exist:
         return True
     target = current_app.config.get("DEVELOPMENT_KEYS_FILE")
     if not target:
