@@ -24,6 +24,7 @@ from app.models import User
 from app.models.base import utcnow
 from app.services import audit, key_sessions, keys
 from app.services.keys import Keyring
+from app.services.refusal import Refused
 
 MIN_PASSWORD_LENGTH = 12
 LOCK_AFTER = 5
@@ -41,12 +42,8 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a real password, only for timing")
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """reason: "exists", "role", "language", "password_short"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

@@ -28,6 +28,7 @@ from app.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, genera
 from app.models import KEY_KINDS, KeyGrant, OrgKey, User
 from app.models.base import rows_affected, utcnow
 from app.services import audit
+from app.services.refusal import Refused
 
 # Crockford's base32 without the letters people confuse (I, L, O, U): 30 characters, 150 bits.
 RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -36,12 +37,8 @@ CROCKFORD_LOOKALIKES = str.maketrans("OIL", "011")
 SALT = 16
 
 
-class KeysError(ValueError):
+class KeysError(Refused):
     """reason: "no_keys", "exists", "wrong_code", "wrong_password", "not_unlocked"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

@@ -23,18 +23,15 @@ from app.crypto import decrypt_stream, encrypt_stream
 from app.models import Attachment, Submission
 from app.services.files.filetypes import FileType, detect
 from app.services.files.image_metadata import DamagedImage, strip_metadata
+from app.services.refusal import Refused
 from app.services.sealing import ItemKey
 from app.services.vault import seal_attachment
 
 MAX_NAME_LENGTH = 255
 
 
-class UploadRejected(ValueError):
+class UploadRejected(Refused):
     """Why a file cannot be accepted: reason is one of "too_large", "empty", "type", "damaged"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

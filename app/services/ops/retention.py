@@ -28,6 +28,7 @@ from app.models.base import engine_of, utcnow
 from app.services import audit, vault
 from app.services.files.attachments import path_for
 from app.services.keys import Keyring
+from app.services.refusal import Refused
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
 
 ACTOR = "system:retention"
@@ -40,12 +41,8 @@ MAX_REASON = 1000
 STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
 
 
-class HoldError(ValueError):
+class HoldError(Refused):
     """reason: "reason_required", "too_long"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Busy(RuntimeError):

@@ -16,19 +16,16 @@ from app.services import audit, search, vault
 from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails, open_contact
 from app.services.keys import Keyring
+from app.services.refusal import Refused
 from app.services.sealing import ItemKey
 from app.services.taxonomy import categories_by_code
 
 MAX_TEXT = 20_000
 
 
-class TriageError(ValueError):
+class TriageError(Refused):
     """reason: "transition", "reason_required", "duplicate_target", "choice", "assignee", "empty",
     "too_long", "stale", "no_contact_access"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _actor(user: User) -> str:
