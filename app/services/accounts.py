@@ -128,6 +128,17 @@ def end_sessions(session: Session, admin: User, user: User) -> int:
     return ended
 
 
+def take_contact_right(session: Session, admin: User, user: User) -> int:
+    """The account loses the identity key, and every session of it ends: a session holds the
+    keys its password unlocked, so a live one would go on opening contact details. Commits;
+    returns the number of sessions ended."""
+    keys.revoke_identity(session, user, f"user:{admin.id}")
+    user.session_version += 1
+    ended = key_sessions.destroy_for_user(session, user.id)
+    session.commit()
+    return ended
+
+
 def find_active(session: Session, user_id: int) -> User | None:
     user = session.get(User, user_id)
     return user if user and user.active else None
