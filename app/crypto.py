@@ -14,7 +14,8 @@ how they are put together; nothing here knows about submissions or users):
   and a large file is decrypted as a stream for downloads and exports.
 
 The installation key DATA_ENCRYPTION_KEY (init_crypto) now only protects what the server must
-use on its own: TOTP secrets, and reading data written by versions before sealing.
+use on its own: TOTP secrets, reading data written by versions before sealing, and the MACs of
+the audit chain.
 """
 from __future__ import annotations
 
@@ -134,6 +135,7 @@ class Keys:
     field: bytes
     file: bytes
     receipt: bytes
+    audit: bytes  # keys the audit chain (services/audit.py): a key the database does not hold
 
 
 def parse_master_key(text: str) -> bytes:
@@ -150,7 +152,8 @@ def derive_keys(master: bytes) -> Keys:
     def derive(label: bytes) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"moksori " + label).derive(master)
 
-    return Keys(field=derive(b"field"), file=derive(b"file"), receipt=derive(b"receipt-hmac"))
+    return Keys(field=derive(b"field"), file=derive(b"file"), receipt=derive(b"receipt-hmac"),
+                audit=derive(b"audit chain"))
 
 
 def init_crypto(app: Flask) -> None:
@@ -159,6 +162,11 @@ def init_crypto(app: Flask) -> None:
 
 def _keys() -> Keys:
     return current_app.extensions["moksori_keys"]
+
+
+def audit_key() -> bytes:
+    """The installation's key for the audit chain's MACs (from DATA_ENCRYPTION_KEY)."""
+    return _keys().audit
 
 
 def encrypt_field(plaintext: str, context: str) -> bytes:

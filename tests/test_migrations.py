@@ -1,6 +1,9 @@
 """Migrations build the schema the models describe, on SQLite and PostgreSQL, and every
-revision goes down and up again."""
+revision goes down and up again; an audit chain from before the keyed chain survives 0013."""
 from __future__ import annotations
+
+import hashlib
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -10,8 +13,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
-from app.models import Submission
-from app.services import keys, search
+from app.models import GENESIS_HASH, AuditEvent, Submission
+from app.models.base import utcnow
+from app.services import audit, keys, search
 from app.services.search import include_in_autogenerate
 from tests import factories
 from tests.conftest import spare_app
@@ -66,3 +70,71 @@ def test_deleting_a_submission_deletes_its_search_document(fresh_app):
     db.session.execute(sa.delete(Submission).where(Submission.id == item.id))
     db.session.commit()
     assert db.session.scalar(sa.text(f"SELECT count(*) FROM {search.TABLE}")) == 0
+
+
+def _old_audit_chain(events: int) -> str:
+    """Audit rows as the app wrote them before the chain was keyed (at revision 0012); returns
+    the last hash."""
+    columns = ("created_at", "actor", "action", "target_type", "target_id", "details", "prev_hash", "hash")
+    old_table = sa.table("audit_event", *(sa.column(name) for name in columns[1:]),
+                         sa.column("created_at", sa.DateTime(timezone=True)))
+    previous = GENESIS_HASH
+    for number in range(events):
+        event = AuditEvent(created_at=utcnow(), actor="system", action=f"old.{number}", target_type="submission",
+                           target_id=str(number), details="{}", prev_hash=previous)
+        event.hash = previous = hashlib.sha256(audit._canonical(event)).hexdigest()  # as the app did then
+        db.session.execute(old_table.insert().values({name: getattr(event, name) for name in columns}))
+    db.session.commit()
+    return previous
+
+
+def _boundaries() -> list[AuditEvent]:
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "audit.chain_keyed")))
+
+
+def test_an_unkeyed_audit_chain_from_before_stays_verifiable_behind_a_keyed_boundary(fresh_app):
+    """An installation from before the keyed chain: its rows keep their SHA-256 hashes and are
+    checked the old way; revision 0013 closes them with a keyed boundary event, so that they
+    cannot be changed (nor the keyed part dropped) without the key."""
+    upgrade(revision="0012")
+    previous = _old_audit_chain(3)
+    upgrade()
+    report = audit.verify(db.session)
+    assert report.ok and report.unkeyed == 3 and report.keyed_from == 4, report
+    [boundary] = _boundaries()
+    assert boundary.id == 4 and boundary.keyed and boundary.prev_hash == previous
+    assert json.loads(boundary.details) == {"last_unkeyed_id": 3, "unkeyed_events": 3}
+    audit.record(db.session, "system", "new.event")
+    db.session.commit()
+    assert audit.verify(db.session).ok and len(_boundaries()) == 1
+
+    # An old row changed and the old rows re-hashed, as anyone with the database could: the
+    # boundary's MAC covers the last old hash.
+    second = db.session.get(AuditEvent, 2)
+    second.details = '{"changed": true}'
+    second.hash = hashlib.sha256(audit._canonical(second)).hexdigest()
+    third = db.session.get(AuditEvent, 3)
+    third.prev_hash = second.hash
+    third.hash = hashlib.sha256(audit._canonical(third)).hexdigest()
+    db.session.commit()
+    assert audit.verify(db.session).first_bad_id == 4
+
+    # Without the keyed part, the old rows alone are not a chain this version accepts.
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.hash.startswith("k1")))
+    db.session.commit()
+    report = audit.verify(db.session)
+    assert not report.ok and "no keyed event" in report.problem
+
+
+def test_the_first_event_after_the_upgrade_writes_the_boundary_when_the_app_runs_first(fresh_app):
+    """The upgrade from before sealing runs the app on an older schema (`flask keys
+    seal-existing` at 0010): its first event closes the unkeyed rows itself, and 0013 then adds
+    no second boundary."""
+    upgrade(revision="0012")
+    _old_audit_chain(2)
+    audit.record(db.session, "cli", "keys.created")
+    db.session.commit()
+    upgrade()
+    report = audit.verify(db.session)
+    assert report.ok and report.unkeyed == 2 and report.keyed_from == 3
+    assert [event.id for event in _boundaries()] == [3]

@@ -1,5 +1,5 @@
-"""Operations commands (DESIGN §5): `audit verify`, `export verify`, `retention purge`,
-`backup create|restore`.
+"""Operations commands (DESIGN §5): `audit verify [--checkpoint LINE]`, `audit checkpoint`,
+`export verify`, `retention purge`, `backup create|restore`.
 
 Each exits non-zero when something is wrong, so cron and scripts notice; messages go to
 stderr, results to stdout.
@@ -29,14 +29,40 @@ backup_cli = AppGroup("backup", help="Backing up and restoring the database and 
 
 
 @audit_cli.command("verify")
-def audit_verify_command():
-    """Check the audit hash chain; exit 1 naming the first bad row."""
-    report = audit.verify(db.session)
+@click.option("--checkpoint", "lines", multiple=True, metavar="LINE",
+              help="A line `flask audit checkpoint` printed (repeatable): also fail if an event it covers was "
+                   "removed or changed.")
+def audit_verify_command(lines):
+    """Check the audit chain; exit 1 naming the first bad row (2: a checkpoint that is not ours)."""
+    try:
+        checkpoints = [audit.parse_checkpoint(line) for line in lines]
+    except audit.CheckpointError:
+        click.echo("not a checkpoint of this installation (mistyped, cut short, or made with another key): "
+                   "copy the whole line `flask audit checkpoint` printed", err=True)
+        sys.exit(2)
+    report = audit.verify(db.session, checkpoints)
     if report.ok:
-        click.echo(f"audit chain intact: {report.checked} events")
+        older = (f"; {report.unkeyed} from before the chain was keyed, checked the old way (the keyed chain "
+                 f"starts at event {report.keyed_from})") if report.unkeyed else ""
+        confirmed = f"; checkpoint(s) at event {', '.join(map(str, report.checkpoints))} match" if checkpoints else ""
+        click.echo(f"audit chain intact: {report.checked} events{older}{confirmed}")
         return
-    click.echo(f"audit chain broken at event id {report.first_bad_id}: {report.problem}", err=True)
+    where = f" at event id {report.first_bad_id}" if report.first_bad_id else ""
+    click.echo(f"audit chain broken{where}: {report.problem}", err=True)
     sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint_command():
+    """Record a checkpoint of the audit chain and print it (sequence number, hash, MAC): keep the
+    line away from the server; `audit verify --checkpoint LINE` then detects any removal or
+    change of the events it covers, even by someone who has the server and its keys."""
+    checkpoint = audit.make_checkpoint(db.session, "cli")
+    db.session.commit()
+    click.echo(checkpoint.line)
+    click.echo(f"Checkpoint of the audit log up to event {checkpoint.seq}. Keep the line above away from this "
+               "server (on paper, or with a colleague); `flask audit verify --checkpoint LINE` checks the log "
+               "against it.", err=True)
 
 
 @export_cli.command("verify")

@@ -1,5 +1,5 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
-from app.models.audit import GENESIS_HASH, AuditEvent
+from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey
 from app.models.outbox import OutboxEmail, Subscriber
@@ -11,6 +11,7 @@ from app.models.user import ROLES, LoginThrottle, User
 
 __all__ = [
     "GENESIS_HASH",
+    "KEYED_PREFIX",
     "KEY_KINDS",
     "ROLES",
     "Attachment",

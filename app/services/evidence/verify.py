@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Attachment, AuditEvent
 from app.services import vault
-from app.services.audit import compute_hash
+from app.services.audit import event_intact
 from app.services.evidence.casefile import MANIFEST, MANIFEST_FORMAT
 from app.services.files.hashing import blocks, sha256_file, sha256_of
 from app.services.intake.reports import find_by_public_id
@@ -101,7 +101,7 @@ def _check_export_hash(session: Session, manifest: dict, zip_sha256: str, result
         result.differences.append(f"export {export_id}: no export.completed event in the audit log")
         return
     result.export_event_id = event.id
-    if compute_hash(event) != event.hash:
+    if not event_intact(event):
         result.differences.append(f"audit event {event.id}: altered since it was written")
     recorded = json.loads(event.details or "{}").get("sha256")
     if recorded != zip_sha256:
