@@ -1,8 +1,9 @@
 """A real SMTP server for e-mail tests: aiosmtpd on 127.0.0.1, on a free port.
 
 It records every accepted message (and which SMTP session carried it), can be told to answer
-the next messages with an error reply, and can be stopped and started again on the same port
-to play a mail server that goes down and comes back.
+the next messages with an error reply, or to take them and drop the connection before its
+reply (the client cannot know they arrived), and can be stopped and started again on the same
+port to play a mail server that goes down and comes back.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class Recorder:
     def __init__(self):
         self.received: list[Received] = []
         self.replies: deque[str] = deque()
+        self.lost_replies = 0
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -51,6 +53,9 @@ class Recorder:
             if self.replies:
                 return self.replies.popleft()
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, id(session)))
+            if self.lost_replies:
+                self.lost_replies -= 1
+                server.transport.close()  # taken, but the "250" never reaches the client
         return "250 2.0.0 OK: queued"
 
 
@@ -69,6 +74,10 @@ class SMTPServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    def lose_next_replies(self, count: int = 1) -> None:
+        """Keep the next `count` messages but close the connection instead of replying."""
+        self.handler.lost_replies += count
 
     def fail_next(self, *replies: str) -> None:
         """Answer the next messages' DATA with these replies, e.g. "451 4.3.0 Try again later"."""

@@ -9,6 +9,7 @@ to OUTBOX_MAX_ATTEMPTS; a 5xx about one message fails it at once; the last error
 from __future__ import annotations
 
 import json
+import re
 import smtplib
 import ssl
 import time
@@ -170,6 +171,13 @@ def forget_after_sending(kind: str) -> dict:
     return {"recipient": "", "body_text": "", "body_html": ""} if kind in FORGET_AFTER_SENDING else {}
 
 
+def _without_address(error: str, recipient: str) -> str:
+    """An SMTP error as kept in last_error and shown by `outbox status`: servers repeat the
+    recipient's address ("550 5.1.1 <…>: Recipient address rejected"), which for a notice to a
+    submitter is what they asked us to forget."""
+    return re.sub(re.escape(recipient), "<recipient>", error, flags=re.IGNORECASE) if recipient else error
+
+
 def send_batch(session: Session, settings: MailSettings, ids: list[int], pacer: _Pacer,
                on_sent: Callable[[int], None] | None = None) -> SendReport:
     report = SendReport()
@@ -196,7 +204,7 @@ def send_batch(session: Session, settings: MailSettings, ids: list[int], pacer: 
                 except (OSError, smtplib.SMTPException) as exc:
                     unsent.remove(row_id)
                     outcome, usable = _classify(exc)
-                    error = f"{type(exc).__name__}: {exc}"
+                    error = _without_address(f"{type(exc).__name__}: {exc}", recipient)
                     if marks.failed_attempt(row_id, attempts, error, permanent=outcome == "permanent"):
                         report.retrying += 1
                     else:

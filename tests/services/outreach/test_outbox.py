@@ -1,7 +1,7 @@
 """Delivery through the real worker to a real SMTP server: headers and Korean subjects, the
 one-click unsubscribe from a delivered message, a server that goes down (before and during a
-batch) and comes back, retries and giving up (and which SMTP errors are which), batching and
-pacing, a killed worker."""
+batch) and comes back, a reply lost after DATA (sent again, under the same Message-ID), retries
+and giving up (and which SMTP errors are which), batching and pacing, a killed worker."""
 from __future__ import annotations
 
 import os
@@ -119,6 +119,26 @@ def test_server_going_down_during_a_batch_loses_nothing(app_ctx, runner, smtp_se
     assert Counter(smtp_server.recipients()) == {f"ngo{number}@example.org": 1 for number in range(6)}
 
 
+def test_a_reply_lost_after_data_sends_the_message_again_under_the_same_message_id(
+        app_ctx, runner, smtp_server, settings):
+    """At least once: the server took the message but its reply never came, so the worker must
+    send it again; the copy carries the same Message-ID, which lets the receiver drop it."""
+    settings(OUTBOX_RETRY_BASE_SECONDS=0)
+    ngos(1)
+    UpdateFactory(slug="camps")
+    smtp_server.lose_next_replies(1)
+    deliver(runner)
+    (row,) = rows()
+    assert (row.state, row.attempts) == ("pending", 1) and len(smtp_server.received) == 1
+    message_id = row.message_id
+    deliver(runner)
+    assert rows()[0].state == "sent"
+    first, second = smtp_server.messages
+    assert first["Message-ID"] == second["Message-ID"] == message_id
+    assert first["Date"] == second["Date"] and first.get_body(("plain",)).get_content() == \
+        second.get_body(("plain",)).get_content()
+
+
 def test_temporary_failures_back_off_and_give_up_with_the_last_error(app_ctx, runner, smtp_server, settings):
     settings(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_RETRY_BASE_SECONDS=60)
     ngos(1)
@@ -155,6 +175,16 @@ def test_permanent_failure_is_not_retried_and_the_batch_goes_on(app_ctx, runner,
     assert len({item.session for item in smtp_server.received}) == 1
     status = runner.invoke(args=["outbox", "status"]).output
     assert "pending 0, sent 2, failed 1" in status and "No such user" in status
+
+
+def test_the_error_kept_and_shown_does_not_repeat_the_recipients_address(app_ctx, runner, smtp_server):
+    ngos(1)
+    UpdateFactory(slug="camps")
+    smtp_server.fail_next("550 5.1.1 <NGO0@example.org>: Recipient address rejected")
+    deliver(runner)
+    status = runner.invoke(args=["outbox", "status"]).output
+    assert "Recipient address rejected" in status and "<recipient>" in status
+    assert "ngo0@example.org" not in status.lower() and "ngo0@" not in rows()[0].last_error.lower()
 
 
 def test_one_connection_per_batch_and_the_rate_is_kept(app_ctx, runner, smtp_server, settings):
