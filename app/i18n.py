@@ -14,6 +14,7 @@ from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, get_locale
+from werkzeug.routing import BuildError
 
 from app import vocabularies as v
 from app.extensions import babel
@@ -65,11 +66,11 @@ def current_lang() -> str:
 def switch_language_url(target: str) -> str:
     """The same page in another language: same endpoint, same arguments, same query."""
     if request.endpoint and request.view_args is not None and "lang" in request.view_args:
-        args = dict(request.view_args, lang=target)
-        args.update(request.args.to_dict())
+        # Query keys starting with "_" would reach url_for's own options (?_external=1&_scheme=…).
+        query = {key: value for key, value in request.args.items() if not key.startswith("_")}
         try:
-            return url_for(request.endpoint, **args)
-        except Exception:  # an endpoint that cannot be rebuilt still gets a working link
+            return url_for(request.endpoint, **{**query, **request.view_args, "lang": target})
+        except BuildError:  # an endpoint that cannot be rebuilt still gets a working link
             pass
     return url_for("public.home", lang=target)
 

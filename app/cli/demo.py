@@ -321,7 +321,8 @@ def seed_command(submissions, random_seed, recovery_code_stdin):
                                    "`flask users create EMAIL --role admin`")
     keyring = recovery_keyring() if recovery_code_stdin else None
     Path(current_app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
-    seed(db.session, submissions, current_app.config["UPLOAD_DIR"], random.Random(random_seed), keyring)
+    # Reproducible made-up data, never a secret (keys and codes come from `secrets` and os.urandom).
+    seed(db.session, submissions, current_app.config["UPLOAD_DIR"], random.Random(random_seed), keyring)  # nosec B311
     _tidy(db.engine)
     click.echo(f"seeded {submissions:,} submissions" + ("" if keyring else "; they are indexed for search from "
                                                          "the next officer sessions"))

@@ -25,7 +25,7 @@ REASONS = {
     "exists": "an account with this e-mail address already exists",
     "role": "role must be officer or admin",
     "language": "languages must be ko, en or ko,en",
-    "password_short": "the password must be at least 12 characters",
+    "password_short": "the password must be at least 12 characters",  # nosec B105 # a message, not a password
 }
 
 

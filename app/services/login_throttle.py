@@ -114,7 +114,8 @@ def _count(session: Session, key: str, now: datetime) -> tuple[int, bool]:
         "window_started_at": sa.case((stale, sa.literal(now, UTCDateTime())), else_=LoginThrottle.window_started_at),
     }))
     row = session.get(LoginThrottle, key, populate_existing=True)
-    assert row is not None  # just written in this transaction
+    if row is None:  # just written in this transaction
+        raise RuntimeError("login_throttle: the counter just written is gone")
     count = row.failures
     if count < LOCK_AFTER:
         return count, False

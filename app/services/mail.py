@@ -49,7 +49,8 @@ def render_email(template: str, langs: Sequence[str], subject: Callable[[], str]
         with force_locale(lang):
             subjects.append(subject())
             texts.append(render_template(f"email/{template}.txt", lang=lang, **context).strip())
-            parts.append(Markup(render_template(f"email/{template}.html", lang=lang, **context)))
+            # The output of an autoescaping template, not input: safe to mark as markup.
+            parts.append(Markup(render_template(f"email/{template}.html", lang=lang, **context)))  # nosec B704
     html = render_template("email/_document.html", parts=parts, langs=langs, subject=subjects[0], note=note)
     text = "\n\n----------\n\n".join(texts) + "\n"
     return Rendered(" / ".join(subjects), f"{note[1]}\n\n{text}" if note else text, html)

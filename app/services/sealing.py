@@ -123,7 +123,8 @@ def receipt_kdf(session: Session) -> tuple[bytes, KdfParams]:
         except IntegrityError:  # another request created it first
             pass
         row = session.get(Setting, RECEIPT_KDF)
-        assert row is not None  # just written, by this request or a concurrent one
+        if row is None:  # just written, by this request or a concurrent one
+            raise RuntimeError("the receipt look-up salt was written but cannot be read")
     value = json.loads(row.value)
     return base64.b64decode(value["salt"]), KdfParams.from_json(value["params"])
 

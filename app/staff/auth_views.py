@@ -114,7 +114,7 @@ def two_factor():
                             else _("The verification code is not correct. Please enter it again.")]
     enrolling = not user.totp_confirmed
     secret = accounts.ensure_totp_secret(db.session, user) if enrolling else None
-    qr = Markup(_qr_svg(accounts.provisioning_uri(user, secret))) if enrolling else None
+    qr = Markup(_qr_svg(accounts.provisioning_uri(user, secret))) if enrolling else None  # nosec B704 # see _qr_svg
     return render_template("staff/two_factor.html", form=form, enrolling=enrolling, secret=secret, qr=qr), \
         422 if form.errors else 200
 

@@ -38,6 +38,13 @@ def test_switch_keeps_query_string(client):
     assert 'href="/en/report?from=home"' in html
 
 
+def test_the_query_string_cannot_reach_url_fors_own_options(client):
+    """?_external=1 made the switch an absolute link to whatever Host the request named; _scheme
+    and _anchor reached url_for too."""
+    html = client.get("/ko/report?from=home&_external=1&_scheme=javascript&_anchor=x").get_data(as_text=True)
+    assert 'href="/en/report?from=home"' in html and "javascript:" not in html
+
+
 def test_korean_pages_have_no_english_sentences(client):
     import re
 

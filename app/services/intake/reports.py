@@ -156,13 +156,13 @@ def _claim_legacy_receipt(session: Session, code: str, secret: ReceiptSecret) ->
 def complete_receipt_wraps(session: Session, keyring: Keyring, limit: int = 50) -> int:
     """Wrap the content keys of claimed legacy receipts for their codes (an officer session's
     keys open both the waiting secret and the content key). The caller commits."""
-    if not keyring:
+    org = keyring.org
+    if org is None:
         return 0
     waiting = list(session.scalars(sa.select(ReceiptRewrap).limit(limit)))
     for rewrap in waiting:
-        assert keyring.org
         submission = rewrap.submission
-        secret = ReceiptSecret(unseal(keyring.org, rewrap.secret_sealed, _rewrap_place(submission.public_id)))
+        secret = ReceiptSecret(unseal(org, rewrap.secret_sealed, _rewrap_place(submission.public_id)))
         # A plain UPDATE: not a change of the item (version and updated_at stay).
         session.execute(sa.update(Submission).where(Submission.id == submission.id).values(
             key_for_receipt=secret.wrap(vault.staff_key(keyring, submission)), updated_at=Submission.updated_at)

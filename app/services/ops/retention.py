@@ -68,7 +68,8 @@ def days_left(item: Submission, policy: RetentionPolicy, now: datetime | None = 
 def _expired_in(status: str, policy: RetentionPolicy, before: datetime):
     """SQL: not held, in `status`, last changed before `before` minus that status's period."""
     days = policy.days_for(status)
-    assert days is not None, status  # called only with RETENTION_STATUSES, which all have a period
+    if days is None:  # called only with RETENTION_STATUSES, which all have a period
+        raise ValueError(f"no retention period for {status!r}")
     return sa.and_(Submission.evidence_hold.is_(False), Submission.status == status,
                    Submission.updated_at < before - timedelta(days=days))
 

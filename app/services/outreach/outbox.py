@@ -94,20 +94,23 @@ class _Marks:
         self.engine, self.settings = engine_of(session), settings
         self.dialect = self.engine.dialect.name
 
+    def _raw(self):
+        raw = self.conn.connection.dbapi_connection
+        if raw is None:  # only once the connection is invalidated
+            raise RuntimeError("the outbox's database connection was invalidated")
+        return raw
+
     def __enter__(self) -> _Marks:
         self.conn = self.engine.connect()
         if self.dialect == "sqlite":  # a pragma allowed only outside a transaction: on the DB-API level
-            raw = self.conn.connection.dbapi_connection
-            assert raw is not None  # None only once the connection is invalidated
+            raw = self._raw()
             self.saved = int(raw.execute("PRAGMA synchronous").fetchone()[0])
             raw.execute("PRAGMA synchronous=NORMAL")
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self.dialect == "sqlite":  # the pooled connection goes back as it came
-            raw = self.conn.connection.dbapi_connection
-            assert raw is not None  # None only once the connection is invalidated
-            raw.execute(f"PRAGMA synchronous={self.saved}")
+            self._raw().execute(f"PRAGMA synchronous={self.saved}")
         self.conn.close()
 
     def set(self, ids: Sequence[int], **values) -> None:

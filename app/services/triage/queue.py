@@ -253,9 +253,8 @@ def excerpt(text: str | None, query: search.Query, width: int = 70) -> tuple[str
     """(before, match, after) around the first search term found in text, for highlighting."""
     folded = (text or "").casefold()
     hits = sorted((at, term.text) for term in query.terms if (at := folded.find(term.text.casefold())) >= 0)
-    if not hits:
+    if not hits or text is None:  # (hits are found only in a text)
         return None
-    assert text is not None  # the hits were found in it
     at, term = hits[0]
     start, end = max(0, at - width // 2), min(len(text), at + len(term) + width)
     return (("…" if start else "") + text[start:at], text[at:at + len(term)],
