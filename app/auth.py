@@ -164,6 +164,18 @@ def remembered_browser(subject: str | None) -> bool:
     return client.device is not None and not login_throttle.locked_minutes(db.session, client, "password")
 
 
+def account_rate_key() -> str:
+    """Rate-limit key for a password asked again behind a login (password change, recovery
+    code rotation): the account, not the address that colleagues may share. A session in the
+    wrong hands gets a few guesses at the password that opens the keys, not an endless run."""
+    return f"account:{current_user.id}" if current_user.is_authenticated else rate_limit_key()
+
+
+def failed_form(response: Response) -> bool:
+    """Only a refused form counts against such a limit."""
+    return response.status_code == 422
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"

@@ -9,13 +9,14 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.user_forms import PasswordConfirmForm
-from app.auth import current_keyring
-from app.extensions import db
+from app.auth import account_rate_key, current_keyring, failed_form
+from app.extensions import db, limiter
 from app.models import User
 from app.services import accounts, keys, search
 
 
 @bp.route("/keys", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"], key_func=account_rate_key, deduct_when=failed_form)
 def keys_page():
     form = PasswordConfirmForm()
     if form.validate_on_submit():

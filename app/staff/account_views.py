@@ -5,8 +5,8 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from app.auth import KEYS, current_keyring, staff_ready
-from app.extensions import db
+from app.auth import KEYS, account_rate_key, current_keyring, failed_form, staff_ready
+from app.extensions import db, limiter
 from app.forms import ConfirmForm
 from app.i18n import SUPPORTED_LOCALES
 from app.security import is_safe_redirect
@@ -16,6 +16,7 @@ from app.staff.account_forms import PasswordChangeForm, PreferencesForm
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"], key_func=account_rate_key, deduct_when=failed_form)
 def account():
     preferences = PreferencesForm(prefix="pref", locale=current_user.locale)
     password = PasswordChangeForm(prefix="pw")

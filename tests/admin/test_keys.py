@@ -108,3 +108,10 @@ def test_recovery_from_the_command_line_when_every_password_is_lost(app, auth, r
     wrong = runner.invoke(args=["keys", "recover", "boss@example.org"], input=keys.new_recovery_code() + "\n")
     assert wrong.exit_code != 0 and "does not open" in wrong.output
     assert admin.id
+
+
+def test_a_stolen_admin_session_cannot_guess_the_password_on_the_keys_page(client, auth):
+    auth.login(role="admin")
+    for _ in range(5):
+        assert post_form(client, "/admin/keys", {"password": "a guess at the password"}).status_code == 422
+    assert post_form(client, "/admin/keys", {"password": PASSWORD}).status_code == 429

@@ -40,3 +40,16 @@ def test_language_switch_on_staff_pages_is_a_post_and_saves_the_preference(clien
     assert response.headers["Location"].endswith("/staff/login")  # unsafe next is not followed
     with app.app_context():
         assert db.session.scalar(sa.select(User.locale)) == "en"
+
+
+def test_a_stolen_session_cannot_guess_the_password_on_the_account_page(client, auth):
+    """The current password opens the keys from a copy of the database: a session in the wrong
+    hands must not get unlimited guesses at it. Counted per account, not per address."""
+    auth.login()
+
+    def change(current):
+        return post_form(client, "/staff/account", {"pw-current": current, "pw-new": "new pass phrase",
+                                                    "pw-confirm": "new pass phrase", "pw-submit": "y"})
+
+    assert all(change("a guess at the password").status_code == 422 for _ in range(5))
+    assert change(PASSWORD).status_code == 429
