@@ -69,5 +69,6 @@ class LoginThrottle(Base):
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
-    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Indexed: every failure deletes the rows whose window and lock have passed.
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
