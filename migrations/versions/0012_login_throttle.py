@@ -29,7 +29,6 @@ def upgrade():
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttle")),
     )
-    op.create_index(op.f("ix_login_throttle_window_started_at"), "login_throttle", ["window_started_at"])
     with op.batch_alter_table("user_account") as batch:
         batch.drop_column("locked_until")
         batch.drop_column("failed_logins")
@@ -39,5 +38,4 @@ def downgrade():
     with op.batch_alter_table("user_account") as batch:
         batch.add_column(sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
         batch.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
-    op.drop_index(op.f("ix_login_throttle_window_started_at"), table_name="login_throttle")
     op.drop_table("login_throttle")
