@@ -66,7 +66,8 @@ def clean(data: bytes, media_type: str) -> bytes | None:
 
 def not_cleaned_extensions() -> list[str]:
     """".doc", ".hwp", …: what the form tells submitters is kept as sent."""
-    return [f".{t.extension}" for t in ACCEPTED if t.media_type in NOT_CLEANED]
+    documents_first = sorted(ACCEPTED, key=lambda t: t.group != "document")
+    return [f".{t.extension}" for t in documents_first if t.media_type in NOT_CLEANED]
 
 
 def extension_of(media_type: str) -> str:
