@@ -6,7 +6,7 @@ document — is not changed.
   XMP stream, application private data (PieceInfo) and the authors of comments are removed;
   JPEG photos inside lose their EXIF as in image_metadata. The file is written anew, so
   earlier revisions kept by incremental saves go, and its /ID is derived from the content.
-  A PDF that needs a password to open cannot be cleaned: it is kept as sent (None).
+  A PDF that needs a password to open, or is digitally signed, is kept as sent (None).
 - ZIP documents are rebuilt entry by entry: the property parts (docProps core, app and custom;
   ODF meta.xml; HWPX's content.hpf metadata) are emptied, pictures and thumbnails inside lose
   their metadata, ODF's stored old versions and printer settings, Excel's saved folder path,
@@ -23,8 +23,12 @@ import re
 import shutil
 import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 from app.services.files.filetypes import Unreadable, detect
+
+if TYPE_CHECKING:
+    import pikepdf
 from app.services.files.image_metadata import STRIPPERS, strip_jpeg
 
 MAX_UNPACKED = 512 * 1024 * 1024  # a ZIP that unpacks to more is refused, not unpacked
@@ -110,12 +114,16 @@ def _clean_embedded(content: bytes, depth: int) -> bytes:
     if found.media_type in STRIPPERS:
         return STRIPPERS[found.media_type](content)
     if found.extension in PARTS and depth < 2:
-        return clean_zip(content, depth + 1)
+        return clean_zip(content, depth + 1) or content
     return content
 
 
-def clean_zip(data: bytes, depth: int = 0) -> bytes:
-    """A ZIP document (Office Open XML, OpenDocument, HWPX): see the module's description."""
+SIGNATURES = re.compile(r"^(?:_xmlsignatures/|META-INF/(?:document)?signatures[^/]*\.xml$)", re.IGNORECASE)
+
+
+def clean_zip(data: bytes, depth: int = 0) -> bytes | None:
+    """A ZIP document (Office Open XML, OpenDocument, HWPX): see the module's description.
+    None for a digitally signed document, kept as sent like a signed PDF."""
     file_type = detect(data)
     if file_type is None or file_type.extension not in PARTS:
         raise Unreadable("not a ZIP document")
@@ -124,6 +132,8 @@ def clean_zip(data: bytes, depth: int = 0) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
             entries = source.infolist()
+            if any(SIGNATURES.match(entry.filename) for entry in entries):
+                return None
             if len({entry.filename for entry in entries}) != len(entries):
                 raise Unreadable("ZIP with repeated names")
             if sum(entry.file_size for entry in entries) > MAX_UNPACKED or any(e.flag_bits & 0x1 for e in entries):
@@ -148,8 +158,19 @@ def clean_zip(data: bytes, depth: int = 0) -> bytes:
     return out.getvalue()
 
 
+def _signed(pdf: pikepdf.Pdf) -> bool:
+    """Whether the PDF carries a digital signature or document time stamp (a dictionary with
+    the signed byte range): rewriting the file would break it."""
+    import pikepdf
+
+    return any(isinstance(obj, pikepdf.Dictionary) and "/ByteRange" in obj and "/Contents" in obj
+               for obj in pdf.objects)
+
+
 def clean_pdf(data: bytes) -> bytes | None:
-    """A PDF: see the module's description. None when it needs a password."""
+    """A PDF: see the module's description. None when it needs a password, or is digitally
+    signed (a rewrite would make the signature fail, and the signer's certificate names them
+    anyway): such a file is kept as sent."""
     import pikepdf  # loaded by the first PDF a worker cleans, not by every worker at start
 
     try:
@@ -159,6 +180,8 @@ def clean_pdf(data: bytes) -> bytes | None:
     except (pikepdf.PdfError, ValueError, OSError) as exc:
         raise Unreadable(str(exc)) from exc
     with pdf:
+        if _signed(pdf):
+            return None
         try:
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import zipfile
 
 import pikepdf
 import pytest
@@ -148,3 +149,28 @@ def test_tiff_is_not_accepted():
     with pytest.raises(UploadRejected) as refused:
         prepare("scan.tif", buffer.getvalue(), LIMIT, keep_metadata=False)
     assert refused.value.reason == "type"
+
+
+def test_a_signed_pdf_is_kept_as_sent():
+    """A rewrite would make its signature fail (and the signer's certificate names them anyway)."""
+    document = pikepdf.open(io.BytesIO(corpus.pdf()))
+    signature = document.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Sig, Filter=pikepdf.Name("/Adobe.PPKLite"), SubFilter=pikepdf.Name("/adbe.pkcs7.detached"),
+        ByteRange=[0, 10, 20, 30], Contents=pikepdf.String(bytes(64))))
+    document.Root.AcroForm = pikepdf.Dictionary(SigFlags=3, Fields=[document.make_indirect(pikepdf.Dictionary(
+        FT=pikepdf.Name.Sig, T="Signature1", V=signature))])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    prepared = prepare("서명.pdf", buffer.getvalue(), LIMIT, keep_metadata=False)
+    assert prepared.data == buffer.getvalue() and not prepared.metadata_stripped
+
+
+def test_a_signed_office_document_is_kept_as_sent():
+    with zipfile.ZipFile(io.BytesIO(corpus.ooxml("docx").data)) as source:
+        parts = [(name, source.read(name)) for name in source.namelist()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as signed:
+        for name, content in [*parts, ("_xmlsignatures/sig1.xml", b"<Signature/>")]:
+            signed.writestr(name, content)
+    prepared = prepare("서명.docx", buffer.getvalue(), LIMIT, keep_metadata=False)
+    assert prepared.data == buffer.getvalue() and not prepared.metadata_stripped
