@@ -36,6 +36,10 @@ from tests.deploy.servers import (
     required,
 )
 
+# Its servers keep an SQLite file of their own, so the PostgreSQL suite would only repeat it.
+pytestmark = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                reason="runs once, in the SQLite suite (its servers use their own SQLite file)")
+
 NGINX = "/usr/sbin/nginx"
 NAME = "moksori.test"
 ONION = "b" * 56 + ".onion"

@@ -3,6 +3,7 @@
 every command the systemd units start exists and loads the production configuration."""
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -13,6 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.servers import BIN, ROOT, production_env, required
+
+# Its servers keep an SQLite file of their own, so the PostgreSQL suite would only repeat it.
+pytestmark = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                reason="runs once, in the SQLite suite (its servers use their own SQLite file)")
 
 TOR = "/usr/sbin/tor"
 
