@@ -4,6 +4,8 @@ of its own that stop() ends; and a visitor that talks HTTP(S) to them from 127.0
 a log line holding the client's address cannot be mistaken for one naming a server."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import os
 import secrets
@@ -19,6 +21,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from config import new_data_key
 from tests.helpers import hidden_fields
@@ -44,6 +47,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def onion_address() -> str:
+    """A real version 3 onion address (random key, correct checksum), as tor writes to `hostname`."""
+    key = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    checksum = hashlib.sha3_256(b".onion checksum" + key + b"\x03").digest()[:2]
+    return base64.b32encode(key + checksum + b"\x03").decode().lower() + ".onion"
+
+
 def production_env(tmp: Path, **settings: str) -> dict[str, str]:
     """A production configuration of its own, in `tmp`; nothing from the caller's environment
     but PATH, so no setting of the developer's leaks in."""
@@ -54,6 +64,7 @@ def production_env(tmp: Path, **settings: str) -> dict[str, str]:
         "SUBMITTER_NOTICE_FROM": "알림 <notice@mail.example>", "INSTANCE_DIR": str(tmp / "instance"),
         "UPLOAD_DIR": str(tmp / "uploads"), "DATABASE_URL": f"sqlite:///{tmp / 'moksori.sqlite3'}",
         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(free_port()), "PUBLIC_BASE_URL": "https://moksori.test",
+        "MAIL_FROM": "Moksori <news@moksori.test>",
         "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4",
     }
     env.update(settings)

@@ -32,6 +32,7 @@ from tests.deploy.servers import (
     flask,
     free_port,
     gunicorn,
+    onion_address,
     production_env,
     required,
 )
@@ -42,7 +43,7 @@ pytestmark = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
 
 NGINX = "/usr/sbin/nginx"
 NAME = "moksori.test"
-ONION = "b" * 56 + ".onion"
+ONION = onion_address()
 TOTAL_MB = 2  # MAX_TOTAL_UPLOAD_MB for this test: the proxy must refuse past 3 MiB (2 + 1 for the text)
 CSS = ROOT / "app" / "static" / "css" / "site.css"
 

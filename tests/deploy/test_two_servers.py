@@ -21,7 +21,17 @@ import sqlalchemy as sa
 from app.models import OutboxEmail, Submission
 from app.services.mail import Rendered, message_values
 from tests.conftest import throwaway_database
-from tests.deploy.servers import BIN, CLIENT_ADDRESS, ROOT, Visitor, flask, free_port, gunicorn, production_env
+from tests.deploy.servers import (
+    BIN,
+    CLIENT_ADDRESS,
+    ROOT,
+    Visitor,
+    flask,
+    free_port,
+    gunicorn,
+    onion_address,
+    production_env,
+)
 from tests.smtp import Recorder, SMTPServer
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -58,7 +68,9 @@ class Cluster:
         self.tmp, self.database_url = tmp, database_url
         self.env = production_env(tmp, DATABASE_URL=database_url, RATELIMIT_STORAGE_URI=REDIS_URL,
                                   UPLOAD_DIR=str(tmp / "shared-uploads"), GUNICORN_WORKERS="2",
-                                  MAIL_SERVER=smtp.host, MAIL_PORT=str(smtp.port), OUTBOX_BATCH_SIZE="5")
+                                  MAIL_SERVER=smtp.host, MAIL_PORT=str(smtp.port), OUTBOX_BATCH_SIZE="5",
+                                  ONION_ADDRESS=onion_address())
+        (tmp / "hostname").write_text(self.env["ONION_ADDRESS"] + "\n")
         (tmp / "shared-uploads").mkdir()
         self.ports = (free_port(), free_port())
         self.servers = [gunicorn(self.env, port, tmp / f"gunicorn-{n}.log") for n, port in enumerate(self.ports)]
@@ -186,6 +198,14 @@ def test_two_outbox_workers_send_every_mail_exactly_once(cluster):
             assert set(connection.scalars(sa.select(OutboxEmail.state))) == {"sent"}
     finally:
         engine.dispose()
+
+
+def test_flask_doctor_finds_nothing_wrong_with_this_set_up(cluster):
+    report = " ".join(flask(cluster.env, "doctor", "--onion-hostname", str(cluster.tmp / "hostname")).split())
+    assert "0 problem(s)" in report
+    for words in ("the organization's keys exist", "counted in Redis at redis://", "EHLO; nothing was sent",
+                  "is writable", "is the address tor serves", "agrees with the database server's"):
+        assert words in report, words
 
 
 def test_nothing_is_lost_when_both_servers_restart(cluster, officer):
