@@ -55,6 +55,7 @@ def defaults() -> dict[str, str]:
         "UPSTREAMS": "127.0.0.1:8000",
         "TLS_CERT": "/etc/letsencrypt/live/moksori.example.org/fullchain.pem",
         "TLS_KEY": "/etc/letsencrypt/live/moksori.example.org/privkey.pem",
+        "ACME_ROOT": "/var/www/letsencrypt",
         "LOG_DIR": "/var/log/nginx",
         "ERROR_LOG_LEVEL": "alert",
         "BODY_TEMP_DIR": "/run/nginx-moksori-body",
@@ -104,7 +105,8 @@ def render(out_dir: Path, overrides: dict[str, str] | None = None) -> list[Path]
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="one of: " + ", ".join(
+        f"{name} (default {value})" for name, value in defaults().items()))
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:

@@ -93,7 +93,7 @@ class Proxy:
         settings = {"SERVER_NAME": NAME, "HTTP_LISTEN": f"127.0.0.1:{self.http}",
                     "HTTPS_LISTEN": f"127.0.0.1:{self.https}", "ONION_LISTEN": f"127.0.0.1:{self.onion}",
                     "UPSTREAMS": f"127.0.0.1:{self.app_port}", "TLS_CERT": str(cert), "TLS_KEY": str(key),
-                    "LOG_DIR": str(self.logs), "BODY_TEMP_DIR": str(tmp / "body")}
+                    "LOG_DIR": str(self.logs), "BODY_TEMP_DIR": str(tmp / "body"), "ACME_ROOT": str(tmp / "acme")}
         # The size limit is not given: render.py reads MAX_TOTAL_UPLOAD_MB as the app does.
         subprocess.run([sys.executable, str(ROOT / "deploy" / "render.py"), str(tmp / "deploy"),
                         *(f"--set={k}={v}" for k, v in settings.items())], env=self.env, check=True,
@@ -197,9 +197,13 @@ def test_the_onion_server_serves_the_site_without_onion_location(proxy):
     assert 'class="report-form"' in gzip.decompress(body).decode()
 
 
-def test_plain_http_sends_visitors_to_https(proxy):
+def test_plain_http_sends_visitors_to_https_but_answers_lets_encrypt(proxy):
     status, headers, _ = proxy.visitor("http").get("/ko/report?x=1")
     assert status == 301 and headers["Location"] == f"https://{NAME}/ko/report?x=1"
+    challenge = proxy.tmp / "acme" / ".well-known" / "acme-challenge"
+    challenge.mkdir(parents=True)
+    (challenge / "token123").write_text("token123.thumbprint")
+    assert proxy.visitor("http").get("/.well-known/acme-challenge/token123")[2] == b"token123.thumbprint"
 
 
 def test_no_log_holds_the_visitors_address_or_query(proxy):
