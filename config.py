@@ -73,7 +73,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'moksori.sqlite3'}"
     )
     # One dict for the class and every app made from it: Flask-SQLAlchemy copies it, never changes it.
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # hide_parameters: no bound value in an error's text or in statement logging (DESIGN §7).
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True, "hide_parameters": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")

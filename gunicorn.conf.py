@@ -1,5 +1,7 @@
 """Gunicorn settings for production. No client address, user agent or referrer is logged
-(DESIGN §7): the access log format below has none of %(h)s, %(a)s or %(f)s."""
+(DESIGN §7): the access log format below has none of %(h)s, %(a)s or %(f)s, and the logger
+class leaves addresses out of every line, access and error alike, whatever a format asks for
+(app/logs.py; gunicorn's "Invalid request from ip=…" lines included)."""
 import ctypes
 import ctypes.util
 import os
@@ -12,6 +14,7 @@ timeout = 60
 accesslog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
+logger_class = "app.logs.GunicornLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # glibc hands large blocks back to the system only when they were mmap'd, and after the first

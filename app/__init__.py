@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import auth, cli, database, errors, i18n, security, static_files
+from app import auth, cli, database, errors, i18n, logs, security, static_files
 from app.admin import bp as admin_bp
 from app.crypto import init_crypto
 from app.extensions import csrf, db, limiter, migrate
@@ -19,6 +19,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def create_app(config_class: type[Config] = DevelopmentConfig) -> Flask:
     app = Flask(__name__, instance_path=None)
     app.config.update(config_class.finalize())
+    logs.init_app(app)
 
     db.init_app(app)
     database.init_app(app)

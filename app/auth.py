@@ -7,26 +7,36 @@ on the server. The cookie alone is therefore not enough: logout, a password chan
 deactivation, a 2FA reset or an admin ending the sessions delete the server's row, and a
 copied cookie stops working at once. The key session also holds the keys the password
 unlocked (g.keyring), encrypted under a key only the cookie carries.
+
+Login throttling (services/login_throttle.py) tells clients apart here: the e-mail address
+typed and the client address become keyed digests, and a browser that completed a login keeps
+a signed device cookie, so that its owner still gets in while strangers are locked out.
 """
 from __future__ import annotations
 
+import hmac
+import secrets
 import time
 from datetime import timedelta
 
-from flask import Flask, flash, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.models import User
-from app.services import key_sessions
-from app.services.accounts import find_active
+from app.security import keyed_digest, rate_limit_key
+from app.services import key_sessions, login_throttle
+from app.services.accounts import find_active, normalize_email
 from app.services.keys import Keyring
 
 IDLE_MINUTES = 30
 IDLE = timedelta(minutes=IDLE_MINUTES)
 LIFETIME = timedelta(hours=12)  # even an active session logs in again after a working day
 KEYS = "keys"  # the Flask session entry with the key session's token
+DEVICE_COOKIE = "moksori_device"
+DEVICE_DAYS = 180
 login_manager = LoginManager()
 
 
@@ -110,6 +120,48 @@ def require_staff(allowed_endpoints: set[str]):
     if current_user.must_change_password and request.endpoint not in SETUP_ENDPOINTS:
         return redirect(url_for("staff.account"))
     return None
+
+
+def login_subject(email: str) -> str:
+    """Who a login is for, as the throttle counts it: a keyed digest of the address typed,
+    the same whether or not an account has it."""
+    return keyed_digest("login subject", normalize_email(email))
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="moksori staff device")
+
+
+def login_client(subject: str) -> login_throttle.Client:
+    """This request as a login client: the subject, the client address (a keyed digest) and,
+    if this browser completed a login for the same subject before, its device."""
+    device = None
+    try:
+        remembered = _devices().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400)
+    except BadData:
+        remembered = None
+    if isinstance(remembered, dict) and hmac.compare_digest(str(remembered.get("s")), subject):
+        device = keyed_digest("login device", str(remembered.get("d")))
+    return login_throttle.Client(subject, rate_limit_key(), device)
+
+
+def remember_device(response: Response, subject: str) -> Response:
+    """After a full login: this browser is the account's own from now on (a random id, signed;
+    the server keeps nothing but counts of its failures)."""
+    token = _devices().dumps({"s": subject, "d": secrets.token_urlsafe(16)})
+    response.set_cookie(DEVICE_COOKIE, token, max_age=DEVICE_DAYS * 86400, path="/staff/", httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Strict")
+    return response
+
+
+def remembered_browser(subject: str | None) -> bool:
+    """For the address rate limits on the login pages: a browser this account logged in with
+    before, whose own failures have not locked it, is not held back by what others sent from
+    the same address (login_throttle still counts its failures)."""
+    if not subject:
+        return False
+    client = login_client(subject)
+    return client.device is not None and not login_throttle.locked_minutes(db.session, client, "password")
 
 
 def init_app(app: Flask) -> None:

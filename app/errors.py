@@ -58,7 +58,10 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_unexpected(error: Exception):
     db.session.rollback()
-    current_app.logger.exception("unhandled error on %s", request.path)
+    # The route, not the path: a path can carry a token (subscription links). app/logs.py keeps
+    # the exception's message (which may quote a value) out of the log.
+    current_app.logger.exception("unhandled error on %s %s", request.method,
+                                 request.url_rule.rule if request.url_rule else "(no route)")
     try:
         return render_error(500)
     except Exception:  # the error page itself failed: answer in both languages, no template

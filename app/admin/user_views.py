@@ -73,13 +73,13 @@ def regrant(user_id):
 @bp.route("/users/<int:user_id>/contact", methods=["POST"])
 def toggle_contact(user_id):
     """Giving the contact right needs the identity key wrapped for the person: like a re-grant,
-    it goes through a one-time set-up password. Taking it away deletes that copy."""
+    it goes through a one-time set-up password. Taking it away deletes that copy and ends the
+    account's sessions, which hold the key they unlocked."""
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit() or not user.active:
         return redirect(url_for("admin.users"))
     if user.contact_access:
-        keys.revoke_identity(db.session, user, f"user:{current_user.id}")
-        db.session.commit()
+        accounts.take_contact_right(db.session, current_user, user)
         flash(_("This account can no longer see contact details."), "success")
         return redirect(url_for("admin.users"))
     keyring = _admin_keys()

@@ -7,7 +7,7 @@ from app.models.settings import Setting
 from app.models.submission import Attachment, Message, Note, ReceiptRewrap, Submission, submission_category
 from app.models.taxonomy import Category
 from app.models.updates import Update
-from app.models.user import ROLES, User
+from app.models.user import ROLES, LoginThrottle, User
 
 __all__ = [
     "GENESIS_HASH",
@@ -19,6 +19,7 @@ __all__ = [
     "Category",
     "KeyGrant",
     "KeySession",
+    "LoginThrottle",
     "Message",
     "Note",
     "OrgKey",

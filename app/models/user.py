@@ -1,5 +1,6 @@
 """Staff accounts: officers and admins. Passwords are hashed with Argon2id; the TOTP secret
-is stored encrypted; counters support lockout and TOTP replay refusal."""
+is stored encrypted; the last TOTP step refuses replays. LoginThrottle counts failed logins
+per client of an account (services/login_throttle.py), never per account alone."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,6 @@ class User(UserMixin, Base):
     totp_confirmed: Mapped[bool_false]
     # The last accepted TOTP time step: a code is accepted once, never replayed.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger())
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped on password change, deactivation or 2FA reset: older sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -58,3 +57,17 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class LoginThrottle(Base):
+    """Failed logins of one client of one account in the current window: a remembered browser,
+    an (account, address) pair, or the account's second step for every other client. `key` is
+    a hash of keyed digests: the table holds no e-mail address and no client address, and a
+    row goes once its window and lock have passed."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

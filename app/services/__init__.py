@@ -14,7 +14,7 @@ Which package may import which — downward only, no cycles (tests/test_layout.p
 - ops/       retention purges, backups, the doctor's checks of an installation
 - outreach/  updates, subscriptions, the mail outbox
 - leaves     the modules directly in this folder: audit, search, mail, settings, taxonomy,
-             accounts, spreadsheet. A leaf imports only other leaves.
+             accounts, login_throttle, spreadsheet. A leaf imports only other leaves.
 
 Every service may use what sits below all of them: app.models, app.crypto, app.security,
 app.i18n, app.vocabularies, app.facets and config. Nothing here imports a blueprint,

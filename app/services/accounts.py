@@ -1,17 +1,18 @@
-"""Staff accounts: creation, passwords (Argon2id), TOTP with replay refusal, lockout.
+"""Staff accounts: creation, passwords (Argon2id), TOTP with replay refusal, throttling.
 
-Failures are counted per account across both steps (password and TOTP). After
-LOCK_AFTER consecutive failures the account is locked for LOCK_MINUTES, and the lock is
-audited; each failure before that also costs a short, growing delay.
+Failed logins are counted per client of an account (services/login_throttle.py), never per
+account alone, so a stranger cannot lock the real officer out; every failure costs a short,
+growing delay and is audited, and so is each lock. An e-mail address without an active account
+goes through the same steps (a password check against a dummy hash, the same counters, the
+same delay and the same answers), so the login tells nobody which accounts exist.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pyotp
 import sqlalchemy as sa
@@ -22,13 +23,11 @@ from sqlalchemy.orm import Session
 from app.crypto import decrypt_field, encrypt_field
 from app.models import User
 from app.models.base import utcnow
-from app.services import audit, key_sessions, keys
+from app.services import audit, key_sessions, keys, login_throttle
 from app.services.keys import Keyring
 from app.services.refusal import Refused
 
 MIN_PASSWORD_LENGTH = 12
-LOCK_AFTER = 5
-LOCK_MINUTES = 15
 TOTP_CONTEXT = "user.totp_secret"
 ISSUER = "Moksori"
 
@@ -113,7 +112,6 @@ def regrant(session: Session, admin: User, user: User, keyring: Keyring) -> str:
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.session_version += 1
-    user.failed_logins, user.locked_until = 0, None
     keys.grant(session, user, keyring, password, f"user:{admin.id}")
     key_sessions.destroy_for_user(session, user.id)
     audit.record(session, f"user:{admin.id}", "user.regranted", "user", str(user.id))
@@ -130,44 +128,50 @@ def end_sessions(session: Session, admin: User, user: User) -> int:
     return ended
 
 
+def take_contact_right(session: Session, admin: User, user: User) -> int:
+    """The account loses the identity key, and every session of it ends: a session holds the
+    keys its password unlocked, so a live one would go on opening contact details. Commits;
+    returns the number of sessions ended."""
+    keys.revoke_identity(session, user, f"user:{admin.id}")
+    user.session_version += 1
+    ended = key_sessions.destroy_for_user(session, user.id)
+    session.commit()
+    return ended
+
+
 def find_active(session: Session, user_id: int) -> User | None:
     user = session.get(User, user_id)
     return user if user and user.active else None
 
 
-def _locked_minutes(user: User) -> int:
-    if user.locked_until and user.locked_until > utcnow():
-        return max(1, int((user.locked_until - utcnow()).total_seconds() // 60) + 1)
-    return 0
-
-
-def record_failure(session: Session, user: User, step: str) -> int:
-    """Count a failure; lock and audit at the threshold. Returns minutes locked (0 if not)."""
-    user.failed_logins += 1
-    audit.record(session, f"user:{user.id}", "auth.failure", "user", str(user.id), {"step": step})
-    if user.failed_logins >= LOCK_AFTER:
-        user.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
-        user.failed_logins = 0
-        audit.record(session, "system", "auth.locked", "user", str(user.id), {"minutes": LOCK_MINUTES})
+def _failed(session: Session, client: login_throttle.Client, step: str, user: User | None) -> int:
+    """Count, audit and slow down a failure; commits. Returns the minutes the client is now
+    locked (0 if not). An unknown address writes the same rows as a known one."""
+    failure = login_throttle.record_failure(session, client, step)
+    actor, target = (f"user:{user.id}", str(user.id)) if user else ("anonymous", None)
+    audit.record(session, actor, "auth.failure", "user", target, {"step": step})
+    for scope in failure.locked:
+        audit.record(session, "system", "auth.locked", "user", target,
+                     {"minutes": login_throttle.LOCK_MINUTES, "scope": scope})
     session.commit()
-    time.sleep(min(0.1 * (2 ** user.failed_logins), 1.0))  # slows guessing without a lock yet
-    return _locked_minutes(user)
+    time.sleep(failure.delay)
+    return failure.locked_minutes
 
 
-def check_password(session: Session, email: str, password: str) -> LoginResult:
+def check_password(session: Session, email: str, password: str, client: login_throttle.Client) -> LoginResult:
+    """The first step. `client` names who tries (login_throttle.Client, its subject a digest of
+    `email`); a locked client is refused without the password being looked at."""
+    if minutes := login_throttle.locked_minutes(session, client, "password"):
+        return LoginResult(None, minutes)
     user = session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_dummy_hash(), password or "-")
-        audit.record(session, "anonymous", "auth.failure", "user", None, {"step": "password"})
-        session.commit()
-        return LoginResult(None)
-    if minutes := _locked_minutes(user):
-        return LoginResult(user, minutes)
+        user = None
     try:
-        _hasher.verify(user.password_hash, password or "-")
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password or "-")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return LoginResult(None, record_failure(session, user, "password"))
+        return LoginResult(None, _failed(session, client, "password", user))
+    if user is None:  # the dummy hash matched: cannot happen, but never log anyone in by it
+        return LoginResult(None, _failed(session, client, "password", None))
     return LoginResult(user)
 
 
@@ -209,17 +213,18 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def verify_totp(session: Session, user: User, code: str) -> LoginResult:
-    """Accept a 6-digit code once (±1 step for clock drift); a replayed step is refused."""
-    if minutes := _locked_minutes(user):
-        return LoginResult(user, minutes)
+def verify_totp(session: Session, user: User, code: str, client: login_throttle.Client) -> LoginResult:
+    """The second step: accept a 6-digit code once (±1 step for clock drift); a replayed step
+    is refused. A locked client is refused without the code being looked at (nor used up)."""
+    if minutes := login_throttle.locked_minutes(session, client, "totp"):
+        return LoginResult(None, minutes)
     secret = decrypt_field(user.totp_secret_encrypted, TOTP_CONTEXT) if user.totp_secret_encrypted else None
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     step = _matching_step(secret, code) if secret and len(code) == 6 else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        return LoginResult(None, record_failure(session, user, "totp"))
+        return LoginResult(None, _failed(session, client, "totp", user))
     user.totp_last_step = step
-    user.failed_logins = 0
+    login_throttle.succeeded(session, client)
     if not user.totp_confirmed:
         user.totp_confirmed = True
         audit.record(session, f"user:{user.id}", "auth.totp_enrolled", "user", str(user.id))

@@ -4,8 +4,8 @@ A session is a random 32-byte token. The person's cookie carries the token; the 
 keeps only SHA-256(token) as the row's id and the secrets encrypted under HKDF(token). So a
 copy of the database (or of the whole server) without the cookie opens nothing, and a copied
 cookie stops working the moment the row is deleted: at logout, idle timeout, password change,
-deactivation, a 2FA reset, or when an admin ends the account's sessions. Rows live in the
-database, so every app server sees the same sessions.
+deactivation, a 2FA reset, when the contact right is taken away, or when an admin ends the
+account's sessions. Rows live in the database, so every app server sees the same sessions.
 """
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Login in two steps (password, then TOTP; the first login enrolls TOTP) and logout."""
+"""Login in two steps (password, then TOTP; the first login enrolls TOTP) and logout.
+
+Failures are throttled per client, not per account (services/login_throttle.py): the
+address's rate limit and the lock hold back strangers, while a browser that logged in to the
+account before (app.auth.remember_device) still gets in."""
 from __future__ import annotations
 
 import time
@@ -10,7 +14,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from markupsafe import Markup
 
-from app.auth import KEYS, end_session, open_key_session
+from app import auth
+from app.auth import KEYS, end_session, login_client, login_subject, open_key_session
 from app.extensions import db, limiter
 from app.forms import ConfirmForm
 from app.security import is_safe_redirect
@@ -23,16 +28,26 @@ PENDING = timedelta(seconds=PENDING_SECONDS)
 
 
 def _locked_message(minutes: int) -> str:
-    return _("Too many failed attempts: this account is locked. Please try again in %(minutes)s minutes.",
-             minutes=minutes)
+    return _("Too many failed attempts from this connection. Please try again in %(minutes)s minutes, "
+             "or log in from a browser you have logged in with before.", minutes=minutes)
+
+
+def _typed_subject() -> str | None:
+    return login_subject(request.form["email"]) if request.form.get("email") else None
+
+
+def _pending_subject() -> str | None:
+    user = _pending_user()
+    return login_subject(user.email) if user else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per 10 minutes", methods=["POST"])
+@limiter.limit("20 per 10 minutes", methods=["POST"], exempt_when=lambda: auth.remembered_browser(_typed_subject()))
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        result = accounts.check_password(db.session, form.email.data, form.password.data)
+        client = login_client(login_subject(form.email.data))
+        result = accounts.check_password(db.session, form.email.data, form.password.data, client)
         if result.locked_minutes:
             form.password.errors = [_locked_message(result.locked_minutes)]
         elif not result.ok:
@@ -73,7 +88,7 @@ def _pending_user():
 
 
 @bp.route("/2fa", methods=["GET", "POST"])
-@limiter.limit("20 per 10 minutes", methods=["POST"])
+@limiter.limit("20 per 10 minutes", methods=["POST"], exempt_when=lambda: auth.remembered_browser(_pending_subject()))
 def two_factor():
     user = _pending_user()
     if user is None:
@@ -82,7 +97,8 @@ def two_factor():
         return redirect(url_for("staff.login"))
     form = TotpForm()
     if form.validate_on_submit():
-        result = accounts.verify_totp(db.session, user, form.code.data)
+        subject = login_subject(user.email)
+        result = accounts.verify_totp(db.session, user, form.code.data, login_client(subject))
         if result.ok:
             pending = session.pop("pending_login")
             # A new token after the second step: nothing chosen before login survives it.
@@ -93,7 +109,7 @@ def two_factor():
             session["2fa"] = True
             session["last_seen"] = int(time.time())
             session["lang"] = user.locale
-            return redirect(next_url or url_for("staff.queue"))
+            return auth.remember_device(redirect(next_url or url_for("staff.queue")), subject)
         form.code.errors = [_locked_message(result.locked_minutes) if result.locked_minutes
                             else _("The verification code is not correct. Please enter it again.")]
     enrolling = not user.totp_confirmed

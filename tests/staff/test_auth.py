@@ -6,7 +6,8 @@ import time
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import User
+from app.models import LoginThrottle
+from app.models.base import utcnow
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import SECRET_RE, audit_actions, post_form, totp_code
 
@@ -50,17 +51,17 @@ def test_hangul_in_email_gets_the_keyboard_hint(client):
     assert "키보드를 영문으로 바꾼 뒤" in html
 
 
-def test_repeated_failures_lock_the_account_and_are_audited(client, app):
+def test_repeated_failures_lock_this_client_out_for_a_while_and_are_audited(client, app):
+    """Who is held back, and who is not, is tests/staff/test_login_throttle.py's subject."""
     UserFactory(email="officer@example.org")
     for _ in range(5):
         post_form(client, "/staff/login", {"email": "officer@example.org", "password": "wrong password!!"})
     locked = post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD})
     assert locked.status_code == 422
-    assert "계정이 잠겼습니다" in locked.get_data(as_text=True)
+    assert "로그인 시도가 너무 많았습니다. 15분 뒤에" in locked.get_data(as_text=True)
     assert "auth.locked" in audit_actions(app)
-    with app.app_context():
-        user = db.session.scalar(sa.select(User))
-        user.locked_until = None
+    with app.app_context():  # the lock runs out
+        db.session.execute(sa.update(LoginThrottle).values(locked_until=utcnow()))
         db.session.commit()
     assert post_form(client, "/staff/login", {"email": "officer@example.org", "password": PASSWORD}).status_code == 302
 

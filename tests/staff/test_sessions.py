@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import KeySession
-from tests.factories import PASSWORD, SubmissionFactory
-from tests.helpers import post_form
+from tests.factories import HANDLE, PASSWORD, SubmissionFactory
+from tests.helpers import act, post_form
 
 
 def copy_cookie(source, app):
@@ -66,3 +66,17 @@ def test_deactivation_and_a_2fa_reset_end_the_sessions(client, app, auth):
     post_form(client, f"/admin/users/{second_id}/reset-2fa", {}, page_url="/admin/users")
     for browser in (first, second, stolen_first, stolen_second):
         assert browser.get("/staff/").status_code == 302
+
+
+def test_taking_the_contact_right_away_ends_the_sessions_that_hold_the_identity_key(client, app, auth):
+    """A session keeps the keys its password unlocked: while it lives, the identity key in it
+    would go on opening contact details after the right was taken away."""
+    item = SubmissionFactory(with_contact_details=True)
+    auth.login(role="admin")
+    officer = app.test_client()
+    officer_id = auth.login(client=officer, email="contact@example.org", contact_access=True).id
+    thief = copy_cookie(officer, app)
+    assert HANDLE in act(thief, item.public_id, "reveal", {}).get_data(as_text=True)
+    post_form(client, f"/admin/users/{officer_id}/contact", {}, page_url="/admin/users")
+    for browser in (officer, thief):
+        assert browser.get(f"/staff/submissions/{item.public_id}").status_code == 302

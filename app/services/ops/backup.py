@@ -106,7 +106,7 @@ def _dump_sqlite(engine: sa.Engine, target: Path) -> tuple[dict, list[str]]:
     finally:
         source.close()
         copy.close()
-    copy_engine = sa.create_engine(f"sqlite:///{target}")
+    copy_engine = sa.create_engine(f"sqlite:///{target}", hide_parameters=True)
     try:
         with copy_engine.connect() as connection:
             counts = table_counts(connection)

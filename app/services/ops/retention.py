@@ -129,7 +129,7 @@ def maintenance_lock(session: Session, upload_dir: str) -> Iterator[None]:
             if engine.dialect.name == "postgresql":
                 # A connection of its own, outside the pool: a restore disposes of the pool while
                 # the lock is held, and the lock must live exactly as long as this block.
-                connection = sa.create_engine(engine.url, poolclass=NullPool).connect()
+                connection = sa.create_engine(engine.url, poolclass=NullPool, hide_parameters=True).connect()
                 if not connection.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_ID}):
                     raise Busy()
             yield
