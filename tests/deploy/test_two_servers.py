@@ -12,7 +12,9 @@ import hashlib
 import hmac
 import os
 import re
+import signal
 import subprocess
+import time
 
 import pyotp
 import pytest
@@ -26,6 +28,7 @@ from tests.deploy.servers import (
     CLIENT_ADDRESS,
     ROOT,
     Visitor,
+    eventually,
     flask,
     free_port,
     gunicorn,
@@ -177,27 +180,47 @@ def test_receipt_codes_staff_sessions_and_files_work_on_either_server(cluster, o
 
 
 def test_two_outbox_workers_send_every_mail_exactly_once(cluster):
+    """Two `flask outbox send` workers run side by side (as two moksori-outbox services would);
+    mail is queued in waves until both have sent some, then each message must arrive once."""
     engine = sa.create_engine(cluster.database_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.insert(OutboxEmail), [message_values(
-                recipient=f"reader{n}@example.org", rendered=Rendered(f"소식 {n}", f"본문 {n}", f"<p>본문 {n}</p>"),
-                kind="update", locale="ko", sender="Moksori <news@example.org>") for n in range(60)])
-            expected = set(connection.scalars(sa.select(OutboxEmail.message_id)))
-        # Both workers start together; each takes batches of 5 until nothing is left.
-        command = [str(BIN / "flask"), "--app", "wsgi", "outbox", "send", "--once"]
-        workers = [subprocess.Popen(command, cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True) for _ in range(2)]
-        outputs = [worker.communicate(timeout=120) for worker in workers]
-        assert [worker.returncode for worker in workers] == [0, 0], outputs
-        sent = [int(m.group(1)) if (m := re.search(r"sent (\d+)", out)) else 0 for out, _ in outputs]
-        received = [message["Message-ID"] for message in cluster.smtp.messages]
-        assert sorted(received) == sorted(expected) and len(received) == len(set(received)) == sum(sent)
-        assert min(sent) > 0, f"one worker sent everything: {sent}"
+    logs = [cluster.tmp / f"outbox-{n}.log" for n in range(2)]
+    env = {**cluster.env, "OUTBOX_POLL_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
+    workers = []
+    for log in logs:
+        with open(log, "w") as output:
+            workers.append(subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "outbox", "send"], cwd=ROOT, env=env,
+                                            stdout=output, stderr=subprocess.STDOUT, start_new_session=True))
+
+    def sent_by_each() -> list[int]:
+        return [sum(map(int, re.findall(r"^sent (\d+)", log.read_text(), re.M))) for log in logs]
+
+    def pending() -> int:
         with engine.connect() as connection:
-            assert set(connection.scalars(sa.select(OutboxEmail.state))) == {"sent"}
+            return connection.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)
+                                     .where(OutboxEmail.state != "sent"))
+
+    try:
+        queued, deadline = 0, time.monotonic() + 60
+        while min(sent_by_each()) == 0 and time.monotonic() < deadline:
+            wave = [message_values(recipient=f"reader{n}@example.org", kind="update", locale="ko",
+                                   rendered=Rendered(f"소식 {n}", f"본문 {n}", f"<p>{n}</p>"), sender="a@example.org")
+                    for n in range(queued, queued + 20)]
+            with engine.begin() as connection:
+                connection.execute(sa.insert(OutboxEmail), wave)
+            queued += len(wave)
+            time.sleep(1)
+        assert eventually(lambda: pending() == 0, seconds=30), f"{pending()} not sent"
     finally:
-        engine.dispose()
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=20)
+    with engine.connect() as connection:
+        expected = sorted(connection.scalars(sa.select(OutboxEmail.message_id)))
+    engine.dispose()
+    received = sorted(message["Message-ID"] for message in cluster.smtp.messages)
+    sent = sent_by_each()
+    assert received == expected and len(set(received)) == len(received) == sum(sent), (len(received), sent)
+    assert min(sent) > 0, f"one worker sent everything: {sent}"
 
 
 def test_flask_doctor_finds_nothing_wrong_with_this_set_up(cluster):
