@@ -27,17 +27,27 @@ run: translations
 	$(FLASK) db upgrade
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian's Chromium and Korean fonts for the browser tests, installed only when missing and
-# only where apt can be used; elsewhere the browser tests say why they skip (outside CI).
+# Debian's Chromium and Korean fonts for the browser tests, nginx and tor for the tests of
+# deploy/, installed only when missing and only where apt can be used; elsewhere those tests
+# say why they skip (outside CI). Daemons are not started by the install (policy-rc.d 101:
+# a tor that started would try to reach the Tor network); the tests start their own.
 system-deps:
-	@missing=""; \
+	@missing=""; servers=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
-	if [ -n "$$missing" ]; then \
+	[ -x /usr/sbin/nginx ] || servers="$$servers nginx"; \
+	[ -x /usr/sbin/tor ] || servers="$$servers tor"; \
+	if [ -n "$$missing$$servers" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    echo "installing$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "note: could not install$$missing (no apt or not root)"; fi; \
+	    echo "installing$$missing$$servers"; \
+	    policy=""; [ -e /usr/sbin/policy-rc.d ] || { policy=/usr/sbin/policy-rc.d; \
+	      printf '#!/bin/sh\nexit 101\n' > $$policy; chmod 755 $$policy; }; \
+	    apt-get update -qq \
+	    && { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+	    && { [ -z "$$servers" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	           $$servers >/dev/null; }; \
+	    status=$$?; [ -z "$$policy" ] || rm -f $$policy; exit $$status; \
+	  else echo "note: could not install$$missing$$servers (no apt or not root)"; fi; \
 	fi
 
 # Ruff over the whole tree, then mypy with pyproject.toml's settings (files = app/services), then

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, ClassVar
@@ -87,6 +88,9 @@ class Config:
     # and production must set one (an address at a general mail provider is best).
     SUBMITTER_NOTICE_FROM = os.environ.get("SUBMITTER_NOTICE_FROM", "")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # The onion service's address (deploy/tor): pages served over HTTPS offer it to Tor Browser
+    # with an Onion-Location header, and `flask doctor` checks it.
+    ONION_ADDRESS = os.environ.get("ONION_ADDRESS", "").strip().lower().removeprefix("http://").rstrip("/")
     MAIL_TIMEOUT_SECONDS = _env_float("MAIL_TIMEOUT_SECONDS", 30)
     # The outbox worker (`flask outbox send`). 0 messages per second means no pacing: right for
     # a local relay that queues; set it to a hosted relay's allowance (e.g. 14 for Amazon SES).
@@ -140,7 +144,14 @@ class Config:
         # Form fields other than files are kept in memory; 20,000 characters of Hangul is 60 kB.
         settings["MAX_FORM_MEMORY_SIZE"] = 2 * 1024 * 1024
         settings["SUBMITTER_NOTICE_FROM"] = neutral_notice_sender(settings, cls.ENV_NAME == "production")
+        if settings["ONION_ADDRESS"] and not ONION_V3.fullmatch(settings["ONION_ADDRESS"]):
+            raise ConfigurationError(
+                f"ONION_ADDRESS must be a version 3 onion address (56 letters and digits, then .onion), as in the "
+                f"onion service's hostname file; got {settings['ONION_ADDRESS']!r}")
         return settings
+
+
+ONION_V3 = re.compile(r"[a-z2-7]{56}\.onion")
 
 
 DEFAULT_NOTICE_SENDER = "알림 <notice@example.invalid>"

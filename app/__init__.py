@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import auth, cli, database, errors, i18n, logs, security
+from app import auth, cli, database, errors, i18n, logs, security, static_files
 from app.admin import bp as admin_bp
 from app.crypto import init_crypto
 from app.extensions import csrf, db, limiter, migrate
@@ -30,6 +30,7 @@ def create_app(config_class: type[Config] = DevelopmentConfig) -> Flask:
     init_crypto(app)
     i18n.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

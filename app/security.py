@@ -52,6 +52,15 @@ def set_security_headers(response):
     return response
 
 
+def offer_onion_address(response):
+    """Onion-Location: Tor Browser offers the same page at the onion address (ONION_ADDRESS).
+    Only on HTTPS pages, where Tor Browser heeds it, so never on the onion service itself."""
+    onion = current_app.config.get("ONION_ADDRESS")
+    if onion and request.is_secure and response.mimetype == "text/html":
+        response.headers["Onion-Location"] = f"http://{onion}{request.full_path.rstrip('?')}"
+    return response
+
+
 def sanitize_html(html: str) -> str:
     """Clean HTML rendered from user-supplied Markdown. The one place bleach is called."""
     import bleach
@@ -136,4 +145,5 @@ def init_app(app: Flask) -> None:
 
     logging.getLogger("werkzeug").addFilter(_DropClientAddress())
     app.after_request(set_security_headers)
+    app.after_request(offer_onion_address)
     app.jinja_env.filters["receipt"] = format_receipt_code

@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
+import pikepdf
 import pyotp
 import sqlalchemy as sa
 from PIL import Image
@@ -15,6 +16,7 @@ from app.extensions import db
 from app.models import AuditEvent
 from app.models.base import utcnow
 from app.services import search, vault
+from app.services.files.documents import clean_pdf
 
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')
 SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
@@ -115,3 +117,17 @@ def image_bytes(fmt: str, **params) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, fmt, **params)
     return buffer.getvalue()
+
+
+def pdf_bytes(text: str = "testimony") -> bytes:
+    """A small real PDF showing `text`, already as the portal stores a PDF (no document
+    information, written anew by qpdf), so what is downloaded is what the test sent."""
+    document = pikepdf.new()
+    document.add_blank_page(page_size=(200, 200))
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    document.pages[0].Contents = document.make_stream(f"BT /F1 12 Tf 20 100 Td ({escaped}) Tj ET".encode())
+    buffer = io.BytesIO()
+    document.save(buffer)
+    cleaned = clean_pdf(buffer.getvalue())
+    assert cleaned is not None
+    return cleaned

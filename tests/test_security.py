@@ -66,3 +66,24 @@ def test_receipt_hash_is_keyed(app_ctx):
     code = "1234567890123456"
     assert hash_receipt_code(code) != hashlib.sha256(code.encode()).hexdigest()
     assert hash_receipt_code(code) == hash_receipt_code(code)
+
+
+ONION = "a" * 56 + ".onion"
+
+
+def test_https_pages_offer_the_onion_address(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "ONION_ADDRESS", ONION)
+    secure = client.get("/ko/report?x=1", base_url="https://moksori.example.org")
+    assert secure.headers["Onion-Location"] == f"http://{ONION}/ko/report?x=1"
+    # Not over plain HTTP (Tor Browser ignores it there, and the onion service itself is HTTP).
+    assert "Onion-Location" not in client.get("/ko/report", base_url=f"http://{ONION}").headers
+    monkeypatch.setitem(app.config, "ONION_ADDRESS", "")
+    assert "Onion-Location" not in client.get("/ko/", base_url="https://moksori.example.org").headers
+
+
+@pytest.mark.parametrize("address", ["example.onion", "a" * 56 + ".onion.example.org", "http://" + "1" * 56 + ".onion"])
+def test_a_malformed_onion_address_is_refused_at_start(tmp_path, monkeypatch, address):
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(config_module.DevelopmentConfig, "ONION_ADDRESS", address)
+    with pytest.raises(config_module.ConfigurationError, match="ONION_ADDRESS"):
+        config_module.DevelopmentConfig.finalize()

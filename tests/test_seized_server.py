@@ -23,7 +23,7 @@ from app import crypto
 from app.extensions import db
 from app.models import Attachment, KeySession, Submission
 from app.services.ops import backup
-from tests.helpers import act, post_form, receipt_code, submit_report
+from tests.helpers import act, pdf_bytes, post_form, receipt_code, submit_report
 from tests.smtp import deliver
 
 # Rare syllables: no taxonomy label, template or translation contains any pair of them.
@@ -131,7 +131,7 @@ def opens(key: bytes, blob: bytes, place: bytes) -> bool:
 
 def workload(app, client, auth, runner, smtp_server) -> dict:
     submitter, other = app.test_client(), app.test_client()
-    pdf = b"%PDF-1.4\n" + MARKERS["file_content"].encode() + b"\n%%EOF\n"
+    pdf = pdf_bytes(MARKERS["file_content"])
     page = submit_report(submitter, narrative=MARKERS["account"], place=MARKERS["place"],
                          perpetrator_text=MARKERS["perpetrator"], when_precision="approximate",
                          when_text=MARKERS["when"], province="KP-09", contact_alias=MARKERS["alias"],

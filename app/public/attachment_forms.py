@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import MultipleFileField
 from wtforms.validators import ValidationError
 
+from app.services.files import metadata
 from app.services.files.attachments import PreparedFile, UploadRejected, prepare
 
 
@@ -23,6 +24,11 @@ class AttachmentsMixin:
     @property
     def max_files(self) -> int:
         return current_app.config["MAX_FILES_PER_SUBMISSION"]
+
+    @property
+    def not_cleaned_types(self) -> str:
+        """".webm, .hwp, .doc, …": the files whose hidden information cannot be removed."""
+        return ", ".join(metadata.not_cleaned_extensions())
 
     def validate_attachments(self, field):
         self.prepared_files: list[PreparedFile] = []
@@ -54,6 +60,9 @@ def upload_problem(reason: str, name: str, max_bytes: int) -> str:
             "“%(name)s” cannot be attached. Photos, PDF, audio, video and common documents "
             "(Word, Excel, HWP, text) can be attached.", name=name
         ),
-        "damaged": _("“%(name)s” looks like an image but cannot be read. It may be damaged.", name=name),
+        "damaged": _(
+            "“%(name)s” cannot be read, so its hidden information (such as the place or the author) cannot be "
+            "removed. It may be damaged. Please check that it opens, or choose another file.", name=name
+        ),
     }
     return messages[reason]

@@ -55,7 +55,7 @@ class ReportForm(AttachmentsMixin, FlaskForm):
         validators=[Required(_l("Please write what happened. A few sentences are enough.")), MaxChars(NARRATIVE_MAX)],
         render_kw={"rows": 12},
     )
-    keep_metadata = BooleanField(_l("Keep the photos' original information (date, place) as evidence"))
+    keep_metadata = BooleanField(_l("Keep the files' original information (date, place, author) as evidence"))
     consent_un = BooleanField(_l("You may share this report with the UN human rights office."))
     consent_accountability = BooleanField(_l("You may share it with courts or other accountability mechanisms."))
     consent_publication = BooleanField(_l("You may publish it without anything that identifies me."))

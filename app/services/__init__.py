@@ -11,7 +11,7 @@ Which package may import which — downward only, no cycles (tests/test_layout.p
 - triage/    item actions, the queue, the dashboard's numbers
 - intake/    reports, contact requests, contact details, notices
 - files/     attachments: types, metadata stripping, storage, hashes
-- ops/       retention purges, backups
+- ops/       retention purges, backups, the doctor's checks of an installation
 - outreach/  updates, subscriptions, the mail outbox
 - leaves     the modules directly in this folder: audit, search, mail, settings, taxonomy,
              accounts, login_throttle, spreadsheet. A leaf imports only other leaves.

@@ -14,6 +14,7 @@ from app.auth import current_keyring
 from app.downloads import attachment_response
 from app.extensions import db
 from app.services import vault
+from app.services.files import metadata
 from app.services.files.attachments import read_chunks
 from app.services.intake import reports
 from app.services.triage import actions
@@ -40,7 +41,8 @@ def item_page(item, forms: dict, status: int = 200, **extra):
     key = vault.open_for_staff(keys_or_403(), item)
     vault.open_thread(item, key, current_keyring())
     return render_template("staff/submission.html", item=item, forms=forms,
-                           can_reveal=bool(current_keyring().identity), **extra), status
+                           can_reveal=bool(current_keyring().identity), metadata_state=metadata.metadata_state,
+                           extension_of=metadata.extension_of, **extra), status
 
 
 @bp.route("/submissions/<public_id>")

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Note, Submission
 from app.services import vault
 from tests.factories import HANDLE, SubmissionFactory, UserFactory
-from tests.helpers import act, audit_actions, jpeg_with_gps, opened, post_form
+from tests.helpers import act, audit_actions, jpeg_with_gps, opened, pdf_bytes, post_form
 
 
 def test_item_page_renders_everything_safely_and_audits_the_view(client, app, auth):
@@ -51,7 +51,7 @@ def test_an_officer_without_the_contact_right_cannot_reveal(client, app, auth):
 
 
 def test_download_is_an_attachment_with_the_hangul_name(client, app, auth):
-    original = b"%PDF-1.4\n% testimony\n"
+    original = pdf_bytes("testimony")
     item = SubmissionFactory(files=[("2019년 회령 증언.pdf", original)])
     auth.login()
     page = client.get(f"/staff/submissions/{item.public_id}").get_data(as_text=True)

@@ -13,13 +13,13 @@ from app.extensions import db
 from app.models import AuditEvent, Submission
 from app.services.triage import queue as queue_service
 from tests.factories import SubmissionFactory, UserFactory
-from tests.helpers import post_form
+from tests.helpers import pdf_bytes, post_form
 
 ROW = re.compile(r'name="bulk-items" value="([A-Z0-9]+):(\d+)"')
 COUNT = re.compile(r'>([^<>]+?) <span class="count">([\d,]+)</span>')
 NEXT, PREV = re.compile(r'<a href="([^"]+)" rel="next">'), re.compile(r'<a href="([^"]+)" rel="prev">')
 KST = timezone(timedelta(hours=9))
-PDF = b"%PDF-1.4\n% record\n"
+PDF = pdf_bytes("record")
 
 
 def kst(month, day, hour=12, minute=0) -> datetime:

@@ -1,7 +1,7 @@
 """Accepting, storing and reading back attached files.
 
-A file is checked (size, type by content), its metadata stripped when it is a JPEG or PNG and
-the submitter did not ask to keep it, hashed, then encrypted under a random name in
+A file is checked (size, type by content), its metadata removed unless the submitter asked to
+keep it (metadata.py says which types are cleaned and how), hashed, then encrypted under a random name in
 UPLOAD_DIR with a key of its own derived from the submission's content key. The original
 name is kept NFC-normalized and sealed in the database — never passed through
 secure_filename(), which deletes Hangul (KOREAN.md §3.7).
@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.crypto import decrypt_stream, encrypt_stream
 from app.models import Attachment, Submission
-from app.services.files.filetypes import FileType, detect
-from app.services.files.image_metadata import DamagedImage, strip_metadata
+from app.services.files import metadata
+from app.services.files.filetypes import FileType, Unreadable, detect
 from app.services.refusal import Refused
 from app.services.sealing import ItemKey
 from app.services.vault import seal_attachment
@@ -68,12 +68,13 @@ def prepare(name: str | None, data: bytes, max_bytes: int, keep_metadata: bool) 
         raise UploadRejected("type")
     received = hashlib.sha256(data).hexdigest()
     kept, stripped = data, False
-    if not keep_metadata and file_type.media_type in {"image/jpeg", "image/png"}:
+    if not keep_metadata:
         try:
-            kept = strip_metadata(data, file_type.media_type)
-        except DamagedImage as exc:
+            cleaned = metadata.clean(data, file_type.media_type)
+        except Unreadable as exc:
             raise UploadRejected("damaged") from exc
-        stripped = True
+        if cleaned is not None:
+            kept, stripped = cleaned, True
     return PreparedFile(clean_filename(name), kept, file_type, received, stripped)
 
 

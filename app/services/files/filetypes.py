@@ -19,19 +19,61 @@ class FileType:
     group: str  # image, pdf, audio, video, document, text
 
 
+class Unreadable(ValueError):
+    """The bytes begin like an accepted type but its structure cannot be read (so neither
+    cleaned of metadata)."""
+
+
+# Every type detect() can return: the allow-list (metadata.py says how each is cleaned).
+ACCEPTED = (
+    FileType("image/jpeg", "jpg", "image"),
+    FileType("image/png", "png", "image"),
+    FileType("image/gif", "gif", "image"),
+    FileType("image/webp", "webp", "image"),
+    FileType("image/heic", "heic", "image"),
+    FileType("image/avif", "avif", "image"),
+    FileType("application/pdf", "pdf", "pdf"),
+    FileType("audio/wav", "wav", "audio"),
+    FileType("audio/mpeg", "mp3", "audio"),
+    FileType("audio/ogg", "ogg", "audio"),
+    FileType("audio/amr", "amr", "audio"),
+    FileType("audio/mp4", "m4a", "audio"),
+    FileType("video/mp4", "mp4", "video"),
+    FileType("video/3gpp", "3gp", "video"),
+    FileType("video/quicktime", "mov", "video"),
+    FileType("video/webm", "webm", "video"),
+    FileType("application/rtf", "rtf", "document"),
+    FileType("application/vnd.oasis.opendocument.text", "odt", "document"),
+    FileType("application/vnd.oasis.opendocument.spreadsheet", "ods", "document"),
+    FileType("application/vnd.oasis.opendocument.presentation", "odp", "document"),
+    FileType("application/hwp+zip", "hwpx", "document"),
+    FileType("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx", "document"),
+    FileType("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", "document"),
+    FileType("application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx", "document"),
+    FileType("application/x-hwp", "hwp", "document"),
+    FileType("application/msword", "doc", "document"),
+    FileType("application/vnd.ms-excel", "xls", "document"),
+    FileType("application/vnd.ms-powerpoint", "ppt", "document"),
+    FileType("text/plain", "txt", "text"),
+)
+_BY_EXTENSION = {file_type.extension: file_type for file_type in ACCEPTED}
+
+
 def _ftyp(head: bytes) -> FileType | None:
     if head[4:8] != b"ftyp":
         return None
     brand = head[8:12]
     if brand in {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"}:
-        return FileType("image/heic", "heic", "image")
+        return _BY_EXTENSION["heic"]
+    if brand in {b"avif", b"avis"}:  # AV1 photos (newer Android phones): HEIF's structure too
+        return _BY_EXTENSION["avif"]
     if brand in {b"M4A ", b"M4B "}:
-        return FileType("audio/mp4", "m4a", "audio")
+        return _BY_EXTENSION["m4a"]
     if brand.startswith(b"3g"):
-        return FileType("video/3gpp", "3gp", "video")
+        return _BY_EXTENSION["3gp"]
     if brand == b"qt  ":
-        return FileType("video/quicktime", "mov", "video")
-    return FileType("video/mp4", "mp4", "video")
+        return _BY_EXTENSION["mov"]
+    return _BY_EXTENSION["mp4"]
 
 
 def _zip_container(data: bytes) -> FileType | None:
@@ -40,22 +82,13 @@ def _zip_container(data: bytes) -> FileType | None:
             names = set(archive.namelist())
             if "mimetype" in names:
                 mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
-                odf = {
-                    "application/vnd.oasis.opendocument.text": "odt",
-                    "application/vnd.oasis.opendocument.spreadsheet": "ods",
-                    "application/vnd.oasis.opendocument.presentation": "odp",
-                    "application/hwp+zip": "hwpx",
-                }
-                if mimetype in odf:
-                    return FileType(mimetype, odf[mimetype], "document")
+                for extension in ("odt", "ods", "odp", "hwpx"):
+                    if _BY_EXTENSION[extension].media_type == mimetype:
+                        return _BY_EXTENSION[extension]
             if "[Content_Types].xml" in names:
-                for prefix, media_type, extension in (
-                    ("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
-                    ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-                    ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
-                ):
+                for prefix, extension in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
                     if any(name.startswith(prefix) for name in names):
-                        return FileType(media_type, extension, "document")
+                        return _BY_EXTENSION[extension]
     except (zipfile.BadZipFile, OSError, ValueError, KeyError):
         return None
     return None  # other ZIP archives are not on the allow-list
@@ -65,13 +98,13 @@ def _ole_container(data: bytes) -> FileType | None:
     # Directory entries hold stream names in UTF-16LE.
     head = data[: 512 * 1024]
     if b"HWP Document File" in head or "FileHeader".encode("utf-16-le") in head:
-        return FileType("application/x-hwp", "hwp", "document")
+        return _BY_EXTENSION["hwp"]
     if "WordDocument".encode("utf-16-le") in head:
-        return FileType("application/msword", "doc", "document")
+        return _BY_EXTENSION["doc"]
     if "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head:
-        return FileType("application/vnd.ms-excel", "xls", "document")
+        return _BY_EXTENSION["xls"]
     if "PowerPoint Document".encode("utf-16-le") in head:
-        return FileType("application/vnd.ms-powerpoint", "ppt", "document")
+        return _BY_EXTENSION["ppt"]
     return None
 
 
@@ -88,34 +121,34 @@ def _plain_text(data: bytes) -> FileType | None:
     except UnicodeDecodeError as error:
         if error.start < len(sample) - 4:  # a cut in the middle of the last character is fine
             return None
-    return FileType("text/plain", "txt", "text")
+    return _BY_EXTENSION["txt"]
 
 
 def detect(data: bytes) -> FileType | None:
     """The file's type, or None when it is not on the allow-list."""
     head = data[:64]
     if head.startswith(b"\xff\xd8\xff"):
-        return FileType("image/jpeg", "jpg", "image")
+        return _BY_EXTENSION["jpg"]
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return FileType("image/png", "png", "image")
+        return _BY_EXTENSION["png"]
     if head[:6] in (b"GIF87a", b"GIF89a"):
-        return FileType("image/gif", "gif", "image")
+        return _BY_EXTENSION["gif"]
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return FileType("image/webp", "webp", "image")
+        return _BY_EXTENSION["webp"]
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return FileType("audio/wav", "wav", "audio")
+        return _BY_EXTENSION["wav"]
     if head.startswith(b"%PDF-"):
-        return FileType("application/pdf", "pdf", "pdf")
+        return _BY_EXTENSION["pdf"]
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return FileType("audio/mpeg", "mp3", "audio")
+        return _BY_EXTENSION["mp3"]
     if head.startswith(b"OggS"):
-        return FileType("audio/ogg", "ogg", "audio")
+        return _BY_EXTENSION["ogg"]
     if head.startswith(b"#!AMR"):
-        return FileType("audio/amr", "amr", "audio")
+        return _BY_EXTENSION["amr"]
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return FileType("video/webm", "webm", "video")
+        return _BY_EXTENSION["webm"]
     if head.startswith(b"{\\rtf"):
-        return FileType("application/rtf", "rtf", "document")
+        return _BY_EXTENSION["rtf"]
     found = _ftyp(head)
     if found:
         return found

@@ -18,7 +18,7 @@ from app.services.files.hashing import sha256_of
 from app.services.ops import backup
 from tests.conftest import spare_app
 from tests.factories import SubmissionFactory
-from tests.helpers import jpeg_with_gps
+from tests.helpers import jpeg_with_gps, pdf_bytes
 
 
 @pytest.fixture
@@ -31,8 +31,8 @@ def target_app(tmp_path):
 def _fill():
     """Two reports, three files, contact details, a thread, a note and an evidence hold."""
     SubmissionFactory(with_contact_details=True, with_thread=True, with_notes=True, on_hold=True,
-                      files=[("증언.pdf", b"%PDF-1.4\n1\n"), ("사진.jpg", jpeg_with_gps())])
-    SubmissionFactory(narrative="두 번째 제보", files=[("문서.pdf", b"%PDF-1.4\n2\n")])
+                      files=[("증언.pdf", pdf_bytes("1")), ("사진.jpg", jpeg_with_gps())])
+    SubmissionFactory(narrative="두 번째 제보", files=[("문서.pdf", pdf_bytes("2"))])
 
 
 def _snapshot(app, keyring) -> dict:

@@ -15,9 +15,9 @@ from app.models.base import utcnow
 from app.services import settings
 from app.services.ops import retention
 from tests.factories import SubmissionFactory, UserFactory
-from tests.helpers import audit_actions, days_ago
+from tests.helpers import audit_actions, days_ago, pdf_bytes
 
-PDF = b"%PDF-1.4\n% kept for a while\n"
+PDF = pdf_bytes("kept for a while")
 
 
 def _ids(app):
