@@ -124,11 +124,12 @@ class _Marks:
         extra = {"last_error": f"server unreachable: {error}"[:1000]} if error else {}
         self.set(ids, next_attempt_at=utcnow() + timedelta(seconds=self.settings.retry_base), **extra)
 
-    def failed_attempt(self, row_id: int, attempts: int, error: str, permanent: bool) -> bool:
-        """Count the attempt; True if the message will be retried (after 1, 2, 4 … intervals)."""
+    def failed_attempt(self, row_id: int, attempts: int, error: str, permanent: bool, kind: str) -> bool:
+        """Count the attempt; True if the message will be retried (after 1, 2, 4 … intervals).
+        A message given up on keeps no submitter's address either: it will never be sent."""
         attempts += 1
         if permanent or attempts >= self.settings.max_attempts:
-            self.set([row_id], attempts=attempts, state="failed", last_error=error[:1000])
+            self.set([row_id], attempts=attempts, state="failed", last_error=error[:1000], **forget_after_sending(kind))
             return False
         delay = timedelta(seconds=self.settings.retry_base * 2 ** (attempts - 1))
         self.set([row_id], attempts=attempts, next_attempt_at=utcnow() + delay, last_error=error[:1000])
@@ -166,12 +167,19 @@ def _classify(exc: Exception) -> tuple[str, bool]:
 
 
 # A submitter's address must not outlive the notice it was given for: once the server has
-# accepted the message, the row keeps no address and no body (the notice has no content anyway).
+# accepted the message, or the worker has given up on it, the row keeps no address and no body
+# (the notice has no content anyway). While the mail server stays unreachable no attempt is
+# counted, so a notice that has waited NOTICE_MAX_WAIT is given up on as well (`expire_notices`):
+# a server seized during a long mail outage holds at most that many days of addresses.
 FORGET_AFTER_SENDING = {"submitter.notice"}
+NOTICE_MAX_WAIT = timedelta(days=3)
+
+
+FORGOTTEN = {"recipient": "", "body_text": "", "body_html": ""}
 
 
 def forget_after_sending(kind: str) -> dict:
-    return {"recipient": "", "body_text": "", "body_html": ""} if kind in FORGET_AFTER_SENDING else {}
+    return FORGOTTEN if kind in FORGET_AFTER_SENDING else {}
 
 
 def _without_address(error: str, recipient: str) -> str:
@@ -208,7 +216,7 @@ def send_batch(session: Session, settings: MailSettings, ids: list[int], pacer: 
                     unsent.remove(row_id)
                     outcome, usable = _classify(exc)
                     error = _without_address(f"{type(exc).__name__}: {exc}", recipient)
-                    if marks.failed_attempt(row_id, attempts, error, permanent=outcome == "permanent"):
+                    if marks.failed_attempt(row_id, attempts, error, permanent=outcome == "permanent", kind=kind):
                         report.retrying += 1
                     else:
                         report.failed += 1
@@ -236,9 +244,24 @@ def send_batch(session: Session, settings: MailSettings, ids: list[int], pacer: 
     return report
 
 
+def expire_notices(session: Session, now: datetime) -> int:
+    """Give up on submitter notices queued more than NOTICE_MAX_WAIT ago, and forget their
+    addresses. Returns how many."""
+    result = session.execute(
+        sa.update(OutboxEmail)
+        .where(OutboxEmail.kind.in_(FORGET_AFTER_SENDING), OutboxEmail.state == "pending",
+               OutboxEmail.created_at < now - NOTICE_MAX_WAIT)
+        .values(state="failed", locked_until=None, last_error=f"not sent within {NOTICE_MAX_WAIT.days} days: "
+                "the address is forgotten", **FORGOTTEN)
+    )
+    session.commit()
+    return rows_affected(result)
+
+
 def send_due(session: Session, settings: MailSettings, on_sent: Callable[[int], None] | None = None) -> SendReport:
     """Send everything due now, batch by batch; stop early when the server cannot be used."""
     report = SendReport()
+    report.failed += expire_notices(session, utcnow())
     pacer = _Pacer(settings.rate)
     while ids := claim_batch(session, settings, utcnow()):
         batch = send_batch(session, settings, ids, pacer, on_sent)
@@ -249,9 +272,10 @@ def send_due(session: Session, settings: MailSettings, on_sent: Callable[[int], 
 
 
 def retry_failed(session: Session) -> int:
-    """Give every failed message a fresh set of attempts (after fixing the cause)."""
+    """Give every failed message a fresh set of attempts (after fixing the cause); not the
+    submitter notices, whose addresses were forgotten when they were given up on."""
     result = session.execute(
-        sa.update(OutboxEmail).where(OutboxEmail.state == "failed")
+        sa.update(OutboxEmail).where(OutboxEmail.state == "failed", OutboxEmail.recipient != "")
         .values(state="pending", attempts=0, next_attempt_at=utcnow(), locked_until=None)
     )
     session.commit()

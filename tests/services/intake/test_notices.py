@@ -4,11 +4,14 @@ gets anything. Officers get content-free notices in their language, and a new it
 reaches someone."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import OutboxEmail, Submission
 from app.services.intake import notices
+from app.services.outreach import outbox
 from tests.factories import SubmissionFactory, UserFactory
 from tests.helpers import act, submit_report
 from tests.smtp import deliver, html_part, text_part
@@ -95,3 +98,43 @@ def test_notices_fall_back_to_any_officer_then_admins(app_ctx):
     officer.active = False
     assert notices.notify_assigned(db.session, submission, officer) is False
     db.session.rollback()
+
+
+def submitter_notice():
+    db.session.expire_all()
+    return db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.kind == notices.SUBMITTER_NOTICE))
+
+
+def test_a_notice_given_up_on_forgets_the_address_and_is_not_queued_again(client, app, auth, runner, smtp_server):
+    SubmissionFactory(notice_email="me@example.org")
+    assert officer_replies(client, app, auth).status_code == 302
+    smtp_server.fail_next("550 5.1.1 <me@example.org>: Recipient address rejected")
+    deliver(runner)
+    with app.app_context():
+        row = submitter_notice()
+        assert row.state == "failed" and (row.recipient, row.body_text, row.body_html) == ("", "", "")
+        assert "me@example.org" not in row.last_error
+    # `outbox retry-failed` has no address to send to: it leaves the notice alone.
+    assert "0 messages queued again" in runner.invoke(args=["outbox", "retry-failed"]).output
+    deliver(runner)
+    assert not [item for item in smtp_server.received if item.rcpt_tos != ["officer@example.org"]]
+
+
+def test_a_notice_stuck_behind_an_unreachable_server_is_given_up_after_days(client, app, auth, runner, smtp_server):
+    SubmissionFactory(notice_email="me@example.org")
+    assert officer_replies(client, app, auth).status_code == 302
+    smtp_server.stop()  # a long mail outage: no attempt is counted, the row would wait for ever
+    try:
+        deliver(runner)
+        with app.app_context():
+            row = submitter_notice()
+            assert (row.state, row.recipient) == ("pending", "me@example.org")  # not old yet: kept to send
+            row.created_at -= outbox.NOTICE_MAX_WAIT + timedelta(minutes=1)
+            db.session.commit()
+        deliver(runner)
+        with app.app_context():
+            row = submitter_notice()
+            assert row.state == "failed" and (row.recipient, row.body_text) == ("", "")
+            assert "forgotten" in row.last_error
+    finally:
+        smtp_server.start()
