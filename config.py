@@ -91,6 +91,13 @@ class Config:
     # The onion service's address (deploy/tor): pages served over HTTPS offer it to Tor Browser
     # with an Onion-Location header, and `flask doctor` checks it.
     ONION_ADDRESS = os.environ.get("ONION_ADDRESS", "").strip().lower().removeprefix("http://").rstrip("/")
+    # Behind deploy/'s nginx every request comes from nginx, so the rate limits would count all
+    # visitors together. nginx passes who the visitor is in this header instead — the address on
+    # HTTPS, the Tor circuit on the onion service — and the app believes it only from the
+    # addresses gunicorn trusts (FORWARDED_ALLOW_IPS). Empty: the connection's own address.
+    CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "").strip()
+    TRUSTED_PROXIES = frozenset(a.strip() for a in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1").split(",")
+                                if a.strip())
     MAIL_TIMEOUT_SECONDS = _env_float("MAIL_TIMEOUT_SECONDS", 30)
     # The outbox worker (`flask outbox send`). 0 messages per second means no pacing: right for
     # a local relay that queues; set it to a hosted relay's allowance (e.g. 14 for Amazon SES).

@@ -122,9 +122,21 @@ def keyed_digest(purpose: str, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
+def client_address() -> str:
+    """Who the rate limits and the login throttle count: the connection's address, or, from a
+    proxy the app trusts, the one it names in CLIENT_ADDRESS_HEADER (config.py). deploy/'s
+    nginx always sets that header itself, so a visitor cannot choose their own counter."""
+    remote = request.remote_addr or "unknown"
+    header = current_app.config["CLIENT_ADDRESS_HEADER"]
+    trusted = current_app.config["TRUSTED_PROXIES"]
+    if header and (remote in trusted or "*" in trusted):
+        return request.headers.get(header, "").strip()[:100] or remote
+    return remote
+
+
 def rate_limit_key() -> str:
     """A keyed hash of the client address: limits work without storing the address itself."""
-    address = request.remote_addr or "unknown"
+    address = client_address()
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 

@@ -11,6 +11,7 @@ import pytest
 import config as config_module
 from app.security import (
     _DropClientAddress,
+    client_address,
     format_receipt_code,
     hash_receipt_code,
     new_receipt_code,
@@ -87,3 +88,17 @@ def test_a_malformed_onion_address_is_refused_at_start(tmp_path, monkeypatch, ad
     monkeypatch.setattr(config_module.DevelopmentConfig, "ONION_ADDRESS", address)
     with pytest.raises(config_module.ConfigurationError, match="ONION_ADDRESS"):
         config_module.DevelopmentConfig.finalize()
+
+
+@pytest.mark.parametrize(("remote", "expected"), [("127.0.0.1", "198.51.100.7"), ("203.0.113.5", "203.0.113.5")])
+def test_the_client_header_is_believed_only_from_a_trusted_proxy(app, monkeypatch, remote, expected):
+    """deploy/'s nginx names the visitor in CLIENT_ADDRESS_HEADER; a visitor who reaches the app
+    directly and sends that header must not choose their own rate-limit counter."""
+    monkeypatch.setitem(app.config, "CLIENT_ADDRESS_HEADER", "X-Moksori-Client")
+    with app.test_request_context("/ko/", headers={"X-Moksori-Client": "198.51.100.7"},
+                                  environ_base={"REMOTE_ADDR": remote}):
+        assert client_address() == expected
+    monkeypatch.setitem(app.config, "CLIENT_ADDRESS_HEADER", "")  # not configured: never read
+    with app.test_request_context("/ko/", headers={"X-Moksori-Client": "198.51.100.7"},
+                                  environ_base={"REMOTE_ADDR": remote}):
+        assert client_address() == remote

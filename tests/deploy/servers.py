@@ -135,19 +135,42 @@ def gunicorn(env: dict, port: int, log: Path) -> Server:
     return Server(command, {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, log, port)
 
 
+class _ProxyProtocolConnection(http.client.HTTPConnection):
+    """Plain HTTP that first sends a PROXY protocol line, as tor does on an onion service with
+    HiddenServiceExportCircuitID haproxy."""
+
+    proxy_line = b""
+
+    def connect(self):
+        super().connect()
+        self.sock.sendall(self.proxy_line)
+
+
+def circuit_line(circuit: int) -> bytes:
+    """tor's PROXY line for a circuit: the circuit's global id in a made-up IPv6 address."""
+    return f"PROXY TCP6 fc00:dead:beef:4dad::{circuit >> 16:x}:{circuit & 0xFFFF:x} ::1 65535 80\r\n".encode()
+
+
 class Visitor:
     """One browser: keeps its cookies, sends forms with their hidden fields (CSRF token), and
-    connects from CLIENT_ADDRESS. `tls` is an SSL context for HTTPS; `host` the Host header."""
+    connects from `address` (CLIENT_ADDRESS). `tls` is an SSL context for HTTPS; `host` the Host
+    header; `circuit` makes it a Tor Browser reaching the onion server over that circuit."""
 
-    def __init__(self, port: int, host: str = "", tls: ssl.SSLContext | None = None):
-        self.port, self.host, self.tls = port, host, tls
+    def __init__(self, port: int, host: str = "", tls: ssl.SSLContext | None = None,
+                 address: str = CLIENT_ADDRESS, circuit: int | None = None):
+        self.port, self.host, self.tls, self.address, self.circuit = port, host, tls, address, circuit
         self.cookies: dict[str, str] = {}
 
     def connection(self) -> http.client.HTTPConnection:
+        source = (self.address, 0)
         if self.tls:
             return http.client.HTTPSConnection("127.0.0.1", self.port, context=self.tls, timeout=60,
-                                               source_address=(CLIENT_ADDRESS, 0))
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60, source_address=(CLIENT_ADDRESS, 0))
+                                               source_address=source)
+        if self.circuit is not None:
+            connection = _ProxyProtocolConnection("127.0.0.1", self.port, timeout=60, source_address=source)
+            connection.proxy_line = circuit_line(self.circuit)
+            return connection
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60, source_address=source)
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         """Returns (status, headers, body as bytes); the body is not decompressed."""
@@ -179,12 +202,14 @@ class Visitor:
         assert status == 200, (status, path, data[:300])
         return data.decode()
 
-    def post_form(self, path: str, data: dict, files: list[tuple[str, bytes]] | None = None, page: str | None = None):
+    def post_form(self, path: str, data: dict, files: list[tuple[str, bytes]] | None = None, page: str | None = None,
+                  headers: dict | None = None):
         """GET the page, copy its hidden fields, POST like a browser (multipart with files)."""
         fields = {**hidden_fields(self.text(page or path)), **data}
         if files is None:
             body = urllib.parse.urlencode(fields, doseq=True).encode()
-            return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+            return self.request("POST", path, body,
+                                {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
         boundary = uuid.uuid4().hex
         parts = []
         for name, value in fields.items():

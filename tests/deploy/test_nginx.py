@@ -88,7 +88,8 @@ class Proxy:
         self.http, self.https, self.onion, self.app_port = free_port(), free_port(), free_port(), free_port()
         self.logs = tmp / "logs"
         self.logs.mkdir()
-        self.env = production_env(tmp, MAX_TOTAL_UPLOAD_MB=str(TOTAL_MB), ONION_ADDRESS=ONION)
+        self.env = production_env(tmp, MAX_TOTAL_UPLOAD_MB=str(TOTAL_MB), ONION_ADDRESS=ONION,
+                                  CLIENT_ADDRESS_HEADER="X-Moksori-Client")
         cert, key = self_signed(tmp)
         self.tls = ssl.create_default_context(cafile=str(cert))
         settings = {"SERVER_NAME": NAME, "HTTP_LISTEN": f"127.0.0.1:{self.http}",
@@ -107,12 +108,12 @@ class Proxy:
         self.app = gunicorn(self.env, self.app_port, self.logs / "gunicorn.log")
         self.nginx = Server(command, self.env, self.logs / "nginx-output.log", self.https)
 
-    def visitor(self, over: str = "https") -> Visitor:
+    def visitor(self, over: str = "https", address: str = CLIENT_ADDRESS, circuit: int = 7) -> Visitor:
         if over == "onion":
-            return Visitor(self.onion, host=ONION)
+            return Visitor(self.onion, host=ONION, address=address, circuit=circuit)
         if over == "http":
-            return Visitor(self.http, host=NAME)
-        return Visitor(self.https, host=NAME, tls=self.tls)
+            return Visitor(self.http, host=NAME, address=address)
+        return Visitor(self.https, host=NAME, tls=self.tls, address=address)
 
     def log_text(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.logs.iterdir()) if path.is_file())
@@ -219,6 +220,38 @@ def test_no_log_holds_the_visitors_address_or_query(proxy):
     everything = proxy.log_text()  # nginx's access, error and startup logs; gunicorn's output
     assert CLIENT_ADDRESS not in everything
     assert "secret-search-words" not in everything
+
+
+def try_subscribing(visitor: Visitor, **headers: str) -> int:
+    """A subscription with an address the form refuses (422): the limit counts it all the same.
+    The Referer is what a browser sends: HTTPS pages check it."""
+    scheme = "https" if visitor.tls else "http"
+    referer = f"{scheme}://{visitor.host}/ko/subscribe"
+    return visitor.post_form("/ko/subscribe", {"email": "not an address"}, headers={"Referer": referer, **headers})[0]
+
+
+def use_up_the_subscribe_limit(visitor: Visitor) -> None:
+    """Five tries an hour (public/subscribe_views.py), counted whatever the answer."""
+    for _ in range(5):
+        assert try_subscribing(visitor) == 422
+    assert try_subscribing(visitor) == 429
+
+
+@pytest.mark.parametrize("over", ["https", "onion"])
+def test_rate_limits_count_each_visitor_not_everyone_behind_the_proxy(proxy, over):
+    """Behind nginx the app sees nginx's address for everyone: without the visitor (address or
+    Tor circuit) passed on, one person using up a limit would shut it for all."""
+    if over == "https":
+        first, second = proxy.visitor(address="127.0.0.3"), proxy.visitor(address="127.0.0.4")
+    else:
+        first, second = proxy.visitor("onion", circuit=0x7E570001), proxy.visitor("onion", circuit=0x7E570002)
+    use_up_the_subscribe_limit(first)
+    assert try_subscribing(second) == 422
+    # Naming someone else in the header does not give a visitor a fresh counter: nginx sets it.
+    assert try_subscribing(first, **{"X-Moksori-Client": "10.9.8.7"}) == 429
+    everything = proxy.log_text()
+    assert "127.0.0.3" not in everything and "127.0.0.4" not in everything
+    assert "7e57" not in everything and "dead:beef" not in everything
 
 
 def test_with_the_app_down_nginx_answers_in_both_languages(proxy):

@@ -49,7 +49,9 @@ def test_tor_accepts_the_onion_service_and_it_leads_to_nginx(rendered):
     target = re.search(r"^HiddenServicePort 80 (\S+)$", torrc, re.M).group(1)
     nginx = (rendered / "out" / "nginx" / "moksori.conf").read_text()
     onion_server = nginx[nginx.index("# The onion service"):]
-    assert re.search(r"^\s*listen (\S+);", onion_server, re.M).group(1) == target == "127.0.0.1:18080"
+    assert re.search(r"^\s*listen (\S+) proxy_protocol;", onion_server, re.M).group(1) == target == "127.0.0.1:18080"
+    # tor names the circuit in a PROXY line, which that listen directive expects.
+    assert re.search(r"^HiddenServiceExportCircuitID haproxy$", torrc, re.M)
     # The check is real: tor refuses a broken line.
     assert verify_tor(rendered, "HiddenServicePort 80 nowhere:port").returncode != 0
 

@@ -158,6 +158,10 @@ def rate_limits(it: Installation) -> Iterator[Finding]:
             yield Finding("rate limits", OK, f"counted in Redis at {_hide_password(uri)}, shared by every worker")
     else:
         yield Finding("rate limits", WARNING, f"cannot check {_hide_password(uri)}: every app server must use it.")
+    if it.production and not it.config.get("CLIENT_ADDRESS_HEADER"):
+        yield Finding("rate limits", WARNING, "CLIENT_ADDRESS_HEADER is not set: behind nginx every visitor has "
+                      "nginx's address, so one person can use up a limit (10 reports an hour …) for everyone. With "
+                      "deploy/'s nginx set CLIENT_ADDRESS_HEADER=X-Moksori-Client.")
 
 
 def mail(it: Installation) -> Iterator[Finding]:
