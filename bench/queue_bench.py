@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import os
 import re
 import shutil
@@ -46,6 +47,7 @@ PAGES = [
     ("search 고문 (2 syllables)", "/staff/?q=" + urllib.parse.quote("고문")),
     ("search 공개처형 (4 syllables)", "/staff/?q=" + urllib.parse.quote("공개처형")),
     ("search 고문, every match counted", "/staff/?counts=all&q=" + urllib.parse.quote("고문")),
+    ("statistics dashboard", "/staff/dashboard"),
 ]
 ALL_COUNT = re.compile(r'<span class="count">([\d,]+)</span>')  # the first one is "All"
 
@@ -161,8 +163,22 @@ def wait_for_quiet(limit: float, patience: int = 600) -> float:
     return os.getloadavg()[0]
 
 
-def measure(database: str, size: int, requests: int, deep: int, pg_name: str, quiet: float) -> list[tuple]:
-    env = prepare(database, size, pg_name)
+def save_prepared(env: dict, database: str, size: int, pg_name: str) -> Path:
+    """Keep a seeded instance for a later run (`--reuse`): seeding 1,000,000 takes long, and on
+    a shared machine it is better done while others work and measured when they are done."""
+    path = Path(env["INSTANCE_DIR"]) / "bench-prepared.json"
+    path.write_text(json.dumps({"env": env, "database": database, "size": size, "pg_name": pg_name}))
+    return path
+
+
+def load_prepared(path: str) -> tuple[dict, str, int, str]:
+    saved = json.loads(Path(path).read_text())
+    return saved["env"], saved["database"], saved["size"], saved["pg_name"]
+
+
+def measure(database: str, size: int, requests: int, deep: int, pg_name: str, quiet: float,
+            env: dict | None = None, keep: bool = False) -> list[tuple]:
+    env = env or prepare(database, size, pg_name)
     port = free_port()
     server = start("wsgi:app", port, env)
     results = []
@@ -181,7 +197,8 @@ def measure(database: str, size: int, requests: int, deep: int, pg_name: str, qu
             for _ in range(10):
                 browser.timed(path)  # warm-up: caches, connection pool, plans
             exact = path if "counts=all" in path else path + ("&" if "?" in path else "?") + "counts=all"
-            matching[name] = ALL_COUNT.search(browser.timed(exact)[1]).group(1)
+            found = ALL_COUNT.search(browser.timed(exact)[1])
+            matching[name] = found.group(1) if found else "all"  # the dashboard counts, it lists nothing
         for _ in range(requests):  # round robin: a passing disturbance hits every request kind alike
             for name, path in paths:
                 samples[name].append(browser.timed(path)[0])
@@ -193,9 +210,12 @@ def measure(database: str, size: int, requests: int, deep: int, pg_name: str, qu
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=20)
-        if database == "postgresql":
+        if keep:
+            print(f"  kept: --reuse {save_prepared(env, database, size, pg_name)}", flush=True)
+        elif database == "postgresql":
             drop_postgres(pg_name)
-        shutil.rmtree(env["INSTANCE_DIR"], ignore_errors=True)  # database, keys, demo files
+        if not keep:
+            shutil.rmtree(env["INSTANCE_DIR"], ignore_errors=True)  # database, keys, demo files
     return results
 
 
@@ -208,13 +228,30 @@ def main() -> None:
     parser.add_argument("--pg-database", default=PG_DATABASE)
     parser.add_argument("--quiet-load", type=float, default=0.8,
                         help="wait (up to 10 minutes) for a 1-minute load average below this before measuring")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="seed each database and size, keep them and print the --reuse argument; measure nothing")
+    parser.add_argument("--reuse", action="append", default=[], metavar="PREPARED_JSON",
+                        help="measure an instance kept by --prepare-only or --keep (repeatable)")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded instance after measuring")
     args = parser.parse_args()
     results = []
-    for database in args.databases.split(","):
+    if args.prepare_only:
+        for database in args.databases.split(","):
+            for size in (int(s) for s in args.sizes.split(",")):
+                pg_name = f"{args.pg_database}_{size}" if database == "postgresql" else args.pg_database
+                print(f"--reuse {save_prepared(prepare(database, size, pg_name), database, size, pg_name)}",
+                      flush=True)
+        return
+    for prepared in args.reuse:
+        env, database, size, pg_name = load_prepared(prepared)
+        print(f"{database}, {size:,} submissions: {'items':>23}{'p50 ms':>8}{'p95 ms':>8}", flush=True)
+        results += measure(database, size, min(args.requests, 1000), min(args.deep, 500), pg_name, args.quiet_load,
+                           env=env, keep=args.keep)
+    for database in args.databases.split(",") if not args.reuse else []:
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"{database}, {size:,} submissions: {'items':>23}{'p50 ms':>8}{'p95 ms':>8}", flush=True)
             results += measure(database, size, min(args.requests, 1000), min(args.deep, 500), args.pg_database,
-                               args.quiet_load)
+                               args.quiet_load, keep=args.keep)
     print("\n| database | submissions | request | items matching | p50 ms | p95 ms |\n|---|---:|---|---:|---:|---:|")
     for database, size, name, matching, p50, p95 in results:
         print(f"| {database} | {size:,} | {name} | {matching} | {p50:.1f} | {p95:.1f} |")
