@@ -108,6 +108,10 @@ FACETS = [
           _l("Who did it?"),
           huridocs=(24, {"state_security": EXECUTIVE, "police": EXECUTIVE, "military": EXECUTIVE,
                          "party_official": EXECUTIVE, "detention_staff": EXECUTIVE, "foreign_authority": EXECUTIVE,
+                         # Joint party/security task forces, patrols and the neighbourhood unit's
+                         # head all act for the state: list 24 has nothing closer than the executive.
+                         "sangmu_109": EXECUTIVE, "gruppa": EXECUTIVE, "gyuchaldae": EXECUTIVE,
+                         "inminban_head": EXECUTIVE,
                          "private": "Non-governmental entities", "other": "Others", "unknown": "Unknown"})),
     Facet("perpetrator_text", "who_did_it", "agency", "perpetrators", widget="textarea",
           question=_l("Names, positions or units, if you know them"), help=_l("If you don't know, leave it empty."),
