@@ -124,6 +124,9 @@ class Config:
     ORG_NAME_KO = os.environ.get("ORG_NAME_KO", "목소리")
     ORG_NAME_EN = os.environ.get("ORG_NAME_EN", "Moksori")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Seoul")
+    # Where "빨리 나가기 / Leave quickly" leads: a page that is ordinary to have open in Korea
+    # or in China and says nothing about why the person was here (README, "Quick exit").
+    QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://weather.naver.com/").strip()
 
     BABEL_DEFAULT_LOCALE = "ko"
     BABEL_DEFAULT_TIMEZONE = "UTC"  # stored times are UTC; i18n.py shows them in TIMEZONE
@@ -155,6 +158,10 @@ class Config:
             raise ConfigurationError(
                 f"ONION_ADDRESS must be a version 3 onion address (56 letters and digits, then .onion), as in the "
                 f"onion service's hostname file; got {settings['ONION_ADDRESS']!r}")
+        if not re.fullmatch(r"https?://[^\s/?#]+(?:[/?#]\S*)?", settings["QUICK_EXIT_URL"]):
+            raise ConfigurationError(
+                f"QUICK_EXIT_URL must be a whole web address starting with https:// (the neutral page that "
+                f"\"Leave quickly\" opens); got {settings['QUICK_EXIT_URL']!r}")
         return settings
 
 

@@ -105,9 +105,13 @@ FACETS = [
           _l("Who were they to you?"),
           help=_l("If you worry about your family's safety, you don't have to write any names.")),
     Facet("perpetrator_type", "who_did_it", "perpetrator_type", "perpetrators", v.PERPETRATOR_TYPES, "select",
-          _l("Who did it?"),
+          _l("Who did it?"), labels_in_export=True,
           huridocs=(24, {"state_security": EXECUTIVE, "police": EXECUTIVE, "military": EXECUTIVE,
                          "party_official": EXECUTIVE, "detention_staff": EXECUTIVE, "foreign_authority": EXECUTIVE,
+                         # Joint party/security task forces, patrols and the neighbourhood unit's
+                         # head all act for the state: list 24 has nothing closer than the executive.
+                         "sangmu_109": EXECUTIVE, "gruppa": EXECUTIVE, "gyuchaldae": EXECUTIVE,
+                         "inminban_head": EXECUTIVE,
                          "private": "Non-governmental entities", "other": "Others", "unknown": "Unknown"})),
     Facet("perpetrator_text", "who_did_it", "agency", "perpetrators", widget="textarea",
           question=_l("Names, positions or units, if you know them"), help=_l("If you don't know, leave it empty."),

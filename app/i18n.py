@@ -63,16 +63,17 @@ def current_lang() -> str:
     return get_locale().language if get_locale() else DEFAULT_LOCALE
 
 
-def switch_language_url(target: str) -> str:
-    """The same page in another language: same endpoint, same arguments, same query."""
+def switch_language_url(target: str, external: bool = False) -> str:
+    """The same page in another language: same endpoint, same arguments, same query.
+    `external` gives the absolute address that hreflang alternates need."""
     if request.endpoint and request.view_args is not None and "lang" in request.view_args:
         # Query keys starting with "_" would reach url_for's own options (?_external=1&_scheme=…).
         query = {key: value for key, value in request.args.items() if not key.startswith("_")}
         try:
-            return url_for(request.endpoint, **{**query, **request.view_args, "lang": target})
+            return url_for(request.endpoint, **{**query, **request.view_args, "lang": target}, _external=external)
         except BuildError:  # an endpoint that cannot be rebuilt still gets a working link
             pass
-    return url_for("public.home", lang=target)
+    return url_for("public.home", lang=target, _external=external)
 
 
 def local_time(value: datetime) -> datetime:
@@ -122,6 +123,7 @@ def init_app(app: Flask) -> None:
         current_lang=current_lang,
         switch_language_url=switch_language_url,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+        DEFAULT_LOCALE=DEFAULT_LOCALE,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         org_name=org_name,
     )

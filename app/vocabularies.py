@@ -80,6 +80,11 @@ PERPETRATOR_TYPES = [
     ("police", _l("Police (anjeonbu, formerly boanseo)")),
     ("military", _l("Military")),
     ("party_official", _l("Party or government officials")),
+    # The groups that do the checking in daily life, as escapees name them (issue 11).
+    ("sangmu_109", _l("Group 109 (109 sangmu), which hunts for foreign videos and phones")),
+    ("gruppa", _l("Anti-socialist inspection group (bisahoe gruppa)")),
+    ("gyuchaldae", _l("Patrol squad (gyuchaldae)")),
+    ("inminban_head", _l("Head of the neighbourhood unit (inminbanjang)")),
     ("detention_staff", _l("Guards or staff of a detention facility")),
     ("foreign_authority", _l("Authorities of another country (e.g. Chinese police)")),
     ("private", _l("Private individuals (e.g. traffickers, brokers)")),

@@ -15,6 +15,10 @@ class Category(Base):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"), index=True)
     label_ko: Mapped[str] = mapped_column(sa.String(200))
     label_en: Mapped[str] = mapped_column(sa.String(200))
+    # Everyday words for submitters (migration 0015); the labels above are the legal terms
+    # that officers, exports and case files use. Empty where the legal label is plain already.
+    plain_ko: Mapped[str | None] = mapped_column(sa.String(200))
+    plain_en: Mapped[str | None] = mapped_column(sa.String(200))
     position: Mapped[int] = mapped_column(default=0)
     retired: Mapped[bool_false]
 
@@ -23,6 +27,11 @@ class Category(Base):
 
     def label(self, lang: str) -> str:
         return self.label_ko if lang == "ko" else self.label_en
+
+    def submitter_label(self, lang: str) -> str:
+        """What the report form shows: the everyday words, with the legal term beside them."""
+        plain = self.plain_ko if lang == "ko" else self.plain_en
+        return f"{plain} ({self.label(lang)})" if plain else self.label(lang)
 
     def __repr__(self) -> str:
         return f"<Category {self.code}>"

@@ -46,8 +46,10 @@ def intake_ready() -> bool:
 from app.public import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     contact_views,
     home_views,
+    pages,
     receipt_views,
     report_views,
+    safety_views,
     subscribe_views,
     update_views,
 )

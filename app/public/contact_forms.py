@@ -8,11 +8,12 @@ from wtforms.validators import ValidationError
 
 from app import vocabularies as v
 from app.forms import InVocabulary, MaxChars, Required, clean_text, optional_select
-from app.i18n import LANGUAGE_NAMES
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.contact_requests import ContactRequest
 
-LANGUAGES = list(LANGUAGE_NAMES.items())
+# Named in the page's language ("영어" on a Korean page), not in their own: this is a question
+# about the conversation, not a language switch, and a Korean page shows no English words.
+LANGUAGES = [("ko", _l("Korean")), ("en", _l("English"))]
 
 
 class ContactForm(FlaskForm):

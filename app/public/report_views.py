@@ -16,7 +16,7 @@ from app.services.taxonomy import category_tree
 
 
 def _report_form() -> ReportForm:
-    tree = category_tree(db.session, current_lang())
+    tree = category_tree(db.session, current_lang(), for_submitters=True)
     codes = [group.code for group in tree] + [code for group in tree for code, _ in group.children]
     form = ReportForm(category_codes=codes)
     form.categories.choices = [(code, code) for code in codes]

@@ -22,30 +22,36 @@ class CategoryGroup:
 # keep it per process for a few minutes so the public form needs no database round trip
 # (on SQLite every transaction takes the write lock, see app/database.py).
 CACHE_SECONDS = 300
-_cache: dict[tuple[str, str], tuple[float, list[CategoryGroup]]] = {}
+_cache: dict[tuple[str, str, bool], tuple[float, list[CategoryGroup]]] = {}
 
 
-def category_tree(session: Session, lang: str) -> list[CategoryGroup]:
-    """Top-level categories with their sub-types, in taxonomy order, labelled in `lang`."""
-    key = (str(engine_of(session).url), lang)
+def category_tree(session: Session, lang: str, for_submitters: bool = False) -> list[CategoryGroup]:
+    """Top-level categories with their sub-types, in taxonomy order, labelled in `lang`: with
+    the legal terms for staff, or `for_submitters` with everyday words and the legal term beside
+    them (Category.submitter_label)."""
+    key = (str(engine_of(session).url), lang, for_submitters)
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    tree = _load_tree(session, lang)
+    tree = _load_tree(session, lang, for_submitters)
     _cache[key] = (time.monotonic(), tree)
     return tree
 
 
-def _load_tree(session: Session, lang: str) -> list[CategoryGroup]:
+def _load_tree(session: Session, lang: str, for_submitters: bool) -> list[CategoryGroup]:
     rows = session.scalars(
         sa.select(Category).where(Category.retired.is_(False)).order_by(Category.position, Category.code)
     ).all()
+
+    def label(row: Category) -> str:
+        return row.submitter_label(lang) if for_submitters else row.label(lang)
+
     children: dict[int, list[tuple[str, str]]] = {}
     for row in rows:
         if row.parent_id is not None:
-            children.setdefault(row.parent_id, []).append((row.code, row.label(lang)))
+            children.setdefault(row.parent_id, []).append((row.code, label(row)))
     return [
-        CategoryGroup(row.code, row.label(lang), children.get(row.id, []))
+        CategoryGroup(row.code, label(row), children.get(row.id, []))
         for row in rows
         if row.parent_id is None
     ]

@@ -34,7 +34,7 @@ def check_page(page, lang: str, path: str, switch_to: str | None = None) -> None
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("page_name", ["", "report", "receipt"])
+@pytest.mark.parametrize("page_name", ["", "report", "receipt", "safety", "contact"])
 def test_public_page(page_js_on, lang, page_name):
     path = f"/{lang}/{page_name}"
     response = page_js_on.goto(path)

@@ -6,7 +6,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-PAGES = ["/ko/", "/en/", "/ko/report", "/en/report", "/ko/receipt", "/en/receipt"]
+PAGES = ["/ko/", "/en/", "/ko/report", "/en/report", "/ko/receipt", "/en/receipt", "/ko/safety", "/en/safety"]
 
 # Every attribute through which a page could make the browser fetch or send something.
 FETCHING_ATTRIBUTES = """

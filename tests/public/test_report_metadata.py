@@ -67,16 +67,16 @@ def test_officers_see_which_files_kept_their_metadata(client, org_keys, auth):
     auth.login()
     html = client.get(f"/staff/submissions/{public_id}").get_data(as_text=True)
     for extension in ("doc", "xls", "ppt", "hwp", "webm"):
-        assert f"메타데이터 삭제 안 됨: {extension}" in html
-    assert html.count("메타데이터 삭제됨") == 1  # the WebP photo
+        assert f"숨은 정보 삭제 안 됨: {extension}" in html
+    assert html.count("숨은 정보 삭제됨") == 1  # the WebP photo
 
 
 def test_officers_see_metadata_kept_at_the_submitters_request(client, auth):
     item = SubmissionFactory(keep_image_metadata=True, files=[("사진.webp", corpus.webp()), ("메모.txt", b"memo")])
     auth.login()
     html = client.get(f"/staff/submissions/{item.public_id}").get_data(as_text=True)
-    assert html.count("제보자 요청으로 메타데이터 유지") == 1  # not for the text file, which carries none
-    assert "메타데이터 삭제" not in html
+    assert html.count("제보자 요청으로 숨은 정보 유지") == 1  # not for the text file, which carries none
+    assert "숨은 정보 삭제" not in html
 
 
 def test_followup_files_are_cleaned_too(client, app_ctx, org_keys):

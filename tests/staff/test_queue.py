@@ -132,7 +132,7 @@ def test_count_limit_in_english(app, auth, items, monkeypatch):
 def test_labels_are_translated(app, auth, client, items):
     html = page(client)
     for label in ("처리 상태", "우선순위", "담당자", "미배정", "나에게 배정된 건", "최신순", "오래된 순", "우선순위순",
-                  "새 활동", "신규", "연락 요청"):
+                  "새로 온 내용", "신규", "연락 요청"):
         assert label in html
     english = app.test_client()
     auth.login(email="en@example.org", locale="en", languages=("en",), client=english)
