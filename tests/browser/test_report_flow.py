@@ -19,7 +19,8 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
     # A sub-type sits in a closed <details>: opening it needs no JavaScript.
     torture = page.get_by_label("고문", exact=True)
     assert not torture.is_visible()
-    page.locator(".category", has=page.get_by_label("고문, 구타, 괴롭힘 (고문 및 가혹행위)", exact=True)).locator("summary").click()
+    top_level = page.get_by_label("고문, 구타, 괴롭힘 (고문 및 가혹행위)", exact=True)
+    page.locator(".category", has=top_level).locator("summary").click()
     torture.check()
     assert torture.is_checked()
 
