@@ -1,10 +1,12 @@
 """Public blueprint: pages a submitter reads, in /ko/… and /en/…."""
+import functools
+
 from flask import Blueprint, current_app, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
-from app import errors
-from app.extensions import db
+from app import errors, form_tokens
+from app.extensions import csrf, db
 from app.i18n import current_lang
 from app.services import keys
 
@@ -16,6 +18,20 @@ LANG = "/<any(ko,en):lang>"
 def add_current_lang(endpoint, values):
     if "lang" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         values["lang"] = current_lang()
+
+
+def signed_form(view):
+    """For a view whose form is an app.forms.PublicForm: its POST is checked against the
+    signed token in the form (app/form_tokens.py) instead of Flask-WTF's session token, so
+    neither showing nor sending the form needs a cookie. A failure raises the same CSRFError."""
+    csrf.exempt(view)
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        form_tokens.protect()
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def intake_ready() -> bool:

@@ -7,7 +7,7 @@ from flask import render_template, request
 from flask_babel import gettext as _
 
 from app.extensions import db, limiter
-from app.public import LANG, bp, intake_ready
+from app.public import LANG, bp, intake_ready, signed_form
 from app.public.contact_forms import ContactForm
 from app.services.intake.contact_requests import create_contact_request
 from app.services.intake.reports import AlreadySubmitted
@@ -15,6 +15,7 @@ from app.services.intake.reports import AlreadySubmitted
 
 @bp.route(f"{LANG}/contact", methods=["GET", "POST"])
 @limiter.limit("10 per hour; 30 per day", methods=["POST"])
+@signed_form
 def contact(lang):
     if not intake_ready():
         return render_template("public/intake_closed.html"), 503

@@ -16,7 +16,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import gettext as _
 
 from app.extensions import db, limiter
-from app.public import LANG, bp
+from app.public import LANG, bp, signed_form
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
 from app.public.report_views import resubmit_notice
 from app.security import normalize_receipt_code
@@ -40,6 +40,7 @@ def _remember(submission, key: ItemKey | None) -> None:
 
 @bp.route(f"{LANG}/receipt", methods=["GET", "POST"])
 @limiter.limit("10 per 15 minutes; 50 per day", methods=["POST"])
+@signed_form
 def receipt(lang):
     form = ReceiptForm()
     if form.validate_on_submit():

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from app import facets
 from app.extensions import db, limiter
 from app.i18n import current_lang
-from app.public import LANG, bp, intake_ready
+from app.public import LANG, bp, intake_ready, signed_form
 from app.public.report_forms import ReportForm
 from app.services.intake import reports
 from app.services.taxonomy import category_tree
@@ -31,6 +31,7 @@ def _form_page(form: ReportForm, status: int, **extra):
 
 @bp.route(f"{LANG}/report", methods=["GET", "POST"])
 @limiter.limit("10 per hour; 30 per day", methods=["POST"])
+@signed_form
 def report(lang):
     if not intake_ready():
         return render_template("public/intake_closed.html"), 503

@@ -9,7 +9,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import csrf, db, limiter
-from app.public import LANG, bp
+from app.public import LANG, bp, signed_form
 from app.public.subscribe_forms import ConfirmSubscriptionForm, PreferencesForm, SubscribeForm
 from app.services.outreach import subscriptions
 from app.services.outreach.subscriptions import LinkProblem
@@ -39,6 +39,7 @@ def _preferences_path(subscriber) -> str:
 
 @bp.route(f"{LANG}/subscribe", methods=["GET", "POST"])
 @limiter.limit("5 per hour; 20 per day", methods=["POST"])
+@signed_form
 def subscribe(lang):
     form = SubscribeForm()
     if request.method == "GET":
@@ -58,6 +59,7 @@ def subscribe_sent(lang):
 
 
 @bp.route(f"{LANG}/subscribe/confirm/<token>", methods=["GET", "POST"])
+@signed_form
 def subscribe_confirm(lang, token):
     # A click, not the GET, confirms: mail scanners open links, and a state change is a POST.
     subscriber = _subscriber(token, "confirm")
@@ -69,6 +71,7 @@ def subscribe_confirm(lang, token):
 
 
 @bp.route(f"{LANG}/subscribe/preferences/<token>", methods=["GET", "POST"])
+@signed_form
 def subscribe_preferences(lang, token):
     subscriber = _subscriber(token, "manage")
     form = PreferencesForm()
