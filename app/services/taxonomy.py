@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.models import Category
@@ -31,7 +32,15 @@ def category_tree(session: Session, lang: str) -> list[CategoryGroup]:
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    tree = _load_tree(session, lang)
+    try:
+        tree = _load_tree(session, lang)
+    except DBAPIError:
+        # The database is away: a form that must be shown again with what was typed
+        # (app/public AFTER_FAULT) uses the categories it had, however old.
+        if cached is None:
+            raise
+        session.rollback()
+        return cached[1]
     _cache[key] = (time.monotonic(), tree)
     return tree
 
