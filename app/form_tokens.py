@@ -15,7 +15,9 @@ to a cookie could be fetched by another site and replayed through a visitor's br
 Replaying a token within its time limit is the stateless design's trade-off (SECURITY.md);
 the one-time form_token of the report and contact forms keeps a replay from storing twice.
 
-Staff and admin forms keep the session-bound token: they have a session anyway.
+Staff and admin forms keep the session-bound token: they have a session anyway. The same
+cross-site check guards them (app/extensions.py) in place of Flask-WTF's HTTPS referrer
+check, which needs a Referer header that our no-referrer policy never lets a browser send.
 """
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def reason_to_refuse(token: str | None, key: str) -> str | None:
     return None
 
 
-def _cross_site() -> bool:
+def cross_site() -> bool:
     """The browser says this POST was sent by another site. Origin is "null" (not ours, not
     another's) on our own pages, whose Referrer-Policy is no-referrer, so only a real other
     origin counts; browsers without fetch metadata send neither header and pass on the token."""
@@ -82,7 +84,7 @@ def protect(key: str | None = None) -> None:
     """Refuse this POST unless it carries a good token for its form; raises CSRFError."""
     if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    if _cross_site():
+    if cross_site():
         raise CSRFError("The request came from another site.")
     reason = reason_to_refuse(request.form.get(FIELD), key or form_key())
     if reason:

@@ -168,3 +168,21 @@ def test_an_emptied_session_sets_no_cookie_on_a_browser_that_had_none():
     assert visitor.get("/touch").headers.getlist("Set-Cookie") == []
     visitor.set_cookie("session", "stale")  # a browser that had one still gets it removed
     assert visitor.get("/touch").headers.getlist("Set-Cookie")[0].startswith("session=;")
+
+
+def test_the_pages_an_email_links_to_and_error_pages_set_no_cookie(app, app_ctx):
+    links = subscriptions.Links.from_config(app.config)
+    pending = SubscriberFactory(email="a@example.org", state="pending")
+    paths = [f"/ko/subscribe/confirm/{links.token(pending, 'confirm')}",
+             f"/en/subscribe/preferences/{links.token(pending, 'manage')}",
+             f"/ko/subscribe/unsubscribe/{links.token(pending, 'manage')}",
+             "/ko/subscribe/confirm/not-a-token", "/ko/no-such-page"]
+    visitor = app.test_client()
+    for path in paths:
+        response = visitor.get(path)
+        assert response.status_code in (200, 400, 404), path
+        assert response.headers.getlist("Set-Cookie") == [], path
+    # A refused form (a CSRF failure, a validation error) sets none either.
+    assert visitor.post("/ko/contact", data={"alias": "김"}).headers.getlist("Set-Cookie") == []
+    invalid = post_form(visitor, "/ko/subscribe", {"email": "not-an-address"})
+    assert invalid.status_code == 422 and invalid.headers.getlist("Set-Cookie") == []
