@@ -194,3 +194,15 @@ def test_a_broken_upload_folder_gives_the_form_back_and_leaves_no_partial_file(c
     assert "저장 공간이 가득 차도 남는 글" in html and KO_AGAIN in html and KO_FILES in html
     assert leftovers == []  # no .part file, and not the first file either
     assert (count(Submission), count(Attachment)) == (0, 0) and not created_events()
+
+
+def test_while_the_database_stays_away_the_addition_alone_comes_back(client, app_ctx):
+    code = receipt_code(submit_report(client).get_data(as_text=True))
+    post_form(client, "/ko/receipt", {"code": code})
+    page = client.get("/ko/receipt/status").get_data(as_text=True)
+    with connection_cut(""):  # every statement: not even the status page can be read
+        response = client.post("/ko/receipt/status", data={**hidden_fields(page), "body": "다시 보낼 추가 내용"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and "다시 보낼 추가 내용" in html and KO_FILES in html
+    assert 'action="/ko/receipt/status"' in html and 'name="csrf_token"' in html
+    assert count(Message) == 0
