@@ -95,9 +95,10 @@ def fault(error: Exception):
         return errors.handle_unexpected(error)
     db.session.rollback()
     cause = error.__cause__ or error
-    # The kind of fault only: an OSError's text names paths, a database error's may quote SQL.
-    current_app.logger.warning("fault storing %s: %s %s", request.endpoint, type(cause).__name__,
-                               errno.errorcode.get(getattr(cause, "errno", None) or 0, ""))
+    # Kind and place only: app/logs.py writes no exception's message (an OSError's names a path,
+    # a database error's may quote a value).
+    current_app.logger.warning("fault storing %s: %s", request.endpoint,
+                               errno.errorcode.get(getattr(cause, "errno", None) or 0, "-"), exc_info=error)
     return AFTER_FAULT[request.endpoint]()
 
 
