@@ -134,6 +134,9 @@ class Config:
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 4 * 3600  # a long report takes time to write; the form must not expire under it
+    # Flask-WTF's HTTPS check wants a Referer, which Referrer-Policy: no-referrer never sends:
+    # every form failed behind HTTPS. Fetch metadata and Origin replace it (app/extensions.py).
+    WTF_CSRF_SSL_STRICT = False
     SESSION_COOKIE_HTTPONLY = True
     # Strict: no other site can make a browser send the session (staff and submitters alike).
     SESSION_COOKIE_SAMESITE = "Strict"

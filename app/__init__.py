@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import auth, cli, database, errors, i18n, logs, security, static_files
+from app import auth, cli, database, errors, i18n, logs, security, sessions, static_files
 from app.admin import bp as admin_bp
 from app.crypto import init_crypto
 from app.extensions import csrf, db, limiter, migrate
@@ -24,6 +24,7 @@ def create_app(config_class: type[Config] = DevelopmentConfig) -> Flask:
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    sessions.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)

@@ -1,17 +1,35 @@
 """Unbound extension singletons; create_app() binds them with init_app()."""
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from app.form_tokens import cross_site
 from app.models.base import Base
 from app.security import rate_limit_key
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
-csrf = CSRFProtect()
+
+
+class CSRFProtectFromOtherSites(CSRFProtect):
+    """Flask-WTF's session token, plus: a POST that the browser marks as sent by another site is
+    refused (app/form_tokens.py cross_site). That replaces Flask-WTF's HTTPS check of the Referer
+    (WTF_CSRF_SSL_STRICT, off in config.py), which refused every form over HTTPS: our
+    Referrer-Policy is no-referrer, so browsers send no Referer at all."""
+
+    def protect(self, apply_exemptions=False):
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return
+        if request.method in current_app.config["WTF_CSRF_METHODS"] and cross_site():
+            self._error_response("The request came from another site.")
+        super().protect()
+
+
+csrf = CSRFProtectFromOtherSites()
 # Limits are declared per view; the key is a keyed hash of the client address, so the
 # limiter's storage never holds a submitter's IP in clear.
 limiter = Limiter(key_func=rate_limit_key, default_limits=[])

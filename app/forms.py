@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, SubmitField, widgets
 from wtforms.validators import ValidationError
 
+from app.form_tokens import SignedCSRF
 from app.services.outreach.updates import TOPICS
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -90,6 +91,15 @@ def _topics_chosen(form, field):
 def topics_field() -> MultiCheckboxField:
     """The topics of updates, at least one: for subscribers and for the updates themselves."""
     return MultiCheckboxField(_l("Topics"), choices=TOPICS, validators=[_topics_chosen])
+
+
+class PublicForm(FlaskForm):
+    """A form a visitor without a session sends: its CSRF token is signed and sits in the
+    form alone (app/form_tokens.py), so showing the form sets no cookie. The view must be
+    wrapped in app.public.signed_form, which checks the token before the view runs."""
+
+    class Meta:
+        csrf_class = SignedCSRF
 
 
 class ConfirmForm(FlaskForm):

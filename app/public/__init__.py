@@ -1,12 +1,15 @@
 """Public blueprint: pages a submitter reads, in /ko/… and /en/…."""
+import errno
+import functools
+
 from flask import Blueprint, current_app, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app import errors
-from app.extensions import db
+from app import errors, form_tokens
+from app.extensions import csrf, db
 from app.i18n import current_lang
-from app.services import keys
+from app.services import faults, keys
 
 bp = Blueprint("public", __name__)
 LANG = "/<any(ko,en):lang>"
@@ -16,6 +19,20 @@ LANG = "/<any(ko,en):lang>"
 def add_current_lang(endpoint, values):
     if "lang" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         values["lang"] = current_lang()
+
+
+def signed_form(view):
+    """For a view whose form is an app.forms.PublicForm: its POST is checked against the
+    signed token in the form (app/form_tokens.py) instead of Flask-WTF's session token, so
+    neither showing nor sending the form needs a cookie. A failure raises the same CSRFError."""
+    csrf.exempt(view)
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        form_tokens.protect()
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def intake_ready() -> bool:
@@ -58,6 +75,33 @@ from app.public import (  # noqa: E402, F401  the views import bp, so last; impo
 # missing token) they come back with what was typed instead of a bare error page.
 RESUBMITTABLE = {"public.report": report_views.resubmit_report,
                  "public.receipt_status": receipt_views.resubmit_followup}
+
+
+# Forms whose POST a database or disk fault interrupted: shown again with what was typed and
+# "please send again" (503) instead of the error page that lost it (issue 10, item 5).
+AFTER_FAULT = {"public.report": report_views.report_after_fault,
+               "public.contact": contact_views.contact_after_fault,
+               "public.receipt": receipt_views.receipt_after_fault,
+               "public.receipt_status": receipt_views.followup_after_fault,
+               "public.subscribe": subscribe_views.subscribe_after_fault,
+               "public.subscribe_preferences": subscribe_views.preferences_after_fault,
+               "public.subscribe_confirm": subscribe_views.confirm_after_fault}
+
+
+@bp.errorhandler(faults.StoreFailed)
+@bp.errorhandler(DBAPIError)
+@bp.errorhandler(OSError)
+def fault(error: Exception):
+    if request.method != "POST" or request.endpoint not in AFTER_FAULT or not (
+            isinstance(error, faults.StoreFailed) or faults.is_fault(error)):  # an IntegrityError is a bug
+        return errors.handle_unexpected(error)
+    db.session.rollback()
+    cause = error.__cause__ or error
+    # Kind and place only: app/logs.py writes no exception's message (an OSError's names a path,
+    # a database error's may quote a value).
+    current_app.logger.warning("fault storing %s: %s", request.endpoint,
+                               errno.errorcode.get(getattr(cause, "errno", None) or 0, "-"), exc_info=error)
+    return AFTER_FAULT[request.endpoint]()
 
 
 @bp.errorhandler(CSRFError)

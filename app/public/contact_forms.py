@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
-from app.forms import InVocabulary, MaxChars, Required, clean_text, optional_select
+from app.forms import InVocabulary, MaxChars, PublicForm, Required, clean_text, optional_select
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.contact_requests import ContactRequest
 
@@ -16,7 +15,7 @@ from app.services.intake.contact_requests import ContactRequest
 LANGUAGES = [("ko", _l("Korean")), ("en", _l("English"))]
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PublicForm):
     organization = StringField(_l("Group or organization (optional)"), filters=[clean_text], validators=[MaxChars(200)])
     alias = StringField(_l("What should we call you? (an alias is fine)"), filters=[clean_text],
                         validators=[Required(_l("Please tell us what to call you. An alias is fine.")), MaxChars(100)],

@@ -1,11 +1,12 @@
 """The way in: the language redirect, the home page and the health check."""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.i18n import best_accept_language
 from app.public import LANG, bp
+from app.services.ops import health
 
 
 @bp.route("/")
@@ -15,8 +16,16 @@ def root():
 
 @bp.route("/healthz")
 def healthz():
-    db.session.execute(db.text("SELECT 1"))
-    return {"status": "ok"}
+    """Each dependency of a submission, ok or failing; 503 when one fails (services/ops/health.py)."""
+    results = {
+        "database": health.database(db.session),
+        "uploads": health.upload_folder(current_app.config["UPLOAD_DIR"]),
+        "keys": health.keys_present(db.session),
+    }
+    # Only where limits are shared through a store (Redis): an in-process store cannot fail.
+    if not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        results["rate_limits"] = health.answered(limiter.storage.check)
+    return health.report(results)
 
 
 @bp.route(f"{LANG}/")

@@ -6,12 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
-from app.forms import MaxChars, clean_text
+from app.forms import MaxChars, PublicForm, clean_text
 from app.public.attachment_forms import AttachmentsMixin
 from app.public.report_forms import NARRATIVE_MAX
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(PublicForm):
     code = StringField(
         _l("Receipt code"), filters=[clean_text],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},

@@ -16,11 +16,11 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import gettext as _
 
 from app.extensions import db, limiter
-from app.public import LANG, bp
+from app.public import LANG, bp, signed_form
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
-from app.public.report_views import resubmit_notice
+from app.public.report_views import fault_notice, resubmit_notice
 from app.security import normalize_receipt_code
-from app.services import key_sessions, vault
+from app.services import faults, key_sessions, vault
 from app.services.intake import reports
 from app.services.sealing import ItemKey
 from app.vocabularies import SUBMITTER_STATUS
@@ -40,11 +40,12 @@ def _remember(submission, key: ItemKey | None) -> None:
 
 @bp.route(f"{LANG}/receipt", methods=["GET", "POST"])
 @limiter.limit("10 per 15 minutes; 50 per day", methods=["POST"])
+@signed_form
 def receipt(lang):
     form = ReceiptForm()
     if form.validate_on_submit():
         code = normalize_receipt_code(form.code.data)
-        found = reports.find_by_receipt(db.session, code) if code else None
+        found = faults.at_most_twice(db.session, lambda: reports.find_by_receipt(db.session, code)) if code else None
         if found:
             _remember(*found)
             return redirect(url_for("public.receipt_status"))
@@ -89,8 +90,8 @@ def receipt_status(lang):
     form = FollowUpForm()
     form.keep_metadata_choice = submission.keep_image_metadata
     if key is not None and form.validate_on_submit():
-        reports.add_followup(db.session, submission, form.body.data, form.prepared_files,
-                             current_app.config["UPLOAD_DIR"], key)
+        faults.at_most_twice(db.session, lambda: reports.add_followup(
+            db.session, submission, form.body.data, form.prepared_files, current_app.config["UPLOAD_DIR"], key))
         session["followup_sent"] = True
         return redirect(url_for("public.receipt_status"))
     return _status_page(submission, form, 422 if request.method == "POST" else 200,
@@ -103,6 +104,24 @@ def receipt_leave(lang):
         key_sessions.destroy(db.session, session.pop("receipt", None))
         db.session.commit()
     return redirect(url_for("public.home"))
+
+
+def receipt_after_fault():
+    return render_template("public/receipt.html", form=ReceiptForm(), notice=fault_notice(files=False)), 503
+
+
+def followup_after_fault():
+    """The addition could not be stored: the status page with the text kept, or, while the
+    database cannot show the page, the addition form alone (it posts to the same page)."""
+    try:
+        submission, _key = _receipt_submission()
+        if submission is not None:
+            return _status_page(submission, FollowUpForm(), 503, sent=False, notice=fault_notice(files=True))
+    except Exception as error:
+        if not faults.is_fault(error):
+            raise
+        db.session.rollback()
+    return render_template("public/followup_retry.html", form=FollowUpForm(), notice=fault_notice(files=True)), 503
 
 
 def resubmit_followup():

@@ -6,13 +6,12 @@ import unicodedata
 from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
 from app.facets import FACETS, Facet
-from app.forms import InVocabulary, MaxChars, MultiCheckboxField, Required, clean_text, optional_select
+from app.forms import InVocabulary, MaxChars, MultiCheckboxField, PublicForm, Required, clean_text, optional_select
 from app.public.attachment_forms import AttachmentsMixin
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.reports import ReportData
@@ -38,7 +37,7 @@ def facet_fields() -> dict:
     return {facet.name: facet_field(facet) for facet in FACETS if facet.widget}
 
 
-class ReportForm(AttachmentsMixin, FlaskForm):
+class ReportForm(AttachmentsMixin, PublicForm):
     categories = MultiCheckboxField(_l("What kind of events were they?"), choices=[])
     when_precision = RadioField(_l("How well do you remember when it was?"), choices=v.WHEN_PRECISION,
                                 validate_choice=False, validators=[InVocabulary(v.WHEN_PRECISION)])

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from app import facets
 from app.extensions import db, limiter
 from app.i18n import current_lang
-from app.public import LANG, bp, intake_ready
+from app.public import LANG, bp, intake_ready, signed_form
 from app.public.report_forms import ReportForm
+from app.services import faults
 from app.services.intake import reports
 from app.services.taxonomy import category_tree
 
@@ -31,6 +32,7 @@ def _form_page(form: ReportForm, status: int, **extra):
 
 @bp.route(f"{LANG}/report", methods=["GET", "POST"])
 @limiter.limit("10 per hour; 30 per day", methods=["POST"])
+@signed_form
 def report(lang):
     if not intake_ready():
         return render_template("public/intake_closed.html"), 503
@@ -41,10 +43,12 @@ def report(lang):
         form.website.errors = [_("Please leave the last field empty and send again.")]
     elif form.validate_on_submit():
         try:
-            _submission, code = reports.create_report(
+            # A lost database connection is tried once more: nothing of the first attempt is kept
+            # (services/intake/reports.py all_or_nothing), and the one-time form token refuses a double.
+            _submission, code = faults.at_most_twice(db.session, lambda: reports.create_report(
                 db.session, form.to_report_data(lang), form.prepared_files,
                 current_app.config["UPLOAD_DIR"], form.form_token.data or secrets.token_urlsafe(24),
-            )
+            ))
         except reports.AlreadySubmitted:
             return render_template("public/report_duplicate.html"), 409
         return render_template("public/report_done.html", code=code, files=len(form.prepared_files))
@@ -56,9 +60,26 @@ def resubmit_notice() -> str:
              "What you typed is kept; files must be chosen again.")
 
 
+def fault_notice(files: bool) -> str:
+    """A database or disk fault kept a form from being stored (app/public/__init__.py)."""
+    if files:
+        return _("Because of a temporary problem on our side, what you sent could not be saved. "
+                 "What you typed is kept below: please send it again. Files are not kept, so please choose "
+                 "them again.")
+    return _("Because of a temporary problem on our side, what you sent could not be saved. "
+             "What you typed is kept below: please send it again.")
+
+
 def resubmit_report():
     """The form's security token expired or is missing: show the form again, keeping the text."""
     if not intake_ready():
         return render_template("public/intake_closed.html"), 503
     form = _report_form()
     return _form_page(form, 400, notice=resubmit_notice())
+
+
+def report_after_fault():
+    """The report could not be stored: the same form, everything typed kept (the one-time
+    form token too, so a report that was stored after all is not stored twice). Nothing here
+    needs the database: the categories come from the taxonomy cache."""
+    return _form_page(_report_form(), 503, notice=fault_notice(files=True))

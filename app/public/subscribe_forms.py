@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
-from app.forms import MaxChars, clean_text, topics_field
+from app.forms import MaxChars, PublicForm, clean_text, topics_field
 from app.models.outbox import SUBSCRIBER_LANGUAGES
 from app.services.outreach.subscriptions import email_problem
 from app.vocabularies import SUBSCRIPTION_LANGUAGES
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(PublicForm):
     language = RadioField(_l("Language of the e-mails"), choices=SUBSCRIPTION_LANGUAGES, validate_choice=False)
     topics = topics_field()
     submit = SubmitField(_l("Save"))
@@ -47,5 +46,5 @@ class SubscribeForm(PreferencesForm):
                 _l("To subscribe, please agree to the collection and use of your personal information."))
 
 
-class ConfirmSubscriptionForm(FlaskForm):
+class ConfirmSubscriptionForm(PublicForm):
     submit = SubmitField(_l("Confirm my subscription"))

@@ -9,8 +9,10 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import csrf, db, limiter
-from app.public import LANG, bp
+from app.public import LANG, bp, signed_form
+from app.public.report_views import fault_notice
 from app.public.subscribe_forms import ConfirmSubscriptionForm, PreferencesForm, SubscribeForm
+from app.services import faults
 from app.services.outreach import subscriptions
 from app.services.outreach.subscriptions import LinkProblem
 from app.services.outreach.updates import TOPICS
@@ -39,6 +41,7 @@ def _preferences_path(subscriber) -> str:
 
 @bp.route(f"{LANG}/subscribe", methods=["GET", "POST"])
 @limiter.limit("5 per hour; 20 per day", methods=["POST"])
+@signed_form
 def subscribe(lang):
     form = SubscribeForm()
     if request.method == "GET":
@@ -46,10 +49,26 @@ def subscribe(lang):
     elif form.website.data:  # honeypot filled: a bot, or an autofill gone wrong
         form.website.errors = [_("Please leave the last field empty and send again.")]
     elif form.validate_on_submit():
-        subscriptions.request_subscription(db.session, _links(), form.email.data, form.organization.data or "",
-                                           form.language.data, form.topics.data)
+        # Harmless to run twice: a second run finds the address and mails it no second time.
+        faults.at_most_twice(db.session, lambda: subscriptions.request_subscription(
+            db.session, _links(), form.email.data, form.organization.data or "", form.language.data,
+            form.topics.data))
         return redirect(url_for("public.subscribe_sent"))
     return render_template("public/subscribe.html", form=form), 200 if request.method == "GET" else 422
+
+
+def subscribe_after_fault():
+    return render_template("public/subscribe.html", form=SubscribeForm(), notice=fault_notice(files=False)), 503
+
+
+def preferences_after_fault():
+    return render_template("public/subscribe_preferences.html", form=PreferencesForm(), saved=False,
+                           token=request.view_args["token"], notice=fault_notice(files=False)), 503
+
+
+def confirm_after_fault():
+    return render_template("public/subscribe_confirm.html", form=ConfirmSubscriptionForm(),
+                           notice=fault_notice(files=False)), 503
 
 
 @bp.route(f"{LANG}/subscribe/sent")
@@ -58,6 +77,7 @@ def subscribe_sent(lang):
 
 
 @bp.route(f"{LANG}/subscribe/confirm/<token>", methods=["GET", "POST"])
+@signed_form
 def subscribe_confirm(lang, token):
     # A click, not the GET, confirms: mail scanners open links, and a state change is a POST.
     subscriber = _subscriber(token, "confirm")
@@ -69,6 +89,7 @@ def subscribe_confirm(lang, token):
 
 
 @bp.route(f"{LANG}/subscribe/preferences/<token>", methods=["GET", "POST"])
+@signed_form
 def subscribe_preferences(lang, token):
     subscriber = _subscriber(token, "manage")
     form = PreferencesForm()

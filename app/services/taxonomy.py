@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.models import Category
@@ -33,7 +34,15 @@ def category_tree(session: Session, lang: str, for_submitters: bool = False) -> 
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    tree = _load_tree(session, lang, for_submitters)
+    try:
+        tree = _load_tree(session, lang, for_submitters)
+    except DBAPIError:
+        # The database is away: a form that must be shown again with what was typed
+        # (app/public AFTER_FAULT) uses the categories it had, however old.
+        if cached is None:
+            raise
+        session.rollback()
+        return cached[1]
     _cache[key] = (time.monotonic(), tree)
     return tree
 

@@ -8,6 +8,7 @@ secure_filename(), which deletes Hangul (KOREAN.md §3.7).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -82,6 +83,37 @@ def path_for(upload_dir: str, stored_name: str) -> Path:
     return Path(upload_dir) / stored_name[:2] / stored_name
 
 
+class FileWrites:
+    """The files one attempt to store a submission wrote: removed again when the attempt
+    fails, so a database or disk fault leaves no file that no row names."""
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+
+    def discard(self) -> None:
+        for path in self.paths:
+            with contextlib.suppress(OSError):  # a folder gone read-only: retention's orphan sweep
+                path.unlink(missing_ok=True)
+        self.paths.clear()
+
+
+def _write_encrypted(path: Path, data: bytes, file_key: bytes) -> None:
+    """Written to a .part file, synced, then renamed into place; on any failure (a full or
+    read-only disk) the .part file is removed, so a half-written file never stays."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    try:
+        with open(temporary, "wb") as handle:
+            encrypt_stream(io.BytesIO(data), handle, file_key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
+
+
 def store(
     session: Session,
     submission: Submission,
@@ -90,18 +122,15 @@ def store(
     key: ItemKey,
     added_by: str = "submitter",
     message_id: int | None = None,
+    writes: FileWrites | None = None,
 ) -> Attachment:
-    """Encrypt to disk under the file's own key (written, synced, then renamed into place)
-    and add the row with the name sealed."""
+    """Encrypt to disk under the file's own key and add the row with the name sealed. The
+    file's path is noted in `writes`, for removal if the transaction fails."""
     stored_name = secrets.token_hex(16)
     path = path_for(upload_dir, stored_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".part")
-    with open(temporary, "wb") as handle:
-        encrypt_stream(io.BytesIO(prepared.data), handle, key.file_key(stored_name))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    _write_encrypted(path, prepared.data, key.file_key(stored_name))
+    if writes is not None:
+        writes.paths.append(path)
     attachment = Attachment(
         submission=submission,
         message_id=message_id,

@@ -13,7 +13,7 @@ from app.services import audit
 from app.services.accounts import active_officers
 from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails
-from app.services.intake.reports import store_new
+from app.services.intake.reports import all_or_nothing, form_stored, store_new
 
 
 @dataclass
@@ -41,19 +41,23 @@ def next_officer(session: Session, language: str) -> User | None:
 
 def create_contact_request(session: Session, request: ContactRequest, form_token: str) -> tuple[Submission, str]:
     """Store a request to be contacted, assigned to the next officer who speaks its language;
-    returns it with its receipt code. Raises IntakeClosed before the organization's keys exist."""
-    officer = next_officer(session, request.language)
-    submission = Submission(
-        kind="contact", status="new", locale=request.locale, search_pending=True, contact_topic=request.topic,
-        contact_language=request.language, may_contact=True, assignee_id=officer.id if officer else None,
-        last_submitter_activity_at=utcnow(),
-    )
-    _key, code = store_new(session, submission, {"narrative": request.message}, request.details, form_token)
-    audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
-                 {"kind": "contact", "assigned_to": officer.id if officer else None})
-    if officer is not None:
-        notices.notify_assigned(session, submission, officer)
-    else:
-        notices.notify_new_item(session, submission)
-    session.commit()
-    return submission, code
+    returns it with its receipt code, all or nothing (reports.all_or_nothing). Raises
+    IntakeClosed before the organization's keys exist."""
+
+    def work(_writes) -> tuple[Submission, str]:
+        officer = next_officer(session, request.language)
+        submission = Submission(
+            kind="contact", status="new", locale=request.locale, search_pending=True, contact_topic=request.topic,
+            contact_language=request.language, may_contact=True, assignee_id=officer.id if officer else None,
+            last_submitter_activity_at=utcnow(),
+        )
+        _key, code = store_new(session, submission, {"narrative": request.message}, request.details, form_token)
+        audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
+                     {"kind": "contact", "assigned_to": officer.id if officer else None})
+        if officer is not None:
+            notices.notify_assigned(session, submission, officer)
+        else:
+            notices.notify_new_item(session, submission)
+        return submission, code
+
+    return all_or_nothing(session, work, form_stored(session, form_token))

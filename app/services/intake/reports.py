@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +16,8 @@ from app.facets import FACETS
 from app.models import Message, ReceiptRewrap, Submission
 from app.models.base import utcnow
 from app.security import hash_receipt_code, new_receipt_code
-from app.services import audit, vault
-from app.services.files.attachments import PreparedFile, store
+from app.services import audit, faults, vault
+from app.services.files.attachments import FileWrites, PreparedFile, store
 from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails, seal_contact
 from app.services.keys import Keyring, keys_exist, public_key
@@ -24,6 +25,7 @@ from app.services.sealing import ItemKey, ReceiptSecret, receipt_secret
 from app.services.taxonomy import categories_by_code
 
 COLUMN_FACETS = tuple(facet.name for facet in FACETS if not facet.sealed)
+T = TypeVar("T")
 PUBLIC_ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud by staff
 
 
@@ -94,28 +96,76 @@ def store_new(session: Session, submission: Submission, texts: dict[str, str | N
     raise RuntimeError("could not allocate a unique public id and receipt code")
 
 
+def all_or_nothing(session: Session, work: Callable[[FileWrites], T], stored_after_all: Callable[[], bool]) -> T:
+    """Run `work` (which adds rows and writes files) and commit, or keep nothing of it.
+
+    On a database or disk fault the transaction is rolled back, the files written are
+    removed and StoreFailed is raised; `retry` says whether trying again is safe. When the
+    COMMIT itself failed, the database may have committed before the connection broke:
+    `stored_after_all` asks (on a fresh connection) and, if so, the attempt succeeded. If that
+    cannot be asked, the files stay (an unnamed encrypted file, which retention's orphan sweep
+    removes, is better than a stored report whose file is gone) and no retry is offered."""
+    writes = FileWrites()
+    try:
+        result = work(writes)
+        session.flush()
+    except BaseException as error:
+        session.rollback()
+        writes.discard()
+        if faults.is_fault(error):
+            raise faults.StoreFailed(retry=faults.is_database_fault(error)) from error
+        raise
+    try:
+        session.commit()
+    except Exception as error:
+        session.rollback()
+        if not faults.is_fault(error):
+            writes.discard()
+            raise
+        try:
+            landed = stored_after_all()
+        except Exception:
+            session.rollback()
+            raise faults.StoreFailed(retry=False) from error
+        session.rollback()
+        if landed:
+            return result
+        writes.discard()
+        raise faults.StoreFailed(retry=faults.is_database_fault(error)) from error
+    return result
+
+
+def form_stored(session: Session, form_token: str) -> Callable[[], bool]:
+    """Whether the form with this one-time token was stored: the question after a failed COMMIT."""
+    return lambda: session.scalar(
+        sa.select(Submission.id).where(Submission.form_token_hash == token_hash(form_token))) is not None
+
+
 def create_report(
     session: Session, data: ReportData, files: list[PreparedFile], upload_dir: str, form_token: str
 ) -> tuple[Submission, str]:
-    """Store a report with its files and return it with its receipt code. Raises IntakeClosed
-    before the organization's keys exist."""
-    submission = Submission(
-        kind="report", status="new", locale=data.locale, search_pending=True,
-        categories=categories_by_code(session, data.category_codes),
-        may_contact=data.contact.reachable(), last_submitter_activity_at=utcnow(),
-        **{name: data.facets[name] for name in COLUMN_FACETS if name in data.facets},
-        consent_un=data.consent_un, consent_accountability=data.consent_accountability,
-        consent_publication=data.consent_publication, keep_image_metadata=data.keep_image_metadata,
-    )
-    texts = {"narrative": data.narrative, **{name: data.facets.get(name) for name in vault.SEALED_FACETS}}
-    key, code = store_new(session, submission, texts, data.contact, form_token)
-    for prepared in files:
-        store(session, submission, prepared, upload_dir, key)
-    audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
-                 {"kind": "report", "files": len(files)})
-    notices.notify_new_item(session, submission)
-    session.commit()
-    return submission, code
+    """Store a report with its files and return it with its receipt code, all or nothing
+    (all_or_nothing). Raises IntakeClosed before the organization's keys exist."""
+
+    def work(writes: FileWrites) -> tuple[Submission, str]:
+        submission = Submission(
+            kind="report", status="new", locale=data.locale, search_pending=True,
+            categories=categories_by_code(session, data.category_codes),
+            may_contact=data.contact.reachable(), last_submitter_activity_at=utcnow(),
+            **{name: data.facets[name] for name in COLUMN_FACETS if name in data.facets},
+            consent_un=data.consent_un, consent_accountability=data.consent_accountability,
+            consent_publication=data.consent_publication, keep_image_metadata=data.keep_image_metadata,
+        )
+        texts = {"narrative": data.narrative, **{name: data.facets.get(name) for name in vault.SEALED_FACETS}}
+        key, code = store_new(session, submission, texts, data.contact, form_token)
+        for prepared in files:
+            store(session, submission, prepared, upload_dir, key, writes=writes)
+        audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
+                     {"kind": "report", "files": len(files)})
+        notices.notify_new_item(session, submission)
+        return submission, code
+
+    return all_or_nothing(session, work, form_stored(session, form_token))
 
 
 def find_by_receipt(session: Session, code: str) -> tuple[Submission, ItemKey | None] | None:
@@ -177,14 +227,22 @@ def find_by_public_id(session: Session, public_id: str) -> Submission | None:
 
 def add_followup(session: Session, submission: Submission, text: str, files: list[PreparedFile], upload_dir: str,
                  key: ItemKey) -> Message:
-    """The submitter adds text and/or files to their submission from the receipt page."""
-    message = Message(submission=submission, author="submitter")
-    vault.seal_message(session, message, text, key)
-    for prepared in files:
-        store(session, submission, prepared, upload_dir, key, added_by="submitter", message_id=message.id)
-    submission.last_submitter_activity_at = utcnow()
-    submission.search_pending = True  # new words: indexed from the next officer session
-    audit.record(session, "submitter", "submission.followup", "submission", submission.public_id,
-                 {"files": len(files), "text": bool(text)})
-    session.commit()
-    return message
+    """The submitter adds text and/or files to their submission from the receipt page, all
+    or nothing (all_or_nothing)."""
+    added: dict[str, int] = {}
+
+    def work(writes: FileWrites) -> Message:
+        message = Message(submission=submission, author="submitter")
+        vault.seal_message(session, message, text, key)
+        added["message"] = message.id
+        for prepared in files:
+            store(session, submission, prepared, upload_dir, key, added_by="submitter", message_id=message.id,
+                  writes=writes)
+        submission.last_submitter_activity_at = utcnow()
+        submission.search_pending = True  # new words: indexed from the next officer session
+        audit.record(session, "submitter", "submission.followup", "submission", submission.public_id,
+                     {"files": len(files), "text": bool(text)})
+        return message
+
+    return all_or_nothing(session, work, lambda: session.scalar(
+        sa.select(Message.id).where(Message.id == added["message"])) is not None)
