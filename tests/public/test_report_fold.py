@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from babel import support as babel_support
 
 from app.extensions import db
 from app.models import Category, Submission
@@ -142,3 +143,23 @@ def test_kept_form_follows_the_taxonomy_and_the_upload_limits(app, client, monke
             db.session.get(Category, category_id).label_ko = old_label
             db.session.commit()
         taxonomy._cache.clear()
+
+
+def test_warm_report_form_asks_the_database_nothing_and_reads_no_catalog(app, client, monkeypatch):
+    """Once a process has shown the form, showing it again needs neither a database round trip
+    (on SQLite each one takes the write lock) nor WTForms' catalog read from disk."""
+    assert client.get("/en/report").status_code == 200
+    assert client.get("/ko/report").status_code == 200
+    statements, catalogs = [], []
+    monkeypatch.setattr(babel_support.Translations, "load",
+                        classmethod(lambda cls, *args, **kwargs: catalogs.append(args) or cls()))
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        html = client.get("/ko/report").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert "제보 보내기" in html
+    assert statements == [] and catalogs == []
