@@ -25,9 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("INSTANCE_DIR", tempfile.mkdtemp(prefix="moksori-profile-"))
 os.environ.setdefault("APP_ENV", "development")
 
-from flask_migrate import upgrade
-
 from bare_app import app as bare_app
+from flask_migrate import upgrade
 from public_load import public_pages, seed_updates
 
 from app import create_app
