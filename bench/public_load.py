@@ -1,12 +1,15 @@
 """Public pages under load from a second process, against gunicorn, and concurrent submissions.
 
 Run: .venv/bin/python bench/public_load.py [--requests 400] [--concurrency 8] [--runs 3]
-                                           [--pages report,updates] [--submissions 200]
+                                           [--pages report,updates] [--skip atom] [--submissions 200]
+                                           [--before PATH-TO-ANOTHER-CHECKOUT]
 Reports p50/p95 of every public page (both languages) against a bare Flask response on the
 same gunicorn settings, worker memory (RSS), and whether concurrent report submissions were
 all stored exactly once. Each run measures the bare response and then every page, one after
 the other; with --runs N the table shows the run with the median ratio for each page (the
-machine is shared, so one run alone says little). Traffic goes to 127.0.0.1 only and every
+machine is shared, so one run alone says little). With --before, a second checkout (say, main
+exported with `git archive`) runs beside this one and each page is measured on both in turn,
+so before and after see the same load. Traffic goes to 127.0.0.1 only and every
 loop is bounded.
 """
 from __future__ import annotations
@@ -38,11 +41,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(module: str, port: int, env: dict) -> subprocess.Popen:
+def start(module: str, port: int, env: dict, root: Path = ROOT) -> subprocess.Popen:
     with open(Path(env["INSTANCE_DIR"]) / f"gunicorn-{port}.log", "w") as log:  # errors, when a page fails
         process = subprocess.Popen(
-            [str(VENV / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--access-logfile", "/dev/null", module],
-            cwd=ROOT, env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            [str(VENV / "gunicorn"), "-c", str(root / "gunicorn.conf.py"), "--access-logfile", "/dev/null", module],
+            cwd=root, env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
             stdout=log, stderr=log, start_new_session=True,
         )
     for _ in range(100):
@@ -73,10 +76,10 @@ def status_of(port: int, path: str) -> int:
     return response.status
 
 
-def seed_updates(count: int = 12) -> str:
+def seed_updates(root: Path = ROOT, count: int = 12) -> str:
     """Published updates for the list (two pages), one update and the feeds; runs in a child
     process with the bench's environment so this process never loads the app. Returns a slug."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(root))
     from app import create_app
     from app.extensions import db
     from app.services.outreach import subscriptions
@@ -154,59 +157,85 @@ def median_run(runs: list[tuple[float, float, float]]) -> tuple[float, float, fl
     return sorted(runs, key=lambda run: run[2])[len(runs) // 2]
 
 
+def prepare(root: Path) -> tuple[dict, str]:
+    """A fresh instance of the checkout at `root`: migrated, keys made, updates published."""
+    venv = ROOT / ".venv" / "bin"  # the same interpreter and packages for both checkouts
+    instance = tempfile.mkdtemp(prefix="moksori-bench-")
+    env = {"INSTANCE_DIR": instance, "APP_ENV": "development", "RATELIMIT_STORAGE_URI": "memory://",
+           "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite3", "PYTHONPATH": str(root)}
+    subprocess.run([str(venv / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=root, env={**os.environ, **env},
+                   check=True, capture_output=True)
+    # The first admin creates the organization's keys: reports are sealed from the first one.
+    subprocess.run([str(venv / "flask"), "--app", "wsgi", "users", "create", "bench.admin@example.org", "--role",
+                    "admin", "--password-stdin"], cwd=root, env={**os.environ, **env}, input="bench admin password\n",
+                   text=True, check=True, capture_output=True)
+    slug = subprocess.run([str(venv / "python"), __file__, "--seed-updates", "--root", str(root)], cwd=root,
+                          env={**os.environ, **env}, check=True, capture_output=True, text=True)
+    return env, slug.stdout.strip().splitlines()[-1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pages", default="", help="only paths containing one of these comma-separated words")
+    parser.add_argument("--skip", default="", help="leave out paths containing one of these comma-separated words")
+    parser.add_argument("--before", type=Path,
+                        help="another checkout (e.g. main) measured in the same runs, page by page alternately")
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--seed-updates", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_updates:
-        print(seed_updates())
+        print(seed_updates(args.root))
         return
 
-    instance = tempfile.mkdtemp(prefix="moksori-bench-")
-    env = {"INSTANCE_DIR": instance, "APP_ENV": "development", "RATELIMIT_STORAGE_URI": "memory://",
-           "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite3", "PYTHONPATH": str(ROOT)}
-    subprocess.run([str(VENV / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env={**os.environ, **env},
-                   check=True, capture_output=True)
-    # The first admin creates the organization's keys: reports are sealed from the first one.
-    subprocess.run([str(VENV / "flask"), "--app", "wsgi", "users", "create", "bench.admin@example.org", "--role",
-                    "admin", "--password-stdin"], cwd=ROOT, env={**os.environ, **env}, input="bench admin password\n",
-                   text=True, check=True, capture_output=True)
-    slug = subprocess.run([str(VENV / "python"), __file__, "--seed-updates"], cwd=ROOT, env={**os.environ, **env},
-                          check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    bare_port, app_port = free_port(), free_port()
+    env, slug = prepare(ROOT)
+    apps = {"after": (ROOT, env)}
+    if args.before:
+        before_env, _slug = prepare(args.before.resolve())
+        apps = {"before": (args.before.resolve(), before_env), **apps}
+    bare_port = free_port()
+    ports = {name: free_port() for name in apps}
     bare = start("bench.bare_app:app", bare_port, env)
-    app = start("wsgi:app", app_port, {**env, "RATELIMIT_ENABLED": "false"})
+    servers = {name: start("wsgi:app", ports[name], {**apps[name][1], "RATELIMIT_ENABLED": "false"}, apps[name][0])
+               for name in apps}
     try:
         wanted = [word for word in args.pages.split(",") if word]
+        unwanted = [word for word in args.skip.split(",") if word]
         pages = [path for path in public_pages(slug)
-                 if (not wanted or any(word in path for word in wanted)) and status_of(app_port, path) == 200]
+                 if (not wanted or any(word in path for word in wanted)) and not any(word in path for word in unwanted)
+                 and all(status_of(port, path) == 200 for port in ports.values())]
         bare_runs: list[tuple[float, float, float]] = []
-        runs: dict[str, list[tuple[float, float, float]]] = {path: [] for path in pages}
-        failures = dict.fromkeys(pages, 0)
+        runs: dict[tuple[str, str], list[tuple[float, float, float]]] = {
+            (name, path): [] for name in apps for path in pages}
+        failures = dict.fromkeys(runs, 0)
         load_before = os.getloadavg()[0]
         for _ in range(args.runs):
             bare_p50, bare_p95, _failed = load(bare_port, "/ko/", args.requests, args.concurrency)
             bare_runs.append((bare_p50, bare_p95, 1.0))
             for path in pages:
-                print(f"  {path}", file=sys.stderr, flush=True)
-                p50, p95, failed = load(app_port, path, args.requests, args.concurrency)
-                runs[path].append((p50, p95, p50 / bare_p50))
-                failures[path] += failed
+                for name in apps:
+                    print(f"  {name} {path}", file=sys.stderr, flush=True)
+                    p50, p95, failed = load(ports[name], path, args.requests, args.concurrency)
+                    runs[name, path].append((p50, p95, p50 / bare_p50))
+                    failures[name, path] += failed
         print(f"{args.requests} requests, {args.concurrency} concurrent, median of {args.runs} run(s); "
               f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}")
-        print(f"{'page':<40}{'p50 ms':>8}{'p95 ms':>8}{'x bare':>8}")
+        print(f"{'page':<28}" + "".join(f"{f'{name} p50':>12}{'p95':>8}{'x bare':>8}" for name in apps))
         bare_p50s = sorted(run[0] for run in bare_runs)
         bare_p95s = sorted(run[1] for run in bare_runs)
-        print(f"{'bare Flask /ko/':<40}{bare_p50s[len(bare_p50s) // 2]:>8.1f}{bare_p95s[len(bare_p95s) // 2]:>8.1f}")
+        print(f"{'bare Flask /ko/':<28}{bare_p50s[len(bare_p50s) // 2]:>12.1f}{bare_p95s[len(bare_p95s) // 2]:>8.1f}")
         for path in pages:
-            p50, p95, ratio = median_run(runs[path])
-            failed = f"   {failures[path]} of {args.requests * args.runs} not 200" if failures[path] else ""
-            print(f"{path.replace(slug, '<slug>'):<40}{p50:>8.1f}{p95:>8.1f}{ratio:>7.1f}x{failed}")
+            line = f"{path.replace(slug, '<slug>'):<28}"
+            for name in apps:
+                p50, p95, ratio = median_run(runs[name, path])
+                line += f"{p50:>12.1f}{p95:>8.1f}{ratio:>7.1f}x"
+            failed = [f"{name}: {failures[name, path]} of {args.requests * args.runs} not 200"
+                      for name in apps if failures[name, path]]
+            print(line + (f"   ({'; '.join(failed)})" if failed else ""))
+        app_port, instance = ports["after"], env["INSTANCE_DIR"]
         if args.submissions:
             started = time.perf_counter()
             with ThreadPoolExecutor(args.concurrency) as pool:
@@ -216,11 +245,11 @@ def main() -> None:
                 "SELECT count(*), count(DISTINCT receipt_lookup) FROM submission").fetchone()
             print(f"concurrent submissions: {args.submissions} sent, {sum(1 for c in codes if c)} receipts shown, "
                   f"{stored[0]} stored, {stored[1]} distinct receipt look-ups, {elapsed:.1f}s")
-        print("worker RSS MB:", ", ".join(f"{size:.0f}" for size in worker_rss_mb(app)))
+        print("worker RSS MB:", ", ".join(f"{size:.0f}" for size in worker_rss_mb(servers["after"])))
     finally:
-        for process in (bare, app):
+        for process in (bare, *servers.values()):
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
+            process.wait(timeout=30)
 
 
 if __name__ == "__main__":
