@@ -26,7 +26,7 @@ def _report_form() -> ReportForm:
 
 
 def _render_fields(form: ReportForm) -> Markup:
-    return Markup(render_template("public/_report_fields.html", form=form, tree=g.category_tree,  # nosec B704
+    return Markup(render_template("public/report.html", form=form, tree=g.category_tree,  # nosec B704
                                   sections=facets.SECTIONS, facets_in=facets.in_section))  # a rendered template
 
 
@@ -50,7 +50,7 @@ def _fields(form: ReportForm) -> Markup:
 
 
 def _form_page(form: ReportForm, status: int, **extra):
-    return render_template("public/report.html", form=form, fields=_fields(form), **extra), status
+    return render_template("public/report_page.html", form=form, fields=_fields(form), **extra), status
 
 
 @bp.route(f"{LANG}/report", methods=["GET", "POST"])
