@@ -27,6 +27,24 @@ def clean_text(value):
     return CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
 
 
+def numeric_text(value):
+    """For fields that hold only digits and punctuation (a year, a date): NFKC, so that
+    full-width digits and hyphens (U+FF10-FF19, U+FF0D), which a Korean input method types in
+    its full-width mode, become ASCII digits and "-". Never for free text: there NFKC would
+    change what the person wrote (it splits compatibility jamo, turns ㈜ into (주)), so free
+    text gets clean_text's NFC only."""
+    if value is None:
+        return value
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def was_normalized(field) -> bool:
+    """Whether a field's stored value differs from what was typed beyond NFC and spaces, so the
+    person can be told what was kept."""
+    raw = field.raw_data[0] if field.raw_data else ""
+    return isinstance(raw, str) and unicodedata.normalize("NFKC", raw) != unicodedata.normalize("NFC", raw)
+
+
 def text_length(value: str | None) -> int:
     return len(value or "")
 

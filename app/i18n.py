@@ -6,15 +6,17 @@ outside a language prefix) use the session's choice, then Accept-Language, then 
 """
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, support
 from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, get_locale
 from werkzeug.routing import BuildError
+from wtforms.i18n import messages_path
 
 from app import vocabularies as v
 from app.extensions import babel
@@ -60,7 +62,8 @@ def select_locale() -> str:
 
 
 def current_lang() -> str:
-    return get_locale().language if get_locale() else DEFAULT_LOCALE
+    locale = get_locale()  # a template asks a dozen times per page: look the locale up once
+    return locale.language if locale else DEFAULT_LOCALE
 
 
 def switch_language_url(target: str, external: bool = False) -> str:
@@ -115,10 +118,26 @@ def org_name() -> str:
     return current_app.config["ORG_NAME_KO" if current_lang() == "ko" else "ORG_NAME_EN"]
 
 
+@functools.lru_cache(maxsize=len(SUPPORTED_LOCALES) + 1)
+def _wtforms_catalog(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def share_wtforms_catalog() -> None:
+    """Flask-WTF reads WTForms' own catalog (its few built-in messages, such as "Not a valid
+    choice") from disk on every request that builds a form and keeps it on that request only
+    (flask_wtf/i18n.py, `request.wtforms_translations`): about 1 ms of every form page. The
+    catalog cannot change while the process runs, so each locale's is read once and put where
+    Flask-WTF looks for it."""
+    if request.endpoint != "static":
+        setattr(request, "wtforms_translations", _wtforms_catalog(str(get_locale())))  # noqa: B010  Flask-WTF's name
+
+
 def init_app(app: Flask) -> None:
     for code in SUPPORTED_LOCALES:  # fail at start-up, not on the first Korean request
         Locale.parse(code)
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(share_wtforms_catalog)
     app.jinja_env.globals.update(
         current_lang=current_lang,
         switch_language_url=switch_language_url,

@@ -18,6 +18,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db, limiter
 from app.models import OrgKey, User
+from app.public import KEYS_SEEN
 from app.services import keys
 from config import TestingConfig
 from tests import factories
@@ -135,6 +136,8 @@ def no_keys(app, org_keys):
     with app.app_context():
         db.session.execute(sa.delete(OrgKey))
         db.session.commit()
+    # Removing keys is something only a test does: the app keeps a "yes" for a minute.
+    app.extensions.pop(KEYS_SEEN, None)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Public blueprint: pages a submitter reads, in /ko/… and /en/…."""
 import errno
 import functools
+import time
 
 from flask import Blueprint, current_app, request
 from flask_wtf.csrf import CSRFError
@@ -35,15 +36,27 @@ def signed_form(view):
     return checked
 
 
+# Once the organization's keys exist the application never removes them (rotation replaces
+# them in one transaction), so a "yes" is kept for a minute per process: the report, contact
+# and receipt pages then ask the database nothing (on SQLite every question takes the write
+# lock, app/database.py). A "no" is never kept, so the first admin's keys open intake at once.
+KEYS_SEEN_SECONDS = 60
+KEYS_SEEN = "moksori.keys_seen_at"
+
+
 def intake_ready() -> bool:
     """Submissions can be sealed only once the organization's keys exist; until then the
     public forms say so and accept nothing. A development installation creates its keys on
     first need and writes the recovery code beside its database, saying so on the console."""
+    seen = current_app.extensions.get(KEYS_SEEN)
+    if seen is not None and time.monotonic() - seen < KEYS_SEEN_SECONDS:
+        return True
     exist = keys.keys_exist(db.session)
     # End the read at once: on SQLite every transaction holds the write lock (app/database.py),
     # and the form page has nothing else to ask the database.
     db.session.rollback()
     if exist:
+        current_app.extensions[KEYS_SEEN] = time.monotonic()
         return True
     target = current_app.config.get("DEVELOPMENT_KEYS_FILE")
     if not target:

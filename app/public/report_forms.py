@@ -2,22 +2,38 @@
 optional ways to reach the submitter."""
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, date, datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
 from app.facets import FACETS, Facet
-from app.forms import InVocabulary, MaxChars, MultiCheckboxField, PublicForm, Required, clean_text, optional_select
+from app.forms import (
+    InVocabulary,
+    MaxChars,
+    MultiCheckboxField,
+    PublicForm,
+    Required,
+    clean_text,
+    numeric_text,
+    optional_select,
+    was_normalized,
+)
+from app.i18n import format_date
 from app.public.attachment_forms import AttachmentsMixin
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.reports import ReportData
 from app.services.outreach.subscriptions import email_problem, normalize_email
 
 NARRATIVE_MAX = 20_000
+
+
+def strip_year_suffix(value):
+    """"2015년" is how a year is written in Korean: the 년 is not part of the number."""
+    return value.removesuffix("년").strip() if value else value
 
 
 def facet_field(facet: Facet):
@@ -41,8 +57,10 @@ class ReportForm(AttachmentsMixin, PublicForm):
     categories = MultiCheckboxField(_l("What kind of events were they?"), choices=[])
     when_precision = RadioField(_l("How well do you remember when it was?"), choices=v.WHEN_PRECISION,
                                 validate_choice=False, validators=[InVocabulary(v.WHEN_PRECISION)])
-    when_date = StringField(_l("Date"), filters=[clean_text], render_kw={"type": "date"})
-    when_year = StringField(_l("Year"), filters=[clean_text],
+    # Full-width digits become ASCII here, so the year shown again after an error, the year
+    # stored and the one the receipt page confirms are the same (normalized_notes below).
+    when_date = StringField(_l("Date"), filters=[clean_text, numeric_text], render_kw={"type": "date"})
+    when_year = StringField(_l("Year"), filters=[clean_text, numeric_text, strip_year_suffix],
                             render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 6})
     when_month = optional_select(v.MONTHS, _l("Month"))
     when_text = StringField(_l("Roughly when"), filters=[clean_text], validators=[MaxChars(200)])
@@ -83,7 +101,7 @@ class ReportForm(AttachmentsMixin, PublicForm):
         """Every facet's answer (None when skipped), with the "when" fields that do not apply
         to the chosen precision dropped."""
         precision = self.when_precision.data or None
-        year = unicodedata.normalize("NFKC", self.when_year.data or "").rstrip("년 ")
+        year = self.when_year.data or ""
         when = {
             "when_precision": precision,
             "when_date": date.fromisoformat(self.when_date.data) if precision == "day" else None,
@@ -115,6 +133,16 @@ class ReportForm(AttachmentsMixin, PublicForm):
             ),
         )
 
+    def normalized_notes(self) -> list[str]:
+        """What was stored otherwise than typed (full-width digits made ASCII), for the receipt
+        page: a person who typed ２０１５년 sees that 2015 was kept. Only answers that were stored."""
+        answers, notes = self.facet_answers(), []
+        if answers["when_year"] is not None and was_normalized(self.when_year):
+            notes.append(_("We saved the year as %(year)s.", year=answers["when_year"]))
+        if answers["when_date"] is not None and was_normalized(self.when_date):
+            notes.append(_("We saved the date as %(date)s.", date=format_date(answers["when_date"])))
+        return notes
+
     def validate_categories(self, field):
         if any(code not in self.category_codes for code in field.data or []):
             raise ValidationError(_l("Please choose one of the options."))
@@ -136,7 +164,7 @@ class ReportForm(AttachmentsMixin, PublicForm):
             return
         if not field.data:
             raise ValidationError(_l("Please enter the year, or choose another answer above."))
-        year = unicodedata.normalize("NFKC", field.data).rstrip("년 ")
+        year = field.data
         if not year.isdigit() or not 1945 <= int(year) <= datetime.now(UTC).year:
             raise ValidationError(
                 _l("Please enter a year between 1945 and %(year)s.", year=datetime.now(UTC).year)

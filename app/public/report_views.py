@@ -5,6 +5,7 @@ import secrets
 
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from app import facets
 from app.extensions import db, limiter
@@ -25,9 +26,32 @@ def _report_form() -> ReportForm:
     return form
 
 
+def _render_fields(form: ReportForm) -> Markup:
+    return Markup(render_template("public/report.html", form=form, tree=g.category_tree,  # nosec B704
+                                  sections=facets.SECTIONS, facets_in=facets.in_section))  # a rendered template
+
+
+def _fields(form: ReportForm) -> Markup:
+    """The form's questions. The empty form is the same for every visitor of a language: about
+    130 labels, 70 options and 60 checkboxes through the form macros, three quarters of the
+    page's time (bench/README.md). So it is rendered once per language and kept, for as long as
+    the taxonomy cache holds the same tree (a changed taxonomy is a new tree object) and the
+    upload limits it quotes are unchanged. A form that comes back has answers and errors: it is
+    rendered afresh. The CSRF and form tokens are outside it, per visitor."""
+    if request.method != "GET":
+        return _render_fields(form)
+    config = current_app.config
+    key = (current_lang(), config["MAX_FILES_PER_SUBMISSION"], config["MAX_UPLOAD_MB"], config["MAX_TOTAL_UPLOAD_MB"])
+    kept = current_app.extensions.setdefault("moksori.report_fields", {})
+    tree, html = kept.get(key, (None, None))
+    if tree is not g.category_tree or html is None:
+        html = _render_fields(form)
+        kept[key] = (g.category_tree, html)
+    return html
+
+
 def _form_page(form: ReportForm, status: int, **extra):
-    return render_template("public/report.html", form=form, tree=g.category_tree, sections=facets.SECTIONS,
-                           facets_in=facets.in_section, **extra), status
+    return render_template("public/report_page.html", form=form, fields=_fields(form), **extra), status
 
 
 @bp.route(f"{LANG}/report", methods=["GET", "POST"])
@@ -51,7 +75,8 @@ def report(lang):
             ))
         except reports.AlreadySubmitted:
             return render_template("public/report_duplicate.html"), 409
-        return render_template("public/report_done.html", code=code, files=len(form.prepared_files))
+        return render_template("public/report_done.html", code=code, files=len(form.prepared_files),
+                               notes=form.normalized_notes())
     return _form_page(form, 200 if request.method == "GET" else 422)
 
 

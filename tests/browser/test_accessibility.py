@@ -54,6 +54,25 @@ def test_report_form_with_errors(page_js_on, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_report_form_with_answers_and_an_error_in_a_folded_section(page_js_on, lang):
+    """Folded sections: one opened by its error, one folded with its count of answers."""
+    page = page_js_on
+    page.goto(f"/{lang}/report")
+    page.locator("#section-when > summary").click()
+    page.check('input[name="when_precision"][value="year"]')
+    page.fill("#when_year", "3000")
+    page.locator("#section-where > summary").click()
+    page.fill("#place", "Hoeryong")
+    page.locator("#section-where > summary").click()
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.get_by_role("button", name=TEXT[lang]["send_report"]).click()
+    assert sent.value.status == 422
+    assert page.locator("#when_year-error").is_visible()
+    assert page.locator("#section-where .fold-filled").is_visible()
+    check_page(page, lang, f"/{lang}/report")
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_receipt_status_page(page_js_on, lang):
     page = page_js_on
     text = TEXT[lang]

@@ -24,13 +24,19 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
     torture.check()
     assert torture.is_checked()
 
+    # The optional sections are folded <details>: opening one needs no JavaScript either.
+    year = page.get_by_label("연도", exact=True)
+    assert not year.is_visible()
+    page.locator("#section-when > summary").click()
     page.get_by_label("몇 년도였는지 압니다").check()
-    page.get_by_label("연도", exact=True).fill("2015")
+    year.fill("２０１５")  # full-width digits, as a Korean input method in full-width mode types them
+    page.locator("#section-where > summary").click()
     page.get_by_label("지역 또는 나라").select_option(label="함경북도")
     page.get_by_label("장소 (마을, 시설, 주변 건물 등)").fill("회령시")
     page.get_by_role("textbox", name="어떤 일이 있었나요?").fill(
         "2015년 겨울 회령 보위부 구류장에서 조사를 받으며 고문을 당했습니다.\n같은 방에 다섯 명이 있었습니다."
     )
+    page.locator("#section-files > summary").click()
     page.get_by_label("첨부 파일 (선택)").set_input_files(
         [{"name": "증거 사진.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG")}]
     )
@@ -47,6 +53,7 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
     )
     assert lines == 1
     assert page.get_by_text("파일 1개를 받았습니다.").is_visible()
+    assert page.get_by_text("연도는 2015년으로 저장했습니다.").is_visible()
 
     page.goto("/ko/receipt")
     page.get_by_label("접수 번호").fill(code)
@@ -66,6 +73,7 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
 def test_empty_report_shows_error_summary_and_keeps_text(page_js_off):
     page = page_js_off
     page.goto("/ko/report")
+    page.locator("#section-where > summary").click()
     page.get_by_label("장소 (마을, 시설, 주변 건물 등)").fill("함흥시 근처 집결소")
     with page.expect_response(lambda r: r.request.method == "POST") as sent:
         page.get_by_role("button", name="제보 보내기").click()
@@ -80,5 +88,28 @@ def test_empty_report_shows_error_summary_and_keeps_text(page_js_off):
     assert page.url.endswith("#narrative")
     assert page.get_by_role("textbox", name="어떤 일이 있었나요?").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("장소 (마을, 시설, 주변 건물 등)").input_value() == "함흥시 근처 집결소"
+    # The section with the answer stays folded and says so; no error is inside it.
+    where = page.locator("#section-where")
+    assert where.get_attribute("open") is None
+    assert where.locator("summary").inner_text().endswith("질문 1개에 답하셨습니다")
     assert page.locator("html").get_attribute("lang") == "ko"
     assert page.third_party_requests == []
+
+
+def test_error_in_a_folded_section_is_shown_open_without_javascript(page_js_off):
+    page = page_js_off
+    page.goto("/ko/report")
+    page.locator("#section-when > summary").click()
+    page.get_by_label("몇 년도였는지 압니다").check()
+    page.get_by_label("연도", exact=True).fill("삼천")
+    page.get_by_role("textbox", name="어떤 일이 있었나요?").fill("구류장에서 있었던 일입니다.")
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.get_by_role("button", name="제보 보내기").click()
+    assert sent.value.status == 422
+    error = page.locator("#when_year-error")
+    assert error.is_visible() and "1945년부터" in error.inner_text()
+    assert page.locator("#section-when").get_attribute("open") is not None
+    assert not page.get_by_label("지역 또는 나라").is_visible()  # sections without errors stay folded
+    page.locator('.error-summary a[href="#when_year"]').click()
+    assert page.url.endswith("#when_year")
+    assert page.get_by_label("연도", exact=True).is_visible()

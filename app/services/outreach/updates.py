@@ -1,6 +1,7 @@
 """Bilingual updates: writing, publishing (which queues subscriber mail), listing, Atom feeds."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -72,9 +73,18 @@ def topic_label(code: str) -> str:
 
 def render_body(text: str) -> Markup:
     """Markdown to HTML, cleaned by the one sanitize_html(). "# Title" becomes <h2>: the page has its <h1>."""
-    html = markdown.markdown(text or "", extensions=["tables", "sane_lists", "toc"],
+    return Markup(_cleaned_html(text or ""))  # nosec B704 # bleach-cleaned by sanitize_html(), the one place
+
+
+# Markdown and bleach take 20-40 ms for a long update, and the Atom feed renders twenty of them:
+# uncached, the feed held SQLite's write lock so long that 8 concurrent readers ran into the
+# busy timeout (bench/README.md). The result depends on the text alone, so the text is the key:
+# an edited update is a new key, and there is nothing to invalidate.
+@functools.lru_cache(maxsize=64)
+def _cleaned_html(text: str) -> str:
+    html = markdown.markdown(text, extensions=["tables", "sane_lists", "toc"],
                              extension_configs={"toc": {"baselevel": 2}})
-    return Markup(sanitize_html(html))  # nosec B704 # bleach-cleaned by sanitize_html(), the one place
+    return sanitize_html(html)
 
 
 def suggest_slug(data: UpdateData) -> str:
