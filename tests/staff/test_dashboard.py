@@ -153,7 +153,7 @@ def test_map_has_every_province_shaded_with_the_tables_numbers(client, app, auth
                           "KP-10", "KP-13", "KP-14", "KP-15"}
     numbers = values(section, "provinces")
     assert numbers == {"KP-09": 3, "KP-01": 1, "CN": 1, "none": 1}
-    for code, (step, count, title) in paths.items():
+    for code, (_step, count, title) in paths.items():
         assert count == numbers.get(code, 0), code
         assert title.endswith(f": {count}")
     assert paths["KP-09"][2] == "함경북도: 3" and paths["KP-09"][0] == 4
