@@ -62,7 +62,7 @@ def column_chart(bars: Sequence[Bar], height: int = 150) -> Markup:
     return _svg("chart chart-columns", width, height, parts)
 
 
-def bar_chart(bars: Sequence[Bar], width: int = 380, row: int = 19) -> Markup:
+def bar_chart(bars: Sequence[Bar], width: int = 340, row: int = 19) -> Markup:
     """A small horizontal bar chart: the label (shortened to fit, in full in the table) on
     the left, the bar and its count on the right. Several side by side are small multiples."""
     label_room, size = width * 0.46, 12
