@@ -59,10 +59,12 @@ def retry_after_seconds(error: RateLimitExceeded) -> int:
     """Seconds until the limit that was hit lets this client try again: the limiter's own
     reset time for this request, or at worst the limit's whole window."""
     try:
+        window = max(1, int(error.limit.limit.get_expiry()))
         current = limiter.current_limit
         if current is not None and current.breached:
-            return max(1, math.ceil(current.reset_at - time.time()))
-        return max(1, int(error.limit.limit.get_expiry()))
+            # reset_at is a whole second: never more than the window ("15분", not "16분").
+            return min(window, max(1, math.ceil(current.reset_at - time.time())))
+        return window
     except Exception:  # the page must still say something: a minute is the shortest window we use
         current_app.logger.exception("rate limit reset time unknown")
         return 60
