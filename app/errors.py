@@ -3,12 +3,17 @@ no stack trace. (The public blueprint answers a CSRF failure on its long forms i
 showing the form again with what was typed: app/public/receipt_views.py, report_views.py.)"""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+import math
+import time
+
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, limiter
 
 PAGES = {
     400: (_l("The request could not be understood"), _l("Please go back and try again.")),
@@ -50,10 +55,62 @@ def handle_http_error(error: HTTPException):
     return render_error(error.code, error.description if error.description in REASONS else None)
 
 
+def retry_after_seconds(error: RateLimitExceeded) -> int:
+    """Seconds until the limit that was hit lets this client try again: the limiter's own
+    reset time for this request, or at worst the limit's whole window."""
+    try:
+        window = max(1, int(error.limit.limit.get_expiry()))
+        current = limiter.current_limit
+        if current is not None and current.breached:
+            # reset_at is a whole second: never more than the window ("15분", not "16분").
+            return min(window, max(1, math.ceil(current.reset_at - time.time())))
+        return window
+    except Exception:  # the page must still say something: a minute is the shortest window we use
+        current_app.logger.exception("rate limit reset time unknown")
+        return 60
+
+
+def wait_text(seconds: int) -> str:
+    """How long to wait, in whole minutes (rounded up), or hours from two hours on."""
+    minutes = math.ceil(seconds / 60)
+    if minutes < 120:
+        return ngettext("Please try again in %(num)s minute.", "Please try again in %(num)s minutes.", minutes)
+    hours = math.ceil(minutes / 60)
+    return ngettext("Please try again in %(num)s hour.", "Please try again in %(num)s hours.", hours)
+
+
+def handle_rate_limited(error: RateLimitExceeded):
+    seconds = retry_after_seconds(error)
+    title, message = PAGES[429]
+    body = render_template("errors/error.html", title=title, message=message, wait=wait_text(seconds), status=429)
+    # Retry-After in seconds (RFC 9110): a script or a proxy can wait without reading the page.
+    return body, 429, {"Retry-After": str(seconds)}
+
+
+def form_page_link() -> str | None:
+    """Where the form that failed the CSRF check can be had again: the same URL by GET, or,
+    for an action URL that only takes POST (/staff/submissions/<id>/note), the page above it.
+    Built with url_for from the route it matches, so the link is always one of our own
+    relative paths, never a URL someone put into the request (no open redirect)."""
+    adapter = current_app.create_url_adapter(request)
+    path = request.path
+    if adapter is None:
+        return None
+    for candidate in (path, path.rsplit("/", 1)[0] or "/"):
+        try:
+            endpoint, args = adapter.match(candidate, method="GET")
+        except HTTPException:  # not found, not by GET, or a redirect to a canonical form
+            continue
+        if endpoint != "static":
+            return url_for(endpoint, **args)
+    return None
+
+
 def handle_csrf_error(error: CSRFError):
     title = _l("Please try again")
     message = _l("For your security, please reload the page and submit again.")
-    return render_template("errors/error.html", title=title, message=message, status=400), 400
+    return render_template("errors/error.html", title=title, message=message, status=400,
+                           back=form_page_link()), 400
 
 
 def handle_unexpected(error: Exception):
@@ -72,5 +129,6 @@ def handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

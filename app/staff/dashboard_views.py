@@ -7,23 +7,34 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user
 
+from app import vocabularies as v
 from app.auth import current_keyring
 from app.extensions import db
 from app.i18n import current_lang
 from app.services.ops import retention
 from app.services.settings import retention_policy
+from app.services.triage import charts, nk_map, stats
 from app.services.triage import queue as queue_service
-from app.services.triage import stats
 from app.staff import bp
 from app.staff.queue_forms import FilterForm
 
-CHARTS = [
-    ("months", _l("Items received per month"), _l("Month")),
-    ("categories", _l("Items by category (top level)"), _l("Top-level category")),
-    ("provinces", _l("Items by province"), _l("Province")),
-    ("statuses", _l("Items by status"), lazy_pgettext("case", "Status")),
-    ("response", _l("Time to first response"), _l("Time to the first message from an officer")),
-]
+CHARTS = {
+    "months": (_l("Items received per month"), _l("Month")),
+    "categories": (_l("Items by category (top level)"), _l("Top-level category")),
+    "provinces": (_l("Items by province"), _l("Province")),
+    "statuses": (_l("Items by status"), lazy_pgettext("case", "Status")),
+    "response": (_l("Time to first response"), _l("Time to the first message from an officer")),
+}
+# Short names written on the map itself; the full names are in the table and the tooltips.
+MAP_NAMES = {
+    "KP-01": lazy_pgettext("map", "Pyongyang"), "KP-02": lazy_pgettext("map", "S. Pyongan"),
+    "KP-03": lazy_pgettext("map", "N. Pyongan"), "KP-04": lazy_pgettext("map", "Chagang"),
+    "KP-05": lazy_pgettext("map", "S. Hwanghae"), "KP-06": lazy_pgettext("map", "N. Hwanghae"),
+    "KP-07": lazy_pgettext("map", "Kangwon"), "KP-08": lazy_pgettext("map", "S. Hamgyong"),
+    "KP-09": lazy_pgettext("map", "N. Hamgyong"), "KP-10": lazy_pgettext("map", "Ryanggang"),
+    "KP-13": lazy_pgettext("map", "Rason"), "KP-14": lazy_pgettext("map", "Nampo"),
+    "KP-15": lazy_pgettext("map", "Kaesong"),
+}
 EXPIRY_WINDOW_DAYS = 7
 
 
@@ -35,9 +46,25 @@ def queue_filters():
     return form.to_filters(db.session, current_user, current_app.config["TIMEZONE"], None, None, current_keyring())
 
 
-def _charts(data: stats.Dashboard) -> list[dict]:
-    return [{"key": key, "title": title, "column": column, "bars": getattr(data, key),
-             "svg": stats.bar_chart_svg(getattr(data, key))} for key, title, column in CHARTS]
+def _charts(data: stats.Dashboard) -> dict[str, dict]:
+    """Each chart's title, table heading, rows and drawing: the months as columns, the
+    provinces as a map (the rest of the places listed beside it), the others as small bars."""
+    found = {key: {"key": key, "title": title, "column": column, "bars": getattr(data, key)}
+             for key, (title, column) in CHARTS.items()}
+    found["months"]["svg"] = charts.column_chart(data.months)
+    for key in ("categories", "statuses", "response"):
+        found[key]["svg"] = charts.bar_chart(getattr(data, key))
+    counts = {bar.key: bar.value for bar in data.provinces}
+    top = max((counts.get(code, 0) for code in nk_map.PROVINCES), default=0)
+    found["provinces"].update(
+        svg=charts.province_map(counts, {code: str(v.label_for(v.PROVINCES, code)) for code in nk_map.PROVINCES},
+                                {code: str(name) for code, name in MAP_NAMES.items()},
+                                str(_l("Items by province")),
+                                str(_l("A map of North Korea's provinces, darker where more items were reported. "
+                                       "The table below has the same numbers."))),
+        legend=charts.map_legend(top),
+        elsewhere=[bar for bar in data.provinces if bar.key not in nk_map.PROVINCES])
+    return found
 
 
 @bp.route("/dashboard")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app import vocabularies as v
 from app.i18n import current_lang
 from app.models import Submission, User
 from app.services import vault
@@ -86,7 +87,13 @@ ACTIONS = {
 }
 
 
-def refusal_message(reason: str) -> str:
+def refusal_message(reason: str, status: str | None = None) -> str:
+    """The sentence for a refused change; a refused status change from a known `status` names
+    the statuses that are possible from there."""
+    if reason == "transition" and status:
+        allowed = ", ".join(v.label_for(v.STATUSES, code) for code in actions.next_statuses(status))
+        return _("This status change is not possible from “%(current)s”. From there, the status can change to: "
+                 "%(allowed)s.", current=v.label_for(v.STATUSES, status), allowed=allowed)
     messages = {
         "transition": _("This status change is not possible from the current status."),
         "reason_required": _("Please give a reason: it is required for rejected, duplicate and closed."),

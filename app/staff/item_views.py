@@ -69,7 +69,7 @@ def submission_action(public_id, action):
         except actions.TriageError as refused:
             db.session.rollback()
             item = item_or_404(public_id)
-            form.form_errors.append(refusal_message(refused.reason))
+            form.form_errors.append(refusal_message(refused.reason, refused.status))
         else:
             if action == "reveal":
                 return item_page(item, forms, contact=result)  # reveal changes no field

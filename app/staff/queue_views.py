@@ -62,5 +62,6 @@ def _report(outcome: queue_service.BulkOutcome) -> None:
     if outcome.done:
         flash(ngettext("%(num)s item changed.", "%(num)s items changed.", len(outcome.done)), "success")
     for public_id, reason in outcome.refused:
-        problem = _("This item no longer exists.") if reason == "missing" else refusal_message(reason)
+        problem = (_("This item no longer exists.") if reason == "missing"
+                   else refusal_message(reason, outcome.statuses.get(public_id)))
         flash(_("%(item)s not changed: %(problem)s", item=public_id, problem=problem), "error")

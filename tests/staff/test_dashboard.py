@@ -122,7 +122,7 @@ def test_charts_are_escaped_svg_without_style_and_english(client, app, auth, see
     SubmissionFactory(province="<i>x</i>")  # a code that is not one of ours, as a label
     auth.login()
     html = client.get("/staff/dashboard").get_data(as_text=True)
-    assert html.count('<svg class="chart"') == 5
+    assert html.count('<svg class="chart ') == 5  # months, three small multiples, the map
     assert " style=" not in html and "<style" not in html and "<script" not in html
     assert "&lt;i&gt;x&lt;/i&gt;" in html and "<i>x</i>" not in html
     assert 'aria-hidden="true"' in html and "<caption>" in html
@@ -130,6 +130,37 @@ def test_charts_are_escaped_svg_without_style_and_english(client, app, auth, see
     auth.login(email="en@example.org", locale="en", client=english)
     page = english.get("/staff/dashboard").get_data(as_text=True)
     assert '<html lang="en">' in page and "Items received per month" in page and "North Hamgyong" in page
+
+
+PATH = re.compile(r'<path class="map-province map-step-(\d)" data-province="([^"]+)" data-count="(\d+)" '
+                  r'd="M[^"]+Z"><title>([^<]+)</title></path>')
+
+
+def test_map_has_every_province_shaded_with_the_tables_numbers(client, app, auth, seeded):
+    """One path per province of North Korea, each titled with its name and count, shaded by
+    count; the table behind <details> has the same numbers, and the places that are not
+    provinces (China, not given) are named beside the map instead."""
+    SubmissionFactory(province="KP-09")  # North Hamgyong the largest: 3 items, Pyongyang 1
+    auth.login()
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    section = html[html.index('id="chart-provinces"'):html.index('class="dash-multiples"')]
+    svg = section[section.index("<svg"):section.index("</svg>")]
+    assert 'role="img" aria-labelledby="map-title map-desc"' in svg and "aria-hidden" not in svg
+    assert '<title id="map-title">지역별 건수</title>' in svg
+    paths = {code: (int(step), int(count), title) for step, code, count, title in PATH.findall(svg)}
+    assert len(paths) == svg.count("<path") == 13
+    assert set(paths) == {"KP-01", "KP-02", "KP-03", "KP-04", "KP-05", "KP-06", "KP-07", "KP-08", "KP-09",
+                          "KP-10", "KP-13", "KP-14", "KP-15"}
+    numbers = values(section, "provinces")
+    assert numbers == {"KP-09": 3, "KP-01": 1, "CN": 1, "none": 1}
+    for code, (_step, count, title) in paths.items():
+        assert count == numbers.get(code, 0), code
+        assert title.endswith(f": {count}")
+    assert paths["KP-09"][2] == "함경북도: 3" and paths["KP-09"][0] == 4
+    assert paths["KP-01"][0] == 2 and paths["KP-10"][0] == 0  # 1 of 3 is the second shade; none is 0
+    assert "<details" in section and section.index("<details") < section.index('id="table-provinces"')
+    assert "지도 밖:" in section and "중국 1" in section
+    assert "함북 3" in svg and "평양 1" in svg  # the short names and counts written on the map
 
 
 def test_empty_dashboard(client, auth):

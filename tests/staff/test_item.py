@@ -74,7 +74,10 @@ def test_status_workflow_reasons_and_duplicates(client, app, auth, org_keys):
     first, second = SubmissionFactory().public_id, SubmissionFactory().public_id
     auth.login()
     bad = act(client, first, "status", {"status": "referred", "version": _version(app, first)})
-    assert bad.status_code == 422 and "현재 처리 상태에서는" in bad.get_data(as_text=True)
+    # The refusal names the current status and the statuses that are possible from it, in order.
+    assert bad.status_code == 422
+    refusal = "‘신규’ 상태에서는 이 상태로 바꿀 수 없습니다. 바꿀 수 있는 상태: 검토 중, 중복, 반려."
+    assert refusal in bad.get_data(as_text=True)
     assert act(client, first, "status", {"status": "in_review", "version": _version(app, first)}).status_code == 302
     no_reason = act(client, first, "status", {"status": "rejected", "version": _version(app, first), "reason": ""})
     assert "사유를 적어 주세요" in no_reason.get_data(as_text=True)

@@ -209,7 +209,8 @@ def test_bulk_status_reports_each_refused_item(app, client, items):
     assert response.status_code == 302
     html = page(client)
     assert "2건을 변경했습니다" in html
-    assert f"{items['a']} 건은 변경하지 않았습니다. 현재 처리 상태에서는 이 상태로 바꿀 수 없습니다." in html
+    assert (f"{items['a']} 건은 변경하지 않았습니다. ‘신규’ 상태에서는 이 상태로 바꿀 수 없습니다. "
+            "바꿀 수 있는 상태: 검토 중, 중복, 반려.") in html
     assert set(ids(page(client, "?status=closed"))) == {items[n] for n in "bcd"}
     assert sorted(audited_items(app, "submission.status")) == sorted(items[n] for n in "bc")
 

@@ -25,7 +25,18 @@ MAX_TEXT = 20_000
 
 class TriageError(Refused):
     """reason: "transition", "reason_required", "duplicate_target", "choice", "assignee", "empty",
-    "too_long", "stale", "no_contact_access"."""
+    "too_long", "stale", "no_contact_access". For "transition", `status` is the item's current
+    status, so the message can name the moves that are possible from it."""
+
+    def __init__(self, reason: str, status: str | None = None):
+        super().__init__(reason)
+        self.status = status
+
+
+def next_statuses(status: str) -> list[str]:
+    """The statuses an item may move to from `status`, in the workflow's order."""
+    allowed = v.TRANSITIONS.get(status, set())
+    return [code for code, _ in v.STATUSES if code in allowed]
 
 
 def _actor(user: User) -> str:
@@ -55,7 +66,7 @@ def change_status(session: Session, actor: User, submission: Submission, new_sta
                   reason: str | None = None, duplicate_of: Submission | None = None) -> None:
     old = submission.status
     if new_status not in v.TRANSITIONS.get(old, set()):
-        raise TriageError("transition")
+        raise TriageError("transition", old)
     reason = (reason or "").strip()
     if new_status in v.REASON_REQUIRED and not reason:
         raise TriageError("reason_required")

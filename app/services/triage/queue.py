@@ -300,6 +300,7 @@ def status_counts(session: Session, filters: QueueFilters, exact: bool = False) 
 class BulkOutcome:
     done: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (public id, TriageError reason)
+    statuses: dict[str, str] = field(default_factory=dict)  # public id -> status, for "transition"
 
 
 def bulk_apply(session: Session, items: list[tuple[str, int | None]],
@@ -320,6 +321,8 @@ def bulk_apply(session: Session, items: list[tuple[str, int | None]],
         except actions.TriageError as refused:
             session.rollback()
             outcome.refused.append((public_id, refused.reason))
+            if refused.status:
+                outcome.statuses[public_id] = refused.status
         except StaleDataError:  # changed between our read and our write
             session.rollback()
             outcome.refused.append((public_id, "stale"))

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from sqlalchemy.orm import Session, aliased
 
 from app import vocabularies as v
@@ -149,24 +148,3 @@ def dashboard(session: Session, filters, lang: str, timezone: str) -> Dashboard:
         median_response_hours=middle,
     )
 
-
-def bar_chart_svg(bars: list[Bar], unit_label: str = "") -> Markup:
-    """A horizontal bar chart as inline SVG: every text escaped, sizes as attributes, colours
-    from classes in site.css (the CSP forbids style attributes). Hidden from screen readers:
-    the table beside it carries the same numbers."""
-    width, left, right, row = 640, 4, 70, 40
-    top = max((bar.value for bar in bars), default=0) or 1
-    height = max(row, row * len(bars))
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'width="100%" aria-hidden="true" focusable="false">']
-    for index, bar in enumerate(bars):
-        y = index * row
-        length = (width - left - right) * bar.value / top
-        parts.append(
-            f'<g class="chart-row"><text class="chart-label" x="{left}" y="{y + 14}">{escape(bar.label)}</text>'
-            f'<rect class="chart-bar" x="{left}" y="{y + 19}" width="{length:.1f}" height="14" rx="2"></rect>'
-            f'<text class="chart-value" x="{left + length + 6:.1f}" y="{y + 31}">'
-            f'{bar.value}{escape(unit_label)}</text></g>'
-        )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # nosec B704 # built here from numbers and escape()d labels

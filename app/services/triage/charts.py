@@ -1,0 +1,124 @@
+"""The dashboard's charts as inline SVG, drawn on the server: no chart JavaScript, nothing
+fetched. Every text is escape()d, sizes are attributes and colours come from classes in
+site.css (the CSP forbids style attributes). The bar and column charts are hidden from
+screen readers, since a table beside each carries the same numbers; the map is one image
+with a text alternative and its table.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from markupsafe import Markup, escape
+
+from app.services.triage import nk_map
+from app.services.triage.stats import Bar
+
+MAP_STEPS = 4  # shades for counts above zero; step 0 is "none"
+
+
+def _svg(css: str, width: float, height: float, inner: list[str], hidden: bool = True, extra: str = "") -> Markup:
+    aria = ' aria-hidden="true" focusable="false"' if hidden else ""
+    head = (f'<svg class="{css}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
+            f'width="100%"{aria}{extra}>')
+    return Markup(head + "".join(inner) + "</svg>")  # nosec B704 # numbers and escape()d text only
+
+
+def _text_width(text: str, size: float) -> float:
+    """A rough width for fitting a label: Hangul and other wide letters are about one em."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.58 for ch in text)
+
+
+def _fit(text: str, size: float, room: float) -> str:
+    if _text_width(text, size) <= room:
+        return text
+    while text and _text_width(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def column_chart(bars: Sequence[Bar], height: int = 150) -> Markup:
+    """Months as columns, oldest first: a top line with the largest count, each column's count
+    above it when there is room, and the month written under the first column and every January."""
+    width, left, top_pad, bottom = 720, 4, 18, 22
+    top = max((bar.value for bar in bars), default=0) or 1
+    step = (width - left) / max(len(bars), 1)
+    plot = height - top_pad - bottom
+    parts = [f'<line class="chart-axis" x1="{left}" y1="{top_pad + plot}" x2="{width}" y2="{top_pad + plot}"></line>']
+    for index, bar in enumerate(bars):
+        x = left + index * step
+        tall = plot * bar.value / top
+        y = top_pad + plot - tall
+        parts.append(f'<rect class="chart-bar" x="{x + step * 0.15:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" '
+                     f'height="{tall:.1f}"><title>{escape(bar.label)}: {bar.value}</title></rect>')
+        if step >= 16 and bar.value:
+            parts.append(f'<text class="chart-value" x="{x + step / 2:.1f}" y="{y - 4:.1f}" '
+                         f'text-anchor="middle">{bar.value}</text>')
+        # The first month is named unless a January follows closely (the names would overlap).
+        first = index == 0 and not any(b.key.endswith("-01") for b in bars[1:1 + math.ceil(90 / step)])
+        if first or (index and bar.key.endswith("-01")):
+            parts.append(f'<text class="chart-label" x="{x + step * 0.15:.1f}" y="{height - 5}">'
+                         f'{escape(bar.label)}</text>')
+    return _svg("chart chart-columns", width, height, parts)
+
+
+def bar_chart(bars: Sequence[Bar], width: int = 340, row: int = 19) -> Markup:
+    """A small horizontal bar chart: the label (shortened to fit, in full in the table) on
+    the left, the bar and its count on the right. Several side by side are small multiples."""
+    label_room, size = width * 0.46, 12
+    bar_room = width - label_room - 36
+    top = max((bar.value for bar in bars), default=0) or 1
+    parts = []
+    for index, bar in enumerate(bars):
+        y = index * row
+        length = bar_room * bar.value / top
+        parts.append(
+            f'<text class="chart-label" x="0" y="{y + 13}">{escape(_fit(bar.label, size, label_room - 6))}</text>'
+            f'<rect class="chart-bar" x="{label_room:.1f}" y="{y + 3}" width="{length:.1f}" height="{row - 6}">'
+            f'<title>{escape(bar.label)}: {bar.value}</title></rect>'
+            f'<text class="chart-value" x="{label_room + length + 4:.1f}" y="{y + 13}">{bar.value}</text>'
+        )
+    return _svg("chart chart-bars", width, max(row, row * len(bars)), parts)
+
+
+def map_step(value: int, top: int) -> int:
+    """0 for no items, else 1..MAP_STEPS by the share of the largest count."""
+    if value <= 0 or top <= 0:
+        return 0
+    return max(1, math.ceil(MAP_STEPS * value / top))
+
+
+def map_legend(top: int) -> list[tuple[int, int, int]]:
+    """(step, lowest, highest count) of each shade in use, for the legend under the map."""
+    legend = [(0, 0, 0)]
+    for step in range(1, MAP_STEPS + 1):
+        low = math.floor(top * (step - 1) / MAP_STEPS) + 1
+        high = math.floor(top * step / MAP_STEPS)
+        if top > 0 and low <= high:
+            legend.append((step, low, high))
+    return legend
+
+
+def province_map(counts: Mapping[str, int], names: Mapping[str, str], short: Mapping[str, str],
+                 title: str, description: str) -> Markup:
+    """North Korea's provinces shaded by count. `names` (full) go into each province's
+    <title>, `short` names and the count are written on the map; the svg is one image whose
+    name and description say what it shows, the table after it is the full alternative."""
+    top = max((counts.get(code, 0) for code in nk_map.PROVINCES), default=0)
+    parts = [f'<title id="map-title">{escape(title)}</title><desc id="map-desc">{escape(description)}</desc>']
+    labels = []
+    for code in nk_map.PROVINCES:
+        value = counts.get(code, 0)
+        parts.append(f'<path class="map-province map-step-{map_step(value, top)}" data-province="{code}" '
+                     f'data-count="{value}" d="{nk_map.path_data(code)}">'
+                     f'<title>{escape(names[code])}: {value}</title></path>')
+        x, y = nk_map.label_point(code)
+        text = f"{short[code]} {value}"
+        if code in nk_map.OUTSIDE_LABELS:
+            lx, ly = nk_map.project(*nk_map.OUTSIDE_LABELS[code])
+            labels.append(f'<line class="map-leader" x1="{x:.1f}" y1="{y:.1f}" x2="{lx:.1f}" y2="{ly - 4:.1f}"></line>')
+            x, y = lx, ly
+        labels.append(f'<text class="map-label" x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">'
+                      f'{escape(text)}</text>')
+    extra = ' role="img" aria-labelledby="map-title map-desc"'
+    return _svg("chart chart-map", nk_map.WIDTH, nk_map.HEIGHT, parts + labels, hidden=False, extra=extra)

@@ -1,0 +1,153 @@
+"""The officer's workspace as a browser lays it out (issue 11): the item page in two columns
+from 1024 px and one on a phone, queue status names on one line at 1280 px, admin tables that
+never scroll sideways at 360 px, and axe-core at zero on the item page and the dashboard in
+both languages."""
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+
+from tests.browser.conftest import _open_page, axe_problems
+from tests.factories import PASSWORD, SubmissionFactory, SubscriberFactory, UpdateFactory, UserFactory
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 800}
+# The longest status names: each must stay on one line in the queue.
+STATUSES = ["new", "in_review", "needs_info", "accepted", "referred", "closed", "duplicate", "rejected"]
+
+
+def log_in(page, email: str) -> None:
+    """Password, then the first login's TOTP enrollment, through the real forms."""
+    page.goto("/staff/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#submit").click()
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.locator("#code").fill(pyotp.TOTP(secret).now())
+    page.locator("#submit").click()
+    page.wait_for_url(re.compile(r"/staff/$"))
+
+
+@pytest.fixture
+def staff_page(browser, live_server):
+    """open(email, viewport) -> a logged-in page; every context is closed afterwards."""
+    contexts = []
+
+    def open_(email, viewport):
+        context, page = _open_page(browser, live_server, viewport=viewport)
+        contexts.append(context)
+        log_in(page, email)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def box(page, selector):
+    found = page.locator(selector).first.bounding_box()
+    assert found, f"{selector} is not shown"
+    return found
+
+
+def no_axe_violations(page, where):
+    problems = axe_problems(page)
+    assert not problems, f"axe on {where}: " + "; ".join(problems)
+
+
+def test_item_page_has_an_actions_column_from_1024_px(staff_page):
+    item = SubmissionFactory(with_thread=True, categories=("V02.1", "V03.2"), in_review=True).public_id
+    UserFactory(email="officer@example.org")
+    page = staff_page("officer@example.org", DESKTOP)
+    page.goto(f"/staff/submissions/{item}")
+    main, side = box(page, ".item-main"), box(page, ".item-side")
+    assert side["x"] >= main["x"] + main["width"]  # beside the content, on the right
+    assert side["y"] < main["y"] + 100  # and starting at the top, not under it
+    # The submission and the thread are in the left column; status and recoding on the right.
+    assert page.locator(".item-main #thread-title").count() == 1
+    assert page.locator(".item-side form#status, .item-side form#categories, .item-side form#hold").count() == 3
+    # The ~70 codes are folded; the summary shows the current ones, and opening it needs no script.
+    recode = page.locator("details.recode")
+    assert recode.get_attribute("open") is None and not page.locator("#category-V01").is_visible()
+    assert "V02.1" in recode.locator("summary").inner_text() and "V03.2" in recode.locator("summary").inner_text()
+    recode.locator("summary").click()
+    assert page.locator("#category-V01").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+
+    page.set_viewport_size(PHONE)
+    main, side = box(page, ".item-main"), box(page, ".item-side")
+    assert side["y"] >= main["y"] + main["height"]  # one column: the actions come after
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_queue_status_names_stay_on_one_line_at_1280_px(staff_page):
+    for status in STATUSES:
+        SubmissionFactory(status=status, categories=("V02.1", "V03.2", "V05.1"))
+    UserFactory(email="officer@example.org")
+    page = staff_page("officer@example.org", DESKTOP)
+    cells = page.locator("table.queue td.queue-status")
+    assert cells.count() == 3 * len(STATUSES)  # kind, status and priority of each row
+    lines = page.evaluate("""() => [...document.querySelectorAll('table.queue td.queue-status')].map(cell => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return [cell.innerText.trim(), new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
+    })""")
+    assert {text for text, _ in lines} >= {"추가 확인 필요", "접수 확정", "연계 완료"}
+    assert [text for text, count in lines if count != 1] == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+
+
+ADMIN_PAGES = ["/admin/users", "/admin/subscribers", "/admin/updates", "/admin/audit", "/admin/keys"]
+
+
+def test_admin_tables_do_not_scroll_sideways_at_360_px(staff_page):
+    UserFactory(email="admin@example.org", admin=True, name="관리자")
+    UserFactory(email="a-very-long-address.for-outreach@example-organization.org", name="김담당")
+    SubscriberFactory(email="someone.with.a.long.address@human-rights-group.example.org", organization="북한인권단체",
+                      topics="reports,events")
+    UpdateFactory()
+    SubmissionFactory(in_review=True)
+    page = staff_page("admin@example.org", PHONE)
+    for path in ADMIN_PAGES:
+        assert page.goto(path).status == 200, path
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width} px wide"
+    page.goto("/admin/users")
+    # Each cell says what it is, as the hidden table heading would.
+    assert page.locator("table.stack td[data-label='역할']").first.is_visible()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_item_page_and_dashboard_pass_axe(staff_page, lang):
+    item = SubmissionFactory(with_thread=True, with_notes=True, in_review=True).public_id
+    SubmissionFactory(province="KP-01", status="accepted")
+    SubmissionFactory(province="CN")
+    email = f"officer-{lang}@example.org"
+    UserFactory(email=email, **({"english": True} if lang == "en" else {}))
+    page = staff_page(email, DESKTOP)
+    page.goto(f"/staff/submissions/{item}")
+    assert page.locator("html").get_attribute("lang") == lang
+    no_axe_violations(page, f"item page ({lang})")
+    page.locator("details.recode summary").click()
+    no_axe_violations(page, f"item page, recoding open ({lang})")
+    page.goto("/staff/dashboard")
+    assert page.locator("svg.chart-map path.map-province").count() == 13
+    for summary in page.locator("details.stat-numbers summary").all():
+        summary.click()  # the tables too
+    no_axe_violations(page, f"dashboard ({lang})")
+    assert page.third_party_requests == []
+    assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
+
+
+def test_dashboard_fits_one_screen_at_1280_px(staff_page):
+    for province in ("KP-09", "KP-09", "KP-01", "KP-10", "CN"):
+        SubmissionFactory(province=province, categories=("V02.1", "V03.2"))
+    UserFactory(email="officer@example.org")
+    page = staff_page("officer@example.org", DESKTOP)
+    page.goto("/staff/dashboard")
+    charts = page.evaluate("""() => Math.max(...[...document.querySelectorAll('.dashboard > *')]
+        .map(el => el.getBoundingClientRect().bottom))""")
+    assert charts <= DESKTOP["height"], f"the charts end at {charts} px"
+    assert page.locator(".dashboard script, script").count() == 0  # no chart JavaScript
