@@ -121,6 +121,12 @@ def text_fields(app: Flask, surface: Surface) -> list[FieldInfo]:
     return [info for info in fields(app, surface) if info.free_text and info.name not in surface.constrained]
 
 
+def fitting(app: Flask, surface: Surface, text: str) -> dict[str, str]:
+    """Every free-text field whose limit holds `text` (as normalized), set to it."""
+    length = len(clean_text(text))
+    return {info.name: text for info in text_fields(app, surface) if info.limit is None or length <= info.limit}
+
+
 def hostile_everywhere(app: Flask, surface: Surface, text: str) -> dict[str, str]:
     """Every field the form has (choices, hidden fields, passwords too) set to `text`."""
     return {info.name: text for info in fields(app, surface)}

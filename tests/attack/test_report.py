@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Submission
 from app.services.intake.contact_details import open_contact
 from tests.attack import checks, strings
-from tests.attack.surface import hostile_everywhere, surfaces_for, text_fields
+from tests.attack.surface import fitting, hostile_everywhere, surfaces_for, text_fields
 from tests.helpers import opened, post_form, receipt_code
 
 REPORT = surfaces_for("public.report")[0]
@@ -35,9 +35,7 @@ def test_every_field_hostile_is_refused_cleanly(app, client, payload):
 
 def _report_data(app, payload) -> dict[str, str]:
     """A valid report whose every free-text field that can hold the payload holds it."""
-    value = checks.stored_form(payload.text)
-    data = {info.name: payload.text for info in text_fields(app, REPORT)
-            if info.limit is None or len(value) <= info.limit}
+    data = fitting(app, REPORT, payload.text)
     data.update(when_precision="approximate", contact_channel="signal", consent_un="y")
     data.setdefault("narrative", f"{payload.marker} 보위부")
     data.setdefault("when_text", payload.marker)
