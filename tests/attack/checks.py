@@ -16,7 +16,6 @@ from tests.attack.strings import MARK, Payload, seed
 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "srcdoc", "poster", "background"}
 ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:")
-HTML_SPECIAL = set("<>&\"'")
 
 
 def where(payload: Payload | None, place: str) -> str:
@@ -86,14 +85,15 @@ def injections(html: str) -> tuple[list[str], str]:
     return parser.found, "".join(parser.text)
 
 
-def assert_escaped(html: str, payloads: list[Payload], place: str, shown: bool = True) -> None:
-    """No payload made markup in `html`, none is there verbatim (unescaped), and — when
-    `shown` — each one's marker is on the page, so the check is not vacuous."""
+def assert_escaped(html: str, payloads: list[Payload], place: str, shown: bool = True, verbatim: bool = True) -> None:
+    """No payload made markup in `html`, none is there verbatim (unescaped; skipped with
+    `verbatim=False` where sanitized HTML may keep allowed tags), and — when `shown` — each
+    one's marker is on the page, so the check is not vacuous."""
     found, text = injections(html)
     assert not found, where(None, place) + ": " + "; ".join(found[:5])
     for payload in payloads:
         value = stored_form(payload.text)
-        if HTML_SPECIAL & set(value) and len(value) > 3:
+        if verbatim and "<" in value:  # escaped, "<" is always "&lt;": only markup keeps it
             assert value not in html, where(payload, place) + ": the value is on the page unescaped"
         if shown:
             assert payload.marker in text, where(payload, place) + ": the value is not shown"
@@ -146,6 +146,11 @@ def assert_json_values(data: bytes, place: str):
         return json.loads(data)
     except ValueError as error:
         raise AssertionError(where(None, place) + f": not valid JSON ({error})") from None
+
+
+def xml_text(text: str) -> str:
+    """Text as an XML parser returns it: line ends normalized to LF (XML 1.0 §2.11)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def strings_in(document) -> set[str]:

@@ -188,15 +188,24 @@ def full() -> bool:
 
 
 def sample(count: int, pool: list[Payload] | None = None, salt: str = "") -> list[Payload]:
-    """`count` payloads of `pool` (all of it under ATTACK_FULL), chosen by the run's seed; one
-    of each class first, so every class is sent on every run. `salt` (the test's name) makes
-    tests choose differently from one another while staying reproducible."""
+    """`count` payloads of `pool` (all of it under ATTACK_FULL), chosen by the run's seed and
+    spread over the classes (no class twice before every class once). `salt` (the test's
+    name) makes tests choose differently from one another, so together they cover every
+    class on every run, while staying reproducible from the seed."""
     pool = CORPUS if pool is None else pool
     if full() or count >= len(pool):
         return list(pool)
     chooser = random.Random(f"{seed()}:{salt}")
-    kinds = sorted({payload.kind for payload in pool})
-    chosen = [chooser.choice([p for p in pool if p.kind == kind]) for kind in kinds]
-    rest = [p for p in pool if p not in chosen]
-    chosen += chooser.sample(rest, max(0, count - len(chosen)))
-    return chosen[:max(count, len(kinds))]
+    by_kind: dict[str, list[Payload]] = {}
+    for payload in pool:
+        by_kind.setdefault(payload.kind, []).append(payload)
+    for members in by_kind.values():
+        chooser.shuffle(members)
+    kinds = sorted(by_kind)
+    chooser.shuffle(kinds)
+    chosen: list[Payload] = []
+    while len(chosen) < count:
+        for kind in kinds:
+            if by_kind[kind] and len(chosen) < count:
+                chosen.append(by_kind[kind].pop())
+    return chosen
