@@ -178,6 +178,13 @@ RAW_PERCENT = ["".join(f"%{byte:02X}" for byte in part) for part in RAW]  # "%ED
 SHORT = [payload for payload in CORPUS if payload.kind != "long"]
 
 
+def sample_raw(count: int, salt: str = "") -> list[str]:
+    """`count` of RAW_PERCENT (all under ATTACK_FULL), chosen by the run's seed."""
+    if full() or count >= len(RAW_PERCENT):
+        return list(RAW_PERCENT)
+    return random.Random(f"{seed()}:{salt}").sample(RAW_PERCENT, count)
+
+
 def seed() -> int:
     value = os.environ.get("ATTACK_SEED")
     return int(value) if value else int(datetime.now(UTC).strftime("%Y%m%d"))

@@ -73,7 +73,7 @@ def test_every_get_route_with_hostile_path_and_query(app, client, auth, who):
         query = "&".join(f"{name}={quote(text, safe='')}" for name in QUERY_NAMES)
         for path in _paths(app, quote(text, safe=""), "1"):
             _get(client, path, query, payload, who)
-    for raw in strings.RAW_PERCENT:  # not UTF-8 once decoded: lone surrogates, overlong forms
+    for raw in strings.sample_raw(3, salt=f"routes-{who}"):  # not UTF-8 once decoded: surrogates, overlong forms
         query = "&".join(f"{name}={raw}" for name in QUERY_NAMES)
         for path in _paths(app, raw, raw):
             _get(client, path, query, None, who)
