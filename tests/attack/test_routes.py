@@ -31,24 +31,23 @@ def test_every_post_route_is_attacked(app):
     assert set(QUERY_PARAMETERS) <= {rule.endpoint for rule in app.url_map.iter_rules()}
 
 
-def _paths(app, part: str, number: str) -> list[str]:
+def _paths(app, part: str, number: str, lang: str) -> list[str]:
     """Every GET rule, its variable parts filled with `part` (already URL-quoted), numbers with
-    `number`, languages with both."""
+    `number`, the language with `lang`."""
     paths = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NOT_ATTACKED:
             continue
-        for lang in ("ko", "en"):
-            values = {}
-            for name, converter in rule._converters.items():
-                if isinstance(converter, AnyConverter):
-                    values[name] = lang
-                elif isinstance(converter, IntegerConverter):
-                    values[name] = number
-                else:
-                    values[name] = part
-            path = "".join(values.get(data, data) if is_variable else data for is_variable, data in rule._trace)
-            paths.append(path.split("|", 1)[1] if "|" in path else path)
+        values = {}
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                values[name] = lang
+            elif isinstance(converter, IntegerConverter):
+                values[name] = number
+            else:
+                values[name] = part
+        path = "".join(values.get(data, data) if is_variable else data for is_variable, data in rule._trace)
+        paths.append(path.split("|", 1)[1] if "|" in path else path)
     return sorted(set(paths))
 
 
@@ -67,15 +66,15 @@ def test_every_get_route_with_hostile_path_and_query(app, client, auth, who):
     UpdateFactory(slug="news")
     if who == "admin":
         auth.login(role="admin")
-    payloads = strings.sample(3, strings.SHORT, salt=f"routes-{who}")
-    for payload in payloads:
+    payloads = strings.sample(2, strings.SHORT, salt=f"routes-{who}")
+    for number, payload in enumerate(payloads):
         text = payload.text[:2000]
         query = "&".join(f"{name}={quote(text, safe='')}" for name in QUERY_NAMES)
-        for path in _paths(app, quote(text, safe=""), "1"):
+        for path in _paths(app, quote(text, safe=""), "1", ("ko", "en")[number % 2]):
             _get(client, path, query, payload, who)
-    for raw in strings.sample_raw(3, salt=f"routes-{who}"):  # not UTF-8 once decoded: surrogates, overlong forms
+    for number, raw in enumerate(strings.sample_raw(2, salt=f"routes-{who}")):  # not UTF-8: surrogates, overlong
         query = "&".join(f"{name}={raw}" for name in QUERY_NAMES)
-        for path in _paths(app, raw, raw):
+        for path in _paths(app, raw, raw, ("en", "ko")[number % 2]):
             _get(client, path, query, None, who)
     _get(client, f"/staff/submissions/{item.public_id}", "", None, who)
 
@@ -123,7 +122,8 @@ EXPECTED_NOTE = {"multipart": "zqATK note \ufffd\ufffd", "urlencoded": "zqATK no
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart", "raw"])
 def test_invalid_utf8_in_form_bodies(app, client, auth, org_keys, encoding):
-    for raw in strings.RAW:
+    raws = [strings.RAW[0], *(bytes.fromhex(escaped.replace("%", "")) for escaped in strings.sample_raw(3, "bodies"))]
+    for raw in raws:
         text = b"zqATK raw " + raw + " 고문".encode()
         for url, page in (("/ko/report", "/ko/report"), ("/ko/contact", "/ko/contact"),
                           ("/ko/receipt", "/ko/receipt"), ("/ko/subscribe", "/ko/subscribe"),
@@ -137,7 +137,7 @@ def test_invalid_utf8_in_form_bodies(app, client, auth, org_keys, encoding):
             assert not items
             return
         reports = [item for item in items if item.kind == "report"]
-        assert len(reports) == len(strings.RAW)
+        assert len(reports) == len(raws)
         first = reports[0]
         vault.open_thread(first, vault.open_for_staff(org_keys.keyring, first), org_keys.keyring)
         assert first.narrative == EXPECTED[encoding]
