@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import quote_from_bytes, urlsplit
 
 from flask import Flask, current_app, request
 
@@ -152,8 +152,32 @@ class _DropClientAddress:
         return True
 
 
+class QueryStringBytes:
+    """WSGI middleware: a query string whose raw bytes are not ASCII gets them percent-encoded,
+    as a browser would have sent them.
+
+    Werkzeug decodes `request.args` with `query_string.decode()`, so a raw byte that is not
+    UTF-8 (a client that skips the encoding: `GET /ko/?q=\xed\xa0\x80`) raised UnicodeDecodeError
+    on every page — the language switch reads the query — and the 500 page itself failed the
+    same way. Percent-encoded, the bytes reach Werkzeug's documented rule instead: a sequence that
+    is not UTF-8 stays as its %XX escapes in the value, valid UTF-8 is decoded as usual."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            # WSGI hands the bytes over as latin-1 characters (PEP 3333); anything else is UTF-8.
+            raw = query.encode("latin-1") if all(ord(ch) < 256 for ch in query) else query.encode()
+            environ["QUERY_STRING"] = quote_from_bytes(raw, safe="".join(map(chr, range(0x21, 0x7F))))
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     import logging
+
+    app.wsgi_app = QueryStringBytes(app.wsgi_app)  # type: ignore[method-assign]
 
     logging.getLogger("werkzeug").addFilter(_DropClientAddress())
     app.after_request(set_security_headers)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import html as html_module
 import logging
 import re
 import runpy
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -110,3 +112,17 @@ def test_the_client_header_is_believed_only_from_a_trusted_proxy(app, monkeypatc
     with app.test_request_context("/ko/", headers={"X-Moksori-Client": "198.51.100.7"},
                                   environ_base={"REMOTE_ADDR": remote}):
         assert client_address() == remote
+
+
+@pytest.mark.parametrize("raw, kept", [(b"\xed\xa0\x80", "%ED%A0%80"), (b"\xc0\xaf", "%C0%AF"),
+                                       ("고문".encode(), "고문")])
+def test_raw_bytes_in_the_query_string_are_read_as_percent_escapes(client, raw, kept):
+    """A query string with raw bytes that are not UTF-8 (sent by no browser, by any script)
+    was a 500 on every page: Werkzeug decodes request.args strictly and the language switch
+    reads it. The bytes now arrive percent-encoded; what is not UTF-8 stays as its escapes."""
+    query = (b"q=" + raw + b"&page=2").decode("latin-1")  # as a WSGI server hands them over
+    response = client.get("/ko/contact", environ_overrides={"QUERY_STRING": query})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    switch = html_module.unescape(re.search(r'href="/en/contact\?([^"]*)"', html).group(1))
+    assert parse_qs(switch) == {"q": [kept], "page": ["2"]}  # the same query, in the other language

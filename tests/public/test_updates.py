@@ -8,6 +8,8 @@ from datetime import datetime
 
 import pytest
 
+from app.extensions import db
+from app.models import Update
 from tests.factories import UpdateFactory
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -114,3 +116,18 @@ def test_atom_feed_per_language_is_valid(client, app_ctx, lang, present, absent)
         assert content.get("type") == "html" and "<strong>" in content.text and "<script" not in content.text
     assert len(ids) == 2
     assert titles[0] != f"{'소식' if lang == 'ko' else 'News'} both"  # newest first
+
+
+def test_atom_feed_stays_xml_with_characters_xml_cannot_carry(client, app_ctx):
+    """U+FFFE and U+FFFF survive the forms' normalization (they are not control characters) but
+    XML 1.0 cannot carry them: one pasted into an update made the feed unreadable for every
+    reader. The feed leaves them out; the page and the stored update keep them."""
+    update = UpdateFactory(slug="odd")
+    update.title_ko, update.summary_ko, update.body_ko = "구금\uffff 시설\ufffe", "요약\uffff", "본문\ufffe **굵게**"
+    db.session.commit()
+    feed = ET.fromstring(client.get("/ko/updates.atom").data)
+    entry = feed.find(f"{A}entry")
+    assert entry.findtext(f"{A}title") == "구금 시설" and entry.findtext(f"{A}summary") == "요약"
+    assert "<strong>굵게</strong>" in entry.findtext(f"{A}content")
+    assert db.session.get(Update, update.id).title_ko == "구금\uffff 시설\ufffe"
+    assert "구금\uffff 시설\ufffe" in client.get("/ko/updates/odd").get_data(as_text=True)

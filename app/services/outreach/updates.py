@@ -196,9 +196,14 @@ def feed_entries(session: Session, lang: str) -> list[Update]:
     return list(session.scalars(query.order_by(Update.published_at.desc(), Update.id.desc()).limit(FEED_ENTRIES)))
 
 
+# Characters XML 1.0 cannot carry (§2.2), even as references; ElementTree writes them as they
+# are, and one U+FFFF pasted into an update made the whole feed unreadable to every reader.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-    element.text = text
+    element.text = NOT_XML.sub("", text)
     return element
 
 
