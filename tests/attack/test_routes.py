@@ -53,6 +53,7 @@ def _paths(app, part: str, number: str, lang: str) -> list[str]:
 
 def _get(client, path: str, query: str, payload, who: str):
     response = client.get(path, query_string=query)
+    response.close()  # a file sent from disk (/favicon.ico, /static/…) keeps it open until then
     assert response.status_code < 500, checks.where(payload, f"GET {path}?{query[:80]} ({who})")
     if response.mimetype == "text/html":
         checks.assert_escaped(response.get_data(as_text=True), [payload] if payload else [],

@@ -94,7 +94,7 @@ def test_queue_status_names_stay_on_one_line_at_1280_px(staff_page):
         range.selectNodeContents(cell);
         return [cell.innerText.trim(), new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
     })""")
-    assert {text for text, _ in lines} >= {"추가 확인 필요", "접수 확정", "연계 완료"}
+    assert {text for text, _ in lines} >= {"추가 확인 필요", "기록 채택", "연계 완료"}
     assert [text for text, count in lines if count != 1] == []
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
 
