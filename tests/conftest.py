@@ -22,7 +22,7 @@ from app.public import KEYS_SEEN
 from app.services import keys
 from config import TestingConfig
 from tests import factories
-from tests.helpers import SECRET_RE, post_form, totp_code
+from tests.helpers import SECRET_RE, post_form, running_app, totp_code
 
 KEEP_TABLES = {"category", "alembic_version"}
 pytest_plugins = ["tests.smtp"]  # the smtp_server fixture (a real aiosmtpd server), for every module
@@ -65,13 +65,8 @@ def spare_app(tmp_path: Path, name: str):
             SQLALCHEMY_DATABASE_URI = url
             UPLOAD_DIR = str(tmp_path / f"{name}-uploads")
 
-        application = create_app(Config)
-        try:
+        with running_app(Config) as application:
             yield application
-        finally:
-            with application.app_context():
-                db.session.remove()
-                db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

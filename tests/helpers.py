@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
@@ -12,6 +14,7 @@ import pyotp
 import sqlalchemy as sa
 from PIL import Image
 
+from app import create_app
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.base import utcnow
@@ -131,3 +134,15 @@ def pdf_bytes(text: str = "testimony") -> bytes:
     cleaned = clean_pdf(buffer.getvalue())
     assert cleaned is not None
     return cleaned
+
+
+@contextmanager
+def running_app(config) -> Iterator:
+    """An app built from `config` whose database connections are closed afterwards."""
+    application = create_app(config)
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()

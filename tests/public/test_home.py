@@ -11,9 +11,9 @@ from contextlib import contextmanager
 import pytest
 from limits.storage import storage_from_string
 
-from app import create_app
-from app.extensions import db, limiter
+from app.extensions import limiter
 from config import TestingConfig
+from tests.helpers import running_app
 
 ALL_OK = {"database": "ok", "uploads": "ok", "keys": "ok"}
 
@@ -58,13 +58,8 @@ def another_app(app, **settings):
     """An app beside the session's (same database, folder and keys) with other settings."""
     config = type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                                                "UPLOAD_DIR": app.config["UPLOAD_DIR"], **settings})
-    application = create_app(config)
-    try:
+    with running_app(config) as application:
         yield application
-    finally:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_an_unreachable_database_fails_the_check(app, tmp_path):
