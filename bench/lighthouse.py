@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def wait_for(url: str, seconds: float = 60) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
+        except urllib.error.HTTPError:  # it answered (503 until the development keys exist)
+            return
         except OSError:
             time.sleep(0.5)
     raise SystemExit(f"the app did not answer at {url}")
