@@ -7,7 +7,7 @@ bucketed in Python from one timestamp per item: months are cut in the configured
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
@@ -62,12 +62,28 @@ def _grouped(session: Session, column, selection: sa.Select) -> dict:
     return {key: count for key, count in session.execute(query)}
 
 
-def _month_bars(session: Session, selection: sa.Select, tz: ZoneInfo, lang: str) -> list[Bar]:
+def _month_counts(session: Session, selection: sa.Select, tz: ZoneInfo) -> dict[tuple[int, int], int]:
+    """Items per month of the configured time zone, counted in SQL: reading one timestamp per
+    item into Python took 0.8 s at 100,000 items (bench/README.md)."""
+    if session.get_bind().dialect.name == "postgresql":
+        month = sa.func.date_trunc("month", sa.func.timezone(tz.key, Submission.created_at))
+        query = sa.select(month, sa.func.count()).where(Submission.id.in_(selection)).group_by(month)
+        return {(start.year, start.month): n for start, n in session.execute(query)}
+    # SQLite knows no time zones: it counts per UTC hour (at most 8,784 rows a year) and each
+    # hour goes to its local month here. Exact wherever the zone's offset is whole hours, as
+    # Korea's has been since 1961; in a half-hour zone, the half hour at a month's edge could
+    # be counted in the month beside it.
+    hour = sa.func.strftime("%Y-%m-%d %H", Submission.created_at)
+    query = sa.select(hour, sa.func.count()).where(Submission.id.in_(selection)).group_by(hour)
     counts: dict[tuple[int, int], int] = {}
-    query = sa.select(Submission.created_at).where(Submission.id.in_(selection)).execution_options(yield_per=2000)
-    for (created,) in session.execute(query):
-        local = created.astimezone(tz)
-        counts[(local.year, local.month)] = counts.get((local.year, local.month), 0) + 1
+    for start, n in session.execute(query):
+        local = datetime.strptime(start, "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(tz)
+        counts[(local.year, local.month)] = counts.get((local.year, local.month), 0) + n
+    return counts
+
+
+def _month_bars(session: Session, selection: sa.Select, tz: ZoneInfo, lang: str) -> list[Bar]:
+    counts = _month_counts(session, selection, tz)
     if not counts:
         return []
     (year, month), last = min(counts), max(counts)
