@@ -127,6 +127,10 @@ class Config:
     # Where "빨리 나가기 / Leave quickly" leads: a page that is ordinary to have open in Korea
     # or in China and says nothing about why the person was here (README, "Quick exit").
     QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://weather.naver.com/").strip()
+    # Public pages that are the same for every visitor are rendered once per worker and kept
+    # (app/public/page_cache.py). Not an environment setting: off only for a test that changes
+    # the configuration of an application that has already served pages.
+    KEEP_PUBLIC_PAGES = True
 
     BABEL_DEFAULT_LOCALE = "ko"
     BABEL_DEFAULT_TIMEZONE = "UTC"  # stored times are UTC; i18n.py shows them in TIMEZONE

@@ -35,6 +35,11 @@ SALT = "moksori public form"
 FIELD = "csrf_token"
 # Fetch metadata a browser sends with a form POST; anything else comes from another site.
 ALLOWED_FETCH_SITES = {"same-origin", "none"}
+# Where a kept page (app/public/page_cache.py) puts each visitor's tokens. Random per process, so
+# no text an officer publishes can contain one.
+_MARK = secrets.token_hex(8)
+CSRF_MARK = f"csrf-{_MARK}"
+ONE_TIME_MARK = f"once-{_MARK}"
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -51,6 +56,16 @@ def form_key(endpoint: str | None = None, view_args: dict[str, Any] | None = Non
 def issue(key: str) -> str:
     """A token for the form `key`; the random part only makes every page's token differ."""
     return _serializer().dumps({"f": key, "n": secrets.token_urlsafe(6)})
+
+
+def new_one_time_token() -> str:
+    """The report and contact forms' one-time token: a second POST with it is refused."""
+    return secrets.token_urlsafe(24)
+
+
+def one_time_token() -> str:
+    """A one-time token for a form being shown, or its marker on a page being kept."""
+    return ONE_TIME_MARK if g.get("token_marks") else new_one_time_token()
 
 
 def reason_to_refuse(token: str | None, key: str) -> str | None:
@@ -97,7 +112,7 @@ class SignedCSRF(CSRF):
     it again at validation, unless protect() already did for this request."""
 
     def generate_csrf_token(self, csrf_token_field):
-        return issue(form_key())
+        return CSRF_MARK if g.get("token_marks") else issue(form_key())
 
     def validate_csrf_token(self, form, field):
         if g.get("signed_form_valid"):

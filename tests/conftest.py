@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db, limiter
 from app.models import OrgKey, User
-from app.public import KEYS_SEEN
+from app.public import KEYS_SEEN, page_cache
 from app.services import keys
 from config import TestingConfig
 from tests import factories
@@ -102,6 +102,7 @@ def _clean_state(request, app):
             for table in tables:
                 connection.execute(table.delete())
         limiter.reset()
+        page_cache.store().clear()  # as a worker that starts afresh
     upload_dir = Path(app.config["UPLOAD_DIR"])
     for child in upload_dir.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()

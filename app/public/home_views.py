@@ -6,6 +6,7 @@ from flask import current_app, redirect, render_template, url_for
 from app.extensions import db, limiter
 from app.i18n import best_accept_language
 from app.public import LANG, bp
+from app.public.page_cache import kept_page
 from app.services.ops import health
 
 
@@ -29,5 +30,6 @@ def healthz():
 
 
 @bp.route(f"{LANG}/")
+@kept_page()
 def home(lang):
     return render_template("public/home.html")

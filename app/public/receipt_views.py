@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db, limiter
 from app.public import LANG, bp, signed_form
+from app.public.page_cache import kept_page
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
 from app.public.report_views import fault_notice, resubmit_notice
 from app.security import normalize_receipt_code
@@ -41,6 +42,7 @@ def _remember(submission, key: ItemKey | None) -> None:
 @bp.route(f"{LANG}/receipt", methods=["GET", "POST"])
 @limiter.limit("10 per 15 minutes; 50 per day", methods=["POST"])
 @signed_form
+@kept_page()
 def receipt(lang):
     form = ReceiptForm()
     if form.validate_on_submit():

@@ -1,16 +1,15 @@
 """The report form: one page, works without JavaScript, keeps what was typed on any error."""
 from __future__ import annotations
 
-import secrets
-
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app import facets
+from app import facets, form_tokens
 from app.extensions import db, limiter
 from app.i18n import current_lang
 from app.public import LANG, bp, intake_ready, signed_form
+from app.public.page_cache import kept_page
 from app.public.report_forms import ReportForm
 from app.services import faults
 from app.services.intake import reports
@@ -18,7 +17,7 @@ from app.services.taxonomy import category_tree
 
 
 def _report_form() -> ReportForm:
-    tree = category_tree(db.session, current_lang(), for_submitters=True)
+    tree = _submitter_tree()
     codes = [group.code for group in tree] + [code for group in tree for code, _ in group.children]
     form = ReportForm(category_codes=codes)
     form.categories.choices = [(code, code) for code in codes]
@@ -26,28 +25,15 @@ def _report_form() -> ReportForm:
     return form
 
 
-def _render_fields(form: ReportForm) -> Markup:
+def _fields(form: ReportForm) -> Markup:
+    """The form's questions, a template of their own so that report_page.html stays short."""
     return Markup(render_template("public/report.html", form=form, tree=g.category_tree,  # nosec B704
                                   sections=facets.SECTIONS, facets_in=facets.in_section))  # a rendered template
 
 
-def _fields(form: ReportForm) -> Markup:
-    """The form's questions. The empty form is the same for every visitor of a language: about
-    130 labels, 70 options and 60 checkboxes through the form macros, three quarters of the
-    page's time (bench/README.md). So it is rendered once per language and kept, for as long as
-    the taxonomy cache holds the same tree (a changed taxonomy is a new tree object) and the
-    upload limits it quotes are unchanged. A form that comes back has answers and errors: it is
-    rendered afresh. The CSRF and form tokens are outside it, per visitor."""
-    if request.method != "GET":
-        return _render_fields(form)
-    config = current_app.config
-    key = (current_lang(), config["MAX_FILES_PER_SUBMISSION"], config["MAX_UPLOAD_MB"], config["MAX_TOTAL_UPLOAD_MB"])
-    kept = current_app.extensions.setdefault("moksori.report_fields", {})
-    tree, html = kept.get(key, (None, None))
-    if tree is not g.category_tree or html is None:
-        html = _render_fields(form)
-        kept[key] = (g.category_tree, html)
-    return html
+def _submitter_tree():
+    """What the empty form shows that can change while the application runs: the categories."""
+    return category_tree(db.session, current_lang(), for_submitters=True)
 
 
 def _form_page(form: ReportForm, status: int, **extra):
@@ -57,12 +43,13 @@ def _form_page(form: ReportForm, status: int, **extra):
 @bp.route(f"{LANG}/report", methods=["GET", "POST"])
 @limiter.limit("10 per hour; 30 per day", methods=["POST"])
 @signed_form
+@kept_page(version=_submitter_tree, when=intake_ready)
 def report(lang):
     if not intake_ready():
         return render_template("public/intake_closed.html"), 503
     form = _report_form()
     if request.method == "GET":
-        form.form_token.data = secrets.token_urlsafe(24)
+        form.form_token.data = form_tokens.one_time_token()
     elif form.website.data:  # honeypot filled: a bot, or an autofill gone wrong
         form.website.errors = [_("Please leave the last field empty and send again.")]
     elif form.validate_on_submit():
@@ -71,7 +58,7 @@ def report(lang):
             # (services/intake/reports.py all_or_nothing), and the one-time form token refuses a double.
             _submission, code = faults.at_most_twice(db.session, lambda: reports.create_report(
                 db.session, form.to_report_data(lang), form.prepared_files,
-                current_app.config["UPLOAD_DIR"], form.form_token.data or secrets.token_urlsafe(24),
+                current_app.config["UPLOAD_DIR"], form.form_token.data or form_tokens.new_one_time_token(),
             ))
         except reports.AlreadySubmitted:
             return render_template("public/report_duplicate.html"), 409

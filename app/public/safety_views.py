@@ -8,9 +8,11 @@ from __future__ import annotations
 from flask import current_app, render_template, send_from_directory
 
 from app.public import LANG, bp
+from app.public.page_cache import kept_page
 
 
 @bp.route(f"{LANG}/safety")
+@kept_page()
 def safety(lang):
     return render_template("public/safety.html")
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from app.extensions import csrf, db, limiter
 from app.public import LANG, bp, signed_form
+from app.public.page_cache import kept_page
 from app.public.report_views import fault_notice
 from app.public.subscribe_forms import ConfirmSubscriptionForm, PreferencesForm, SubscribeForm
 from app.services import faults
@@ -42,6 +43,7 @@ def _preferences_path(subscriber) -> str:
 @bp.route(f"{LANG}/subscribe", methods=["GET", "POST"])
 @limiter.limit("5 per hour; 20 per day", methods=["POST"])
 @signed_form
+@kept_page()
 def subscribe(lang):
     form = SubscribeForm()
     if request.method == "GET":

@@ -8,10 +8,18 @@ from app.extensions import db
 from app.i18n import org_name
 from app.models.updates import TOPIC_CODES
 from app.public import LANG, bp
+from app.public.page_cache import kept_page
 from app.services.outreach import updates as update_service
 
 
+def _published_version():
+    """What the kept update pages depend on: any update written, published, withdrawn or deleted
+    changes it (app/public/page_cache.py)."""
+    return update_service.version(db.session)
+
+
 @bp.route(f"{LANG}/updates")
+@kept_page(args=("topic", "page"), version=_published_version)
 def updates(lang):
     topic = request.args.get("topic")
     topic = topic if topic in TOPIC_CODES else None  # an unknown topic shows everything
@@ -24,6 +32,7 @@ def updates(lang):
 
 
 @bp.route(f"{LANG}/updates/<slug>")
+@kept_page(version=_published_version)
 def update_detail(lang, slug):
     update = update_service.published_by_slug(db.session, slug)
     if update is None:
@@ -37,6 +46,7 @@ def update_detail(lang, slug):
 
 
 @bp.route(f"{LANG}/updates.atom")
+@kept_page(version=_published_version)
 def updates_feed(lang):
     feed = update_service.atom_feed(
         update_service.feed_entries(db.session, lang), lang, current_app.config["PUBLIC_BASE_URL"].rstrip("/"),

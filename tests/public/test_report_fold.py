@@ -127,8 +127,11 @@ def test_kept_empty_form_never_carries_someone_elses_answers(app, client):
 
 def test_kept_form_follows_the_taxonomy_and_the_upload_limits(app, client, monkeypatch):
     assert "99MB" not in client.get("/ko/report").get_data(as_text=True)
+    # Settings are read at start-up; kept pages (app/public/page_cache.py) are a worker's own.
+    monkeypatch.setitem(app.config, "KEEP_PUBLIC_PAGES", False)
     monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 99)
     assert "99MB" in client.get("/ko/report").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "KEEP_PUBLIC_PAGES", True)
 
     with app.app_context():
         category = db.session.scalar(sa.select(Category).where(Category.parent_id.is_(None)).order_by(Category.code))

@@ -174,6 +174,12 @@ def _published():
     return sa.select(Update).where(Update.state == "published", Update.published_at.is_not(None))
 
 
+def version(session: Session) -> tuple:
+    """Changes whenever any update is added, edited, published, withdrawn or deleted (every
+    change sets updated_at): the public pages rendered from updates are kept until it does."""
+    return tuple(session.execute(sa.select(sa.func.count(Update.id), sa.func.max(Update.updated_at))).one())
+
+
 def published_page(session: Session, topic: str | None, page: int) -> Page:
     query = _published()
     if topic:
