@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -55,6 +55,13 @@ def engine_of(session: Session) -> sa.Engine:
     """The engine behind a session. get_bind() may also answer a Connection, but every session
     here (Flask-SQLAlchemy's, the CLI's, a case file's) is bound to the engine itself."""
     return cast(sa.Engine, session.get_bind())
+
+
+def in_transaction(session: Session) -> bool:
+    """Whether a transaction is open, for a plain session or Flask-SQLAlchemy's scoped one
+    (which does not pass in_transaction() on)."""
+    plain = session() if isinstance(session, scoped_session) else session
+    return plain.in_transaction()
 
 
 def rows_affected(result: sa.Result) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, hkdf, random_key, seal, unseal
+from app.models.base import in_transaction
 from app.models.settings import Setting
 from app.services.keys import Keyring, KeysError, kdf_params, public_key
 
@@ -130,7 +131,17 @@ def receipt_kdf(session: Session) -> tuple[bytes, KdfParams]:
 
 
 def receipt_secret(session: Session, code: str) -> ReceiptSecret:
+    """The secret of a receipt code: Argon2id, 64 MiB and ~140 ms of a core (seconds on a loaded
+    machine). When `session` has no transaction open, the one that reads the salt is ended
+    before deriving: on SQLite every transaction holds the write lock (app/database.py), and
+    with the derivation inside it concurrent reports and receipt entries waited for each other's
+    Argon2id, some past the busy timeout. Callers that create a submission derive first
+    (reports.new_receipt) for the same reason."""
+    # Nothing else may be committed with it: only a session with no transaction and no changes.
+    opened_here = not in_transaction(session) and not (session.new or session.dirty or session.deleted)
     salt, params = receipt_kdf(session)
+    if opened_here:
+        session.commit()  # only the salt was read (or created, which must be kept anyway)
     return ReceiptSecret(derive_key(code, salt, params))
 
 

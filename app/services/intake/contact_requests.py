@@ -13,7 +13,7 @@ from app.services import audit
 from app.services.accounts import active_officers
 from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails
-from app.services.intake.reports import all_or_nothing, form_stored, store_new
+from app.services.intake.reports import all_or_nothing, form_stored, new_receipt, store_new
 
 
 @dataclass
@@ -43,6 +43,7 @@ def create_contact_request(session: Session, request: ContactRequest, form_token
     """Store a request to be contacted, assigned to the next officer who speaks its language;
     returns it with its receipt code, all or nothing (reports.all_or_nothing). Raises
     IntakeClosed before the organization's keys exist."""
+    receipt = new_receipt(session)
 
     def work(_writes) -> tuple[Submission, str]:
         officer = next_officer(session, request.language)
@@ -51,7 +52,8 @@ def create_contact_request(session: Session, request: ContactRequest, form_token
             contact_language=request.language, may_contact=True, assignee_id=officer.id if officer else None,
             last_submitter_activity_at=utcnow(),
         )
-        _key, code = store_new(session, submission, {"narrative": request.message}, request.details, form_token)
+        _key, code = store_new(session, submission, {"narrative": request.message}, request.details, form_token,
+                               receipt)
         audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
                      {"kind": "contact", "assigned_to": officer.id if officer else None})
         if officer is not None:

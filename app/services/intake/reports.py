@@ -68,8 +68,15 @@ def intake_open(session: Session) -> bool:
     return keys_exist(session)
 
 
+def new_receipt(session: Session) -> tuple[str, ReceiptSecret]:
+    """A fresh receipt code and its secret, derived before the submission's transaction starts
+    (sealing.receipt_secret says why)."""
+    code = new_receipt_code()
+    return code, receipt_secret(session, code)
+
+
 def store_new(session: Session, submission: Submission, texts: dict[str, str | None], contact: ContactDetails,
-              form_token: str) -> tuple[ItemKey, str]:
+              form_token: str, receipt: tuple[str, ReceiptSecret] | None = None) -> tuple[ItemKey, str]:
     """Seal and insert a new submission (report or contact request): its content key, sealed
     texts and contact details, and a fresh receipt code that wraps the key. Returns the key
     and the code (shown once, never stored). A collision of public id or receipt look-up is
@@ -78,8 +85,8 @@ def store_new(session: Session, submission: Submission, texts: dict[str, str | N
         raise IntakeClosed()
     refuse_resubmission(session, form_token)
     for _ in range(5):
-        code = new_receipt_code()
-        secret = receipt_secret(session, code)
+        code, secret = receipt or new_receipt(session)
+        receipt = None  # a collision needs a new code
         submission.public_id, submission.receipt_lookup = new_public_id(), secret.lookup
         submission.form_token_hash = token_hash(form_token)
         key = vault.seal_new(session, submission, texts)
@@ -147,6 +154,8 @@ def create_report(
     """Store a report with its files and return it with its receipt code, all or nothing
     (all_or_nothing). Raises IntakeClosed before the organization's keys exist."""
 
+    receipt = new_receipt(session)
+
     def work(writes: FileWrites) -> tuple[Submission, str]:
         submission = Submission(
             kind="report", status="new", locale=data.locale, search_pending=True,
@@ -157,7 +166,7 @@ def create_report(
             consent_publication=data.consent_publication, keep_image_metadata=data.keep_image_metadata,
         )
         texts = {"narrative": data.narrative, **{name: data.facets.get(name) for name in vault.SEALED_FACETS}}
-        key, code = store_new(session, submission, texts, data.contact, form_token)
+        key, code = store_new(session, submission, texts, data.contact, form_token, receipt)
         for prepared in files:
             store(session, submission, prepared, upload_dir, key, writes=writes)
         audit.record(session, "submitter", "submission.created", "submission", submission.public_id,
