@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -102,6 +103,8 @@ def test_dashboard_numbers_equal_counts(client, app, auth, seeded):
     assert {k: v for k, v in statuses.items() if v} == dict(want["statuses"]) and len(statuses) == 8
     buckets = Counter(_reply_bucket(delay) for delay in want["replies"].values())
     assert {k: v for k, v in values(html, "response").items() if v} == dict(buckets)
+    middle = statistics.median(delay for delay in want["replies"].values() if delay is not None)
+    assert f"첫 답변까지 걸린 시간(중앙값): {round(middle.total_seconds() / 86400, 1)}일" in html
     assert f"처리 목록 조건에 맞는 건은 {want['total']}건입니다." in html
 
 

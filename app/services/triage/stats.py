@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from statistics import median
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -137,21 +136,35 @@ def _vocabulary_bars(counts: dict, vocabulary, keep_zero: bool, none_label) -> l
     return bars
 
 
+def _seconds_between(session: Session, start, end) -> sa.ColumnElement:
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.extract("epoch", end - start)
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+
+
 def _response(session: Session, selection: sa.Select | None, total: int) -> tuple[list[Bar], float | None]:
-    first = (
-        sa.select(Submission.created_at, sa.func.min(Message.created_at))
-        .join(Message, sa.and_(Message.submission_id == Submission.id, Message.author == "staff"))
-        .where(_within(Submission.id, selection))
-        .group_by(Submission.id, Submission.created_at)
+    """Time to first response, bucketed and its median taken in SQL: converting one pair of
+    timestamps per answered item in Python was two thirds of this at 100,000 items."""
+    firsts = (
+        sa.select(Message.submission_id.label("id"), sa.func.min(Message.created_at).label("answered"))
+        .where(Message.author == "staff", _within(Message.submission_id, selection))
+        .group_by(Message.submission_id)
+        .subquery()
     )
-    delays = [answered - received for received, answered in session.execute(first)]
+    delays = (sa.select(_seconds_between(session, Submission.created_at, firsts.c.answered).label("seconds"))
+              .join_from(firsts, Submission, Submission.id == firsts.c.id).subquery())
+    bucket = sa.case(*[(delays.c.seconds < limit.total_seconds(), key) for key, limit, _ in RESPONSE_BUCKETS if limit],
+                     else_=RESPONSE_BUCKETS[-1][0])
     counts = dict.fromkeys((key for key, _, _ in RESPONSE_BUCKETS), 0)
-    for delay in delays:
-        key = next(key for key, limit, _ in RESPONSE_BUCKETS if limit is None or delay < limit)
-        counts[key] += 1
+    counts.update({key: n for key, n in session.execute(sa.select(bucket, sa.func.count()).group_by(bucket))})
+    answered = sum(counts.values())
+    middle = None
+    if answered:  # the middle value, or the mean of the two middle ones
+        values = session.scalars(sa.select(delays.c.seconds).order_by(delays.c.seconds)
+                                 .offset((answered - 1) // 2).limit(2 - answered % 2)).all()
+        middle = sum(float(value) for value in values) / len(values) / 3600
     bars = [Bar(key, str(label), counts[key]) for key, _, label in RESPONSE_BUCKETS]
-    bars.append(Bar(NONE_KEY, str(_l("No response yet")), total - len(delays)))
-    middle = median(d.total_seconds() for d in delays) / 3600 if delays else None
+    bars.append(Bar(NONE_KEY, str(_l("No response yet")), total - answered))
     return bars, middle
 
 
