@@ -11,9 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, limiter
+from app.services import faults
 
 PAGES = {
     400: (_l("The request could not be understood"), _l("Please go back and try again.")),
@@ -125,6 +127,34 @@ def handle_unexpected(error: Exception):
         current_app.logger.exception("error page failed")
         return ("일시적인 문제가 발생했습니다. / A temporary problem occurred.", 500,
                 {"Content-Type": "text/plain; charset=utf-8"})
+
+
+# Staff and admin forms where someone may have typed for a while. On a database or disk fault
+# the answer shows their text again instead of losing it (the public forms come back whole,
+# app/public AFTER_FAULT). Only these endpoints: a password or a code is never echoed.
+TEXT_KEPT_ON_FAULT = {"staff.submission_action", "admin.update_new", "admin.update_edit"}
+
+
+def typed_text() -> list[str]:
+    """The free text of the POST that could not be saved: values with a space or a line break,
+    or longer than a code or a choice would be (a status, a slug, a number are not worth it)."""
+    return [value for name, value in request.form.items(multi=True)
+            if name != "csrf_token" and value.strip() and (len(value) > 20 or any(c.isspace() for c in value.strip()))]
+
+
+def handle_staff_fault(error: Exception):
+    if request.method != "POST" or request.endpoint not in TEXT_KEPT_ON_FAULT or not faults.is_fault(error):
+        return handle_unexpected(error)
+    db.session.rollback()
+    current_app.logger.warning("fault saving %s", request.endpoint, exc_info=error)
+    public_id = (request.view_args or {}).get("public_id")
+    back = url_for("staff.submission", public_id=public_id) if public_id else url_for("admin.updates")
+    return render_template("errors/not_saved.html", typed=typed_text(), back=back), 503
+
+
+def register_staff_fault_handler(bp) -> None:
+    for fault in (DBAPIError, OSError):
+        bp.register_error_handler(fault, handle_staff_fault)
 
 
 def init_app(app: Flask) -> None:

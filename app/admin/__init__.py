@@ -2,9 +2,11 @@
 from flask import Blueprint, abort
 from flask_login import current_user
 
+from app import errors
 from app.auth import require_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+errors.register_staff_fault_handler(bp)
 
 
 @bp.before_request

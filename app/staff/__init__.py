@@ -5,13 +5,14 @@ except the short allow-list below (securedrop's journalist_app does the same).
 """
 from flask import Blueprint
 
-from app import facets
+from app import errors, facets
 from app.auth import current_keyring, require_staff, staff_ready
 from app.extensions import db
 from app.services import search
 from app.services.intake import reports
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+errors.register_staff_fault_handler(bp)
 
 PUBLIC_ENDPOINTS = {"staff.login", "staff.two_factor", "staff.set_language"}
 

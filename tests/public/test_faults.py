@@ -50,8 +50,9 @@ def _cut(connection) -> None:
 
 
 @contextmanager
-def connection_cut(statement: str, times: int = 1_000):
-    """The connection is cut just before the first `times` statements starting with `statement`."""
+def connection_cut(statement: str, times: int = 1_000, engine: sa.Engine | None = None):
+    """The connection is cut just before the first `times` statements starting with `statement`
+    (on `engine`, by default the current application's)."""
     left = {"times": times, "cut": 0}
 
     def before(connection, cursor, sql, *args):
@@ -60,11 +61,12 @@ def connection_cut(statement: str, times: int = 1_000):
             left["cut"] += 1
             _cut(connection)
 
-    event.listen(db.engine, "before_cursor_execute", before)
+    engine = engine or db.engine
+    event.listen(engine, "before_cursor_execute", before)
     try:
         yield left
     finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_a_cut_connection_is_tried_once_more_and_the_report_stored_once(client, app, app_ctx):
