@@ -38,7 +38,8 @@ def queue():
     bulk = BulkForm(formdata=None, prefix="bulk", next=request.full_path)
     bulk.set_choices(users)
     return render_template("staff/queue.html", form=form, filters=filters, page=page, counts=counts,
-                           count_limit=queue_service.COUNT_LIMIT, bulk=bulk, queue_link=queue_link, labels=row_labels(),
+                           count_limit=queue_service.COUNT_LIMIT, status_count_limit=queue_service.STATUS_COUNT_LIMIT,
+                           bulk=bulk, queue_link=queue_link, labels=row_labels(),
                            waiting=search.pending_count(db.session))
 
 

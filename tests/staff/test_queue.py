@@ -116,9 +116,25 @@ def test_filtered_counts_stop_at_the_limit_and_can_be_counted_in_full(client, it
     assert "counts=all" in full and "language=ko" in full and "status=new" in full
     counts = dict(COUNT.findall(page(client, full.removeprefix("/staff/"))))
     assert counts["전체"] == "3" and counts["신규"] == "2" and counts["검토 중"] == "1"
-    # Under the limit the split is exact without asking; the whole queue is always exact.
+    # Under the limit the split is exact without asking, and so is the whole queue under its own.
     assert dict(COUNT.findall(page(client, "?language=en")))["전체"] == "2"
     assert dict(COUNT.findall(page(client)))["전체"] == "5"
+
+
+def test_the_whole_queue_counts_each_status_up_to_its_limit(client, items, monkeypatch):
+    """So that the default page reads a bounded part of the index however large the queue."""
+    monkeypatch.setattr(queue_service, "STATUS_COUNT_LIMIT", 1)
+    html = page(client)
+    assert '신규 <span class="count">1+</span>' in html  # two new items: counted up to the limit
+    assert re.search(r'전체 <span class="count">\d+\+</span>', html)
+    assert "1건까지만 셌습니다" in html and "모두 세기" in html
+    assert len(ids(html)) == 5  # the list itself is not limited
+    full = re.search(r'<a href="([^"]+)">모두 세기', html).group(1).replace("&amp;", "&")
+    counts = dict(COUNT.findall(page(client, full.removeprefix("/staff/"))))
+    assert counts["전체"] == "5" and counts["신규"] == "2"
+    capped = dict(re.findall(r'>([^<>]+?) <span class="count">([\d,]+)\+</span>', html))
+    assert set(capped) == {"전체"} | {label for label, n in counts.items() if label != "전체" and int(n) > 1}
+    assert all(n == "1" for label, n in capped.items() if label != "전체")
 
 
 def test_count_limit_in_english(app, auth, items, monkeypatch):
