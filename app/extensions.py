@@ -33,3 +33,11 @@ csrf = CSRFProtectFromOtherSites()
 # Limits are declared per view; the key is a keyed hash of the client address, so the
 # limiter's storage never holds a submitter's IP in clear.
 limiter = Limiter(key_func=rate_limit_key, default_limits=[])
+
+
+@limiter.request_filter
+def _reading() -> bool:
+    """Every limit here is on a POST (a form sent, a login tried); reading a page is limited by
+    nothing, yet the limiter would weigh each view's limits on every GET, an eighth of a kept
+    public page's time (bench/README.md). A limit meant for GETs must remove this filter."""
+    return request.method in ("GET", "HEAD", "OPTIONS")
