@@ -6,7 +6,7 @@ alternates, the form macros, the category tree, Markdown for updates — the sam
 every visitor of a language. What differs per visitor on these pages is only the signed CSRF
 token and the report and contact forms' one-time form token. So a kept page is rendered once
 with a marker in place of each token, and every request gets the kept text with fresh tokens
-put in (form_tokens.issue_for_page(), form_tokens.one_time_token()).
+put in (form_tokens.issue(), form_tokens.new_one_time_token()).
 
 A request is served from here only when nothing about it is personal or unusual:
 - GET or HEAD, and no Cookie header at all: a person with a receipt session or a staff login
