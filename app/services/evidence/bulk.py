@@ -22,7 +22,7 @@ from app.models import Attachment, Message, Submission
 from app.services import vault
 from app.services.evidence.content import label_tables
 from app.services.spreadsheet import csv_cell
-from app.services.triage.stats import queue_selection
+from app.services.triage.stats import queue_selection, within
 
 BATCH = 500
 FORMAT = "moksori-queue-export/1"
@@ -39,7 +39,7 @@ COLUMNS = [
 
 def count(session: Session, filters) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(Submission)
-                          .where(Submission.id.in_(queue_selection(session, filters)))) or 0
+                          .where(within(Submission.id, queue_selection(session, filters)))) or 0
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str | None:
@@ -51,7 +51,8 @@ def _batches(session_factory, filters) -> Iterator[tuple[list[Submission], dict,
     with session_factory() as session:
         selection = queue_selection(session, filters)
         while True:
-            rows = list(session.scalars(sa.select(Submission).where(Submission.id.in_(selection), Submission.id > last)
+            rows = list(session.scalars(sa.select(Submission)
+                                        .where(within(Submission.id, selection), Submission.id > last)
                                         .options(selectinload(Submission.duplicate_of))
                                         .order_by(Submission.id).limit(BATCH)))
             if not rows:

@@ -50,37 +50,43 @@ class Dashboard:
     median_response_hours: float | None = None
 
 
-def queue_selection(session: Session, filters) -> sa.Select:
+def queue_selection(session: Session, filters) -> sa.Select | None:
     """The ids of the items the queue shows for `filters` (a queue.QueueFilters), all pages
-    together: the queue's own conditions, so the numbers always match what the queue lists."""
-    return sa.select(Submission.id).where(*queue.conditions(session, filters))
+    together: the queue's own conditions, so the numbers always match what the queue lists.
+    None when no filter applies: every item is selected (see within())."""
+    where = queue.conditions(session, filters)
+    return sa.select(Submission.id).where(*where) if where else None
 
 
-def _within(column, selection: sa.Select | None) -> sa.ColumnElement[bool]:
+def within(column, selection: sa.Select | None) -> sa.ColumnElement[bool]:
     """`column` (an item's id) is among the selected items; with no filter, every item is, and
-    the aggregate reads its table alone instead of joining it to a list of every id (a third
-    of the default dashboard's time at 100,000 items)."""
+    the query reads its table alone instead of joining it to a list of every id (a third of
+    the default dashboard's time at 100,000 items)."""
     return sa.true() if selection is None else column.in_(selection)
 
 
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _grouped(session: Session, column, selection: sa.Select | None) -> dict:
-    query = sa.select(column, sa.func.count()).where(_within(Submission.id, selection)).group_by(column)
+    query = sa.select(column, sa.func.count()).where(within(Submission.id, selection)).group_by(column)
     return {key: count for key, count in session.execute(query)}
 
 
 def _month_counts(session: Session, selection: sa.Select | None, tz: ZoneInfo) -> dict[tuple[int, int], int]:
     """Items per month of the configured time zone, counted in SQL: reading one timestamp per
     item into Python took 0.8 s at 100,000 items (bench/README.md)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _postgres(session):
         month = sa.func.date_trunc("month", sa.func.timezone(tz.key, Submission.created_at))
-        query = sa.select(month, sa.func.count()).where(_within(Submission.id, selection)).group_by(month)
+        query = sa.select(month, sa.func.count()).where(within(Submission.id, selection)).group_by(month)
         return {(start.year, start.month): n for start, n in session.execute(query)}
     # SQLite knows no time zones: it counts per UTC hour (at most 8,784 rows a year) and each
     # hour goes to its local month here. Exact wherever the zone's offset is whole hours, as
     # Korea's has been since 1961; in a half-hour zone, the half hour at a month's edge could
     # be counted in the month beside it.
     hour = sa.func.strftime("%Y-%m-%d %H", Submission.created_at)
-    query = sa.select(hour, sa.func.count()).where(_within(Submission.id, selection)).group_by(hour)
+    query = sa.select(hour, sa.func.count()).where(within(Submission.id, selection)).group_by(hour)
     counts: dict[tuple[int, int], int] = {}
     for start, n in session.execute(query):
         local = datetime.strptime(start, "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(tz)
@@ -109,13 +115,13 @@ def _category_bars(session: Session, selection: sa.Select | None, lang: str) -> 
         .select_from(submission_category)
         .join(Category, Category.id == submission_category.c.category_id)
         .outerjoin(parent, parent.id == Category.parent_id)
-        .where(_within(submission_category.c.submission_id, selection))
+        .where(within(submission_category.c.submission_id, selection))
         .group_by(top)
     )
     counts = dict(session.execute(query).tuples().all())
     uncoded = session.scalar(
         sa.select(sa.func.count()).select_from(Submission).where(
-            _within(Submission.id, selection),
+            within(Submission.id, selection),
             ~sa.exists().where(submission_category.c.submission_id == Submission.id),
         )
     )
@@ -137,7 +143,7 @@ def _vocabulary_bars(counts: dict, vocabulary, keep_zero: bool, none_label) -> l
 
 
 def _seconds_between(session: Session, start, end) -> sa.ColumnElement:
-    if session.get_bind().dialect.name == "postgresql":
+    if _postgres(session):
         return sa.extract("epoch", end - start)
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
@@ -147,7 +153,7 @@ def _response(session: Session, selection: sa.Select | None, total: int) -> tupl
     timestamps per answered item in Python was two thirds of this at 100,000 items."""
     firsts = (
         sa.select(Message.submission_id.label("id"), sa.func.min(Message.created_at).label("answered"))
-        .where(Message.author == "staff", _within(Message.submission_id, selection))
+        .where(Message.author == "staff", within(Message.submission_id, selection))
         .group_by(Message.submission_id)
         .subquery()
     )
@@ -162,7 +168,7 @@ def _response(session: Session, selection: sa.Select | None, total: int) -> tupl
         bounds = ([seconds >= lower] if lower is not None else []) + ([seconds < upper] if upper is not None else [])
         columns.append(sa.func.count().filter(sa.and_(*bounds)))
         lower = upper
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = _postgres(session)
     if postgres:
         columns.append(sa.func.percentile_cont(0.5).within_group(seconds))
     row = session.execute(sa.select(*columns)).one()
@@ -181,8 +187,7 @@ def _response(session: Session, selection: sa.Select | None, total: int) -> tupl
 
 
 def dashboard(session: Session, filters, lang: str, timezone: str) -> Dashboard:
-    where = queue.conditions(session, filters)
-    selection = sa.select(Submission.id).where(*where) if where else None
+    selection = queue_selection(session, filters)
     by_status = _grouped(session, Submission.status, selection)
     total = sum(by_status.values())  # every item has a status: no separate count query
     response, middle = _response(session, selection, total)
