@@ -86,7 +86,7 @@ def _key(args: tuple[str, ...]) -> tuple | None:
     if any(name not in args for name in request.args):
         return None
     return (request.endpoint, tuple(sorted((request.view_args or {}).items())),
-            tuple(request.args.get(name) for name in args), request.host_url)
+            tuple(request.args.get(name) for name in args), request.scheme, request.host)
 
 
 def _fill(body: str) -> str:
@@ -117,10 +117,12 @@ def kept_page(args: tuple[str, ...] = (), version: Callable[[], Any] | None = No
                     response = current_app.make_response(view(*view_args, **view_kwargs))
                 finally:
                     g.token_marks = False
-                body = response.get_data(as_text=True) if not response.is_streamed else ""
-                if response.status_code != 200 or response.is_streamed or session.modified or session:
-                    if form_tokens.CSRF_MARK in body or form_tokens.ONE_TIME_MARK in body:
-                        response.set_data(_fill(body))
+                if response.is_streamed:
+                    return response
+                body = response.get_data(as_text=True)
+                if response.status_code != 200 or session.modified or session:
+                    if (filled := _fill(body)) is not body:  # not kept, but its tokens are still due
+                        response.set_data(filled)
                     return response
                 kept = KeptPage(current, body, response.content_type)
                 store().put(key, kept)
