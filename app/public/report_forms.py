@@ -92,9 +92,8 @@ class ReportForm(AttachmentsMixin, PublicForm):
     form_token = HiddenField()
     submit = SubmitField(_l("Send report"))
 
-    def __init__(self, *args, category_codes=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.category_codes = set(category_codes)
         self.keep_metadata_choice = bool(self.keep_metadata.data)
 
     def facet_answers(self) -> dict:
@@ -142,10 +141,6 @@ class ReportForm(AttachmentsMixin, PublicForm):
         if answers["when_date"] is not None and was_normalized(self.when_date):
             notes.append(_("We saved the date as %(date)s.", date=format_date(answers["when_date"])))
         return notes
-
-    def validate_categories(self, field):
-        if any(code not in self.category_codes for code in field.data or []):
-            raise ValidationError(_l("Please choose one of the options."))
 
     def validate_when_date(self, field):
         if self.when_precision.data != "day":

@@ -19,7 +19,7 @@ from app.services.taxonomy import category_tree
 def _report_form() -> ReportForm:
     tree = _submitter_tree()
     codes = [group.code for group in tree] + [code for group in tree for code, _ in group.children]
-    form = ReportForm(category_codes=codes)
+    form = ReportForm()
     form.categories.choices = [(code, code) for code in codes]
     g.category_tree = tree
     return form
