@@ -7,9 +7,9 @@ from flask import Flask
 
 from app import auth, cli, database, errors, i18n, logs, security, sessions, static_files
 from app.admin import bp as admin_bp
-from app.crypto import init_crypto
 from app.extensions import csrf, db, limiter, migrate
 from app.public import bp as public_bp
+from app.sealed.crypto import init_crypto
 from app.staff import bp as staff_bp
 from config import Config, DevelopmentConfig
 

@@ -26,10 +26,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.models import User
+from app.sealed import key_sessions
+from app.sealed.keys import Keyring
 from app.security import keyed_digest, rate_limit_key
-from app.services import key_sessions, login_throttle
+from app.services import login_throttle
 from app.services.accounts import find_active, normalize_email
-from app.services.keys import Keyring
 
 IDLE_MINUTES = 30
 IDLE = timedelta(minutes=IDLE_MINUTES)

@@ -156,7 +156,7 @@ def seed_demo(app) -> str:
     from app.cli.demo import seed
     from app.extensions import db
     from app.models import Message, Submission
-    from app.services import keys
+    from app.sealed import keys
     from app.services.accounts import create_user
 
     with app.app_context():

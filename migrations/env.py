@@ -76,7 +76,7 @@ def include_object(obj, name, type_, reflected, compare_to):
     """Leave the derived search index out of autogenerate: migration 0004 builds it per dialect
     (an FTS5 virtual table and its shadow tables on SQLite, a tsvector table on PostgreSQL)
     and it has no place in the models' metadata."""
-    from app.services.search import include_in_autogenerate
+    from app.sealed.search import include_in_autogenerate
 
     return include_in_autogenerate(obj, name, type_, reflected, compare_to)
 

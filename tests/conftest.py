@@ -19,7 +19,7 @@ from app import create_app
 from app.extensions import db, limiter
 from app.models import OrgKey, User
 from app.public import KEYS_SEEN, page_cache
-from app.services import keys
+from app.sealed import keys
 from config import TestingConfig
 from tests import factories
 from tests.helpers import SECRET_RE, post_form, running_app, totp_code

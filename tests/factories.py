@@ -30,12 +30,13 @@ from app.extensions import db
 from app.facets import FACET_NAMES
 from app.models import Submission, Subscriber, Update, User
 from app.models.base import utcnow
-from app.services import accounts, vault
+from app.sealed import vault
+from app.sealed.keys import Keyring
+from app.services import accounts
 from app.services.files.attachments import prepare
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.contact_requests import ContactRequest, create_contact_request
 from app.services.intake.reports import ReportData, add_followup, create_report
-from app.services.keys import Keyring
 from app.services.ops.retention import set_hold
 from app.services.outreach import subscriptions, updates
 from app.services.triage import actions

@@ -18,7 +18,7 @@ from app import create_app
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.base import utcnow
-from app.services import search, vault
+from app.sealed import search, vault
 from app.services.files.documents import clean_pdf
 
 RECEIPT_RE = re.compile(r'id="receipt-code">\s*([0-9 ]{19})\s*<')

@@ -7,7 +7,7 @@ from cryptography.exceptions import InvalidTag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.crypto import SEGMENT, decrypt_field, decrypt_stream, encrypt_field, encrypt_stream, parse_master_key
+from app.sealed.crypto import SEGMENT, decrypt_field, decrypt_stream, encrypt_field, encrypt_stream, parse_master_key
 from config import ConfigurationError
 
 

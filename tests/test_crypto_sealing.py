@@ -7,7 +7,7 @@ from cryptography.exceptions import InvalidTag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.crypto import (
+from app.sealed.crypto import (
     KdfParams,
     aead_decrypt,
     aead_encrypt,

@@ -68,7 +68,7 @@ def graph() -> dict[str, set[str]]:
 
 
 def top(module: str) -> str:
-    """"public" for app.public.report_views, "services" for app.services.search, …."""
+    """"public" for app.public.report_views, "services" for app.services.audit, …."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
 

@@ -15,8 +15,9 @@ from flask_migrate import downgrade, upgrade
 from app.extensions import db
 from app.models import GENESIS_HASH, AuditEvent, Submission
 from app.models.base import utcnow
-from app.services import audit, keys, search
-from app.services.search import include_in_autogenerate
+from app.sealed import keys, search
+from app.sealed.search import include_in_autogenerate
+from app.services import audit
 from tests import factories
 from tests.conftest import spare_app
 from tests.factories import SubmissionFactory

@@ -13,10 +13,9 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from app import crypto
 from app.extensions import db
+from app.sealed import crypto, keys
 from app.security import hash_receipt_code
-from app.services import keys
 from app.services.files.attachments import path_for
 from tests import factories
 from tests.conftest import AuthActions, spare_app

@@ -19,9 +19,9 @@ import pytest
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 
-from app import crypto
 from app.extensions import db
 from app.models import Attachment, KeySession, Submission
+from app.sealed import crypto
 from app.services.ops import backup
 from tests.helpers import act, pdf_bytes, post_form, receipt_code, submit_report
 from tests.smtp import deliver

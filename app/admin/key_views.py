@@ -12,7 +12,8 @@ from app.admin.user_forms import PasswordConfirmForm
 from app.auth import account_rate_key, current_keyring, failed_form
 from app.extensions import db, limiter
 from app.models import User
-from app.services import accounts, keys, search
+from app.sealed import keys, search
+from app.services import accounts
 
 
 @bp.route("/keys", methods=["GET", "POST"])

@@ -19,7 +19,8 @@ from app.auth import current_keyring
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import User
-from app.services import accounts, key_sessions, keys
+from app.sealed import key_sessions, keys
+from app.services import accounts
 
 
 def _admin_keys() -> keys.Keyring:

@@ -23,15 +23,16 @@ from flask.cli import AppGroup
 from PIL import Image
 
 from app.cli.keys import recovery_keyring
-from app.crypto import encrypt_stream
 from app.extensions import db
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
-from app.services import audit, keys, search, vault
+from app.sealed import keys, search, vault
+from app.sealed.crypto import encrypt_stream
+from app.sealed.keys import Keyring
+from app.sealed.sealing import ItemKey, new_item_key, seal_key_to
+from app.services import audit
 from app.services.accounts import create_user
 from app.services.files.attachments import path_for
 from app.services.intake.reports import new_public_id
-from app.services.keys import Keyring
-from app.services.sealing import ItemKey, new_item_key, seal_key_to
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 search_cli = AppGroup("search", help="The search index of submissions.")

@@ -17,7 +17,8 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.models import KeyGrant, User
-from app.services import accounts, keys, search
+from app.sealed import keys, search
+from app.services import accounts
 from app.services.ops import seal_existing
 
 keys_cli = AppGroup("keys", help="The organization's keys and the recovery code.")

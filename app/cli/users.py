@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from app.cli.keys import print_recovery_code, recovery_keyring
 from app.extensions import db
-from app.services import keys
+from app.sealed import keys
 from app.services.accounts import AccountError, check_new_account, create_user
 
 users_cli = AppGroup("users", help="Staff accounts.")

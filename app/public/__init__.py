@@ -10,7 +10,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app import errors, form_tokens
 from app.extensions import csrf, db
 from app.i18n import current_lang
-from app.services import faults, keys
+from app.sealed import keys
+from app.services import faults
 
 bp = Blueprint("public", __name__)
 LANG = "/<any(ko,en):lang>"

@@ -20,10 +20,11 @@ from app.public import LANG, bp, signed_form
 from app.public.page_cache import kept_page
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
 from app.public.report_views import fault_notice, resubmit_notice
+from app.sealed import key_sessions, vault
+from app.sealed.sealing import ItemKey
 from app.security import normalize_receipt_code
-from app.services import faults, key_sessions, vault
+from app.services import faults
 from app.services.intake import reports
-from app.services.sealing import ItemKey
 from app.vocabularies import SUBMITTER_STATUS
 
 RECEIPT_IDLE = timedelta(minutes=30)

@@ -16,7 +16,7 @@ Which package may import which — downward only, no cycles (tests/test_layout.p
 - leaves     the modules directly in this folder: audit, search, mail, settings, taxonomy,
              accounts, login_throttle, spreadsheet. A leaf imports only other leaves.
 
-Every service may use what sits below all of them: app.models, app.crypto, app.security,
+Every service may use what sits below all of them: app.models, app.sealed.crypto, app.security,
 app.i18n, app.vocabularies, app.facets and config. Nothing here imports a blueprint,
 app.extensions, app.forms, app.auth or app.errors.
 """

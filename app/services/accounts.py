@@ -20,11 +20,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
-from app.crypto import decrypt_field, encrypt_field
 from app.models import User
 from app.models.base import utcnow
-from app.services import audit, key_sessions, keys, login_throttle
-from app.services.keys import Keyring
+from app.sealed import key_sessions, keys
+from app.sealed.crypto import decrypt_field, encrypt_field
+from app.sealed.keys import Keyring
+from app.services import audit, login_throttle
 from app.services.refusal import Refused
 
 MIN_PASSWORD_LENGTH = 12

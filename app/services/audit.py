@@ -2,7 +2,7 @@
 the server.
 
 Each row's hash is HMAC-SHA256, under the audit key, of a canonical JSON of its content and the
-previous row's hash. The key comes from DATA_ENCRYPTION_KEY (app.crypto.audit_key), which the
+previous row's hash. The key comes from DATA_ENCRYPTION_KEY (app.sealed.crypto.audit_key), which the
 database and its backups do not hold: someone who can only write to the database can delete
 the newest rows but cannot change, insert or re-chain any row unnoticed.
 
@@ -37,9 +37,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.crypto import audit_key, hkdf
 from app.models import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import utcnow
+from app.sealed.crypto import audit_key, hkdf
 from app.services.refusal import Refused
 
 ADVISORY_LOCK_ID = 0x4D4B53  # "MKS"

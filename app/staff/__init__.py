@@ -8,7 +8,7 @@ from flask import Blueprint
 from app import errors, facets
 from app.auth import current_keyring, require_staff, staff_ready
 from app.extensions import db
-from app.services import search
+from app.sealed import search
 from app.services.intake import reports
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")

@@ -18,8 +18,9 @@ from app import auth
 from app.auth import KEYS, end_session, login_client, login_subject, open_key_session
 from app.extensions import db, limiter
 from app.forms import ConfirmForm
+from app.sealed import key_sessions, keys
 from app.security import is_safe_redirect
-from app.services import accounts, audit, key_sessions, keys
+from app.services import accounts, audit
 from app.staff import bp
 from app.staff.auth_forms import LoginForm, TotpForm
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app import vocabularies as v
 from app.i18n import current_lang
 from app.models import Submission, User
-from app.services import vault
+from app.sealed import vault
 from app.services.accounts import active_officers
 from app.services.intake.reports import find_by_public_id
 from app.services.taxonomy import category_choices

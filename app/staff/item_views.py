@@ -13,7 +13,7 @@ from flask_login import current_user
 from app.auth import current_keyring
 from app.downloads import attachment_response
 from app.extensions import db
-from app.services import vault
+from app.sealed import vault
 from app.services.files import metadata
 from app.services.files.attachments import read_chunks
 from app.services.intake import reports

@@ -20,9 +20,9 @@ from app import vocabularies as v
 from app.forms import MaxChars, clean_text
 from app.i18n import LANGUAGE_NAMES
 from app.models import User
-from app.services import search
+from app.sealed import search
+from app.sealed.keys import Keyring
 from app.services.intake.reports import find_by_public_id
-from app.services.keys import Keyring
 from app.services.taxonomy import category_choices
 from app.services.triage import actions
 from app.services.triage import queue as queue_service

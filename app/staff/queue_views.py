@@ -9,8 +9,8 @@ from flask_login import current_user
 from app.auth import current_keyring
 from app.extensions import db
 from app.i18n import current_lang
+from app.sealed import search
 from app.security import is_safe_redirect
-from app.services import search
 from app.services.triage import queue as queue_service
 from app.staff import bp
 from app.staff.item_actions import refusal_message

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import User
-from app.services import keys
+from app.sealed import keys
 from tests.factories import HANDLE, PASSWORD, SubmissionFactory, UserFactory
 from tests.helpers import act, audit_actions, post_form
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Attachment, Submission, Subscriber
-from app.services import vault
+from app.sealed import vault
 from app.services.files.attachments import clean_filename
 from app.services.intake.contact_details import open_contact
 from app.services.outreach.subscriptions import email_problem

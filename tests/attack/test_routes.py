@@ -13,7 +13,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from app.extensions import db
 from app.models import Note, Submission
-from app.services import vault
+from app.sealed import vault
 from tests.attack import checks, strings
 from tests.attack.surface import QUERY_PARAMETERS, SURFACES
 from tests.factories import SubmissionFactory, UpdateFactory

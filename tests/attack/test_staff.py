@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Note, Submission
-from app.services import vault
+from app.sealed import vault
 from tests.attack import checks, strings
 from tests.attack.surface import QUERY_PARAMETERS, fields, hostile_everywhere, surfaces_for
 from tests.factories import PASSWORD, SubmissionFactory, UserFactory

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import User
-from app.services import keys
+from app.sealed import keys
 
 
 def test_cli_creates_users(runner, app, org_keys):

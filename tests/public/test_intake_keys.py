@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app import form_tokens
 from app.extensions import db
 from app.models import Submission
-from app.services import keys
+from app.sealed import keys
 
 
 def test_without_keys_the_forms_say_so_and_keep_nothing(client, app, no_keys):

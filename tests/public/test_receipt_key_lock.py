@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from app.services import sealing
+from app.sealed import sealing
 from tests.helpers import post_form, receipt_code, submit_report
 
 

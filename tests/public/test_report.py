@@ -9,9 +9,9 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission
+from app.sealed.sealing import receipt_secret
 from app.services.files.attachments import read_bytes
 from app.services.intake.contact_details import open_contact
-from app.services.sealing import receipt_secret
 from tests.helpers import jpeg_with_gps, opened, receipt_code, submit_report
 
 

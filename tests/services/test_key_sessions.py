@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import KeySession
 from app.models.base import utcnow
-from app.services import key_sessions
+from app.sealed import key_sessions
 from tests.factories import UserFactory
 
 IDLE, LIFETIME = timedelta(minutes=30), timedelta(hours=12)

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.crypto import public_key_of
 from app.extensions import db
 from app.models import KeyGrant, OrgKey, User
-from app.services import keys
+from app.sealed import keys
+from app.sealed.crypto import public_key_of
 from tests.factories import UserFactory
 
 

@@ -10,10 +10,10 @@ from cryptography.exceptions import InvalidTag
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.crypto import KdfParams
 from app.extensions import db
 from app.models import Setting
-from app.services import sealing
+from app.sealed import sealing
+from app.sealed.crypto import KdfParams
 
 codes = st.text(alphabet="0123456789", min_size=16, max_size=16)
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Submission
-from app.services import search
+from app.sealed import search
 from tests.factories import SubmissionFactory
 from tests.helpers import index_and_search
 

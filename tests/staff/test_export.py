@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Submission
-from app.services import vault
+from app.sealed import vault
 from tests.factories import HANDLE, SubmissionFactory
 from tests.helpers import act, audit_actions, hidden_fields, jpeg_with_gps, pdf_bytes, post_form
 

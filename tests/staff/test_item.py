@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Note, Submission
-from app.services import vault
+from app.sealed import vault
 from tests.factories import HANDLE, SubmissionFactory, UserFactory
 from tests.helpers import act, audit_actions, jpeg_with_gps, opened, pdf_bytes, post_form
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.facets import FACETS
 from app.models import Attachment, Message, Submission
-from app.services import vault
+from app.sealed import vault
 from app.services.evidence.content import label_tables
 from app.services.spreadsheet import csv_cell
 from app.services.triage.stats import queue_selection, within

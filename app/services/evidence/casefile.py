@@ -30,12 +30,13 @@ from sqlalchemy.orm import Session
 
 from app.models import Submission, User
 from app.models.base import utcnow
-from app.services import audit, vault
+from app.sealed import vault
+from app.sealed.keys import Keyring
+from app.sealed.sealing import ItemKey
+from app.services import audit
 from app.services.evidence.content import ItemDocument, file_entries, label_tables, timestamp
 from app.services.evidence.render import Renderer, heading_tables
 from app.services.files.attachments import read_chunks
-from app.services.keys import Keyring
-from app.services.sealing import ItemKey
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "moksori-case-file-manifest/1"

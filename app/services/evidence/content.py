@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from app import vocabularies as v
 from app.facets import FACETS, SECTIONS
 from app.models import AuditEvent, Submission
+from app.sealed.keys import Keyring
 from app.services.intake.contact_details import open_contact
-from app.services.keys import Keyring
 
 FORMAT = "moksori-case-file/1"
 LANGS = ("ko", "en")

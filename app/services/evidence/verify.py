@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import Attachment, AuditEvent
-from app.services import vault
+from app.sealed import vault
+from app.sealed.keys import Keyring
 from app.services.audit import event_intact
 from app.services.evidence.casefile import MANIFEST, MANIFEST_FORMAT
 from app.services.files.hashing import blocks, sha256_file, sha256_of
 from app.services.intake.reports import find_by_public_id
-from app.services.keys import Keyring
 
 
 @dataclass

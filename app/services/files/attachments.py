@@ -20,13 +20,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.crypto import decrypt_stream, encrypt_stream
 from app.models import Attachment, Submission
+from app.sealed.crypto import decrypt_stream, encrypt_stream
+from app.sealed.sealing import ItemKey
+from app.sealed.vault import seal_attachment
 from app.services.files import metadata
 from app.services.files.filetypes import FileType, Unreadable, detect
 from app.services.refusal import Refused
-from app.services.sealing import ItemKey
-from app.services.vault import seal_attachment
 
 MAX_NAME_LENGTH = 255
 

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.orm import Session
 
 from app.models import Submission
-from app.services.keys import Keyring
-from app.services.sealing import ItemKey, open_for_identity, seal_for_identity
+from app.sealed.keys import Keyring
+from app.sealed.sealing import ItemKey, open_for_identity, seal_for_identity
 
 NOTICE_PLACE = "submission.notice"
 

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, org_name
 from app.models import OutboxEmail, Submission, User
+from app.sealed.sealing import ItemKey
 from app.services import mail
 from app.services.accounts import active_officers
 from app.services.intake.contact_details import notice_address
-from app.services.sealing import ItemKey
 
 NEW_ITEM = "staff.new_item"
 ASSIGNED = "staff.assigned"

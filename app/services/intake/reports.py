@@ -11,17 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.crypto import seal, unseal
 from app.facets import FACETS
 from app.models import Message, ReceiptRewrap, Submission
 from app.models.base import utcnow
+from app.sealed import vault
+from app.sealed.crypto import seal, unseal
+from app.sealed.keys import Keyring, keys_exist, public_key
+from app.sealed.sealing import ItemKey, ReceiptSecret, receipt_secret
 from app.security import hash_receipt_code, new_receipt_code
-from app.services import audit, faults, vault
+from app.services import audit, faults
 from app.services.files.attachments import FileWrites, PreparedFile, store
 from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails, seal_contact
-from app.services.keys import Keyring, keys_exist, public_key
-from app.services.sealing import ItemKey, ReceiptSecret, receipt_secret
 from app.services.taxonomy import categories_by_code
 
 COLUMN_FACETS = tuple(facet.name for facet in FACETS if not facet.sealed)

@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.models import Attachment, Base
 from app.models.base import engine_of, utcnow
-from app.services import audit, vault
+from app.sealed import vault
+from app.sealed.keys import Keyring
+from app.services import audit
 from app.services.files.attachments import read_chunks
 from app.services.files.hashing import sha256_file, sha256_of
-from app.services.keys import Keyring
 from app.services.ops.retention import LOCK_FILE, maintenance_lock
 
 FORMAT = "moksori-backup/1"

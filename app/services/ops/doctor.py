@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.models import OutboxEmail
 from app.models.base import engine_of, utcnow
-from app.services import keys
+from app.sealed import keys
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 NETWORK_TIMEOUT = 5.0

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.services import keys
+from app.sealed import keys
 
 
 def database(session: Session) -> bool:

@@ -25,9 +25,10 @@ from sqlalchemy.pool import NullPool
 
 from app.models import Attachment, Message, Note, Submission, User, submission_category
 from app.models.base import engine_of, utcnow
-from app.services import audit, vault
+from app.sealed import vault
+from app.sealed.keys import Keyring
+from app.services import audit
 from app.services.files.attachments import path_for
-from app.services.keys import Keyring
 from app.services.refusal import Refused
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
 

@@ -23,11 +23,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.crypto import decrypt_field, decrypt_stream, encrypt_stream
-from app.services import audit, search, vault
+from app.sealed import search, vault
+from app.sealed.crypto import decrypt_field, decrypt_stream, encrypt_stream
+from app.sealed.keys import public_key
+from app.sealed.sealing import ItemKey, new_item_key, seal_for_identity, seal_key_to
+from app.services import audit
 from app.services.files.attachments import path_for
-from app.services.keys import public_key
-from app.services.sealing import ItemKey, new_item_key, seal_for_identity, seal_key_to
 
 SEALED_COPY = ".sealed"
 LEGACY_CONTACT = "submission.contact"

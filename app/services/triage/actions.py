@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from app import vocabularies as v
 from app.models import Message, Note, Submission, User
 from app.models.base import utcnow
-from app.services import audit, search, vault
+from app.sealed import search, vault
+from app.sealed.keys import Keyring
+from app.sealed.sealing import ItemKey
+from app.services import audit
 from app.services.intake import notices
 from app.services.intake.contact_details import ContactDetails, open_contact
-from app.services.keys import Keyring
 from app.services.refusal import Refused
-from app.services.sealing import ItemKey
 from app.services.taxonomy import categories_by_code
 
 MAX_TEXT = 20_000

@@ -18,9 +18,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
-from app.services import search, vault
+from app.sealed import search, vault
+from app.sealed.keys import Keyring
 from app.services.intake.reports import find_by_public_id
-from app.services.keys import Keyring
 from app.services.triage import actions
 from app.vocabularies import STATUSES
 

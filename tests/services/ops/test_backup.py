@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 
 from app.extensions import db
 from app.models import Attachment
-from app.services import vault
+from app.sealed import vault
 from app.services.audit import verify
 from app.services.files.attachments import read_chunks
 from app.services.files.hashing import sha256_of

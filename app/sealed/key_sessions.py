@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.orm import Session
 
-from app.crypto import aead_decrypt, aead_encrypt, hkdf
 from app.models import KeySession
 from app.models.base import rows_affected, utcnow
+from app.sealed.crypto import aead_decrypt, aead_encrypt, hkdf
 
 TOKEN_BYTES = 32
 # A read refreshes last_seen_at at most this often: one write a minute, not one per request.

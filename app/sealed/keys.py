@@ -24,9 +24,9 @@ from cryptography.exceptions import InvalidTag
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, generate_keypair, hkdf
 from app.models import KEY_KINDS, KeyGrant, OrgKey, User
 from app.models.base import rows_affected, utcnow
+from app.sealed.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, generate_keypair, hkdf
 from app.services import audit
 from app.services.refusal import Refused
 

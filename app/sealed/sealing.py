@@ -24,10 +24,10 @@ from functools import cached_property
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, hkdf, random_key, seal, unseal
 from app.models.base import in_transaction
 from app.models.settings import Setting
-from app.services.keys import Keyring, KeysError, kdf_params, public_key
+from app.sealed.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, hkdf, random_key, seal, unseal
+from app.sealed.keys import Keyring, KeysError, kdf_params, public_key
 
 RECEIPT_KDF = "receipt.kdf"
 

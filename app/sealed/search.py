@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Submission
 from app.models.base import engine_of, rows_affected
-from app.services import vault
-from app.services.keys import Keyring
+from app.sealed import vault
+from app.sealed.keys import Keyring
 
 TABLE = "submission_search"
 # Scripts written without spaces between morphemes are indexed as pairs of characters.

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.crypto import public_key_of, seal, unseal
 from app.facets import FACETS
 from app.models import Attachment, Message, Note, Submission
-from app.services.keys import Keyring, KeysError
-from app.services.sealing import ItemKey, new_item_key, open_for_org, seal_for_org
+from app.sealed.crypto import public_key_of, seal, unseal
+from app.sealed.keys import Keyring, KeysError
+from app.sealed.sealing import ItemKey, new_item_key, open_for_org, seal_for_org
 
 SEALED_FACETS = tuple(facet.name for facet in FACETS if facet.sealed)
 CONTENT_FIELDS = ("narrative", *SEALED_FACETS)
