@@ -112,6 +112,11 @@ class Config:
     SUBSCRIPTION_CONFIRM_HOURS = _env_int("SUBSCRIPTION_CONFIRM_HOURS", 72)
     SUBSCRIPTION_LINK_DAYS = _env_int("SUBSCRIPTION_LINK_DAYS", 730)
 
+    # Search index upkeep (app/sealed/search/worker.py): a staff request indexes a few waiting
+    # submissions and leaves a backlog, merges and re-keying to a background thread. Tests do
+    # everything in the request, so that what they search for is indexed when they look.
+    SEARCH_WORK_INLINE = False
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
     # Only for load benchmarks from one address; never turn this off in production.
@@ -217,6 +222,7 @@ class TestingConfig(Config):
     # Argon2id (time, memory KiB, lanes) for key wraps and receipt codes: cheap in tests only.
     # Each wrap records its parameters, so production data never depends on this.
     KEY_KDF = (1, 8, 1)
+    SEARCH_WORK_INLINE = True
 
 
 class ProductionConfig(Config):

@@ -2,7 +2,7 @@
 
 A staff session is valid only when the password and the TOTP step both succeeded in it
 (`session["2fa"]`), the user is active, the session version still matches, the last request
-was less than IDLE_MINUTES ago, and its key session (services/key_sessions.py) still exists
+was less than IDLE_MINUTES ago, and its key session (sealed/key_sessions.py) still exists
 on the server. The cookie alone is therefore not enough: logout, a password change,
 deactivation, a 2FA reset or an admin ending the sessions delete the server's row, and a
 copied cookie stops working at once. The key session also holds the keys the password
@@ -53,12 +53,20 @@ def load_user(user_id: str):
     if opened is None or opened.user_id != user.id:
         return None
     g.keyring = Keyring.from_bytes(opened.secrets)
+    g.key_session_id = opened.row_id
     return user
 
 
 def current_keyring() -> Keyring:
     """The keys the logged-in staff member's password unlocked (empty when none were granted)."""
     return g.get("keyring") or Keyring()
+
+
+def key_session_alive():
+    """A test for later (the search worker's thread): does this request's key session still
+    exist, or did its officer log out or go idle? The thread stops with it."""
+    row_id = g.get("key_session_id")
+    return lambda db_session: row_id is not None and key_sessions.alive(db_session, row_id)
 
 
 def open_key_session(user: User, keyring: Keyring) -> str:

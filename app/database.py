@@ -20,6 +20,9 @@ def _on_connect(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
+    # Deleted rows are overwritten with zeros, not left in free pages: a purged submission's
+    # sealed values and a retired search segment's blocks leave the file when they go.
+    cursor.execute("PRAGMA secure_delete=ON")
     if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged submission survives power loss

@@ -5,7 +5,7 @@ form's questions and its fieldsets, the data handed to intake, the case file's
 submission.json and submission.html, the bulk CSV/JSON columns and the staff item page.
 Adding a facet is: its vocabulary (vocabularies.py), one line below, a Submission column, a
 migration and the translations of its strings. A free-text facet is `sealed`: it is stored in
-the submission's sealed content (services/vault.py), so it needs no column at all.
+the submission's sealed content (sealed/vault.py), so it needs no column at all.
 
 Each facet belongs to a *section* (a fieldset of the form, an object of submission.json)
 and is shown under a *heading* (a row of the item page and of submission.html). The

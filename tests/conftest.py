@@ -164,7 +164,8 @@ class AuthActions:
     def login(self, role="officer", email=None, languages=("ko",), locale=None, client=None,
               contact_access=None, totp_secret=None, password=factories.PASSWORD) -> User:
         """Log `client` (by default the test's) in; returns the user, with its TOTP secret as
-        `totp_secret`. A new officer may not see contact details unless `contact_access`. An
+        `totp_secret` and the code it gave as `totp_code_used`. A new officer may not see contact
+        details unless `contact_access`. An
         account that has logged in before needs its `totp_secret` (the next time step's code is
         used: a step already used is refused)."""
         client = client or self._client
@@ -184,6 +185,7 @@ class AuthActions:
             user.totp_secret, code = totp_secret, totp_code(totp_secret, offset_steps=1)
         response = post_form(client, "/staff/2fa", {"code": code})
         assert response.status_code == 302, response.get_data(as_text=True)[:800]
+        user.totp_code_used = code
         return user
 
     def logout(self):

@@ -65,10 +65,9 @@ def opened(item, keyring):
 
 
 def index_and_search(session, keyring, words: str) -> list[int]:
-    """What an officer's session does: index what waits, then search with its keyed tokens."""
-    while search.index_pending(session, keyring, limit=500):
-        session.commit()
-    return search.search_ids(session, words, search.Keyer(keyring.search_key()))
+    """What an officer's session does: index what waits, then search the sealed index."""
+    search.run(session, keyring)
+    return search.search_ids(session, words, keyring)
 
 
 def receipt_code(html: str) -> str:

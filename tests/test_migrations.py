@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,10 +15,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
-from app.models import GENESIS_HASH, AuditEvent, Submission
+from app.models import GENESIS_HASH, AuditEvent, SearchSegment, SearchStale, Submission
 from app.models.base import utcnow
 from app.sealed import keys, search
-from app.sealed.search import include_in_autogenerate
 from app.services import audit
 from tests import factories
 from tests.conftest import spare_app
@@ -33,8 +34,7 @@ def fresh_app(tmp_path):
 def test_upgrade_matches_models(fresh_app):
     upgrade()
     with db.engine.connect() as connection:
-        # The same filter as migrations/env.py: the search index is built per dialect, outside the models.
-        opts = {"compare_type": True, "include_object": include_in_autogenerate}
+        opts = {"compare_type": True}
         diff = compare_metadata(MigrationContext.configure(connection, opts=opts), db.metadata)
     assert diff == []
     assert db.session.scalar(sa.text("SELECT count(*) FROM category")) >= 50
@@ -59,18 +59,56 @@ def test_every_revision_goes_down_and_up(fresh_app):
     assert db.session.scalar(sa.text("SELECT count(*) FROM category WHERE parent_id IS NULL")) == 13
 
 
-def test_deleting_a_submission_deletes_its_search_document(fresh_app):
-    """Guards the SQLite trigger (a batch migration on `submission` drops it) and the
-    PostgreSQL cascade: a purged item's words must not stay in the search index."""
+def test_deleting_a_submission_takes_its_postings_out_of_the_index(fresh_app):
+    """Guards the trigger of migration 0016 on both databases: a deleted submission's postings
+    are recorded as stale at once (searches leave them out, and on SQLite a new submission
+    that reuses the id is not found by the old one's words), and its segment is rewritten
+    without them at the next officer session, so a purged text leaves the index too."""
     upgrade()
     keyring, _code = keys.create_keys(db.session, "test")
     db.session.commit()
     factories.use_keys(keyring)
+    kept = SubmissionFactory(narrative="청진 집결소에서 고문을 당했습니다.")
     item = SubmissionFactory(narrative="회령 보위부에서 고문을 당했습니다.")  # in fresh_app: its context is the test's
-    assert index_and_search(db.session, keyring, "고문") == [item.id]
+    assert index_and_search(db.session, keyring, "고문") == [item.id, kept.id]
     db.session.execute(sa.delete(Submission).where(Submission.id == item.id))
     db.session.commit()
-    assert db.session.scalar(sa.text(f"SELECT count(*) FROM {search.TABLE}")) == 0
+    stale = db.session.execute(sa.select(SearchStale.submission_id, SearchStale.deleted)).tuples().all()
+    assert stale == [(item.id, True)]
+    assert search.search_ids(db.session, "회령", keyring) == []
+    assert search.run(db.session, keyring)  # the officer session's upkeep: the segment is rewritten
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchStale)) == 0
+    segment = db.session.scalars(sa.select(SearchSegment)).one()
+    assert segment.state == "live" and segment.docs == 1
+    assert index_and_search(db.session, keyring, "고문") == [kept.id]
+
+
+def test_the_upgrade_empties_the_old_token_index_and_queues_everything(tmp_path):
+    """Revision 0016 drops the HMAC token index of 0004 (its bytes leave an SQLite file:
+    secure_delete, then VACUUM) and marks every submission waiting for the sealed index."""
+    with spare_app(tmp_path, "old") as application, application.app_context():
+        upgrade(revision="0015")
+        keyring, _code = keys.create_keys(db.session, "test")
+        db.session.commit()
+        factories.use_keys(keyring)
+        item_id = SubmissionFactory(narrative="회령 보위부에서 고문을 당했습니다.").id
+        db.session.execute(sa.update(Submission).values(search_pending=False))
+        marker = "ZZTOKENMARK"
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(sa.text("INSERT INTO submission_search (rowid, document) VALUES (:id, :doc)"),
+                               {"id": item_id, "doc": " ".join([marker] * 200)})
+        db.session.commit()
+        upgrade()
+        assert "submission_search" not in sa.inspect(db.engine).get_table_names()
+        assert db.session.scalar(sa.select(Submission.search_pending)) is True
+        db.session.commit()
+        if db.engine.dialect.name == "sqlite":
+            db.session.remove()
+            db.engine.dispose()
+            path = sa.engine.make_url(application.config["SQLALCHEMY_DATABASE_URI"]).database
+            files = [Path(p) for p in (path, f"{path}-wal") if os.path.exists(p)]
+            assert not any(marker.encode() in p.read_bytes() for p in files)
+        assert index_and_search(db.session, keyring, "고문") == [item_id]
 
 
 def _old_audit_chain(events: int) -> str:

@@ -206,7 +206,7 @@ def _submission(rng: random.Random, created: datetime, now: datetime, officers: 
 
 
 def _seal_row(row: dict, texts: dict, org_public: bytes) -> ItemKey:
-    """Seal a new row as intake does (services/vault.py): content key, account, reason."""
+    """Seal a new row as intake does (sealed/vault.py): content key, account, reason."""
     key = new_item_key(row["public_id"])
     row["key_for_org"] = seal_key_to(org_public, key)
     content = {name: texts.get(name) for name in vault.CONTENT_FIELDS}
@@ -217,7 +217,7 @@ def _seal_row(row: dict, texts: dict, org_public: bytes) -> ItemKey:
 
 
 def _insert_sealed(session, table, entries: list[tuple[dict, Callable[[int], bytes]]]) -> None:
-    """Insert rows whose sealed body names their own id (services/vault.py): the rows first,
+    """Insert rows whose sealed body names their own id (sealed/vault.py): the rows first,
     then each body sealed by its `seal(row id)`."""
     if not entries:
         return
@@ -244,7 +244,8 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyr
     officer session, like submissions that arrive at night."""
     officers = _officers(session)
     org_public = keys.public_key(session, "org")
-    keyer = search.Keyer(keyring.search_key()) if keyring else None
+    search_keys = search.ensure_keys(session, keyring) if keyring else None
+    waiting: list[tuple[int, search.Document]] = []  # indexed a full segment at a time
     categories = dict(session.execute(sa.select(Category.code, Category.id)).tuples().all())
     samples = [(name, media_type, content or _png()) for name, media_type, content in FILES]
     now = datetime.now(UTC)
@@ -253,11 +254,11 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyr
         made = [_submission(rng, created, now, officers) for created in times[start:start + batch]]
         item_keys = [_seal_row(row, extra["texts"], org_public) for row, extra in made]
         for row, _extra in made:
-            row["search_pending"] = keyer is None
+            row["search_pending"] = search_keys is None
         ids = session.execute(sa.insert(Submission.__table__).returning(Submission.__table__.c.id,
                                                                         sort_by_parameter_order=True),
                               [row for row, _ in made]).scalars().all()
-        links, files, messages, notes, docs = [], [], [], [], []
+        links, files, messages, notes = [], [], [], []
         for sid, (row, extra), key in zip(ids, made, item_keys, strict=True):  # RETURNING: one id per row
             links += [{"submission_id": sid, "category_id": categories[c]}
                       for c in set(extra["codes"]) if c in categories]
@@ -284,26 +285,27 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyr
                               "hashes_sealed": key.seal_json(f"attachment.hashes:{stored}", hashes),
                               "metadata_stripped": media_type == "image/png", "added_by": "submitter",
                               "created_at": row["created_at"]})
-            docs.append((sid, search.submission_document({**row, **extra["texts"]}, texts, [])))
+            if search_keys is not None:
+                waiting.append((sid, search.submission_document({**row, **extra["texts"]}, texts, [])))
         for table, rows in ((submission_category, links), (Attachment.__table__, files)):
             if rows:
                 session.execute(sa.insert(table), rows)
         _insert_sealed(session, Note.__table__, notes)
         _insert_sealed(session, Message.__table__, messages)
-        if keyer is not None:
-            search.write_documents(session, keyer, docs, replace=False)
+        if search_keys is not None and (len(waiting) >= search.FULL_DOCS or start + batch >= count):
+            search.index_documents(session, search_keys, waiting)
+            waiting = []
         session.commit()
         click.echo(f"  {min(start + batch, count):,} / {count:,}")
-    audit.record(session, "cli", "demo.seeded", None, None, {"submissions": count, "indexed": keyer is not None})
+    audit.record(session, "cli", "demo.seeded", None, None, {"submissions": count, "indexed": search_keys is not None})
     session.commit()
     return count
 
 
 def _tidy(engine) -> None:
-    """Merge the bulk-loaded index and refresh planner statistics: the queue's plans depend on them."""
+    """Refresh planner statistics after a bulk load: the queue's plans depend on them."""
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
-            connection.exec_driver_sql("INSERT INTO submission_search(submission_search) VALUES ('optimize')")
             connection.exec_driver_sql("ANALYZE")
     else:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -336,10 +338,8 @@ def rebuild_command(recovery_code_stdin):
     new keys): now with the recovery code, otherwise from the next officer sessions."""
     count = search.mark_all_pending(db.session)
     db.session.commit()
-    if recovery_code_stdin:
-        keyring = recovery_keyring()
-        while search.index_pending(db.session, keyring, limit=500):
-            db.session.commit()
+    if recovery_code_stdin and not search.run(db.session, recovery_keyring()):
+        raise click.ClickException("another worker holds the search index's lease; try again in a minute")
     _tidy(db.engine)
     click.echo(f"{count:,} submissions " + ("indexed" if recovery_code_stdin else "queued for indexing"))
 

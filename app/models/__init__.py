@@ -3,6 +3,7 @@ from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey
 from app.models.outbox import OutboxEmail, Subscriber
+from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
 from app.models.settings import Setting
 from app.models.submission import Attachment, Message, Note, ReceiptRewrap, Submission, submission_category
 from app.models.taxonomy import Category
@@ -26,6 +27,12 @@ __all__ = [
     "OrgKey",
     "OutboxEmail",
     "ReceiptRewrap",
+    "SearchBlock",
+    "SearchKey",
+    "SearchLease",
+    "SearchMember",
+    "SearchSegment",
+    "SearchStale",
     "Setting",
     "Submission",
     "Subscriber",

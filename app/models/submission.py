@@ -1,12 +1,12 @@
 """Submission (a report or a contact request), its attachments, categories and messages.
 
-Everything a person wrote is sealed (services/sealing.py, SECURITY.md): the *_sealed columns
+Everything a person wrote is sealed (sealed/sealing.py, SECURITY.md): the *_sealed columns
 hold AES-GCM ciphertext under the submission's own content key, which is itself stored only
 sealed to the organization's public key (key_for_org) and wrapped under the receipt code
 (key_for_receipt). Contact details are sealed to the separate identity key. What stays in
 the clear are codes and dates the queue filters and counts on.
 
-A request that opened a submission (services/vault.py) finds the plain text in properties of
+A request that opened a submission (sealed/vault.py) finds the plain text in properties of
 the same names as before (narrative, place, body, name, …); reading one of them on a
 submission that was not opened raises NotOpened instead of returning nothing.
 """
@@ -80,7 +80,7 @@ class Submission(SealedValues, Base):
     id: Mapped[intpk]
     public_id: Mapped[str] = mapped_column(sa.String(16), unique=True)
     kind: Mapped[str20] = mapped_column(default="report", index=True)
-    # Look-up token derived from the receipt code by Argon2id (services/sealing.py); never the code.
+    # Look-up token derived from the receipt code by Argon2id (sealed/sealing.py); never the code.
     receipt_lookup: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     # Received before sealing existed (flask keys seal-existing): the old HMAC of the receipt
     # code, until the submitter next enters it (then see ReceiptRewrap).
@@ -113,7 +113,7 @@ class Submission(SealedValues, Base):
     updated_at: Mapped[updated_at]
     last_submitter_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Not in the search index yet: written while no officer was logged in, so no session held
-    # the key that search tokens need (services/search.py index_pending).
+    # the search key (app/sealed/search/worker.py).
     search_pending: Mapped[bool_false] = mapped_column(index=True)
 
     # Report facets (shared/TAXONOMY.md). Codes, not labels: labels are translated on display.

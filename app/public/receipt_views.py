@@ -1,8 +1,8 @@
 """Coming back with a receipt code: the status, the thread with officers, adding information
 and files.
 
-The code unwraps the submission's content key (services/sealing.py); for the next
-RECEIPT_IDLE the key is kept in a key session (services/key_sessions.py) — on the server,
+The code unwraps the submission's content key (sealed/sealing.py); for the next
+RECEIPT_IDLE the key is kept in a key session (sealed/key_sessions.py) — on the server,
 encrypted under a token that only this browser's cookie holds, and gone when the person
 closes the page or stops using it. Neither the code nor the key is ever stored in the clear.
 """

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import os
 import struct
@@ -93,6 +94,26 @@ def aead_encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 def aead_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
     """Raises cryptography.exceptions.InvalidTag for a wrong key, a wrong place or any change."""
     return AESGCM(key).decrypt(blob[:NONCE], blob[NONCE:], aad)
+
+
+class Aead:
+    """AES-256-GCM under one key for many values (the key schedule is made once): the same
+    format as aead_encrypt, nonce ‖ ciphertext ‖ tag, with a random nonce per value."""
+
+    def __init__(self, key: bytes):
+        self._aead = AESGCM(key)
+
+    def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
+        nonce = os.urandom(NONCE)
+        return nonce + self._aead.encrypt(nonce, plaintext, aad)
+
+    def decrypt(self, blob: bytes, aad: bytes) -> bytes:
+        return self._aead.decrypt(blob[:NONCE], blob[NONCE:], aad)
+
+
+def prf(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256: a pseudorandom function of `data` under `key` (labels of the search index)."""
+    return hmac.digest(key, data, "sha256")
 
 
 # --- sealing to a public key (X25519) ------------------------------------------------------

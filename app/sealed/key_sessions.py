@@ -86,6 +86,12 @@ def read(session: Session, token: str | None, kind: str, idle: timedelta, lifeti
     return Opened(row.id, row.user_id, payload)
 
 
+def alive(session: Session, row_id: str) -> bool:
+    """Whether the key session with this row id still exists and has not gone idle."""
+    return session.scalar(sa.select(sa.func.count()).select_from(KeySession).where(
+        KeySession.id == row_id, KeySession.expires_at > utcnow())) == 1
+
+
 def replace(session: Session, token: str, payload: bytes) -> None:
     """New secrets for a live session (e.g. after keys were created or granted)."""
     raw = _decode(token)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.models import KEY_KINDS, KeyGrant, OrgKey, User
 from app.models.base import rows_affected, utcnow
-from app.sealed.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, generate_keypair, hkdf
+from app.sealed.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, generate_keypair
 from app.services import audit
 from app.services.refusal import Refused
 
@@ -57,13 +57,6 @@ class Keyring:
 
     def __bool__(self) -> bool:
         return "org" in self.keys
-
-    def search_key(self) -> bytes:
-        """The key of the search index's tokens: derived from the org key, so only an unlocked
-        session can write or query the index (services/search.py)."""
-        if not self.org:
-            raise KeysError("not_unlocked")
-        return hkdf(self.org, b"search tokens")
 
     def to_bytes(self) -> bytes:
         return json.dumps({kind: base64.b64encode(key).decode() for kind, key in self.keys.items()}).encode()

@@ -1,4 +1,4 @@
-"""Opening and sealing the values of one submission (models/submission.py, services/sealing.py).
+"""Opening and sealing the values of one submission (models/submission.py, sealed/sealing.py).
 
 Staff open a submission with their session's keyring (its content key is sealed to the org
 key); a submitter opens their own with the key their receipt code unwrapped. Opening puts the

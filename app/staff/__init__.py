@@ -3,10 +3,10 @@
 One gate for the whole blueprint: every view needs a logged-in, 2FA-verified, active user,
 except the short allow-list below (securedrop's journalist_app does the same).
 """
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from app import errors, facets
-from app.auth import current_keyring, require_staff, staff_ready
+from app.auth import current_keyring, key_session_alive, require_staff, staff_ready
 from app.extensions import db
 from app.sealed import search
 from app.services.intake import reports
@@ -17,19 +17,17 @@ errors.register_staff_fault_handler(bp)
 PUBLIC_ENDPOINTS = {"staff.login", "staff.two_factor", "staff.set_language"}
 
 
-# Submissions waiting for the search index, indexed at the start of each staff request: a
-# bounded batch, so a backlog (after a night without officers) costs each page a little.
-INDEX_BATCH = 25
-
-
 @bp.before_request
 def gate():
     if (response := require_staff(PUBLIC_ENDPOINTS)) is not None:
         return response
     if staff_ready():
         keyring = current_keyring()
-        if reports.complete_receipt_wraps(db.session, keyring) + search.index_pending(db.session, keyring, INDEX_BATCH):
+        if reports.complete_receipt_wraps(db.session, keyring):
             db.session.commit()
+        # Submissions that wait for the search index: a few are indexed now, a backlog (after
+        # a night without officers) in the background while this session lasts.
+        search.keep_up(current_app._get_current_object(), db.session, keyring, key_session_alive())
     return None
 
 

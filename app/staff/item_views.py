@@ -2,7 +2,7 @@
 
 Every action is its own POST (CSRF-checked, audited); a refused or stale change shows the
 page again with the reason next to the form and what was typed kept. The item is opened with
-the officer's keys (services/vault.py) for the page being drawn, never stored opened.
+the officer's keys (sealed/vault.py) for the page being drawn, never stored opened.
 """
 from __future__ import annotations
 

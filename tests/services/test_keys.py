@@ -80,5 +80,3 @@ def test_keyring_round_trips_through_bytes():
     ring = keys.Keyring({"org": b"o" * 32, "identity": b"i" * 32})
     assert keys.Keyring.from_bytes(ring.to_bytes()).keys == ring.keys
     assert not keys.Keyring()
-    with pytest.raises(keys.KeysError):
-        keys.Keyring().search_key()

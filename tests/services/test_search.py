@@ -1,14 +1,18 @@
-"""The search index: documents that follow their submissions (deleted, very long), and how
-Korean and Latin text becomes tokens. What officers find is tested through the queue, in
-tests/staff/test_search.py."""
+"""The sealed search index: segments that follow their submissions (indexed again, deleted,
+very long), merges, and how Korean and Latin text becomes tokens. What officers find is tested
+through the queue, in tests/staff/test_search.py; what a copy of the index reveals, in
+tests/test_sealed_index_attack.py."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Submission
+from app.models import SearchBlock, SearchKey, SearchMember, SearchSegment, SearchStale, Submission
 from app.sealed import search
+from app.sealed.keys import Keyring
+from app.sealed.search import blocks, segments, worker
 from tests.factories import SubmissionFactory
 from tests.helpers import index_and_search
 
@@ -22,21 +26,128 @@ def test_search_index_follows_deleted_submissions(app, org_keys):
         assert len(index_and_search(db.session, org_keys.keyring, "고문")) == 3
         db.session.execute(sa.delete(Submission).where(Submission.id == deleted.id))
         db.session.commit()
-        assert len(index_and_search(db.session, org_keys.keyring, "고문")) == 2
-        table_rows = db.session.scalar(sa.text(f"SELECT count(*) FROM {search.TABLE}"))
-        assert table_rows == len(kept)  # the other reports; the deleted one's document is gone with it
+        assert len(search.search_ids(db.session, "고문", org_keys.keyring)) == 2  # stale at once
+        assert len(index_and_search(db.session, org_keys.keyring, "고문")) == 2  # and rewritten without it
+        segment = db.session.scalars(sa.select(SearchSegment).where(SearchSegment.state == "live")).one()
+        assert sorted(segments.doc_ids(segment).tolist()) == sorted(item.id for item in kept)
         assert search.mark_all_pending(db.session) == 3
         db.session.commit()
-        assert search.search_ids(db.session, "고문", search.Keyer(org_keys.keyring.search_key())) == []
+        assert search.search_ids(db.session, "고문", org_keys.keyring) == []
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchBlock)) == 0
         assert len(index_and_search(db.session, org_keys.keyring, "고문")) == 2
+
+
+def test_an_item_indexed_again_is_found_by_its_new_words_and_once(app, org_keys):
+    item = SubmissionFactory(narrative="온성 구류장에서 조사를 받았습니다.")
+    with app.app_context():
+        assert index_and_search(db.session, org_keys.keyring, "구류장") == [item.id]
+        first = db.session.scalar(sa.select(SearchMember.segment_id))
+        worker.mark_pending(db.session, db.session.get(Submission, item.id))
+        db.session.commit()
+        worker.run(db.session, org_keys.keyring, index_only=True)
+        assert db.session.scalar(sa.select(SearchMember.segment_id)) != first
+        assert db.session.execute(sa.select(SearchStale.segment_id, SearchStale.deleted)).tuples().all() == \
+            [(first, False)]
+        assert search.search_ids(db.session, "구류장", org_keys.keyring) == [item.id]
+        assert index_and_search(db.session, org_keys.keyring, "구류장") == [item.id]  # the stale segment is rewritten
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchStale)) == 0
 
 
 def test_long_documents_are_searchable_to_the_end(app, org_keys):
-    """PostgreSQL keeps tsvector positions only up to 16,383: long texts are stored in parts."""
     filler = "가나다라마바사아자차카타파하" * 1420  # 19,880 pairs before the word (the form allows 20,000)
     item = SubmissionFactory(narrative=filler + " 공개처형을 보았습니다.")
     with app.app_context():
         assert index_and_search(db.session, org_keys.keyring, "공개처형") == [item.id]
+        assert index_and_search(db.session, org_keys.keyring, "가나") == [item.id]  # 1,420 postings: head + tails
+
+
+def test_small_segments_are_merged_and_searches_still_find_everything(app, org_keys, monkeypatch):
+    monkeypatch.setattr(worker, "MAX_OPEN", 2)
+    items = []
+    with app.app_context():
+        for n in range(5):
+            items.append(SubmissionFactory(narrative=f"{n}번째 증언: 혜산 집결소에서 구타를 당했습니다."))
+            worker.run(db.session, org_keys.keyring, index_only=True)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchSegment)) == 5
+        assert sorted(index_and_search(db.session, org_keys.keyring, "집결소")) == sorted(i.id for i in items)
+        live = db.session.scalars(sa.select(SearchSegment)).all()
+        assert len(live) <= 2 and all(s.state == "live" for s in live)
+        assert sum(s.docs for s in live) == 5
+        assert search.search_ids(db.session, '"혜산 집결소"', org_keys.keyring) == sorted((i.id for i in items),
+                                                                                       reverse=True)
+
+
+def test_a_worker_that_died_leaves_nothing_the_next_one_keeps(app, org_keys):
+    """A merge that stopped half-way leaves a segment in state "building" and some blocks: the
+    next lease holder deletes them before anything else."""
+    item = SubmissionFactory(narrative="무산에서 있었던 일입니다.")
+    with app.app_context():
+        index_and_search(db.session, org_keys.keyring, "무산")
+        keys = search.open_keys(db.session, org_keys.keyring)
+        ids, postings = segments.postings_of([(item.id, search.document(["버려진 조각"]))])
+        segments.create(db.session, keys, ids, postings, state="building")
+        db.session.commit()
+        assert worker.run(db.session, org_keys.keyring)
+        assert db.session.scalars(sa.select(SearchSegment.state)).all() == ["live"]
+        assert search.search_ids(db.session, "조각", org_keys.keyring) == []
+        assert search.search_ids(db.session, "무산", org_keys.keyring) == [item.id]
+
+
+def test_one_worker_at_a_time_holds_the_lease(app, org_keys):
+    with app.app_context():
+        holder = worker.acquire(db.session)
+        db.session.commit()
+        assert holder and worker.acquire(db.session) is None
+        assert worker.run(db.session, org_keys.keyring) is False  # the other worker does the work
+        worker.release(db.session, holder)
+        db.session.commit()
+        assert worker.acquire(db.session)
+
+
+def test_rotating_the_search_key_rewrites_every_segment_and_drops_the_old_key(app, org_keys):
+    items = [SubmissionFactory(narrative=f"{n}번 증언: 청진 교화소에서 일했습니다.") for n in range(3)]
+    with app.app_context():
+        assert len(index_and_search(db.session, org_keys.keyring, "교화소")) == 3
+        old = db.session.scalar(sa.select(SearchKey.id))
+        old_labels = set(db.session.scalars(sa.select(SearchBlock.label)))
+        search.rotate_key(db.session, org_keys.keyring)
+        db.session.commit()
+        assert sorted(search.search_ids(db.session, "교화소", org_keys.keyring)) == sorted(i.id for i in items)
+        assert worker.run(db.session, org_keys.keyring)
+        assert db.session.scalars(sa.select(SearchKey.id)).all() != [old]
+        assert db.session.scalars(sa.select(SearchSegment.key_id).distinct()).all() != [old]
+        assert not old_labels & set(db.session.scalars(sa.select(SearchBlock.label)))
+        assert sorted(search.search_ids(db.session, "교화소", org_keys.keyring)) == sorted(i.id for i in items)
+
+
+def test_without_unlocked_keys_nothing_is_found(app, org_keys):
+    SubmissionFactory(narrative="회령 보위부에서 고문을 받았습니다.")
+    with app.app_context():
+        index_and_search(db.session, org_keys.keyring, "고문")
+        assert search.search_ids(db.session, "고문", Keyring()) == []
+
+
+@pytest.mark.parametrize("count, floor, expected", [(0, 64, 64), (64, 64, 64), (65, 64, 128), (600, 64, 1024),
+                                                    (1024, 64, 1024), (1025, 64, 1117), (5000, 16, 5312)])
+def test_block_counts_are_padded_to_classes(count, floor, expected):
+    assert blocks.count_class(count, floor) == expected
+
+
+def test_postings_hold_positions_within_their_documents():
+    ids, postings = segments.postings_of([(7, search.document(["고문을 당했다"])), (3, search.document(["고문"]))])
+    assert ids.tolist() == [3, 7]
+    found = dict(postings.items())
+    assert found["w:고문"].tolist() == [0 << blocks.POSITION_BITS, 1 << blocks.POSITION_BITS]
+    assert found["w:문을"].tolist() == [(1 << blocks.POSITION_BITS) | 1]
+    assert found["s:고"].tolist() == [0, 1 << blocks.POSITION_BITS]
+
+
+def test_merged_postings_renumber_documents_and_drop_stale_ones():
+    first = segments.postings_of([(1, search.document(["고문"])), (5, search.document(["구타 고문"]))])
+    second = segments.postings_of([(3, search.document(["고문을"]))])
+    ids, merged = segments.combine([(*first, np.array([False, True])), (*second, np.array([True]))])
+    assert ids.tolist() == [3, 5]
+    assert dict(merged.items())["w:고문"].tolist() == [0, (1 << blocks.POSITION_BITS) | 1]
 
 
 @pytest.mark.parametrize("words, tokens", [

@@ -88,7 +88,7 @@ class ItemDocument:
 
     def __init__(self, session: Session, item: Submission, labels: dict, include_contact: bool,
                  keyring: Keyring | None = None):
-        """`item` must be opened with its thread (services/vault.py); contact details need a
+        """`item` must be opened with its thread (sealed/vault.py); contact details need a
         keyring holding the identity key."""
         self.session, self.item, self.labels, self.include_contact = session, item, labels, include_contact
         self.keyring = keyring or Keyring()

@@ -52,6 +52,18 @@ def _tables(session: Session) -> dict[str, sa.Table]:
             for name in ("submission", "message", "note", "attachment")}
 
 
+def _empty_search_index(session: Session) -> None:
+    """Everything is indexed again from the next officer session. This runs between revisions
+    0010 and 0011, when the index is still the old token table (revision 0016 replaces it)."""
+    tables = sa.inspect(session.connection()).get_table_names()
+    if "search_segment" in tables:
+        search.mark_all_pending(session)
+        return
+    if "submission_search" in tables:
+        session.execute(sa.text("DELETE FROM submission_search"))
+    session.execute(sa.text("UPDATE submission SET search_pending = true"))
+
+
 def legacy_rows_left(session: Session) -> int:
     """Submissions that still hold plaintext (0 once sealed, or after migration 0011)."""
     submission = _tables(session)["submission"]
@@ -154,7 +166,7 @@ def seal_existing(session: Session, upload_dir: str) -> SealReport:
             report.submissions += 1
         session.commit()
         _swap_copies(session, attachment, upload_dir)
-    search.mark_all_pending(session)
+    _empty_search_index(session)
     audit.record(session, "cli", "keys.sealed_existing", None, None, report.__dict__)
     session.commit()
     return report

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -53,8 +54,11 @@ class QueueFilters:
     files: str | None = None  # "with" or "without"
     unread: bool = False
     query: search.Query = field(default_factory=search.Query)
-    # The viewer's unlocked keys: search terms are keyed with them, excerpts opened with them.
+    # The viewer's unlocked keys: the sealed index is read with them, excerpts opened with them.
     keyring: Keyring = field(default_factory=Keyring)
+    # The ids the query matches, found once per request (search.find) and reused by every
+    # query of the page.
+    hits: np.ndarray | None = None
     sort: str = "newest"
     after: str | None = None  # cursor of the last row of the previous page
     before: str | None = None  # cursor of the first row of the next page (going back)
@@ -99,8 +103,6 @@ def _member(dialect: str, column, condition=None, counting: bool = False):
 def conditions(session: Session, f: QueueFilters, counting: bool = False) -> list:
     s, dialect = Submission, session.get_bind().dialect.name
     where = []
-    if f.query:
-        search.steer_planner(session)
     if f.status and not counting:  # counts are per status: the status filter does not apply
         where.append(s.status == f.status)
     for column, value in ((s.kind, f.kind), (s.locale, f.locale), (s.province, f.province)):
@@ -128,8 +130,9 @@ def conditions(session: Session, f: QueueFilters, counting: bool = False) -> lis
         where.append(s.last_submitter_activity_at.is_not(None))
         where.append(sa.or_(s.staff_viewed_at.is_(None), s.last_submitter_activity_at > s.staff_viewed_at))
     if f.query:
-        keyer = search.Keyer(f.keyring.search_key()) if f.keyring else None
-        where.append(search.condition(dialect, f.query, keyer))
+        if f.hits is None:
+            f.hits = search.find(session, f.query, f.keyring)
+        where.append(search.membership(session, s.id, f.hits))
     return where
 
 

@@ -1,0 +1,170 @@
+"""Answering a query from the sealed index, in an unlocked session.
+
+For every token the query needs and every live segment, the head's label is computed and the
+heads are read in one statement; tokens with more postings than a head holds have their tails
+read in a second. The postings are decrypted in memory, phrases are matched on positions
+(numpy), terms are combined per segment, postings of submissions that were indexed again or
+deleted since are left out, and the result is the sorted ids of the matching submissions.
+Nothing of it is written anywhere."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from sqlalchemy.orm import Session
+
+from app.models.search import SearchSegment, SearchStale
+from app.sealed.search import blocks, segments
+from app.sealed.search.blocks import POSITION_BITS
+from app.sealed.search.keys import SearchKeys
+from app.sealed.search.text import Query, Term
+
+_DOC_IDS: OrderedDict[tuple[int, bytes], np.ndarray] = OrderedDict()  # immutable, in the clear
+_DOC_IDS_KEPT = 1024
+
+
+@dataclass
+class _Segment:
+    id: int
+    key_id: int
+    nonce: bytes
+
+
+def _live(session: Session) -> list[_Segment]:
+    rows = session.execute(sa.select(SearchSegment.id, SearchSegment.key_id, SearchSegment.nonce)
+                           .where(SearchSegment.state == "live")).tuples().all()
+    return [_Segment(*row) for row in rows]
+
+
+def _doc_ids(session: Session, wanted: list[_Segment]) -> dict[int, np.ndarray]:
+    """The submission ids of these segments: a segment never changes, so each worker keeps them."""
+    found, missing = {}, []
+    for segment in wanted:
+        kept = _DOC_IDS.get((segment.id, segment.nonce))
+        if kept is None:
+            missing.append(segment)
+        else:
+            _DOC_IDS.move_to_end((segment.id, segment.nonce))
+            found[segment.id] = kept
+    if missing:
+        rows = session.execute(sa.select(SearchSegment.id, SearchSegment.nonce, SearchSegment.doc_ids)
+                               .where(SearchSegment.id.in_([s.id for s in missing]))).tuples().all()
+        for segment_id, nonce, raw in rows:
+            found[segment_id] = _DOC_IDS[(segment_id, nonce)] = segments.doc_ids(raw)
+        while len(_DOC_IDS) > _DOC_IDS_KEPT:
+            _DOC_IDS.popitem(last=False)
+    return found
+
+
+def _postings(session: Session, keys: SearchKeys, live: list[_Segment],
+              tokens: list[str]) -> dict[tuple[str, int], np.ndarray]:
+    """(token, segment id) -> that token's sorted postings in that segment, where it occurs."""
+    token_keys = {(name, key_id): blocks.token_key(key, name) for name in tokens for key_id, key in keys.keys.items()}
+    ciphers = {s.id: blocks.segment_cipher(keys.keys[s.key_id], s.nonce) for s in live}
+    wanted = {blocks.label(token_keys[name, s.key_id], s.nonce, 0): (name, s) for name in tokens for s in live}
+    first: dict[tuple[str, int], np.ndarray] = {}
+    counts: dict[tuple[str, int], int] = {}
+    tails: dict[bytes, tuple[tuple[str, int], int]] = {}
+    for name_label, body in segments.fetch(session, list(wanted)).items():
+        name, segment = wanted[name_label]
+        head = blocks.read_head(ciphers[segment.id].decrypt(body, name_label))
+        if head is None or head.token != name:
+            continue  # a dummy, or another token's block under a colliding label (2^-128)
+        where = (name, segment.id)
+        first[where], counts[where] = head.postings, head.count
+        for index in range(1, head.tails + 1):
+            tails[blocks.label(token_keys[name, segment.key_id], segment.nonce, index)] = (where, index)
+    rest: dict[tuple[str, int], dict[int, np.ndarray]] = {}
+    for tail_label, body in segments.fetch(session, list(tails)).items():
+        where, index = tails[tail_label]
+        left = counts[where] - blocks.HEAD_POSTINGS - (index - 1) * blocks.TAIL_POSTINGS
+        rest.setdefault(where, {})[index] = blocks.read_tail(ciphers[where[1]].decrypt(body, tail_label), left)
+    out = {}
+    for where, values in first.items():
+        more = rest.get(where)
+        out[where] = np.concatenate([values, *(more[i] for i in sorted(more))]) if more else values
+    return out
+
+
+def _follows(values: np.ndarray, following: np.ndarray) -> np.ndarray:
+    """The values of `values` whose next position (value + 1) is in `following` (both sorted)."""
+    shifted = values + np.uint32(1)
+    at = np.searchsorted(following, shifted)
+    inside = at < len(following)
+    keep = np.zeros(len(values), dtype=bool)
+    keep[inside] = following[at[inside]] == shifted[inside]
+    return shifted[keep]
+
+
+def _docs(values: np.ndarray) -> np.ndarray:
+    return np.unique(values >> np.uint32(POSITION_BITS))
+
+
+def _term_docs(term: Term, segment_id: int, postings: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
+    """The document numbers of a segment where the term is found."""
+    empty = np.zeros(0, dtype=np.uint32)
+    docs = None
+    if term.phrase:
+        current = postings.get((term.phrase[0], segment_id))
+        for name in term.phrase[1:]:
+            if current is None or not len(current):
+                return empty
+            following = postings.get((name, segment_id))
+            if following is None:
+                return empty
+            current = _follows(current, following)
+        if current is None:
+            return empty
+        docs = _docs(current)
+    if term.beginning:
+        beginning = postings.get((term.beginning, segment_id))
+        if beginning is None:
+            return empty
+        starts = _docs(beginning)
+        docs = starts if docs is None else np.intersect1d(docs, starts, assume_unique=True)
+    return docs if docs is not None else empty
+
+
+def matching_ids(session: Session, query: Query, keys: SearchKeys) -> np.ndarray:
+    """The sorted ids of the submissions that contain every term of the query."""
+    if not query or not keys:
+        return np.zeros(0, dtype=np.int64)
+    live = [s for s in _live(session) if s.key_id in keys.keys]
+    if not live:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        postings = _postings(session, keys, live, query.tokens)
+    except InvalidTag as damaged:  # a block changed or moved: the index cannot be trusted
+        raise IndexDamaged from damaged
+    hits: dict[int, np.ndarray] = {}
+    for segment in live:
+        docs = None
+        for term in query.terms:
+            found = _term_docs(term, segment.id, postings)
+            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+            if not len(docs):
+                break
+        if docs is not None and len(docs):
+            hits[segment.id] = docs
+    if not hits:
+        return np.zeros(0, dtype=np.int64)
+    stale: dict[int, list[int]] = {}
+    for segment_id, submission_id in session.execute(
+            sa.select(SearchStale.segment_id, SearchStale.submission_id)
+            .where(SearchStale.segment_id.in_(list(hits)))).tuples():
+        stale.setdefault(segment_id, []).append(submission_id)
+    ids_of = _doc_ids(session, [s for s in live if s.id in hits])
+    matched: list[np.ndarray] = []
+    for segment_id, docs in hits.items():
+        ids = ids_of[segment_id][docs.astype(np.int64)]
+        if segment_id in stale:
+            ids = ids[~np.isin(ids, np.array(stale[segment_id], dtype=np.int64))]
+        matched.append(ids)
+    return np.unique(np.concatenate(matched))
+
+
+class IndexDamaged(RuntimeError):
+    """A block of the index does not open: it was changed, or moved to another label."""

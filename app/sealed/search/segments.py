@@ -1,0 +1,175 @@
+"""Segments of the index: postings built from submissions' documents, written as encrypted
+blocks, read back, and combined when segments are merged.
+
+A segment is immutable once live. The worker (worker.py) writes a new one for each batch of
+submissions it indexes and merges small ones, so that a search asks every live segment for
+each of its tokens (one head label per token and segment) and a copy shows only what
+SECURITY.md lists."""
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models.base import engine_of
+from app.models.search import SearchBlock, SearchSegment
+from app.sealed.search import blocks
+from app.sealed.search.blocks import MAX_POSITION, POSITION_BITS
+from app.sealed.search.keys import SearchKeys
+from app.sealed.search.text import Document, slots, token
+
+POSITION_MASK = (1 << POSITION_BITS) - 1
+INSERT_CHUNK = 2000
+FETCH_CHUNK = 5000
+
+
+@dataclass
+class Postings:
+    """Every token's sorted postings, side by side: values[starts[i]:starts[i + 1]] are the
+    postings of tokens[i]."""
+
+    tokens: list[str]
+    starts: np.ndarray
+    values: np.ndarray
+
+    def items(self) -> Iterator[tuple[str, np.ndarray]]:
+        for i, name in enumerate(self.tokens):
+            yield name, self.values[self.starts[i]:self.starts[i + 1]]
+
+    @classmethod
+    def gather(cls, names: list[str], token_ids: np.ndarray, values: np.ndarray) -> Postings:
+        """Sort (token, posting) pairs and drop repeats (word beginnings repeat within a document)."""
+        keys = np.unique((token_ids.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64))
+        ids = (keys >> np.uint64(32)).astype(np.int64)
+        if not len(ids):
+            return cls([], np.zeros(1, np.int64), np.zeros(0, np.uint32))
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(ids)) + 1, [len(ids)])).astype(np.int64)
+        return cls([names[i] for i in ids[starts[:-1]]], starts, (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def postings_of(docs: list[tuple[int, Document]]) -> tuple[np.ndarray, Postings]:
+    """The submission ids (sorted) and the postings of their documents."""
+    docs = sorted(docs, key=lambda pair: pair[0])
+    if len(docs) > blocks.MAX_SEGMENT_DOCS:
+        raise ValueError(f"a segment holds at most {blocks.MAX_SEGMENT_DOCS} submissions")
+    names: dict[str, int] = {}
+    words: dict[str, int] = {}  # a document's word -> its token's id ("w:" + word)
+    token_ids, values = array("q"), array("I")
+    for doc_no, (_sid, doc) in enumerate(docs):
+        base = doc_no << POSITION_BITS
+        for position, slot in enumerate(slots(doc)):
+            tid = words.get(slot.token)
+            if tid is None:
+                tid = words[slot.token] = names.setdefault(token("w", slot.token), len(names))
+            token_ids.append(tid)
+            values.append(base | min(position, MAX_POSITION))
+            for extra in slot.extra:
+                token_ids.append(names.setdefault(extra, len(names)))
+                values.append(base)
+    ids = np.array([sid for sid, _ in docs], dtype=np.int64)
+    return ids, Postings.gather(list(names), np.frombuffer(token_ids, np.int64), np.frombuffer(values, np.uint32))
+
+
+def combine(parts: list[tuple[np.ndarray, Postings, np.ndarray]]) -> tuple[np.ndarray, Postings]:
+    """Merge segments' postings: (submission ids, postings, which ids to keep) of each, into
+    one segment numbered by the sorted union of the kept ids."""
+    new_ids = np.sort(np.concatenate([ids[keep] for ids, _, keep in parts])) if parts else np.zeros(0, np.int64)
+    names: dict[str, int] = {}
+    token_parts, value_parts = [], []
+    for ids, postings, keep in parts:
+        remap = np.full(len(ids), -1, dtype=np.int64)
+        remap[keep] = np.searchsorted(new_ids, ids[keep])
+        local = np.array([names.setdefault(name, len(names)) for name in postings.tokens], dtype=np.int64)
+        counts = np.diff(postings.starts)
+        tids = np.repeat(local, counts)
+        docs = remap[(postings.values >> POSITION_BITS).astype(np.int64)]
+        kept = docs >= 0
+        token_parts.append(tids[kept])
+        value_parts.append((docs[kept].astype(np.uint32) << np.uint32(POSITION_BITS))
+                           | (postings.values[kept] & np.uint32(POSITION_MASK)))
+    if not token_parts:
+        return new_ids, Postings.gather([], np.zeros(0, np.int64), np.zeros(0, np.uint32))
+    return new_ids, Postings.gather(list(names), np.concatenate(token_parts), np.concatenate(value_parts))
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def create(session: Session, keys: SearchKeys, ids: np.ndarray, postings: Postings,
+           state: str = "live", with_blocks: bool = True) -> tuple[SearchSegment, blocks.Built]:
+    """A new segment under the current key; its blocks are written now, or by the caller in
+    chunks (with_blocks=False: a large merge, whose blocks go in several transactions)."""
+    nonce = blocks.new_nonce()
+    built = blocks.build(keys.current, nonce, postings.items())
+    segment = SearchSegment(key_id=keys.current_id, nonce=nonce, state=state, docs=len(ids),
+                            doc_ids=ids.astype("<i8").tobytes(), heads=built.heads, tails=built.tails)
+    session.add(segment)
+    session.flush()
+    if with_blocks:
+        insert_blocks(session, segment.id, built.blocks)
+    return segment, built
+
+
+def insert_blocks(session: Session, segment_id: int, rows: list[tuple[bytes, bytes]]) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.execute(sa.insert(SearchBlock), [{"label": name, "segment_id": segment_id, "body": body}
+                                                 for name, body in rows[start:start + INSERT_CHUNK]])
+
+
+def doc_ids(segment: SearchSegment | bytes) -> np.ndarray:
+    raw = segment if isinstance(segment, bytes) else segment.doc_ids
+    return np.frombuffer(raw, dtype="<i8").astype(np.int64)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def fetch(session: Session, labels: list[bytes]) -> dict[bytes, bytes]:
+    """The bodies of the blocks with these labels (those that exist)."""
+    found: dict[bytes, bytes] = {}
+    if not labels:
+        return found
+    if engine_of(session).dialect.name == "postgresql":
+        query = sa.text("SELECT label, body FROM search_block WHERE label = ANY(:labels)")
+        for start in range(0, len(labels), FETCH_CHUNK * 4):
+            found.update(session.execute(query, {"labels": labels[start:start + FETCH_CHUNK * 4]}).tuples().all())
+        return found
+    for start in range(0, len(labels), FETCH_CHUNK):
+        chunk = labels[start:start + FETCH_CHUNK]
+        found.update(session.execute(sa.select(SearchBlock.label, SearchBlock.body)
+                                     .where(SearchBlock.label.in_(chunk))).tuples().all())
+    return found
+
+
+def read(session: Session, keys: SearchKeys, segment: SearchSegment) -> Postings:
+    """Every posting of a segment, opened with its key (for a merge): heads are the blocks of
+    head size; each head names its token, from which its tails' labels follow."""
+    search_key = keys.keys[segment.key_id]
+    cipher = blocks.segment_cipher(search_key, segment.nonce)
+    rows = dict(session.execute(sa.select(SearchBlock.label, SearchBlock.body)
+                                .where(SearchBlock.segment_id == segment.id)).tuples().all())
+    head_size = blocks.HEAD_PLAIN + 28
+    names: list[str] = []
+    token_parts, value_parts = [], []
+    for name, body in rows.items():
+        if len(body) != head_size:
+            continue
+        head = blocks.read_head(cipher.decrypt(body, name))
+        if head is None:
+            continue
+        found = [head.postings]
+        left = head.count - len(head.postings)
+        key = blocks.token_key(search_key, head.token)
+        for index in range(1, head.tails + 1):
+            tail_label = blocks.label(key, segment.nonce, index)
+            found.append(blocks.read_tail(cipher.decrypt(rows[tail_label], tail_label), left))
+            left -= blocks.TAIL_POSTINGS
+        values = np.concatenate(found)
+        token_parts.append(np.full(len(values), len(names), dtype=np.int64))
+        value_parts.append(values)
+        names.append(head.token)
+    if not names:
+        return Postings.gather([], np.zeros(0, np.int64), np.zeros(0, np.uint32))
+    return Postings.gather(names, np.concatenate(token_parts), np.concatenate(value_parts))

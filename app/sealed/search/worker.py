@@ -1,0 +1,366 @@
+"""Keeping the index up to date, in unlocked sessions only (the search key and the org key
+exist nowhere else).
+
+- Submissions written while no officer is logged in are marked `search_pending`; each batch of
+  them becomes a new segment (`index_pending`).
+- Small segments are merged, so that a search asks few segments; a segment that holds postings
+  of a deleted submission, or many postings of submissions indexed again since, is rewritten
+  without them; after `flask keys rotate-search`, segments under the old key are rewritten
+  under the new one (`merge`). A large merge writes its blocks in several short transactions
+  (SQLite serializes every transaction: a long one would hold up the public forms).
+- One worker at a time writes, across every process and app server: the one holding the lease
+  (a row with a holder and a deadline, renewed at each step). A worker that dies leaves a
+  segment in state "building"; the next lease holder deletes it.
+
+A staff request indexes a few waiting submissions itself; more work than that is done by a
+background thread of the worker process, which stops when its work is done or when the
+officer's key session that started it ends (logout, idle timeout): the keys it holds are that
+session's and live no longer than it does.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, scoped_session, selectinload
+
+from app.models import Submission
+from app.models.base import engine_of, rows_affected, utcnow
+from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
+from app.sealed import vault
+from app.sealed.keys import Keyring
+from app.sealed.search import blocks, segments
+from app.sealed.search.keys import SearchKeys, drop_unused, ensure
+from app.sealed.search.text import INDEXED_FIELDS, Document, submission_document
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BATCH = 250  # submissions per new segment when a backlog is indexed
+INLINE_LIMIT = 25  # a staff request indexes this many waiting submissions itself
+FULL_DOCS = 4096  # a segment this large is merged no further
+MAX_OPEN = 8  # segments below FULL_DOCS before the smallest are merged
+DELETE_CHUNK = 5000
+CHECK_EVERY = 10.0  # seconds between a process's looks for work that is due
+
+
+# --- the lease ------------------------------------------------------------------------------------
+
+def acquire(session: Session) -> str | None:
+    """Take the lease if nobody holds it (or its holder let it lapse); the caller commits."""
+    if session.get(SearchLease, 1) is None:
+        try:
+            with session.begin_nested():
+                session.add(SearchLease(id=1))
+        except IntegrityError:
+            pass
+    holder, now = secrets.token_hex(16), utcnow()
+    taken = session.execute(sa.update(SearchLease).where(
+        SearchLease.id == 1, sa.or_(SearchLease.holder.is_(None), SearchLease.until < now))
+        .values(holder=holder, until=now + LEASE))
+    return holder if rows_affected(taken) == 1 else None
+
+
+def renew(session: Session, holder: str) -> bool:
+    return rows_affected(session.execute(sa.update(SearchLease).where(SearchLease.id == 1, SearchLease.holder == holder)
+                                         .values(until=utcnow() + LEASE))) == 1
+
+
+def release(session: Session, holder: str) -> None:
+    session.execute(sa.update(SearchLease).where(SearchLease.id == 1, SearchLease.holder == holder)
+                    .values(holder=None, until=None))
+
+
+# --- what waits -----------------------------------------------------------------------------------
+
+def _set_pending(session: Session, ids: list[int], pending: bool) -> None:
+    """A plain UPDATE: indexing is not a change of the item (its version, which stale forms
+    are checked against, and its updated_at, which retention counts from, stay as they are)."""
+    session.execute(sa.update(Submission).where(Submission.id.in_(ids))
+                    .values(search_pending=pending, updated_at=Submission.updated_at)
+                    .execution_options(synchronize_session=False))
+
+
+def mark_pending(session: Session, submission: Submission) -> None:
+    """The item's text changed (a note, a message): index it again from the next staff request."""
+    _set_pending(session, [submission.id], True)
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Submission)
+                          .where(Submission.search_pending.is_(True))) or 0
+
+
+def mark_all_pending(session: Session) -> int:
+    """Empty the index and queue every submission for indexing from the next officer session
+    (after a restore, new org keys, or data sealed from before). The keys stay."""
+    for table in (SearchMember, SearchStale, SearchBlock, SearchSegment):
+        session.execute(sa.delete(table))
+    return rows_affected(session.execute(sa.update(Submission).values(search_pending=True)
+                                         .execution_options(synchronize_session=False)))
+
+
+def work_due(session: Session) -> bool:
+    """Anything for the lease holder: waiting submissions, a merge, a rewrite, a clean-up."""
+    newest_key = sa.select(sa.func.max(SearchKey.id)).scalar_subquery()
+    open_segments = (sa.select(sa.func.count()).select_from(SearchSegment)
+                     .where(SearchSegment.state == "live", SearchSegment.docs < FULL_DOCS).scalar_subquery())
+    due = sa.select(sa.or_(
+        sa.exists().where(Submission.search_pending.is_(True)),
+        sa.exists().where(SearchSegment.state != "live"),
+        sa.exists().where(SearchSegment.key_id < newest_key),
+        sa.exists().where(SearchStale.deleted.is_(True)),
+        open_segments > MAX_OPEN))
+    return bool(session.scalar(due))
+
+
+# --- indexing -------------------------------------------------------------------------------------
+
+def opened_document(item: Submission) -> Document:
+    """The document of a submission opened with its thread (app/sealed/vault.py)."""
+    return submission_document({name: getattr(item, name) for name in INDEXED_FIELDS},
+                               [note.body for note in item.notes], [message.body for message in item.messages])
+
+
+def place(session: Session, segment_id: int, ids: list[int]) -> None:
+    """These submissions' postings are now in this segment: their earlier postings are stale."""
+    earlier = session.execute(sa.select(SearchMember.submission_id, SearchMember.segment_id)
+                              .where(SearchMember.submission_id.in_(ids))).tuples().all()
+    if earlier:
+        session.execute(sa.update(SearchMember).where(SearchMember.submission_id.in_([sid for sid, _ in earlier]))
+                        .values(segment_id=segment_id).execution_options(synchronize_session=False))
+        session.execute(sa.insert(SearchStale), [{"segment_id": old, "submission_id": sid, "deleted": False}
+                                                 for sid, old in earlier])
+    moved = {sid for sid, _ in earlier}
+    new = [{"submission_id": sid, "segment_id": segment_id} for sid in ids if sid not in moved]
+    if new:
+        session.execute(sa.insert(SearchMember), new)
+
+
+def index_documents(session: Session, keys: SearchKeys, docs: list[tuple[int, Document]]) -> SearchSegment:
+    """One live segment for these submissions' documents (the demo seed calls this directly)."""
+    ids, postings = segments.postings_of(docs)
+    segment, _ = segments.create(session, keys, ids, postings)
+    place(session, segment.id, [int(sid) for sid in ids])
+    return segment
+
+
+def index_pending(session: Session, keyring: Keyring, keys: SearchKeys, limit: int = BATCH) -> int:
+    """Index up to `limit` waiting submissions as one new segment. The caller commits. On
+    PostgreSQL the rows are locked until then, so that a note added meanwhile marks its item
+    waiting again after this batch, not before it (and is not lost)."""
+    query = (sa.select(Submission).where(Submission.search_pending.is_(True)).order_by(Submission.id).limit(limit)
+             .options(selectinload(Submission.notes), selectinload(Submission.messages)))
+    if engine_of(session).dialect.name == "postgresql":
+        query = query.with_for_update(of=Submission, skip_locked=True)
+    items = list(session.scalars(query))
+    if not items:
+        return 0
+    docs = []
+    for item in items:
+        vault.open_thread(item, vault.open_for_staff(keyring, item), keyring)
+        docs.append((item.id, opened_document(item)))
+    index_documents(session, keys, docs)
+    _set_pending(session, [item.id for item in items], False)
+    return len(items)
+
+
+# --- merging --------------------------------------------------------------------------------------
+
+def plan(session: Session, keys: SearchKeys) -> list[SearchSegment] | None:
+    """The segments to merge (or rewrite alone) next, if any: those under an older key first,
+    then those holding a deleted submission's postings or a quarter stale, then the smallest
+    when too many are small."""
+    live = list(session.scalars(sa.select(SearchSegment).where(SearchSegment.state == "live")
+                                .order_by(SearchSegment.docs, SearchSegment.id)))
+    stale = {segment_id: (count, bool(deleted)) for segment_id, count, deleted in session.execute(
+        sa.select(SearchStale.segment_id, sa.func.count(), sa.func.max(sa.case((SearchStale.deleted, 1), else_=0)))
+        .group_by(SearchStale.segment_id)).tuples()}
+    for segment in live:
+        if segment.key_id != keys.current_id:
+            return [segment]
+    for segment in live:
+        count, deleted = stale.get(segment.id, (0, False))
+        if deleted or count * 4 >= max(segment.docs, 1):
+            return [segment]
+    small = [s for s in live if s.docs < FULL_DOCS]
+    if len(small) <= MAX_OPEN:
+        return None
+    chosen: list[SearchSegment] = []
+    total = 0
+    for segment in small:
+        if total + segment.docs > blocks.MAX_SEGMENT_DOCS and len(chosen) >= 2:
+            break
+        chosen.append(segment)
+        total += segment.docs
+    return chosen
+
+
+def merge(session: Session, keys: SearchKeys, inputs: list[SearchSegment], step: Callable[[], None]) -> None:
+    """Merge `inputs` into one new segment under the current key. `step` commits (and renews
+    the lease); it is called between the short transactions this takes."""
+    input_ids = [s.id for s in inputs]
+    parts = []
+    for segment in inputs:
+        ids = segments.doc_ids(segment)
+        current = np.array(list(session.scalars(sa.select(SearchMember.submission_id)
+                                                .where(SearchMember.segment_id == segment.id))), dtype=np.int64)
+        parts.append((ids, segments.read(session, keys, segment), np.isin(ids, current)))
+        step()
+    new_ids, postings = segments.combine(parts)
+    merged = None
+    if len(new_ids):
+        merged, built = segments.create(session, keys, new_ids, postings, state="building", with_blocks=False)
+        step()
+        for start in range(0, len(built.blocks), DELETE_CHUNK):
+            segments.insert_blocks(session, merged.id, built.blocks[start:start + DELETE_CHUNK])
+            step()
+    _swap(session, input_ids, merged, new_ids)
+    step()
+
+
+def _swap(session: Session, input_ids: list[int], merged: SearchSegment | None, new_ids: np.ndarray) -> None:
+    """One transaction: the merged segment goes live, the inputs retire. A submission indexed
+    again or deleted while the merge was being written has stale postings in it: they are
+    recorded here, from the members as they are now."""
+    query = sa.select(SearchMember.submission_id).where(SearchMember.segment_id.in_(input_ids))
+    if engine_of(session).dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = set(session.scalars(query))
+    if merged is not None:
+        gone = [int(sid) for sid in new_ids if int(sid) not in current]
+        existing = set(session.scalars(sa.select(Submission.id).where(Submission.id.in_(gone)))) if gone else set()
+        session.execute(sa.update(SearchMember).where(SearchMember.segment_id.in_(input_ids))
+                        .values(segment_id=merged.id).execution_options(synchronize_session=False))
+        if gone:
+            session.execute(sa.insert(SearchStale), [{"segment_id": merged.id, "submission_id": sid,
+                                                      "deleted": sid not in existing} for sid in gone])
+        merged.state = "live"
+    session.execute(sa.delete(SearchStale).where(SearchStale.segment_id.in_(input_ids)))
+    session.execute(sa.update(SearchSegment).where(SearchSegment.id.in_(input_ids)).values(state="retired")
+                    .execution_options(synchronize_session=False))
+
+
+def clean_up(session: Session, state: str) -> bool:
+    """Delete one chunk of the blocks of segments in `state` ("retired", or "building" left
+    by a worker that died), and the segments once empty. True if anything was deleted."""
+    segment_id = session.scalar(sa.select(SearchSegment.id).where(SearchSegment.state == state).limit(1))
+    if segment_id is None:
+        return False
+    chunk = sa.select(SearchBlock.label).where(SearchBlock.segment_id == segment_id).limit(DELETE_CHUNK)
+    labels = list(session.scalars(chunk))
+    if labels:
+        session.execute(sa.delete(SearchBlock).where(SearchBlock.label.in_(labels)))
+    else:
+        session.execute(sa.delete(SearchMember).where(SearchMember.segment_id == segment_id))
+        session.execute(sa.delete(SearchStale).where(SearchStale.segment_id == segment_id))
+        session.execute(sa.delete(SearchSegment).where(SearchSegment.id == segment_id))
+    return True
+
+
+# --- running --------------------------------------------------------------------------------------
+
+def run(session: Session, keyring: Keyring, seconds: float | None = None, alive: Callable[[], bool] = lambda: True,
+        index_only: bool = False, batch: int = BATCH) -> bool:
+    """Do what is due, in short transactions, while holding the lease: index waiting
+    submissions, merge or rewrite segments, delete retired ones, drop unused keys. Stops when
+    nothing is left, after `seconds`, or when `alive()` turns false. Returns False when
+    another worker holds the lease (it does the work)."""
+    if not keyring:
+        return True
+    holder = acquire(session)
+    session.commit()
+    if holder is None:
+        return False
+    deadline = None if seconds is None else time.monotonic() + seconds
+
+    def step() -> None:
+        if not renew(session, holder):
+            raise LeaseLost
+        session.commit()
+
+    try:
+        keys = ensure(session, keyring)
+        step()
+        while clean_up(session, "building"):
+            step()
+        while (deadline is None or time.monotonic() < deadline) and alive():
+            if index_pending(session, keyring, keys, batch):
+                step()
+                continue
+            if index_only:
+                break
+            if (chosen := plan(session, keys)) is not None:
+                merge(session, keys, chosen, step)
+                continue
+            if clean_up(session, "retired"):
+                step()
+                continue
+            drop_unused(session, keys)
+            step()
+            break
+    except LeaseLost:
+        session.rollback()
+        return True
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        release(session, holder)
+        session.commit()
+    return True
+
+
+class LeaseLost(RuntimeError):
+    """The lease lapsed (a step took longer than LEASE) and another worker took it."""
+
+
+_running = threading.Lock()
+_last_check = 0.0
+
+
+def keep_up(app: Flask, sessions: scoped_session, keyring: Keyring, alive: Callable[[Session], bool]) -> None:
+    """Called at each staff request of an unlocked session (`sessions` is the app's scoped
+    session). A few waiting submissions are indexed in the request; anything more (a backlog,
+    merges, a rotation) is handed to a background thread of this process, unless one already
+    runs. With SEARCH_WORK_INLINE (tests), everything is done in the request."""
+    global _last_check
+    if not keyring:
+        return
+    session = sessions()
+    if app.config.get("SEARCH_WORK_INLINE"):
+        run(session, keyring)
+        return
+    pending = pending_count(session)
+    now = time.monotonic()
+    if not pending and now - _last_check < CHECK_EVERY:
+        return
+    _last_check = now
+    if 0 < pending <= INLINE_LIMIT:
+        run(session, keyring, index_only=True)
+    if work_due(session) and _running.acquire(blocking=False):
+        threading.Thread(target=_background, args=(app, sessions, Keyring(dict(keyring.keys)), alive),
+                         name="moksori-search", daemon=True).start()
+
+
+def _background(app: Flask, sessions: scoped_session, keyring: Keyring, alive: Callable[[Session], bool]) -> None:
+    try:
+        with app.app_context():  # the scoped session gives this thread a session of its own
+            session = sessions()
+            try:
+                run(session, keyring, seconds=600, alive=lambda: alive(session))
+            except Exception:
+                log.exception("search index worker stopped")
+            finally:
+                sessions.remove()
+    finally:
+        keyring.keys.clear()
+        _running.release()
