@@ -46,6 +46,9 @@ PAGES = [
     ("filtered: priority order + province", "/staff/?province=KP-09&sort=priority"),
     ("search 고문 (2 syllables)", "/staff/?q=" + urllib.parse.quote("고문")),
     ("search 공개처형 (4 syllables)", "/staff/?q=" + urllib.parse.quote("공개처형")),
+    ("search a three-word phrase", "/staff/?q=" + urllib.parse.quote('"손을 뒤로 묶인"')),
+    ("search a North Korean spelling (로동단련대)", "/staff/?q=" + urllib.parse.quote("로동단련대")),
+    ("search 고문 + category + province", "/staff/?category=V02&province=KP-09&q=" + urllib.parse.quote("고문")),
     ("search 고문, every match counted", "/staff/?counts=all&q=" + urllib.parse.quote("고문")),
     ("statistics dashboard", "/staff/dashboard"),
 ]

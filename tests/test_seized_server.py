@@ -119,13 +119,15 @@ def sealed_values(app) -> list[tuple[bytes, bytes]]:
 
 
 def opens(key: bytes, blob: bytes, place: bytes) -> bool:
-    """Does `key` open the value, as a symmetric key or as the private key it is sealed to?"""
+    """Does `key` open the value, as a symmetric key or as the private key it is sealed to,
+    bound to its place as a padded value or as one from before padding?"""
     for attempt in (crypto.aead_decrypt, crypto.unseal):
-        try:
-            attempt(key, blob, place)
-            return True
-        except (InvalidTag, ValueError):
-            pass
+        for bound in (crypto.PADDED + place, place):
+            try:
+                attempt(key, blob, bound)
+                return True
+            except (InvalidTag, ValueError):
+                pass
     return False
 
 

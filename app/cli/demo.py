@@ -26,7 +26,7 @@ from app.cli.keys import recovery_keyring
 from app.extensions import db
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
 from app.sealed import keys, search, vault
-from app.sealed.crypto import encrypt_stream
+from app.sealed.crypto import encrypt_stream, padded_length
 from app.sealed.keys import Keyring
 from app.sealed.sealing import ItemKey, new_item_key, seal_key_to
 from app.services import audit
@@ -278,10 +278,10 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyr
                 with open(path, "wb") as handle:
                     encrypt_stream(io.BytesIO(content), handle, key.file_key(stored))
                 digest = hashlib.sha256(content).hexdigest()
-                hashes = {"sha256": digest, "received_sha256": digest}
+                hashes = {"sha256": digest, "received_sha256": digest, "size": len(content)}
                 files.append({"submission_id": sid, "message_id": None, "stored_name": stored,
                               "name_sealed": key.seal(f"attachment.name:{stored}", name), "media_type": media_type,
-                              "size": len(content),
+                              "size_class": padded_length(len(content)),
                               "hashes_sealed": key.seal_json(f"attachment.hashes:{stored}", hashes),
                               "metadata_stripped": media_type == "image/png", "added_by": "submitter",
                               "created_at": row["created_at"]})

@@ -202,7 +202,9 @@ class Attachment(SealedValues, Base):
     # The file is encrypted under a key of its own, derived from the content key.
     name_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
     media_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int] = mapped_column(sa.BigInteger())
+    # The size as stored: the plaintext padded to its class (app/sealed/crypto.py size_class),
+    # which is all the encrypted file on disk shows too. The exact size is sealed with the hashes.
+    size_class: Mapped[int] = mapped_column(sa.BigInteger())
     # SHA-256 of the file as kept (after any metadata stripping, before encryption: the hash a
     # case-file manifest repeats) and as it arrived, sealed like the name: a hash in the clear
     # would let anyone holding a copy of the server confirm that a known photo was sent.
@@ -216,6 +218,11 @@ class Attachment(SealedValues, Base):
     name = sealed_text("name", "")
     sha256 = sealed_text("sha256", "")
     received_sha256 = sealed_text("received_sha256", "")
+
+    @property
+    def size(self) -> int:
+        """The exact size, opened (a file stored before padding has it in size_class)."""
+        return self.opened("size") or self.size_class
 
 
 class Message(SealedValues, Base):

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,7 +39,8 @@ from flask import Flask, current_app
 
 from config import ConfigurationError
 
-FILE_MAGIC = b"MKS1"
+FILE_MAGIC = b"MKS1"  # files written before padding
+PADDED_FILE_MAGIC = b"MKS2"
 SEGMENT = 1024 * 1024
 NONCE_PREFIX = 8
 TAG = 16
@@ -83,6 +85,42 @@ def derive_key(secret: str | bytes, salt: bytes, params: KdfParams) -> bytes:
                            parallelism=params.parallelism, hash_len=KEY, type=Type.ID)
 
 
+# --- sizes ---------------------------------------------------------------------------------
+#
+# A sealed value or file shows its length only to a class: 256-byte steps up to 4 KiB (short
+# texts, names, messages), powers of two up to 1 MiB (long accounts, photos), whole MiB beyond
+# (recordings, videos). The plaintext is padded ISO/IEC 7816-4 style, 0x80 then zeros, so the
+# padding is removed without storing the length. A padded value is bound to associated data
+# that starts with PADDED, so that it is never taken for a value sealed before padding existed.
+
+PADDED = b"padded:"
+MIB = 1024 * 1024
+
+
+def size_class(length: int) -> int:
+    """The size at rest of `length` bytes of padded plaintext (the marker byte included)."""
+    if length <= 4096:
+        return max(256, -(-length // 256) * 256)
+    if length <= MIB:
+        return 1 << (length - 1).bit_length()
+    return -(-length // MIB) * MIB
+
+
+def padded_length(length: int) -> int:
+    return size_class(length + 1)
+
+
+def pad(data: bytes) -> bytes:
+    return data + b"\x80" + bytes(padded_length(len(data)) - len(data) - 1)
+
+
+def unpad(data: bytes) -> bytes:
+    stripped = data.rstrip(b"\0")
+    if not stripped.endswith(b"\x80"):
+        raise ValueError("padding is damaged")
+    return stripped[:-1]
+
+
 # --- authenticated encryption with an explicit key ---------------------------------------
 
 def aead_encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
@@ -94,6 +132,19 @@ def aead_encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 def aead_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
     """Raises cryptography.exceptions.InvalidTag for a wrong key, a wrong place or any change."""
     return AESGCM(key).decrypt(blob[:NONCE], blob[NONCE:], aad)
+
+
+def aead_encrypt_padded(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """aead_encrypt of the plaintext padded to its size class."""
+    return aead_encrypt(key, pad(plaintext), PADDED + aad)
+
+
+def aead_decrypt_padded(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    """A padded value, or one sealed before padding existed (bound to `aad` alone)."""
+    try:
+        return unpad(aead_decrypt(key, blob, PADDED + aad))
+    except InvalidTag:
+        return aead_decrypt(key, blob, aad)
 
 
 class Aead:
@@ -151,6 +202,19 @@ def unseal(recipient_private: bytes, blob: bytes, aad: bytes) -> bytes:
     return aead_decrypt(key, blob[1 + KEY:], aad)
 
 
+def seal_padded(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """seal() of the plaintext padded to its size class."""
+    return seal(recipient_public, pad(plaintext), PADDED + aad)
+
+
+def unseal_padded(recipient_private: bytes, blob: bytes, aad: bytes) -> bytes:
+    """A padded sealed value, or one sealed before padding existed."""
+    try:
+        return unpad(unseal(recipient_private, blob, PADDED + aad))
+    except InvalidTag:
+        return unseal(recipient_private, blob, aad)
+
+
 @dataclass(frozen=True)
 class Keys:
     field: bytes
@@ -204,29 +268,65 @@ def _segment_aad(index: int, last: bool) -> bytes:
     return FILE_MAGIC + struct.pack(">I?", index, last)
 
 
+def _padded_segments(source: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """The source in SEGMENT-sized pieces, the end padded to the size class (marker and zeros
+    always in the last piece), each with whether it is the last."""
+    written, chunk = 0, source.read(SEGMENT)
+    while True:
+        following = source.read(SEGMENT)
+        if following:
+            yield chunk, False
+            written, chunk = written + len(chunk), following
+            continue
+        total = written + len(chunk)
+        final = chunk + b"\x80" + bytes(padded_length(total) - total - 1)
+        pieces = [final[i:i + SEGMENT] for i in range(0, len(final), SEGMENT)]
+        for index, piece in enumerate(pieces):
+            yield piece, index == len(pieces) - 1
+        return
+
+
 def encrypt_stream(source: BinaryIO, target: BinaryIO, key: bytes | None = None) -> None:
-    """Encrypt a file under `key` (one per file: see files/attachments.py); without one, under
-    the installation's file key (files written before sealing)."""
-    aead = AESGCM(key or _keys().file)
-    prefix = os.urandom(NONCE_PREFIX)
-    target.write(FILE_MAGIC + prefix)
-    index = 0
+    """Encrypt a file under `key` (one per file: see files/attachments.py), padded to its size
+    class; without a key, under the installation's file key (files written before sealing,
+    kept in their old format)."""
+    if key is None:
+        _encrypt_segments(_plain_segments(source), target, AESGCM(_keys().file), FILE_MAGIC)
+    else:
+        _encrypt_segments(_padded_segments(source), target, AESGCM(key), PADDED_FILE_MAGIC)
+
+
+def _plain_segments(source: BinaryIO) -> Iterator[tuple[bytes, bool]]:
     chunk = source.read(SEGMENT)
     while True:
         following = source.read(SEGMENT)
-        last = not following
+        yield chunk, not following
+        if not following:
+            return
+        chunk = following
+
+
+def _encrypt_segments(segments: Iterator[tuple[bytes, bool]], target: BinaryIO, aead: AESGCM, magic: bytes) -> None:
+    prefix = os.urandom(NONCE_PREFIX)
+    target.write(magic + prefix)
+    for index, (chunk, last) in enumerate(segments):
         nonce = prefix + struct.pack(">I", index)
         target.write(aead.encrypt(nonce, chunk, _segment_aad(index, last)))
-        if last:
-            return
-        chunk, index = following, index + 1
+
+
+def encrypted_size(length: int) -> int:
+    """The size on disk of a file of `length` bytes (padded): what a copy of the server sees."""
+    padded = padded_length(length)
+    return len(PADDED_FILE_MAGIC) + NONCE_PREFIX + padded + TAG * -(-padded // SEGMENT)
 
 
 def decrypt_stream(source: BinaryIO, key: bytes | None = None) -> Iterator[bytes]:
-    """Yield plaintext segments; raises InvalidTag if anything was altered or cut off."""
+    """Yield plaintext segments (the padding removed); raises InvalidTag if anything was
+    altered or cut off."""
     aead = AESGCM(key or _keys().file)
     header = source.read(len(FILE_MAGIC) + NONCE_PREFIX)
-    if not header.startswith(FILE_MAGIC):
+    magic = header[:len(FILE_MAGIC)]
+    if magic not in (FILE_MAGIC, PADDED_FILE_MAGIC):
         raise ValueError("not an encrypted Moksori file")
     prefix = header[len(FILE_MAGIC) :]
     index = 0
@@ -235,7 +335,8 @@ def decrypt_stream(source: BinaryIO, key: bytes | None = None) -> Iterator[bytes
         following = source.read(SEGMENT + TAG)
         last = not following
         nonce = prefix + struct.pack(">I", index)
-        yield aead.decrypt(nonce, block, _segment_aad(index, last))
+        plain = aead.decrypt(nonce, block, _segment_aad(index, last))
+        yield unpad(plain) if last and magic == PADDED_FILE_MAGIC else plain
         if last:
             return
         block, index = following, index + 1

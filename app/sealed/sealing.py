@@ -26,7 +26,20 @@ from sqlalchemy.orm import Session
 
 from app.models.base import in_transaction
 from app.models.settings import Setting
-from app.sealed.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, hkdf, random_key, seal, unseal
+from app.sealed.crypto import (
+    KdfParams,
+    aead_decrypt,
+    aead_decrypt_padded,
+    aead_encrypt,
+    aead_encrypt_padded,
+    derive_key,
+    hkdf,
+    random_key,
+    seal,
+    seal_padded,
+    unseal,
+    unseal_padded,
+)
 from app.sealed.keys import Keyring, KeysError, kdf_params, public_key
 
 RECEIPT_KDF = "receipt.kdf"
@@ -44,11 +57,12 @@ class ItemKey:
         return f"{place}:{self.public_id}".encode()
 
     def seal(self, place: str, value: str | bytes) -> bytes:
+        """AES-GCM under the content key, padded to the value's size class."""
         data = value.encode() if isinstance(value, str) else value
-        return aead_encrypt(self.key, data, self._place(place))
+        return aead_encrypt_padded(self.key, data, self._place(place))
 
     def open(self, place: str, blob: bytes) -> bytes:
-        return aead_decrypt(self.key, blob, self._place(place))
+        return aead_decrypt_padded(self.key, blob, self._place(place))
 
     def open_text(self, place: str, blob: bytes | None) -> str | None:
         return None if blob is None else self.open(place, blob).decode()
@@ -153,11 +167,11 @@ def seal_for_identity(session: Session, public_id: str, value: dict) -> bytes:
     """Contact details: sealed to the identity key, which only accounts that may contact
     submitters hold (not to the content key: a receipt code does not open them)."""
     data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
-    return seal(identity_public_key(session), data, f"submission.contact:{public_id}".encode())
+    return seal_padded(identity_public_key(session), data, f"submission.contact:{public_id}".encode())
 
 
 def open_for_identity(keyring: Keyring, public_id: str, sealed: bytes) -> dict:
     if not keyring.identity:
         raise KeysError("not_unlocked")
-    return json.loads(unseal(keyring.identity, sealed, f"submission.contact:{public_id}".encode()))
+    return json.loads(unseal_padded(keyring.identity, sealed, f"submission.contact:{public_id}".encode()))
 

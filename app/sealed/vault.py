@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.facets import FACETS
 from app.models import Attachment, Message, Note, Submission
-from app.sealed.crypto import public_key_of, seal, unseal
+from app.sealed.crypto import padded_length, public_key_of, seal_padded, unseal_padded
 from app.sealed.keys import Keyring, KeysError
 from app.sealed.sealing import ItemKey, new_item_key, open_for_org, seal_for_org
 
@@ -63,7 +63,7 @@ def _staff_place(place: str, public_id: str) -> bytes:
 def _open_staff_text(keyring: Keyring | None, place: str, public_id: str, sealed: bytes | None) -> str | None:
     if sealed is None or keyring is None or not keyring.org:
         return None
-    return unseal(keyring.org, sealed, _staff_place(place, public_id)).decode()
+    return unseal_padded(keyring.org, sealed, _staff_place(place, public_id)).decode()
 
 
 def _seal_staff_text(keyring: Keyring, place: str, public_id: str, text: str) -> bytes:
@@ -74,7 +74,7 @@ def _seal_staff_text(keyring: Keyring, place: str, public_id: str, text: str) ->
 
 def seal_for_staff(org_public: bytes, place: str, public_id: str, text: str) -> bytes:
     """Officers' own text (a note, a reason), sealed to the org key only."""
-    return seal(org_public, text.encode(), _staff_place(place, public_id))
+    return seal_padded(org_public, text.encode(), _staff_place(place, public_id))
 
 
 def open_item(item: Submission, key: ItemKey, keyring: Keyring | None = None) -> ItemKey:
@@ -150,9 +150,12 @@ def seal_note(session: Session, note: Note, body: str, keyring: Keyring) -> None
     note.set_opened({"body": body})
 
 
-def seal_attachment(attachment: Attachment, name: str, sha256: str, received_sha256: str, key: ItemKey) -> None:
-    """A file's name and its two hashes (as kept, as received), sealed under the item's key."""
-    hashes = {"sha256": sha256, "received_sha256": received_sha256}
+def seal_attachment(attachment: Attachment, name: str, sha256: str, received_sha256: str, size: int,
+                    key: ItemKey) -> None:
+    """A file's name, its two hashes (as kept, as received) and its exact size, sealed under
+    the item's key; in the clear only the size class it is stored padded to."""
+    hashes = {"sha256": sha256, "received_sha256": received_sha256, "size": size}
+    attachment.size_class = padded_length(size)
     attachment.name_sealed = key.seal(_name_place(attachment), name)
     attachment.hashes_sealed = key.seal_json(_hashes_place(attachment), hashes)
     attachment.set_opened({"name": name, **hashes})

@@ -105,3 +105,12 @@ def test_words_in_a_submitter_message_are_found(app, officer):
     assert post_form(submitter, "/ko/receipt/status", {"body": "혜산 집결소에서 구타를 당했습니다."},
                      files=[]).status_code == 302
     assert found(officer, "구타") == {item.public_id}
+
+
+def test_a_public_id_or_its_beginning_finds_the_item(officer, accounts):
+    """Public ids are in the clear: they are found by their column, not through the sealed index."""
+    public_id = accounts["object"]
+    assert found(officer, public_id) == {public_id}
+    assert public_id in found(officer, public_id[:5].lower())
+    assert found(officer, f"{public_id} 고문") == {public_id}
+    assert found(officer, f"{public_id} 공개처형") == set()

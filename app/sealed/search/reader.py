@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.orm import Session
 
+from app.models import Submission
 from app.models.search import SearchSegment, SearchStale
 from app.sealed.search import blocks, segments
 from app.sealed.search.blocks import POSITION_BITS
@@ -128,42 +129,50 @@ def _term_docs(term: Term, segment_id: int, postings: dict[tuple[str, int], np.n
     return docs if docs is not None else empty
 
 
+def _by_public_id(session: Session, prefix: str) -> np.ndarray:
+    """Submissions whose public id begins with `prefix`: the column is in the clear, so it is
+    searched there (an index range scan), not through the sealed index."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    ids = session.scalars(sa.select(Submission.id).where(Submission.public_id >= prefix, Submission.public_id < end)
+                          .limit(1000))
+    return np.array(sorted(ids), dtype=np.int64)
+
+
 def matching_ids(session: Session, query: Query, keys: SearchKeys) -> np.ndarray:
     """The sorted ids of the submissions that contain every term of the query."""
     if not query or not keys:
         return np.zeros(0, dtype=np.int64)
     live = [s for s in _live(session) if s.key_id in keys.keys]
-    if not live:
-        return np.zeros(0, dtype=np.int64)
     try:
-        postings = _postings(session, keys, live, query.tokens)
+        postings = _postings(session, keys, live, query.tokens) if live else {}
     except InvalidTag as damaged:  # a block changed or moved: the index cannot be trusted
         raise IndexDamaged from damaged
-    hits: dict[int, np.ndarray] = {}
-    for segment in live:
-        docs = None
-        for term in query.terms:
-            found = _term_docs(term, segment.id, postings)
-            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
-            if not len(docs):
-                break
-        if docs is not None and len(docs):
-            hits[segment.id] = docs
-    if not hits:
-        return np.zeros(0, dtype=np.int64)
+    found: list[list[tuple[int, np.ndarray]]] = []  # per term: (segment id, document numbers)
+    for term in query.terms:
+        found.append([(s.id, docs) for s in live if len(docs := _term_docs(term, s.id, postings))])
+    touched = {segment_id for per_term in found for segment_id, _ in per_term}
     stale: dict[int, list[int]] = {}
-    for segment_id, submission_id in session.execute(
-            sa.select(SearchStale.segment_id, SearchStale.submission_id)
-            .where(SearchStale.segment_id.in_(list(hits)))).tuples():
-        stale.setdefault(segment_id, []).append(submission_id)
-    ids_of = _doc_ids(session, [s for s in live if s.id in hits])
-    matched: list[np.ndarray] = []
-    for segment_id, docs in hits.items():
-        ids = ids_of[segment_id][docs.astype(np.int64)]
-        if segment_id in stale:
-            ids = ids[~np.isin(ids, np.array(stale[segment_id], dtype=np.int64))]
-        matched.append(ids)
-    return np.unique(np.concatenate(matched))
+    if touched:
+        for segment_id, submission_id in session.execute(
+                sa.select(SearchStale.segment_id, SearchStale.submission_id)
+                .where(SearchStale.segment_id.in_(list(touched)))).tuples():
+            stale.setdefault(segment_id, []).append(submission_id)
+    ids_of = _doc_ids(session, [s for s in live if s.id in touched])
+    result: np.ndarray | None = None
+    for term, per_term in zip(query.terms, found, strict=True):
+        parts = [np.zeros(0, dtype=np.int64)]
+        for segment_id, docs in per_term:
+            ids = ids_of[segment_id][docs.astype(np.int64)]
+            if segment_id in stale:
+                ids = ids[~np.isin(ids, np.array(stale[segment_id], dtype=np.int64))]
+            parts.append(ids)
+        if (prefix := term.public_id_prefix) is not None:
+            parts.append(_by_public_id(session, prefix))
+        ids = np.unique(np.concatenate(parts))
+        result = ids if result is None else np.intersect1d(result, ids, assume_unique=True)
+        if not len(result):
+            break
+    return result if result is not None else np.zeros(0, dtype=np.int64)
 
 
 class IndexDamaged(RuntimeError):

@@ -34,6 +34,7 @@ MAX_TERMS = 8
 MAX_TERM_TOKENS = 32  # a phrase is matched on at most this many tokens
 PREFIX_MIN, PREFIX_MAX = 3, 16
 TOKEN_BYTES = 64  # a token longer than this (in UTF-8) is cut, at indexing and at search alike
+PUBLIC_ID_CHARACTERS = frozenset("ABCDEFGHJKMNPQRSTUVWXYZ23456789")  # services/intake/reports.py
 
 
 def token(kind: str, text: str) -> str:
@@ -90,7 +91,8 @@ def document_tokens(texts: list[str | None]) -> list[str]:
     return [slot.token for slot in slots(document(texts))]
 
 
-INDEXED_FIELDS = ("public_id", "place", "when_text", "perpetrator_text", "narrative")
+# The public id is not indexed: it is in the clear anyway, and found by its column (reader.py).
+INDEXED_FIELDS = ("place", "when_text", "perpetrator_text", "narrative")
 
 
 def submission_document(fields: Mapping, notes: list[str], messages: list[str]) -> Document:
@@ -142,6 +144,14 @@ class Term:
             return None
         last = self.tokens[-1]
         return token("s" if _CJK_CHAR.match(last) else "p", last[:PREFIX_MAX])
+
+    @property
+    def public_id_prefix(self) -> str | None:
+        """The term as the beginning of a public id (3 to 10 of its letters and digits), if it can be one."""
+        text = self.text.upper()
+        if 3 <= len(text) <= 10 and all(ch in PUBLIC_ID_CHARACTERS for ch in text):
+            return text
+        return None
 
     @property
     def needed(self) -> tuple[str, ...]:

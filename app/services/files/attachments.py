@@ -136,11 +136,10 @@ def store(
         message_id=message_id,
         stored_name=stored_name,
         media_type=prepared.file_type.media_type,
-        size=len(prepared.data),
         metadata_stripped=prepared.metadata_stripped,
         added_by=added_by,
     )
-    seal_attachment(attachment, prepared.name, prepared.sha256, prepared.received_sha256, key)
+    seal_attachment(attachment, prepared.name, prepared.sha256, prepared.received_sha256, len(prepared.data), key)
     session.add(attachment)
     return attachment
 
