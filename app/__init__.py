@@ -9,7 +9,7 @@ from app import auth, cli, database, errors, i18n, logs, security, sessions, sta
 from app.admin import bp as admin_bp
 from app.extensions import csrf, db, limiter, migrate
 from app.public import bp as public_bp
-from app.sealed.crypto import init_crypto
+from app.sealed import installation
 from app.staff import bp as staff_bp
 from config import Config, DevelopmentConfig
 
@@ -28,7 +28,7 @@ def create_app(config_class: type[Config] = DevelopmentConfig) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)
-    init_crypto(app)
+    installation.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     static_files.init_app(app)

@@ -16,6 +16,8 @@ from urllib.parse import quote_from_bytes, urlsplit
 
 from flask import Flask, current_app, request
 
+from app.sealed import installation
+
 RECEIPT_DIGITS = 16
 
 CSP = "; ".join(
@@ -88,7 +90,7 @@ def is_safe_redirect(target: str | None) -> bool:
 
 
 def _receipt_key() -> bytes:
-    return current_app.extensions["moksori_keys"].receipt
+    return installation.receipt_hmac_key()
 
 
 def new_receipt_code() -> str:

@@ -136,3 +136,38 @@ def test_no_import_cycles():
     for start in sorted(edges):
         if start not in state and (cycle := visit(start)):
             raise AssertionError("import cycle: " + " → ".join(cycle))
+
+
+def _third_party_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+def test_only_the_sealed_package_touches_cryptographic_primitives():
+    """app/sealed/__init__.py: the rest of the app calls the package, never a primitive."""
+    problems = []
+    for module, path in modules().items():
+        if module == "app.sealed" or module.startswith("app.sealed."):
+            continue
+        if used := _third_party_imports(path) & {"cryptography", "argon2"}:
+            problems.append(f"{module} imports {', '.join(sorted(used))}")
+        problems += [f"{module} imports {name}" for name, _ in imports(path) if name.startswith("app.sealed.crypto")]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_sealed_package_imports_no_service_package_and_no_web_layer():
+    """It sits under the services: it may use the leaves (audit, refusal), models and config."""
+    problems = []
+    for module, targets in graph().items():
+        if not module.startswith("app.sealed"):
+            continue
+        for target in targets:
+            if target in WEB_ONLY or top(target) in BLUEPRINTS | {"cli"} or service_area(target) not in (None, "leaf"):
+                problems.append(f"{module} imports {target}")
+    assert not problems, "\n".join(problems)

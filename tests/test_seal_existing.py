@@ -15,9 +15,10 @@ from flask_migrate import upgrade
 
 from app.extensions import db
 from app.models import Submission
-from app.sealed import crypto, keys
+from app.sealed import crypto, installation, keys
 from app.security import hash_receipt_code
 from app.services.files.attachments import path_for
+from config import TestingConfig
 from tests import factories
 from tests.conftest import AuthActions, spare_app
 from tests.factories import UserFactory
@@ -25,6 +26,12 @@ from tests.helpers import act, post_form
 
 CODE = "1234567812345678"
 PDF = b"%PDF-1.4\nold testimony file\n"
+
+
+def legacy_field(text: str, place: str) -> bytes:
+    """A field as versions before sealing wrote it: AES-GCM under the installation's field key."""
+    field_key = installation.derive_keys(installation.parse_master_key(TestingConfig.DATA_ENCRYPTION_KEY)).field
+    return crypto.aead_encrypt(field_key, text.encode(), place.encode())
 
 
 @pytest.fixture
@@ -41,8 +48,8 @@ def old_rows(app) -> None:
     meta = sa.MetaData()
     table = {name: sa.Table(name, meta, autoload_with=db.engine) for name in ("submission", "message", "note",
                                                                                "attachment")}
-    contact = crypto.encrypt_field(json.dumps({"alias": "옛 철수", "handle": "@old-handle", "notice_email": ""}),
-                                   "submission.contact")
+    contact = legacy_field(json.dumps({"alias": "옛 철수", "handle": "@old-handle", "notice_email": ""}),
+                           "submission.contact")
     sid = db.session.execute(sa.insert(table["submission"]).values(
         public_id="OLDITEM001", kind="report", receipt_hash=hash_receipt_code(CODE), status="rejected", locale="ko",
         created_at=now, updated_at=now, narrative="옛날 방식으로 저장된 증언입니다", place="옛 혜산",
@@ -54,10 +61,10 @@ def old_rows(app) -> None:
     path = path_for(app.config["UPLOAD_DIR"], stored)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as handle:
-        crypto.encrypt_stream(io.BytesIO(PDF), handle)  # the installation's file key
+        installation.write_legacy_file(io.BytesIO(PDF), handle)  # the installation's file key
     db.session.execute(sa.insert(table["attachment"]).values(
-        submission_id=sid, stored_name=stored, original_name_encrypted=crypto.encrypt_field("옛 파일.pdf",
-                                                                                            "attachment.original_name"),
+        submission_id=sid, stored_name=stored,
+        original_name_encrypted=legacy_field("옛 파일.pdf", "attachment.original_name"),
         media_type="application/pdf", size=len(PDF), sha256="0" * 64, received_sha256="0" * 64, created_at=now,
         added_by="submitter", metadata_stripped=False))
     if db.engine.dialect.name == "sqlite":

@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidTag
 
 from app.extensions import db
 from app.models import Attachment, KeySession, Submission
-from app.sealed import crypto
+from app.sealed import crypto, installation
 from app.services.ops import backup
 from tests.helpers import act, pdf_bytes, post_form, receipt_code, submit_report
 from tests.smtp import deliver
@@ -88,8 +88,8 @@ def seized_copy(app) -> bytes:
 def configuration_keys(app) -> list[bytes]:
     """Every key the configuration holds, and what the app derives from it."""
     secret = app.config["SECRET_KEY"].encode()
-    master = crypto.parse_master_key(app.config["DATA_ENCRYPTION_KEY"])
-    derived = crypto.derive_keys(master)
+    master = installation.parse_master_key(app.config["DATA_ENCRYPTION_KEY"])
+    derived = installation.derive_keys(master)
     candidates = [master, derived.field, derived.file, derived.receipt, hashlib.sha256(secret).digest()]
     for key in (master, hashlib.sha256(secret).digest()):
         candidates += [crypto.hkdf(key, label) for label in (b"field", b"file", b"search tokens", b"key session")]
@@ -211,7 +211,7 @@ def test_no_key_in_the_configuration_opens_a_sealed_value(app, seized, org_keys)
                 with pytest.raises((InvalidTag, ValueError)):
                     b"".join(crypto.decrypt_stream(io.BytesIO(path.read_bytes()), key))
                 with pytest.raises((InvalidTag, ValueError)):
-                    b"".join(crypto.decrypt_stream(io.BytesIO(path.read_bytes())))
+                    b"".join(installation.legacy_file_chunks(io.BytesIO(path.read_bytes())))
 
 
 def test_after_the_seizure_an_officer_and_the_submitter_read_everything_back(app, client, auth, seized):

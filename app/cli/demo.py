@@ -26,9 +26,8 @@ from app.cli.keys import recovery_keyring
 from app.extensions import db
 from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
 from app.sealed import keys, search, vault
-from app.sealed.crypto import encrypt_stream, padded_length
 from app.sealed.keys import Keyring
-from app.sealed.sealing import ItemKey, new_item_key, seal_key_to
+from app.sealed.sealing import ItemKey, new_item_key, seal_key_to, stored_size
 from app.services import audit
 from app.services.accounts import create_user
 from app.services.files.attachments import path_for
@@ -276,12 +275,12 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyr
                 path = path_for(upload_dir, stored)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with open(path, "wb") as handle:
-                    encrypt_stream(io.BytesIO(content), handle, key.file_key(stored))
+                    key.encrypt_file(io.BytesIO(content), handle, stored)
                 digest = hashlib.sha256(content).hexdigest()
                 hashes = {"sha256": digest, "received_sha256": digest, "size": len(content)}
                 files.append({"submission_id": sid, "message_id": None, "stored_name": stored,
                               "name_sealed": key.seal(f"attachment.name:{stored}", name), "media_type": media_type,
-                              "size_class": padded_length(len(content)),
+                              "size_class": stored_size(len(content)),
                               "hashes_sealed": key.seal_json(f"attachment.hashes:{stored}", hashes),
                               "metadata_stripped": media_type == "image/png", "added_by": "submitter",
                               "created_at": row["created_at"]})

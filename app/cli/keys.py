@@ -1,4 +1,5 @@
-"""`flask keys status|recover|rotate-recovery|seal-existing`, and the recovery code as commands read it.
+"""`flask keys status|recover|rotate-recovery|rotate-search|seal-existing`, and the recovery code
+as commands read it.
 
 Commands that need the organization's private keys (creating accounts once keys exist,
 recovering an account, rotating the recovery code, indexing for search, checking a restored
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+import time
 
 import click
 import sqlalchemy as sa
@@ -18,7 +20,7 @@ from flask.cli import AppGroup
 from app.extensions import db
 from app.models import KeyGrant, User
 from app.sealed import keys, search
-from app.services import accounts
+from app.services import accounts, audit
 from app.services.ops import seal_existing
 
 keys_cli = AppGroup("keys", help="The organization's keys and the recovery code.")
@@ -84,6 +86,9 @@ def status_command():
     for email, kind in grants:
         click.echo(f"  {email}: {kind}")
     click.echo(f"{search.pending_count(db.session):,} submission(s) waiting for the search index")
+    if left := search.rotation_left(db.session):
+        click.echo(f"search key rotation under way: {left:,} segment(s) still under the old key "
+                   "(`flask keys rotate-search` finishes it)")
 
 
 @keys_cli.command("recover")
@@ -109,6 +114,37 @@ def rotate_command():
     code = keys.rotate_recovery(db.session, keyring, "cli")
     db.session.commit()
     print_recovery_code(code)
+
+
+@keys_cli.command("rotate-search")
+@click.option("--wait", default=600, show_default=True, help="Seconds to wait for another worker's lease.")
+def rotate_search_command(wait):
+    """Make a new search key and rewrite the index under it (the recovery code on standard
+    input), for when an officer's session may have been seen by someone else. The queue and
+    its search keep working meanwhile; stopped half-way, the command (or the next officer
+    session) goes on where it stopped."""
+    keyring = recovery_keyring()
+    left = search.rotation_left(db.session)
+    if left:
+        click.echo(f"a rotation is under way ({left:,} segment(s) still under the old key): going on with it")
+    else:
+        search.rotate_key(db.session, keyring)
+        audit.record(db.session, "cli", "search.key_rotated", "keys", None, {})
+        db.session.commit()
+        left = search.rotation_left(db.session)
+        click.echo(f"new search key made; {left:,} segment(s) to rewrite")
+    deadline = time.monotonic() + wait
+    while search.rotation_left(db.session) or search.work_due(db.session):
+        if not search.run(db.session, keyring, seconds=30):
+            if time.monotonic() > deadline:
+                raise click.ClickException("another worker holds the search index's lease; run the command again")
+            time.sleep(2)
+            continue
+        click.echo(f"  {search.rotation_left(db.session):,} segment(s) left under the old key")
+    click.echo("every segment is under the new search key and the old key is deleted.")
+    if db.engine.dialect.name == "postgresql":
+        click.echo("PostgreSQL keeps the old blocks as dead rows until their space is reused: run "
+                   "`VACUUM FULL search_block;` in a quiet hour to remove them now.")
 
 
 @keys_cli.command("seal-existing")

@@ -13,14 +13,10 @@ how they are put together; nothing here knows about submissions or users):
   associated data, so segments cannot be reordered, dropped or truncated without detection,
   and a large file is decrypted as a stream for downloads and exports.
 
-The installation key DATA_ENCRYPTION_KEY (init_crypto) now only protects what the server must
-use on its own: TOTP secrets, reading data written by versions before sealing, and the MACs of
-the audit chain.
+What the installation key DATA_ENCRYPTION_KEY protects is in installation.py.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import json
 import os
@@ -35,9 +31,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, current_app
-
-from config import ConfigurationError
 
 FILE_MAGIC = b"MKS1"  # files written before padding
 PADDED_FILE_MAGIC = b"MKS2"
@@ -192,14 +185,25 @@ def seal(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return SEAL_VERSION + ephemeral_public + aead_encrypt(key, plaintext, aad)
 
 
-def unseal(recipient_private: bytes, blob: bytes, aad: bytes) -> bytes:
-    if blob[:1] != SEAL_VERSION:
-        raise ValueError("not a sealed value of a known version")
-    ephemeral_public = blob[1:1 + KEY]
-    private = X25519PrivateKey.from_private_bytes(recipient_private)
-    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-    key = _seal_key(shared, ephemeral_public, private.public_key().public_bytes_raw())
-    return aead_decrypt(key, blob[1 + KEY:], aad)
+class Recipient:
+    """A private key made ready to open many sealed values (a page of the queue opens a hundred):
+    the key object and its public half are computed once. Kept for one request at most
+    (keys.Keyring), never in a cache of the process."""
+
+    def __init__(self, private: bytes):
+        self._key = X25519PrivateKey.from_private_bytes(private)
+        self.public = self._key.public_key().public_bytes_raw()
+
+    def unseal(self, blob: bytes, aad: bytes) -> bytes:
+        if blob[:1] != SEAL_VERSION:
+            raise ValueError("not a sealed value of a known version")
+        ephemeral_public = blob[1:1 + KEY]
+        shared = self._key.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+        return aead_decrypt(_seal_key(shared, ephemeral_public, self.public), blob[1 + KEY:], aad)
+
+
+def unseal(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> bytes:
+    return (recipient if isinstance(recipient, Recipient) else Recipient(recipient)).unseal(blob, aad)
 
 
 def seal_padded(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
@@ -207,61 +211,12 @@ def seal_padded(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return seal(recipient_public, pad(plaintext), PADDED + aad)
 
 
-def unseal_padded(recipient_private: bytes, blob: bytes, aad: bytes) -> bytes:
+def unseal_padded(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> bytes:
     """A padded sealed value, or one sealed before padding existed."""
     try:
-        return unpad(unseal(recipient_private, blob, PADDED + aad))
+        return unpad(unseal(recipient, blob, PADDED + aad))
     except InvalidTag:
-        return unseal(recipient_private, blob, aad)
-
-
-@dataclass(frozen=True)
-class Keys:
-    field: bytes
-    file: bytes
-    receipt: bytes
-    audit: bytes  # keys the audit chain (services/audit.py): a key the database does not hold
-
-
-def parse_master_key(text: str) -> bytes:
-    try:
-        key = base64.urlsafe_b64decode(text.strip().encode() + b"==")
-    except (binascii.Error, ValueError) as exc:
-        raise ConfigurationError("DATA_ENCRYPTION_KEY is not valid base64") from exc
-    if len(key) != 32:
-        raise ConfigurationError("DATA_ENCRYPTION_KEY must decode to exactly 32 bytes")
-    return key
-
-
-def derive_keys(master: bytes) -> Keys:
-    def derive(label: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"moksori " + label).derive(master)
-
-    return Keys(field=derive(b"field"), file=derive(b"file"), receipt=derive(b"receipt-hmac"),
-                audit=derive(b"audit chain"))
-
-
-def init_crypto(app: Flask) -> None:
-    app.extensions["moksori_keys"] = derive_keys(parse_master_key(app.config["DATA_ENCRYPTION_KEY"]))
-
-
-def _keys() -> Keys:
-    return current_app.extensions["moksori_keys"]
-
-
-def audit_key() -> bytes:
-    """The installation's key for the audit chain's MACs (from DATA_ENCRYPTION_KEY)."""
-    return _keys().audit
-
-
-def encrypt_field(plaintext: str, context: str) -> bytes:
-    """Encrypt a short text; `context` (e.g. "submission.contact") binds it to its column."""
-    nonce = os.urandom(12)
-    return nonce + AESGCM(_keys().field).encrypt(nonce, plaintext.encode(), context.encode())
-
-
-def decrypt_field(blob: bytes, context: str) -> str:
-    return AESGCM(_keys().field).decrypt(blob[:12], blob[12:], context.encode()).decode()
+        return unseal(recipient, blob, aad)
 
 
 def _segment_aad(index: int, last: bool) -> bytes:
@@ -286,14 +241,13 @@ def _padded_segments(source: BinaryIO) -> Iterator[tuple[bytes, bool]]:
         return
 
 
-def encrypt_stream(source: BinaryIO, target: BinaryIO, key: bytes | None = None) -> None:
-    """Encrypt a file under `key` (one per file: see files/attachments.py), padded to its size
-    class; without a key, under the installation's file key (files written before sealing,
-    kept in their old format)."""
-    if key is None:
-        _encrypt_segments(_plain_segments(source), target, AESGCM(_keys().file), FILE_MAGIC)
-    else:
+def encrypt_stream(source: BinaryIO, target: BinaryIO, key: bytes, padded: bool = True) -> None:
+    """Encrypt a file under `key` (one per file: see sealing.ItemKey.file_key), padded to its
+    size class; unpadded in the format of files written before padding (tests of old data)."""
+    if padded:
         _encrypt_segments(_padded_segments(source), target, AESGCM(key), PADDED_FILE_MAGIC)
+    else:
+        _encrypt_segments(_plain_segments(source), target, AESGCM(key), FILE_MAGIC)
 
 
 def _plain_segments(source: BinaryIO) -> Iterator[tuple[bytes, bool]]:
@@ -320,10 +274,10 @@ def encrypted_size(length: int) -> int:
     return len(PADDED_FILE_MAGIC) + NONCE_PREFIX + padded + TAG * -(-padded // SEGMENT)
 
 
-def decrypt_stream(source: BinaryIO, key: bytes | None = None) -> Iterator[bytes]:
+def decrypt_stream(source: BinaryIO, key: bytes) -> Iterator[bytes]:
     """Yield plaintext segments (the padding removed); raises InvalidTag if anything was
     altered or cut off."""
-    aead = AESGCM(key or _keys().file)
+    aead = AESGCM(key)
     header = source.read(len(FILE_MAGIC) + NONCE_PREFIX)
     magic = header[:len(FILE_MAGIC)]
     if magic not in (FILE_MAGIC, PADDED_FILE_MAGIC):

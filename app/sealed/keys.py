@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.models import KEY_KINDS, KeyGrant, OrgKey, User
 from app.models.base import rows_affected, utcnow
-from app.sealed.crypto import KdfParams, aead_decrypt, aead_encrypt, derive_key, generate_keypair
+from app.sealed.crypto import KdfParams, Recipient, aead_decrypt, aead_encrypt, derive_key, generate_keypair
 from app.services import audit
 from app.services.refusal import Refused
 
@@ -46,6 +46,15 @@ class Keyring:
     """Unlocked private keys (raw X25519 bytes); empty when nothing is unlocked."""
 
     keys: dict[str, bytes] = field(default_factory=dict)
+    _recipients: dict[str, Recipient] = field(default_factory=dict, repr=False, compare=False)
+
+    def recipient(self, kind: str) -> Recipient:
+        """The private key of `kind`, ready to open many sealed values in this request."""
+        if kind not in self._recipients:
+            if kind not in self.keys:
+                raise KeysError("not_unlocked")
+            self._recipients[kind] = Recipient(self.keys[kind])
+        return self._recipients[kind]
 
     @property
     def org(self) -> bytes | None:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,8 +34,11 @@ from app.sealed.crypto import (
     aead_decrypt_padded,
     aead_encrypt,
     aead_encrypt_padded,
+    decrypt_stream,
     derive_key,
+    encrypt_stream,
     hkdf,
+    padded_length,
     random_key,
     seal,
     seal_padded,
@@ -77,6 +82,14 @@ class ItemKey:
         """One key per file, so no two files share a key and nonce prefix."""
         return hkdf(self.key, f"file {stored_name}:{self.public_id}".encode())
 
+    def encrypt_file(self, source: BinaryIO, target: BinaryIO, stored_name: str) -> None:
+        """A file under its own key, padded to its size class (SECURITY.md, "Sizes")."""
+        encrypt_stream(source, target, self.file_key(stored_name))
+
+    def file_chunks(self, source: BinaryIO, stored_name: str) -> Iterator[bytes]:
+        """The decrypted file, segment by segment; raises InvalidTag if it was altered."""
+        return decrypt_stream(source, self.file_key(stored_name))
+
 
 def new_item_key(public_id: str) -> ItemKey:
     return ItemKey(public_id, random_key())
@@ -102,7 +115,7 @@ def seal_key_to(org_public: bytes, item_key: ItemKey) -> bytes:
 def open_for_org(keyring: Keyring, public_id: str, sealed_key: bytes) -> ItemKey:
     if not keyring.org:
         raise KeysError("not_unlocked")
-    return ItemKey(public_id, unseal(keyring.org, sealed_key, _key_place(public_id)))
+    return ItemKey(public_id, unseal(keyring.recipient("org"), sealed_key, _key_place(public_id)))
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,27 @@ class ReceiptSecret:
 
     def open(self, public_id: str, wrapped: bytes) -> ItemKey:
         return ItemKey(public_id, aead_decrypt(self.wrap_key, wrapped, _receipt_place(public_id)))
+
+
+def _rewrap_place(public_id: str) -> bytes:
+    return f"submission.receipt_rewrap:{public_id}".encode()
+
+
+def seal_receipt_secret(org_public: bytes, public_id: str, secret: ReceiptSecret) -> bytes:
+    """A legacy receipt code's secret, waiting sealed to the org key for an officer session to
+    wrap the submission's content key with it (services/intake/reports.py)."""
+    return seal(org_public, secret.derived, _rewrap_place(public_id))
+
+
+def open_receipt_secret(keyring: Keyring, public_id: str, sealed: bytes) -> ReceiptSecret:
+    if not keyring.org:
+        raise KeysError("not_unlocked")
+    return ReceiptSecret(unseal(keyring.recipient("org"), sealed, _rewrap_place(public_id)))
+
+
+def stored_size(length: int) -> int:
+    """What a copy shows of a file of `length` bytes: its size class."""
+    return padded_length(length)
 
 
 def receipt_kdf(session: Session) -> tuple[bytes, KdfParams]:
@@ -173,5 +207,5 @@ def seal_for_identity(session: Session, public_id: str, value: dict) -> bytes:
 def open_for_identity(keyring: Keyring, public_id: str, sealed: bytes) -> dict:
     if not keyring.identity:
         raise KeysError("not_unlocked")
-    return json.loads(unseal_padded(keyring.identity, sealed, f"submission.contact:{public_id}".encode()))
+    return json.loads(unseal_padded(keyring.recipient("identity"), sealed, f"submission.contact:{public_id}".encode()))
 

@@ -63,7 +63,7 @@ def _staff_place(place: str, public_id: str) -> bytes:
 def _open_staff_text(keyring: Keyring | None, place: str, public_id: str, sealed: bytes | None) -> str | None:
     if sealed is None or keyring is None or not keyring.org:
         return None
-    return unseal_padded(keyring.org, sealed, _staff_place(place, public_id)).decode()
+    return unseal_padded(keyring.recipient("org"), sealed, _staff_place(place, public_id)).decode()
 
 
 def _seal_staff_text(keyring: Keyring, place: str, public_id: str, text: str) -> bytes:

@@ -8,7 +8,6 @@ same delay and the same answers), so the login tells nobody which accounts exist
 """
 from __future__ import annotations
 
-import functools
 import secrets
 import time
 from dataclasses import dataclass
@@ -16,30 +15,17 @@ from datetime import datetime
 
 import pyotp
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
 from app.models import User
 from app.models.base import utcnow
-from app.sealed import key_sessions, keys
-from app.sealed.crypto import decrypt_field, encrypt_field
+from app.sealed import installation, key_sessions, keys, passwords
 from app.sealed.keys import Keyring
 from app.services import audit, login_throttle
 from app.services.refusal import Refused
 
 MIN_PASSWORD_LENGTH = 12
-TOTP_CONTEXT = "user.totp_secret"
 ISSUER = "Moksori"
-
-_hasher = PasswordHasher()  # Argon2id, memory-hard (64 MiB, 3 passes by default)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Verifying against this keeps the timing of unknown e-mail addresses like known ones.
-    Made on first use, not at import: every process and CLI command imports this module."""
-    return _hasher.hash("not a real password, only for timing")
 
 
 class AccountError(Refused):
@@ -63,7 +49,7 @@ def normalize_email(email: str) -> str:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError("password_short")
-    return _hasher.hash(password)
+    return passwords.hash_password(password)
 
 
 def check_new_account(session: Session, email: str, password: str) -> None:
@@ -167,29 +153,20 @@ def check_password(session: Session, email: str, password: str, client: login_th
     user = session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
         user = None
-    try:
-        _hasher.verify(user.password_hash if user else _dummy_hash(), password or "-")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    if not passwords.verify(user.password_hash if user else None, password):  # as slow without an account
         return LoginResult(None, _failed(session, client, "password", user))
-    if user is None:  # the dummy hash matched: cannot happen, but never log anyone in by it
-        return LoginResult(None, _failed(session, client, "password", None))
     return LoginResult(user)
 
 
 def password_matches(user: User, password: str) -> bool:
-    try:
-        return _hasher.verify(user.password_hash, password or "-")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    return passwords.verify(user.password_hash, password)
 
 
 def change_password(session: Session, user: User, current: str, new: str, keyring: Keyring,
                     keep_session: str | None = None) -> bool:
     """Check the current password, set the new one and re-wrap the account's keys under it;
     every other session of the account ends. Commits."""
-    try:
-        _hasher.verify(user.password_hash, current or "-")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    if not passwords.verify(user.password_hash, current):
         return False
     user.password_hash = hash_password(new)
     user.session_version += 1
@@ -205,9 +182,9 @@ def change_password(session: Session, user: User, current: str, new: str, keyrin
 def ensure_totp_secret(session: Session, user: User) -> str:
     """The secret to enroll (created once, kept encrypted until confirmed)."""
     if user.totp_secret_encrypted is None:
-        user.totp_secret_encrypted = encrypt_field(pyotp.random_base32(), TOTP_CONTEXT)
+        user.totp_secret_encrypted = installation.seal_totp_secret(pyotp.random_base32())
         session.commit()
-    return decrypt_field(user.totp_secret_encrypted, TOTP_CONTEXT)
+    return installation.open_totp_secret(user.totp_secret_encrypted)
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -219,7 +196,7 @@ def verify_totp(session: Session, user: User, code: str, client: login_throttle.
     is refused. A locked client is refused without the code being looked at (nor used up)."""
     if minutes := login_throttle.locked_minutes(session, client, "totp"):
         return LoginResult(None, minutes)
-    secret = decrypt_field(user.totp_secret_encrypted, TOTP_CONTEXT) if user.totp_secret_encrypted else None
+    secret = installation.open_totp_secret(user.totp_secret_encrypted) if user.totp_secret_encrypted else None
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     step = _matching_step(secret, code) if secret and len(code) == 6 else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):

@@ -2,7 +2,7 @@
 the server.
 
 Each row's hash is HMAC-SHA256, under the audit key, of a canonical JSON of its content and the
-previous row's hash. The key comes from DATA_ENCRYPTION_KEY (app.sealed.crypto.audit_key), which the
+previous row's hash. The key comes from DATA_ENCRYPTION_KEY (app.sealed.installation.audit_key), which the
 database and its backups do not hold: someone who can only write to the database can delete
 the newest rows but cannot change, insert or re-chain any row unnoticed.
 
@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from app.models import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import utcnow
-from app.sealed.crypto import audit_key, hkdf
+from app.sealed.installation import audit_key, checkpoint_key
 from app.services.refusal import Refused
 
 ADVISORY_LOCK_ID = 0x4D4B53  # "MKS"
@@ -133,8 +133,7 @@ class Checkpoint:
 
 
 def _checkpoint_mac(seq: int, digest: str) -> str:
-    key = hkdf(audit_key(), b"audit checkpoint")
-    return hmac.new(key, f"{CHECKPOINT_PREFIX}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(checkpoint_key(), f"{CHECKPOINT_PREFIX}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def make_checkpoint(session: Session, actor: str) -> Checkpoint:

@@ -48,6 +48,7 @@ from app.sealed.search.worker import (
     mark_all_pending,
     mark_pending,
     pending_count,
+    rotation_left,
     run,
     work_due,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "parse",
     "pending_count",
     "rotate_key",
+    "rotation_left",
     "run",
     "search_ids",
     "submission_document",
@@ -99,7 +101,7 @@ def membership(session: Session, column, ids: np.ndarray):
         return sa.false()
     if engine_of(session).dialect.name == "postgresql":
         if len(ids) <= ARRAY_LIMIT:
-            return column == sa.any_(sa.bindparam(None, [int(i) for i in ids], type_=postgresql.ARRAY(sa.BigInteger)))
+            return column == sa.any_(sa.bindparam(None, ids.tolist(), type_=postgresql.ARRAY(sa.BigInteger)))
         bits = np.zeros(int(ids[-1]) + 1, dtype=bool)
         bits[ids] = True
         bitmap = np.packbits(bits, bitorder="little").tobytes()
@@ -107,11 +109,11 @@ def membership(session: Session, column, ids: np.ndarray):
                         sa.func.get_bit(sa.bindparam(None, bitmap, type_=sa.LargeBinary), column)), else_=0) == 1
     # SQLite: json_each gives the set, and "+ 0" keeps SQLite walking the sort order's index
     # (and probing the set) instead of looking up and sorting every match.
-    listed = sa.func.json_each(sa.bindparam(None, json.dumps([int(i) for i in ids]), type_=sa.String))
+    listed = sa.func.json_each(sa.bindparam(None, json.dumps(ids.tolist()), type_=sa.String))
     return (column + 0).in_(sa.select(sa.literal_column("value")).select_from(listed))
 
 
 def search_ids(session: Session, raw_query: str, keyring: Keyring, limit: int = 1000) -> list[int]:
     """Submission ids matching the query, newest first (an invalid query matches nothing)."""
     ids = find(session, parse(raw_query), keyring)
-    return [int(i) for i in ids[::-1][:limit]]
+    return ids[::-1][:limit].tolist()

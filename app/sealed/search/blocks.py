@@ -15,10 +15,12 @@ so bodies cannot be swapped between labels unnoticed.
 Postings are 32-bit numbers, `document number << POSITION_BITS | position` (a document's
 number is its place in the segment's sorted list of submission ids), sorted. A head holds the
 token itself (merges need it), how many postings the token has here, how many tails follow,
-and the first HEAD_POSTINGS postings; a tail holds TAIL_POSTINGS more. Every head has the same
-size and every tail has the same size, and each segment is padded with dummy blocks (random
-labels, bodies encrypting zeros) to a class of block counts, so that a copy shows neither how
-often any token occurs nor, beyond its class, how many distinct tokens a segment holds.
+and the first HEAD_POSTINGS postings; the first SMALL_TAILS tails hold SMALL_TAIL postings each
+and any further one BIG_TAIL (a common word costs a search few blocks, a rare one stores little
+padding). Blocks come in these three sizes only, and each segment is padded with dummy blocks
+(random labels, bodies encrypting zeros) to a class of block counts of each size, so that a copy
+shows neither how often any token occurs nor, beyond its class, how many distinct tokens a
+segment holds.
 """
 from __future__ import annotations
 
@@ -42,13 +44,13 @@ MAX_POSITION = (1 << POSITION_BITS) - 1 - MAX_TERM_TOKENS
 LABEL = 16
 NONCE = 16
 HEAD_POSTINGS = 13
-TAIL_POSTINGS = 128
+SMALL_TAIL, BIG_TAIL = 128, 1024
+SMALL_TAILS = 4
 _HEAD = struct.Struct(f"<BB{TOKEN_BYTES}sII")  # kind (1 = head, 0 = dummy), token length, token, count, tails
 HEAD_PLAIN = 128
-TAIL_PLAIN = TAIL_POSTINGS * 4
 if _HEAD.size + HEAD_POSTINGS * 4 > HEAD_PLAIN:  # a layout that does not fit must not import
     raise RuntimeError("a head's postings do not fit in HEAD_PLAIN")
-MIN_HEADS, MIN_TAILS = 64, 16
+MIN_HEADS, MIN_SMALL_TAILS, MIN_BIG_TAILS = 64, 16, 4
 
 
 def count_class(count: int, floor: int) -> int:
@@ -106,8 +108,27 @@ def read_head(plain: bytes) -> Head | None:
     return Head(name[:length].decode(), count, tails, first.astype(np.uint32))
 
 
-def read_tail(plain: bytes, left: int) -> np.ndarray:
-    return np.frombuffer(plain, dtype="<u4", count=min(left, TAIL_POSTINGS)).astype(np.uint32)
+def tail_span(index: int) -> tuple[int, int]:
+    """Where tail `index` (1, 2, …) starts among a token's postings, and how many it holds."""
+    if index <= SMALL_TAILS:
+        return HEAD_POSTINGS + (index - 1) * SMALL_TAIL, SMALL_TAIL
+    return HEAD_POSTINGS + SMALL_TAILS * SMALL_TAIL + (index - SMALL_TAILS - 1) * BIG_TAIL, BIG_TAIL
+
+
+def tails_for(count: int) -> int:
+    """How many tails a token with `count` postings has."""
+    rest = count - HEAD_POSTINGS
+    if rest <= 0:
+        return 0
+    if rest <= SMALL_TAILS * SMALL_TAIL:
+        return -(-rest // SMALL_TAIL)
+    return SMALL_TAILS + -(-(rest - SMALL_TAILS * SMALL_TAIL) // BIG_TAIL)
+
+
+def read_tail(plain: bytes, index: int, count: int) -> np.ndarray:
+    """The postings in tail `index` of a token with `count` postings."""
+    start, size = tail_span(index)
+    return np.frombuffer(plain, dtype="<u4", count=min(count - start, size)).astype(np.uint32)
 
 
 @dataclass
@@ -124,22 +145,23 @@ def build(search_key: bytes, nonce: bytes, postings: Iterable[tuple[str, np.ndar
     shuffled so that a token's blocks do not sit together in the table's physical order."""
     cipher = segment_cipher(search_key, nonce)
     heads: list[tuple[bytes, bytes]] = []
-    tails: list[tuple[bytes, bytes]] = []
+    tails: dict[int, list[tuple[bytes, bytes]]] = {SMALL_TAIL: [], BIG_TAIL: []}
     for token, found in postings:
         key = token_key(search_key, token)
-        rest = found[HEAD_POSTINGS:]
-        count_tails = -(-len(rest) // TAIL_POSTINGS)
+        count_tails = tails_for(len(found))
         head_label = label(key, nonce, 0)
         heads.append((head_label, cipher.encrypt(
             _head_plain(token, found[:HEAD_POSTINGS], len(found), count_tails), head_label)))
-        for index in range(count_tails):
-            chunk = rest[index * TAIL_POSTINGS:(index + 1) * TAIL_POSTINGS].astype("<u4").tobytes()
-            tail_label = label(key, nonce, index + 1)
-            tails.append((tail_label, cipher.encrypt(chunk.ljust(TAIL_PLAIN, b"\0"), tail_label)))
-    real_heads, real_tails = len(heads), len(tails)
+        for index in range(1, count_tails + 1):
+            start, size = tail_span(index)
+            chunk = found[start:start + size].astype("<u4").tobytes()
+            tail_label = label(key, nonce, index)
+            tails[size].append((tail_label, cipher.encrypt(chunk.ljust(size * 4, b"\0"), tail_label)))
+    real_heads, real_small, real_big = len(heads), len(tails[SMALL_TAIL]), len(tails[BIG_TAIL])
     heads += _dummies(cipher, count_class(real_heads, MIN_HEADS) - real_heads, HEAD_PLAIN)
-    tails += _dummies(cipher, count_class(real_tails, MIN_TAILS) - real_tails, TAIL_PLAIN)
-    return Built(shuffled(heads + tails), len(heads), len(tails), real_heads, real_tails)
+    small = tails[SMALL_TAIL] + _dummies(cipher, count_class(real_small, MIN_SMALL_TAILS) - real_small, SMALL_TAIL * 4)
+    big = tails[BIG_TAIL] + _dummies(cipher, count_class(real_big, MIN_BIG_TAILS) - real_big, BIG_TAIL * 4)
+    return Built(shuffled(heads + small + big), len(heads), len(small) + len(big), real_heads, real_small + real_big)
 
 
 def shuffled(blocks: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

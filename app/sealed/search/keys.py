@@ -41,7 +41,8 @@ def open_keys(session: Session, keyring: Keyring) -> SearchKeys:
     if not keyring.org:
         return SearchKeys()
     rows = session.execute(sa.select(SearchKey.id, SearchKey.sealed)).tuples().all()
-    return SearchKeys({key_id: unseal(keyring.org, sealed, _place(key_id)) for key_id, sealed in rows})
+    org = keyring.recipient("org")
+    return SearchKeys({key_id: unseal(org, sealed, _place(key_id)) for key_id, sealed in rows})
 
 
 def create(session: Session, keyring: Keyring) -> SearchKeys:

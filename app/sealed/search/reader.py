@@ -81,8 +81,8 @@ def _postings(session: Session, keys: SearchKeys, live: list[_Segment],
     rest: dict[tuple[str, int], dict[int, np.ndarray]] = {}
     for tail_label, body in segments.fetch(session, list(tails)).items():
         where, index = tails[tail_label]
-        left = counts[where] - blocks.HEAD_POSTINGS - (index - 1) * blocks.TAIL_POSTINGS
-        rest.setdefault(where, {})[index] = blocks.read_tail(ciphers[where[1]].decrypt(body, tail_label), left)
+        plain = ciphers[where[1]].decrypt(body, tail_label)
+        rest.setdefault(where, {})[index] = blocks.read_tail(plain, index, counts[where])
     out = {}
     for where, values in first.items():
         more = rest.get(where)

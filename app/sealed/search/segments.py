@@ -160,12 +160,10 @@ def read(session: Session, keys: SearchKeys, segment: SearchSegment) -> Postings
         if head is None:
             continue
         found = [head.postings]
-        left = head.count - len(head.postings)
         key = blocks.token_key(search_key, head.token)
         for index in range(1, head.tails + 1):
             tail_label = blocks.label(key, segment.nonce, index)
-            found.append(blocks.read_tail(cipher.decrypt(rows[tail_label], tail_label), left))
-            left -= blocks.TAIL_POSTINGS
+            found.append(blocks.read_tail(cipher.decrypt(rows[tail_label], tail_label), index, head.count))
         values = np.concatenate(found)
         token_parts.append(np.full(len(values), len(names), dtype=np.int64))
         value_parts.append(values)

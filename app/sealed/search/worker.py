@@ -108,6 +108,13 @@ def mark_all_pending(session: Session) -> int:
                                          .execution_options(synchronize_session=False)))
 
 
+def rotation_left(session: Session) -> int:
+    """Segments still under an older search key than the newest (0 when no rotation is under way)."""
+    newest_key = sa.select(sa.func.max(SearchKey.id)).scalar_subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(SearchSegment)
+                          .where(SearchSegment.state == "live", SearchSegment.key_id < newest_key)) or 0
+
+
 def work_due(session: Session) -> bool:
     """Anything for the lease holder: waiting submissions, a merge, a rewrite, a clean-up."""
     newest_key = sa.select(sa.func.max(SearchKey.id)).scalar_subquery()
@@ -165,8 +172,12 @@ def index_pending(session: Session, keyring: Keyring, keys: SearchKeys, limit: i
     if not items:
         return 0
     docs = []
-    for item in items:
-        vault.open_thread(item, vault.open_for_staff(keyring, item), keyring)
+    for item in items:  # the account, notes and messages: what is searched (files are not)
+        key = vault.open_for_staff(keyring, item)
+        for message in item.messages:
+            vault.open_message(message, key)
+        for note in item.notes:
+            vault.open_note(note, keyring)
         docs.append((item.id, opened_document(item)))
     index_documents(session, keys, docs)
     _set_pending(session, [item.id for item in items], False)

@@ -21,7 +21,6 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.models import Attachment, Submission
-from app.sealed.crypto import decrypt_stream, encrypt_stream
 from app.sealed.sealing import ItemKey
 from app.sealed.vault import seal_attachment
 from app.services.files import metadata
@@ -97,14 +96,14 @@ class FileWrites:
         self.paths.clear()
 
 
-def _write_encrypted(path: Path, data: bytes, file_key: bytes) -> None:
+def _write_encrypted(path: Path, data: bytes, key: ItemKey, stored_name: str) -> None:
     """Written to a .part file, synced, then renamed into place; on any failure (a full or
     read-only disk) the .part file is removed, so a half-written file never stays."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".part")
     try:
         with open(temporary, "wb") as handle:
-            encrypt_stream(io.BytesIO(data), handle, file_key)
+            key.encrypt_file(io.BytesIO(data), handle, stored_name)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -128,7 +127,7 @@ def store(
     file's path is noted in `writes`, for removal if the transaction fails."""
     stored_name = secrets.token_hex(16)
     path = path_for(upload_dir, stored_name)
-    _write_encrypted(path, prepared.data, key.file_key(stored_name))
+    _write_encrypted(path, prepared.data, key, stored_name)
     if writes is not None:
         writes.paths.append(path)
     attachment = Attachment(
@@ -147,7 +146,7 @@ def store(
 def read_chunks(stored_name: str, upload_dir: str, key: ItemKey) -> Iterator[bytes]:
     """The decrypted file, segment by segment (for downloads and exports)."""
     with open(path_for(upload_dir, stored_name), "rb") as handle:
-        yield from decrypt_stream(handle, key.file_key(stored_name))
+        yield from key.file_chunks(handle, stored_name)
 
 
 def read_bytes(attachment: Attachment, upload_dir: str, key: ItemKey) -> bytes:

@@ -15,9 +15,8 @@ from app.facets import FACETS
 from app.models import Message, ReceiptRewrap, Submission
 from app.models.base import utcnow
 from app.sealed import vault
-from app.sealed.crypto import seal, unseal
 from app.sealed.keys import Keyring, keys_exist, public_key
-from app.sealed.sealing import ItemKey, ReceiptSecret, receipt_secret
+from app.sealed.sealing import ItemKey, ReceiptSecret, open_receipt_secret, receipt_secret, seal_receipt_secret
 from app.security import hash_receipt_code, new_receipt_code
 from app.services import audit, faults
 from app.services.files.attachments import FileWrites, PreparedFile, store
@@ -192,10 +191,6 @@ def find_by_receipt(session: Session, code: str) -> tuple[Submission, ItemKey | 
     return submission, vault.open_item(submission, secret.open(submission.public_id, submission.key_for_receipt))
 
 
-def _rewrap_place(public_id: str) -> bytes:
-    return f"submission.receipt_rewrap:{public_id}".encode()
-
-
 def _claim_legacy_receipt(session: Session, code: str, secret: ReceiptSecret) -> Submission | None:
     """A code of a submission received before sealing: look it up by its HMAC, give it the
     Argon2id look-up from now on, and leave the code's secret sealed to the org key for the
@@ -206,9 +201,8 @@ def _claim_legacy_receipt(session: Session, code: str, secret: ReceiptSecret) ->
     if submission is None:
         return None
     submission.receipt_lookup, submission.receipt_legacy_hash = secret.lookup, None
-    place = _rewrap_place(submission.public_id)
-    session.add(ReceiptRewrap(submission_id=submission.id, secret_sealed=seal(public_key(session, "org"),
-                                                                               secret.derived, place)))
+    sealed = seal_receipt_secret(public_key(session, "org"), submission.public_id, secret)
+    session.add(ReceiptRewrap(submission_id=submission.id, secret_sealed=sealed))
     session.commit()
     return submission
 
@@ -216,13 +210,12 @@ def _claim_legacy_receipt(session: Session, code: str, secret: ReceiptSecret) ->
 def complete_receipt_wraps(session: Session, keyring: Keyring, limit: int = 50) -> int:
     """Wrap the content keys of claimed legacy receipts for their codes (an officer session's
     keys open both the waiting secret and the content key). The caller commits."""
-    org = keyring.org
-    if org is None:
+    if not keyring.org:
         return 0
     waiting = list(session.scalars(sa.select(ReceiptRewrap).limit(limit)))
     for rewrap in waiting:
         submission = rewrap.submission
-        secret = ReceiptSecret(unseal(org, rewrap.secret_sealed, _rewrap_place(submission.public_id)))
+        secret = open_receipt_secret(keyring, submission.public_id, rewrap.secret_sealed)
         # A plain UPDATE: not a change of the item (version and updated_at stay).
         session.execute(sa.update(Submission).where(Submission.id == submission.id).values(
             key_for_receipt=secret.wrap(vault.staff_key(keyring, submission)), updated_at=Submission.updated_at)

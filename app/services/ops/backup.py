@@ -13,8 +13,6 @@ maintenance lock, so a purge never deletes files between the database copy and t
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import shutil
@@ -24,12 +22,11 @@ import tarfile
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Attachment, Base
 from app.models.base import engine_of, utcnow
-from app.sealed import vault
+from app.sealed import installation, vault
 from app.sealed.keys import Keyring
 from app.services import audit
 from app.services.files.attachments import read_chunks
@@ -48,10 +45,7 @@ class BackupError(RuntimeError):
     """A backup or restore that cannot go ahead; the message says why and what to do."""
 
 
-def key_check() -> str:
-    """A value that shows whether two instances share a data key, without revealing it."""
-    keys = current_app.extensions["moksori_keys"]
-    return hmac.new(keys.field, b"moksori backup key check", hashlib.sha256).hexdigest()[:16]
+key_check = installation.key_check
 
 
 

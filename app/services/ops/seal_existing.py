@@ -23,10 +23,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.sealed import search, vault
-from app.sealed.crypto import decrypt_field, decrypt_stream, encrypt_stream
+from app.sealed import installation, search, vault
 from app.sealed.keys import public_key
-from app.sealed.sealing import ItemKey, new_item_key, seal_for_identity, seal_key_to
+from app.sealed.sealing import ItemKey, new_item_key, seal_for_identity, seal_key_to, stored_size
 from app.services import audit
 from app.services.files.attachments import path_for
 
@@ -82,7 +81,7 @@ def _batches(session: Session, table: sa.Table) -> Iterator[Sequence[sa.Row]]:
 def _seal_contact(session: Session, public_id: str, encrypted: bytes | None, key: ItemKey) -> dict:
     if not encrypted:
         return {"contact_sealed": None, "notice_sealed": None}
-    values = json.loads(decrypt_field(encrypted, LEGACY_CONTACT))
+    values = json.loads(installation.open_legacy_field(encrypted, LEGACY_CONTACT))
     notice = values.pop("notice_email", "") or ""
     who = {name: value for name, value in values.items() if value}
     return {"contact_sealed": seal_for_identity(session, public_id, who) if who else None,
@@ -97,9 +96,9 @@ def _write_sealed_copy(upload_dir: str, stored_name: str, key: ItemKey) -> None:
     """The file decrypted with the installation key and encrypted under its own key, beside
     the original: it replaces the original only after the row's commit (_swap_copies)."""
     with open(path_for(upload_dir, stored_name), "rb") as handle:
-        plain = b"".join(decrypt_stream(handle))
+        plain = b"".join(installation.legacy_file_chunks(handle))
     with open(_sealed_copy(upload_dir, stored_name), "wb") as handle:
-        encrypt_stream(io.BytesIO(plain), handle, key.file_key(stored_name))
+        key.encrypt_file(io.BytesIO(plain), handle, stored_name)
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -155,13 +154,13 @@ def seal_existing(session: Session, upload_dir: str) -> SealReport:
                 session.execute(sa.update(note).where(note.c.id == entry.id).values(body_sealed=sealed, body=None))
                 report.notes += 1
             for entry in session.execute(sa.select(attachment).where(attachment.c.submission_id == row.id)):
-                name = decrypt_field(entry.original_name_encrypted, LEGACY_NAME)
+                name = installation.open_legacy_field(entry.original_name_encrypted, LEGACY_NAME)
                 _write_sealed_copy(upload_dir, entry.stored_name, key)
-                hashes = {"sha256": entry.sha256, "received_sha256": entry.received_sha256}
+                hashes = {"sha256": entry.sha256, "received_sha256": entry.received_sha256, "size": entry.size}
                 session.execute(sa.update(attachment).where(attachment.c.id == entry.id).values(
                     name_sealed=key.seal(f"attachment.name:{entry.stored_name}", name), original_name_encrypted=None,
                     hashes_sealed=key.seal_json(f"attachment.hashes:{entry.stored_name}", hashes),
-                    sha256=None, received_sha256=None))
+                    sha256=None, received_sha256=None, size=stored_size(entry.size)))
                 report.files += 1
             report.submissions += 1
         session.commit()

@@ -56,9 +56,10 @@ class QueueFilters:
     query: search.Query = field(default_factory=search.Query)
     # The viewer's unlocked keys: the sealed index is read with them, excerpts opened with them.
     keyring: Keyring = field(default_factory=Keyring)
-    # The ids the query matches, found once per request (search.find) and reused by every
-    # query of the page.
+    # The ids the query matches, found once per request (search.find), and the WHERE clause
+    # for them, reused by every query of the page.
     hits: np.ndarray | None = None
+    hits_clause: sa.ColumnElement[bool] | None = None
     sort: str = "newest"
     after: str | None = None  # cursor of the last row of the previous page
     before: str | None = None  # cursor of the first row of the next page (going back)
@@ -132,7 +133,9 @@ def conditions(session: Session, f: QueueFilters, counting: bool = False) -> lis
     if f.query:
         if f.hits is None:
             f.hits = search.find(session, f.query, f.keyring)
-        where.append(search.membership(session, s.id, f.hits))
+        if f.hits_clause is None:
+            f.hits_clause = search.membership(session, s.id, f.hits)
+        where.append(f.hits_clause)
     return where
 
 
