@@ -1,5 +1,5 @@
-"""`flask keys status|recover|rotate-recovery|rotate-search|seal-existing`, and the recovery code
-as commands read it.
+"""`flask keys status|recover|rotate-recovery|rotate-search|pad-existing|seal-existing`, and the
+recovery code as commands read it.
 
 Commands that need the organization's private keys (creating accounts once keys exist,
 recovering an account, rotating the recovery code, indexing for search, checking a restored
@@ -19,7 +19,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.models import KeyGrant, User
-from app.sealed import keys, search
+from app.sealed import keys, repad, search
 from app.services import accounts, audit
 from app.services.ops import seal_existing
 
@@ -86,6 +86,8 @@ def status_command():
     for email, kind in grants:
         click.echo(f"  {email}: {kind}")
     click.echo(f"{search.pending_count(db.session):,} submission(s) waiting for the search index")
+    if repad.needed(db.session):
+        click.echo("values sealed before padding may be left: run `flask keys pad-existing`")
     if left := search.rotation_left(db.session):
         click.echo(f"search key rotation under way: {left:,} segment(s) still under the old key "
                    "(`flask keys rotate-search` finishes it)")
@@ -145,6 +147,20 @@ def rotate_search_command(wait):
     if db.engine.dialect.name == "postgresql":
         click.echo("PostgreSQL keeps the old blocks as dead rows until their space is reused: run "
                    "`VACUUM FULL search_block;` in a quiet hour to remove them now.")
+
+
+@keys_cli.command("pad-existing")
+@click.option("--restart", is_flag=True, help="Go through every submission again, not from where the last run stopped.")
+def pad_existing_command(restart):
+    """Pad what was sealed before padding existed (the recovery code on standard input): every
+    value and file of every submission, so that a copy shows lengths only to a class. Commits
+    in batches; stopped, it goes on from where it stopped."""
+    keyring = recovery_keyring()
+    report = repad.run(db.session, keyring, current_app.config["UPLOAD_DIR"], restart)
+    click.echo(f"padded {report.values:,} values and {report.files:,} files")
+    if report.contact_left:
+        click.echo(f"{report.contact_left:,} submissions' contact details were not padded: the recovery code "
+                   "opened no identity key")
 
 
 @keys_cli.command("seal-existing")

@@ -140,6 +140,15 @@ def aead_decrypt_padded(key: bytes, blob: bytes, aad: bytes) -> bytes:
         return aead_decrypt(key, blob, aad)
 
 
+def is_padded(key: bytes, blob: bytes, aad: bytes) -> bool:
+    """Whether a value under `key` was sealed padded (not before padding existed)."""
+    try:
+        aead_decrypt(key, blob, PADDED + aad)
+    except InvalidTag:
+        return False
+    return True
+
+
 class Aead:
     """AES-256-GCM under one key for many values (the key schedule is made once): the same
     format as aead_encrypt, nonce ‖ ciphertext ‖ tag, with a random nonce per value."""
@@ -209,6 +218,19 @@ def unseal(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> bytes:
 def seal_padded(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """seal() of the plaintext padded to its size class."""
     return seal(recipient_public, pad(plaintext), PADDED + aad)
+
+
+def is_padded_seal(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> bool:
+    try:
+        unseal(recipient, blob, PADDED + aad)
+    except InvalidTag:
+        return False
+    return True
+
+
+def file_is_padded(header: bytes) -> bool:
+    """Whether an encrypted file (its first bytes) was written padded."""
+    return header.startswith(PADDED_FILE_MAGIC)
 
 
 def unseal_padded(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> bytes:

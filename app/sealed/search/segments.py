@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models.base import engine_of
-from app.models.search import SearchBlock, SearchSegment
+from app.models.search import SearchSegment
 from app.sealed.search import blocks
 from app.sealed.search.blocks import MAX_POSITION, POSITION_BITS
 from app.sealed.search.keys import SearchKeys
@@ -114,9 +113,14 @@ def create(session: Session, keys: SearchKeys, ids: np.ndarray, postings: Postin
 
 
 def insert_blocks(session: Session, segment_id: int, rows: list[tuple[bytes, bytes]]) -> None:
+    """Straight to the driver: a segment has tens of thousands of blocks, and SQLAlchemy's
+    processing of each bytes value cost more than the insert itself."""
+    mark = "%s" if engine_of(session).dialect.name == "postgresql" else "?"
+    statement = f"INSERT INTO search_block (label, segment_id, body) VALUES ({mark}, {mark}, {mark})"  # nosec B608
+    connection = session.connection()
     for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(sa.insert(SearchBlock), [{"label": name, "segment_id": segment_id, "body": body}
-                                                 for name, body in rows[start:start + INSERT_CHUNK]])
+        connection.exec_driver_sql(statement, [(name, segment_id, body)
+                                               for name, body in rows[start:start + INSERT_CHUNK]])
 
 
 def doc_ids(segment: SearchSegment | bytes) -> np.ndarray:
@@ -126,20 +130,36 @@ def doc_ids(segment: SearchSegment | bytes) -> np.ndarray:
 
 # --- reading ------------------------------------------------------------------------------------
 
+def _rows(session: Session, statement: str, parameters: tuple) -> list[tuple[bytes, bytes]]:
+    """(label, body) rows straight from the driver; on PostgreSQL in its binary format, so bodies
+    arrive as bytes, not as hex text to decode (10 ms instead of 17–25 ms for the 2 MB a common
+    word's tails hold)."""
+    if engine_of(session).dialect.name != "postgresql":
+        return [(bytes(label), bytes(body)) for label, body in
+                session.connection().exec_driver_sql(statement.replace("%s", "?"), parameters)]
+    driver = session.connection().connection.driver_connection
+    if driver is None:
+        raise RuntimeError("no database connection")
+    with driver.cursor(binary=True) as cursor:
+        cursor.execute(statement, parameters)
+        return [(bytes(label), bytes(body)) for label, body in cursor.fetchall()]
+
+
 def fetch(session: Session, labels: list[bytes]) -> dict[bytes, bytes]:
     """The bodies of the blocks with these labels (those that exist)."""
     found: dict[bytes, bytes] = {}
     if not labels:
         return found
     if engine_of(session).dialect.name == "postgresql":
-        query = sa.text("SELECT label, body FROM search_block WHERE label = ANY(:labels)")
         for start in range(0, len(labels), FETCH_CHUNK * 4):
-            found.update(session.execute(query, {"labels": labels[start:start + FETCH_CHUNK * 4]}).tuples().all())
+            found.update(_rows(session, "SELECT label, body FROM search_block WHERE label = ANY(%s)",
+                               (labels[start:start + FETCH_CHUNK * 4],)))
         return found
     for start in range(0, len(labels), FETCH_CHUNK):
         chunk = labels[start:start + FETCH_CHUNK]
-        found.update(session.execute(sa.select(SearchBlock.label, SearchBlock.body)
-                                     .where(SearchBlock.label.in_(chunk))).tuples().all())
+        marks = ",".join("?" * len(chunk))
+        found.update(_rows(session, f"SELECT label, body FROM search_block WHERE label IN ({marks})",  # nosec B608
+                           tuple(chunk)))
     return found
 
 
@@ -148,8 +168,7 @@ def read(session: Session, keys: SearchKeys, segment: SearchSegment) -> Postings
     head size; each head names its token, from which its tails' labels follow."""
     search_key = keys.keys[segment.key_id]
     cipher = blocks.segment_cipher(search_key, segment.nonce)
-    rows = dict(session.execute(sa.select(SearchBlock.label, SearchBlock.body)
-                                .where(SearchBlock.segment_id == segment.id)).tuples().all())
+    rows = dict(_rows(session, "SELECT label, body FROM search_block WHERE segment_id = %s", (segment.id,)))
     head_size = blocks.HEAD_PLAIN + 28
     names: list[str] = []
     token_parts, value_parts = [], []

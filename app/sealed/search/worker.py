@@ -267,10 +267,7 @@ def clean_up(session: Session, state: str) -> bool:
     if segment_id is None:
         return False
     chunk = sa.select(SearchBlock.label).where(SearchBlock.segment_id == segment_id).limit(DELETE_CHUNK)
-    labels = list(session.scalars(chunk))
-    if labels:
-        session.execute(sa.delete(SearchBlock).where(SearchBlock.label.in_(labels)))
-    else:
+    if not rows_affected(session.execute(sa.delete(SearchBlock).where(SearchBlock.label.in_(chunk)))):
         session.execute(sa.delete(SearchMember).where(SearchMember.segment_id == segment_id))
         session.execute(sa.delete(SearchStale).where(SearchStale.segment_id == segment_id))
         session.execute(sa.delete(SearchSegment).where(SearchSegment.id == segment_id))

@@ -213,7 +213,8 @@ def queue_page(session: Session, filters: QueueFilters) -> QueuePage:
     sort = filters.sort if filters.sort in SORTS else "newest"
     before = parse_cursor(filters.before, sort)
     cursor = before or parse_cursor(filters.after, sort)
-    rows = _walk(session, where, sort, cursor, bool(before), PAGE_SIZE + 1)
+    with search.walking_the_sort_order(session, filters.hits):
+        rows = _walk(session, where, sort, cursor, bool(before), PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     if before:
