@@ -13,10 +13,11 @@ Which package may import which — downward only, no cycles (tests/test_layout.p
 - files/     attachments: types, metadata stripping, storage, hashes
 - ops/       retention purges, backups, the doctor's checks of an installation
 - outreach/  updates, subscriptions, the mail outbox
-- leaves     the modules directly in this folder: audit, search, mail, settings, taxonomy,
-             accounts, login_throttle, spreadsheet. A leaf imports only other leaves.
+- leaves     the modules directly in this folder: audit, mail, settings, taxonomy, accounts,
+             login_throttle, spreadsheet. A leaf imports only other leaves.
 
-Every service may use what sits below all of them: app.models, app.sealed.crypto, app.security,
+Every service may use what sits below all of them: app.models, app.sealed (everything that
+encrypts or holds keys, the search index included; never its crypto module), app.security,
 app.i18n, app.vocabularies, app.facets and config. Nothing here imports a blueprint,
 app.extensions, app.forms, app.auth or app.errors.
 """
