@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.models import OutboxEmail
 from app.models.base import engine_of, utcnow
-from app.sealed import keys
+from app.sealed import keys, repad, search
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 NETWORK_TIMEOUT = 5.0
@@ -62,6 +62,7 @@ class Installation:
 def run(installation: Installation) -> list[Finding]:
     findings: list[Finding] = []
     for name, check in (("environment", environment), ("database", database), ("keys", organization_keys),
+                        ("search index", search_index),
                         ("rate limits", rate_limits), ("mail", mail), ("notice sender", notice_sender),
                         ("uploads", uploads), ("clock", clock), ("onion", onion_address), ("links", public_address),
                         ("translations", translations)):
@@ -115,6 +116,22 @@ def database(it: Installation) -> Iterator[Finding]:
         if encoding != "UTF8":
             yield Finding("database", PROBLEM, f"the database's encoding is {encoding}, not UTF8: Korean text "
                           "cannot be stored. Create the database with ENCODING 'UTF8'.")
+
+
+def search_index(it: Installation) -> Iterator[Finding]:
+    """What an officer session or a command with the recovery code still has to do."""
+    if not it.database_ok or not keys.keys_exist(it.session):
+        return
+    waiting, rotating = search.pending_count(it.session), search.rotation_left(it.session)
+    if rotating:
+        yield Finding("search index", WARNING, f"{rotating:,} segment(s) are still under the old search key: "
+                      "finish the rotation with `flask keys rotate-search` (or let officers log in).")
+    if repad.needed(it.session):
+        yield Finding("search index", WARNING, "values and files sealed before padding may be left, showing their "
+                      "exact lengths: run `flask keys pad-existing` with the recovery code.")
+    if not rotating and not repad.needed(it.session):
+        yield Finding("search index", OK, f"sealed; {waiting:,} submission(s) wait for the next officer session"
+                      if waiting else "sealed; nothing waits")
 
 
 def organization_keys(it: Installation) -> Iterator[Finding]:

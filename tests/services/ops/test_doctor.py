@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from app.extensions import db
-from app.models import OutboxEmail
+from app.models import OutboxEmail, Setting
 from app.models.base import utcnow
+from app.sealed import repad, search
 from app.services.mail import Rendered, message_values
 from app.services.ops import doctor
 from tests.deploy.servers import onion_address
+from tests.factories import SubmissionFactory
 from tests.smtp import free_port
 
 
@@ -139,3 +141,16 @@ def test_an_empty_outbox_is_not_mentioned(app_ctx, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 0
     mail = text(doctor.run(installation(app_ctx, tmp_path)), "mail")
     assert "waited more than" not in mail and "failed for good" not in mail
+
+
+def test_the_search_index_says_what_is_left_to_do(app_ctx, org_keys, tmp_path):
+    SubmissionFactory(narrative="혜산에서 있었던 일입니다.")
+    findings = doctor.run(installation(app_ctx, tmp_path))
+    assert levels(findings, "search index") == {doctor.OK} and "1 submission(s) wait" in text(findings, "search index")
+    search.run(db.session, org_keys.keyring)
+    search.rotate_key(db.session, org_keys.keyring)
+    db.session.merge(Setting(key=repad.NEEDED, value="true"))
+    db.session.commit()
+    findings = doctor.run(installation(app_ctx, tmp_path))
+    assert levels(findings, "search index") == {doctor.WARNING}
+    assert "rotate-search" in text(findings, "search index") and "pad-existing" in text(findings, "search index")
