@@ -9,10 +9,7 @@ stopped between the two is finished by the next one.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,16 +62,7 @@ def _repad_file(path: Path, key: ItemKey, stored_name: str) -> int | None:
             return None
         handle.seek(0)
         plain = b"".join(key.file_chunks(handle, stored_name))
-    temporary = path.with_suffix(".padding")
-    try:
-        with open(temporary, "wb") as handle:
-            key.encrypt_file(io.BytesIO(plain), handle, stored_name)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    key.write_file(path, plain, stored_name)
     return len(plain)
 
 

@@ -16,11 +16,14 @@ computing Argon2id for each of the 10^16 codes.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
@@ -85,6 +88,23 @@ class ItemKey:
     def encrypt_file(self, source: BinaryIO, target: BinaryIO, stored_name: str) -> None:
         """A file under its own key, padded to its size class (SECURITY.md, "Sizes")."""
         encrypt_stream(source, target, self.file_key(stored_name))
+
+    def write_file(self, path: Path, data: bytes, stored_name: str) -> None:
+        """The file encrypted to `path`: written to a .part file, synced, then renamed into
+        place; on any failure (a full or read-only disk) the .part file is removed, so a
+        half-written file never stays and an earlier one at `path` is left whole."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".part")
+        try:
+            with open(temporary, "wb") as handle:
+                self.encrypt_file(io.BytesIO(data), handle, stored_name)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise
 
     def file_chunks(self, source: BinaryIO, stored_name: str) -> Iterator[bytes]:
         """The decrypted file, segment by segment; raises InvalidTag if it was altered."""

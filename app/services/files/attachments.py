@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
-import os
 import secrets
 import unicodedata
 from collections.abc import Iterator
@@ -96,22 +94,6 @@ class FileWrites:
         self.paths.clear()
 
 
-def _write_encrypted(path: Path, data: bytes, key: ItemKey, stored_name: str) -> None:
-    """Written to a .part file, synced, then renamed into place; on any failure (a full or
-    read-only disk) the .part file is removed, so a half-written file never stays."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".part")
-    try:
-        with open(temporary, "wb") as handle:
-            key.encrypt_file(io.BytesIO(data), handle, stored_name)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise
-
 
 def store(
     session: Session,
@@ -127,7 +109,7 @@ def store(
     file's path is noted in `writes`, for removal if the transaction fails."""
     stored_name = secrets.token_hex(16)
     path = path_for(upload_dir, stored_name)
-    _write_encrypted(path, prepared.data, key, stored_name)
+    key.write_file(path, prepared.data, stored_name)
     if writes is not None:
         writes.paths.append(path)
     attachment = Attachment(
