@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.extensions import db, limiter
 from app.models import Attachment, SearchBlock, SearchMember, SearchSegment, Submission
@@ -122,7 +123,8 @@ def eight_reports(app, officer, texts: list[str]) -> list[bytes]:
     return written_by(app, send)
 
 
-def check_determinism(app, officer) -> None:
+def determinism(app, officer) -> tuple[int, int]:
+    """Repeated strings at rest after eight identical reports, and after eight different ones."""
     rng = random.Random(5)
     same = korean_text(rng, 400)
     identical = repeated_strings(eight_reports(app, officer, [same] * 8))
@@ -131,18 +133,32 @@ def check_determinism(app, officer) -> None:
         text = korean_text(rng, 400)
         different.append((text + "가" * len(same))[:len(same)])
     control = repeated_strings(eight_reports(app, officer, different))
-    assert identical <= control + 2, (identical, control)
+    return identical, control
 
 
 def test_identical_reports_leave_no_more_repeated_bytes_than_different_ones(app, officer):
     """(What repeats in both is the audit chain: each event names the previous one's hash.)"""
-    check_determinism(app, officer)
+    identical, control = determinism(app, officer)
+    assert identical <= control + 2, (identical, control)
 
 
-def test_with_a_fixed_segment_nonce_identical_reports_repeat_at_rest(app, officer, monkeypatch):
-    monkeypatch.setattr(blocks, "new_nonce", lambda: b"\x02" * blocks.NONCE)
-    with pytest.raises(AssertionError):
-        check_determinism(app, officer)
+class _Deterministic:
+    """Block bodies under one key and one nonce: equal content, equal ciphertext."""
+
+    def __init__(self) -> None:
+        self._aead = AESGCM(b"d" * 32)
+
+    def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
+        return bytes(12) + self._aead.encrypt(bytes(12), plaintext, aad)
+
+    def decrypt(self, blob: bytes, aad: bytes) -> bytes:
+        return self._aead.decrypt(blob[:12], blob[12:], aad)
+
+
+def test_with_deterministic_block_encryption_identical_reports_repeat_at_rest(app, officer, monkeypatch):
+    monkeypatch.setattr(blocks, "segment_cipher", lambda key, nonce: _Deterministic())
+    identical, control = determinism(app, officer)
+    assert identical > control + 50, (identical, control)
 
 
 # --- lengths ----------------------------------------------------------------------------------
@@ -182,7 +198,9 @@ def extra_text(rng: random.Random, size: int) -> str:
     return text + "y" * (size - len(text.encode()))
 
 
-def check_lengths(app, officer, difference: int) -> None:
+def footprints(app, officer, difference: int) -> list[dict]:
+    """What a copy shows of a report with a file, and of the same with `difference` bytes more
+    in the text and in the file (both within one size class)."""
     rng = random.Random(difference)
     narrative = " ".join(victim.text for victim in dictionary.victims()[:12])
     while content_length(narrative) > 3850:
@@ -191,7 +209,7 @@ def check_lengths(app, officer, difference: int) -> None:
     file_bytes = b"a plain text note. " * 202 + b"..."  # 3,841 bytes: the 4 KiB class with its marker byte
     prints = []
     for extra in ("", extra_text(rng, difference)):
-        assert crypto.padded_length(content_length(narrative + extra)) == 4096  # one class
+        assert 3840 < content_length(narrative + extra) + 1 <= 4096  # one class: 3,841 to 4,096 bytes
         submit_report(app.test_client(), narrative=narrative + extra,
                       files=[("기록.txt", file_bytes + b"z" * len(extra.encode()))])
         officer_visits(officer)
@@ -199,29 +217,30 @@ def check_lengths(app, officer, difference: int) -> None:
             sid = db.session.scalar(sa.select(sa.func.max(Submission.id)))
             db.session.rollback()
         prints.append(footprint(app, sid))
-    assert prints[0] == prints[1]
+    return prints
 
 
 @pytest.mark.parametrize("difference", [1, 57, 200])
 def test_reports_differing_by_up_to_200_bytes_in_one_class_look_the_same(app, officer, difference):
-    check_lengths(app, officer, difference)
+    first, second = footprints(app, officer, difference)
+    assert first == second
 
 
 def test_without_padding_of_values_and_files_the_lengths_show(app, officer, monkeypatch):
     monkeypatch.setattr(crypto, "size_class", lambda length: length)
-    with pytest.raises(AssertionError):
-        check_lengths(app, officer, 57)
+    first, second = footprints(app, officer, 57)
+    assert first["sealed"] != second["sealed"] and first["files"] != second["files"]
 
 
 def test_without_padding_of_block_counts_the_index_shows_lengths(app, officer, monkeypatch):
     monkeypatch.setattr(blocks, "count_class", lambda count, floor: count)
-    with pytest.raises(AssertionError):
-        check_lengths(app, officer, 200)
+    first, second = footprints(app, officer, 200)
+    assert first["segment"] != second["segment"] and first["sealed"] == second["sealed"]
 
 
 # --- order ------------------------------------------------------------------------------------
 
-def check_order(app, officer, org_keys) -> float:
+def order(app, officer, org_keys) -> float:
     """With the key (which the attacker lacks), how often a tail is stored right after a block
     of its own token: what the physical order would tell about how often tokens occur."""
     rng = random.Random(9)
@@ -242,19 +261,16 @@ def check_order(app, officer, org_keys) -> float:
             block_of[blocks.label(key, nonce, index)] = (token, index)
     tails = [i for i in range(1, len(stored)) if block_of.get(stored[i], ("", 0))[1] > 0]
     assert len(tails) >= 20
-    together = sum(block_of.get(stored[i - 1], ("",))[0] == block_of[stored[i]][0] for i in tails) / len(tails)
-    assert together < 0.1, together
-    return together
+    return sum(block_of.get(stored[i - 1], ("",))[0] == block_of[stored[i]][0] for i in tails) / len(tails)
 
 
 def test_the_blocks_of_one_token_are_not_stored_together(app, officer, org_keys):
-    check_order(app, officer, org_keys)
+    assert order(app, officer, org_keys) < 0.1
 
 
 def test_without_shuffling_a_tokens_blocks_sit_together(app, officer, org_keys, monkeypatch):
     monkeypatch.setattr(blocks, "shuffled", lambda rows: rows)
-    with pytest.raises(AssertionError):
-        check_order(app, officer, org_keys)
+    assert order(app, officer, org_keys) > 0.5
 
 
 # --- copies over time -------------------------------------------------------------------------
