@@ -163,12 +163,17 @@ def fetch(session: Session, labels: list[bytes]) -> dict[bytes, bytes]:
     return found
 
 
-def read(session: Session, keys: SearchKeys, segment: SearchSegment) -> Postings:
-    """Every posting of a segment, opened with its key (for a merge): heads are the blocks of
-    head size; each head names its token, from which its tails' labels follow."""
-    search_key = keys.keys[segment.key_id]
-    cipher = blocks.segment_cipher(search_key, segment.nonce)
-    rows = dict(_rows(session, "SELECT label, body FROM search_block WHERE segment_id = %s", (segment.id,)))
+def blocks_of(session: Session, segment_id: int) -> dict[bytes, bytes]:
+    """Every block of a segment, label -> body."""
+    return dict(_rows(session, "SELECT label, body FROM search_block WHERE segment_id = %s", (segment_id,)))
+
+
+def read(search_key: bytes, nonce: bytes, rows: dict[bytes, bytes]) -> Postings:
+    """Every posting of a segment, opened with its key (for a merge), from its blocks: heads
+    are the blocks of head size; each head names its token, from which its tails' labels follow.
+    Nothing here reads the database, so the caller can end its transaction first (on SQLite a
+    transaction holds the write lock)."""
+    cipher = blocks.segment_cipher(search_key, nonce)
     head_size = blocks.HEAD_PLAIN + 28
     names: list[str] = []
     token_parts, value_parts = [], []
@@ -181,7 +186,7 @@ def read(session: Session, keys: SearchKeys, segment: SearchSegment) -> Postings
         found = [head.postings]
         key = blocks.token_key(search_key, head.token)
         for index in range(1, head.tails + 1):
-            tail_label = blocks.label(key, segment.nonce, index)
+            tail_label = blocks.label(key, nonce, index)
             found.append(blocks.read_tail(cipher.decrypt(rows[tail_label], tail_label), index, head.count))
         values = np.concatenate(found)
         token_parts.append(np.full(len(values), len(names), dtype=np.int64))

@@ -221,11 +221,12 @@ def merge(session: Session, keys: SearchKeys, inputs: list[SearchSegment], step:
     input_ids = [s.id for s in inputs]
     parts = []
     for segment in inputs:
-        ids = segments.doc_ids(segment)
+        ids, search_key, nonce = segments.doc_ids(segment), keys.keys[segment.key_id], segment.nonce
         current = np.array(list(session.scalars(sa.select(SearchMember.submission_id)
                                                 .where(SearchMember.segment_id == segment.id))), dtype=np.int64)
-        parts.append((ids, segments.read(session, keys, segment), np.isin(ids, current)))
-        step()
+        rows = segments.blocks_of(session, segment.id)
+        step()  # the blocks are read: decrypting them needs no transaction (nor SQLite's lock)
+        parts.append((ids, segments.read(search_key, nonce, rows), np.isin(ids, current)))
     new_ids, postings = segments.combine(parts)
     merged = None
     if len(new_ids):
