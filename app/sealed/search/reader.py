@@ -100,14 +100,30 @@ def _follows(values: np.ndarray, following: np.ndarray) -> np.ndarray:
     return shifted[keep]
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for values already sorted: one pass, where np.unique would sort or hash them."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def _docs(values: np.ndarray) -> np.ndarray:
-    return np.unique(values >> np.uint32(POSITION_BITS))
+    """The document numbers of sorted postings (document number, then position)."""
+    return _sorted_unique(values >> np.uint32(POSITION_BITS))
 
 
 def _term_docs(term: Term, segment_id: int, postings: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
     """The document numbers of a segment where the term is found."""
     empty = np.zeros(0, dtype=np.uint32)
     docs = None
+    for name in term.triples:  # a run of 3+ syllables: every triple in the same document
+        found = postings.get((name, segment_id))
+        if found is None:
+            return empty
+        docs = _docs(found) if docs is None else np.intersect1d(docs, _docs(found), assume_unique=True)
     if term.phrase:
         current = postings.get((term.phrase[0], segment_id))
         for name in term.phrase[1:]:
@@ -168,7 +184,7 @@ def matching_ids(session: Session, query: Query, keys: SearchKeys) -> np.ndarray
             parts.append(ids)
         if (prefix := term.public_id_prefix) is not None:
             parts.append(_by_public_id(session, prefix))
-        ids = np.unique(np.concatenate(parts))
+        ids = _sorted_unique(np.sort(np.concatenate(parts)))
         result = ids if result is None else np.intersect1d(result, ids, assume_unique=True)
         if not len(result):
             break

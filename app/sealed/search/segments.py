@@ -152,7 +152,7 @@ def fetch(session: Session, labels: list[bytes]) -> dict[bytes, bytes]:
         return found
     if engine_of(session).dialect.name == "postgresql":
         for start in range(0, len(labels), FETCH_CHUNK * 4):
-            found.update(_rows(session, "SELECT label, body FROM search_block WHERE label = ANY(%s)",
+            found.update(_rows(session, "SELECT label, body FROM search_block WHERE label = ANY(%b)",
                                (labels[start:start + FETCH_CHUNK * 4],)))
         return found
     for start in range(0, len(labels), FETCH_CHUNK):

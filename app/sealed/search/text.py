@@ -10,8 +10,11 @@ becomes the phrase of its own pairs: 고문 finds 고문을, and 공개처형 fi
 
 A document is a list of slots, one per position: the slot's pair or word (found in a phrase by
 its position), plus tokens found from there without a position — the beginning of a Latin word
-(3–16 letters: "tortur" finds "Tortured") and the first syllable of a run of Hangul (15호 finds
-15호에서). Tokens are named "w:<pair or word>", "p:<word beginning>", "s:<syllable>".
+(3–16 letters: "tortur" finds "Tortured"), the first syllable of a run of Hangul (15호 finds
+15호에서) and each triple of syllables. Tokens are named "w:<pair or word>", "p:<word
+beginning>", "s:<syllable>", "t:<triple>". A word of three or more syllables is looked up by its
+triples alone (공개처형: 공개처 and 개처형 in the same report), without positions: a common
+word's pairs hold millions of positions at 1,000,000 reports, its triples a fraction of that.
 """
 from __future__ import annotations
 
@@ -118,7 +121,10 @@ def slots(doc: Document) -> list[Slot]:
             found.append(Slot(run, [token("p", run[:k]) for k in range(PREFIX_MIN, top + 1)]))
             continue
         for i, pair in enumerate(_pairs(run)):
-            found.append(Slot(pair, [token("s", run[0])] if i == 0 else []))
+            extra = [token("s", run[0])] if i == 0 else []
+            if i + 3 <= len(run):
+                extra.append(token("t", run[i:i + 3]))
+            found.append(Slot(pair, extra))
     return found
 
 
@@ -129,10 +135,20 @@ class Term:
     text: str  # the term as typed (NFC), for highlighting
     tokens: tuple[str, ...]  # the phrase the index must contain (pairs and words, without kind)
     prefix: bool = False  # the last token may begin a longer word (tortur → tortured)
+    run: str | None = None  # the term is one run of 3+ syllables: found by its triples
+
+    @property
+    def triples(self) -> tuple[str, ...]:
+        """The triple tokens (named) a run of 3+ syllables is found by."""
+        if not self.run:
+            return ()
+        return tuple(dict.fromkeys(token("t", self.run[i:i + 3]) for i in range(len(self.run) - 2)))
 
     @property
     def phrase(self) -> tuple[str, ...]:
         """The positional tokens (named) that must stand next to each other."""
+        if self.run:
+            return ()
         words = self.tokens[:-1] if self.prefix else self.tokens
         return tuple(token("w", word) for word in words)
 
@@ -155,7 +171,7 @@ class Term:
 
     @property
     def needed(self) -> tuple[str, ...]:
-        return self.phrase + ((self.beginning,) if self.beginning else ())
+        return self.triples + self.phrase + ((self.beginning,) if self.beginning else ())
 
 
 @dataclass
@@ -199,7 +215,9 @@ def _term(chunk: str) -> tuple[Term | None, list[str]]:
             left_out.append(run)
     if not phrase:
         return None, left_out
-    return Term(unicodedata.normalize("NFC", chunk), tuple(phrase[:MAX_TERM_TOKENS]), prefix), left_out
+    whole = len(segments) == 1 and segments[0][0] and 3 <= len(segments[0][1]) <= MAX_TERM_TOKENS
+    return Term(unicodedata.normalize("NFC", chunk), tuple(phrase[:MAX_TERM_TOKENS]), prefix,
+                segments[0][1] if whole else None), left_out
 
 
 def parse(raw: str | None) -> Query:
