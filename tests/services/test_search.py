@@ -4,6 +4,9 @@ through the queue, in tests/staff/test_search.py; what a copy of the index revea
 tests/test_sealed_index_attack.py."""
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -91,6 +94,55 @@ def test_a_worker_that_died_leaves_nothing_the_next_one_keeps(app, org_keys):
         assert db.session.scalars(sa.select(SearchSegment.state)).all() == ["live"]
         assert search.search_ids(db.session, "조각", org_keys.keyring) == []
         assert search.search_ids(db.session, "무산", org_keys.keyring) == [item.id]
+
+
+def test_a_process_that_exits_mid_merge_gives_the_lease_back(app, org_keys, monkeypatch):
+    """gunicorn restarts a worker while its thread merges: the thread stops at its next step,
+    rolls back and releases the lease, so the next server need not wait for it to lapse."""
+    monkeypatch.setattr(worker, "MAX_OPEN", 2)
+    items = []
+    with app.app_context():
+        for n in range(3):
+            items.append(SubmissionFactory(narrative=f"{n}번째: 회령 보위부에서 조사를 받았습니다."))
+            worker.run(db.session, org_keys.keyring, index_only=True)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchSegment)) == 3
+        read = segments.read
+
+        def read_while_the_process_exits(*args):
+            worker._exiting.set()
+            return read(*args)
+
+        monkeypatch.setattr(segments, "read", read_while_the_process_exits)
+        try:
+            assert worker.run(db.session, org_keys.keyring)
+        finally:
+            worker._exiting.clear()
+        holder = worker.acquire(db.session)
+        assert holder, "the lease was left to lapse"
+        worker.release(db.session, holder)
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchSegment)) == 3  # the merge stopped
+        assert sorted(search.search_ids(db.session, "보위부", org_keys.keyring)) == sorted(i.id for i in items)
+
+
+def test_exiting_waits_for_the_indexing_thread(monkeypatch):
+    monkeypatch.setattr(worker, "EXIT_WAIT", 5.0)
+    stopped = threading.Event()
+
+    def indexing():
+        with worker._running:
+            worker._exiting.wait(5)
+            stopped.set()
+
+    thread = threading.Thread(target=indexing)
+    thread.start()
+    try:
+        time.sleep(0.05)
+        worker._stop_at_exit()
+        assert stopped.is_set()
+    finally:
+        worker._exiting.clear()
+        thread.join(5)
 
 
 def test_one_worker_at_a_time_holds_the_lease(app, org_keys):

@@ -19,6 +19,7 @@ session's and live no longer than it does.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import secrets
 import threading
@@ -292,6 +293,8 @@ def run(session: Session, keyring: Keyring, seconds: float | None = None, alive:
     deadline = None if seconds is None else time.monotonic() + seconds
 
     def step() -> None:
+        if _exiting.is_set():
+            raise LeaseLost  # the process is exiting: give the lease back now (below)
         if not renew(session, holder):
             raise LeaseLost
         session.commit()
@@ -329,11 +332,26 @@ def run(session: Session, keyring: Keyring, seconds: float | None = None, alive:
 
 
 class LeaseLost(RuntimeError):
-    """The lease lapsed (a step took longer than LEASE) and another worker took it."""
+    """The lease lapsed (a step took longer than LEASE) and another worker took it, or this
+    process is exiting."""
 
 
 _running = threading.Lock()
+_exiting = threading.Event()
 _last_check = 0.0
+EXIT_WAIT = 15.0  # seconds an exiting process waits for its thread to give the lease back
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """A worker process that exits (a restart, a deploy; gunicorn exits through sys.exit) while
+    its thread holds the lease would otherwise leave the lease to lapse, and indexing on every
+    server would wait up to LEASE for it. The thread is a daemon and would die mid-step: it is
+    told to stop at its next step instead, rolls back what that step had not committed (a
+    segment left "building" is deleted by the next holder) and releases the lease."""
+    _exiting.set()
+    if _running.acquire(timeout=EXIT_WAIT):
+        _running.release()
 
 
 def keep_up(app: Flask, sessions: scoped_session, keyring: Keyring, alive: Callable[[Session], bool]) -> None:
