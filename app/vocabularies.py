@@ -187,11 +187,86 @@ RELIABILITY = [
 
 CONTACT_TOPICS = [
     ("meeting", _l("A meeting or a conversation")),
-    ("training", _l("Training")),
-    ("evidence", _l("Handing over a large body of evidence")),
+    ("training", _l("Learning how to record what happened")),
+    ("evidence", _l("Passing on a lot of material at once")),
     ("safety", _l("A safety concern")),
     ("other", lazy_pgettext("topic", "Other")),
 ]
+
+# What the audit log records, in words (the admin's audit page; the code stays in the log).
+AUDIT_ACTIONS = [
+    ("submission.created", _l("Report or contact request received")),
+    ("submission.followup", _l("Submitter added information")),
+    ("submission.viewed", _l("Item opened")),
+    ("submission.status", _l("Status changed")),
+    ("submission.priority", _l("Priority changed")),
+    ("submission.assessment", _l("Assessment changed")),
+    ("submission.assigned", _l("Assigned to an officer")),
+    ("submission.recoded", _l("Categories changed")),
+    ("submission.contact_revealed", _l("Contact details shown")),
+    ("submission.evidence_hold", _l("Evidence hold placed")),
+    ("submission.evidence_released", _l("Evidence hold lifted")),
+    ("submission.exported", _l("Item exported in a case file")),
+    ("submission.purged", _l("Item deleted by the retention rule")),
+    ("message.sent", _l("Message sent to the submitter")),
+    ("note.added", _l("Internal note added")),
+    ("attachment.downloaded", _l("File downloaded")),
+    ("export.started", _l("Case file export started")),
+    ("export.completed", _l("Case file export finished")),
+    ("queue.exported", _l("Queue exported as a spreadsheet")),
+    ("auth.login", _l("Signed in")),
+    ("auth.logout", _l("Signed out")),
+    ("auth.failure", _l("Sign-in failed")),
+    ("auth.locked", _l("Account locked after failed sign-ins")),
+    ("auth.totp_enrolled", _l("Two-step verification set up")),
+    ("user.created", _l("Staff account created")),
+    ("user.activated", _l("Staff account activated")),
+    ("user.deactivated", _l("Staff account deactivated")),
+    ("user.password_changed", _l("Password changed")),
+    ("user.totp_reset", _l("Two-step verification reset")),
+    ("user.sessions_ended", _l("Sessions ended by an admin")),
+    ("user.regranted", _l("Access to submissions given again")),
+    ("keys.created", _l("Organization keys created")),
+    ("keys.granted", _l("Access to submissions given")),
+    ("keys.revoked", _l("Access to submissions taken away")),
+    ("keys.identity_revoked", _l("Access to contact details taken away")),
+    ("keys.recovery_rotated", _l("New recovery code made")),
+    ("keys.sealed_existing", _l("Older items locked with the keys")),
+    ("search.key_rotated", _l("New search key made")),
+    ("settings.retention", _l("Retention settings changed")),
+    ("subscription.confirmed", _l("Subscription confirmed")),
+    ("subscription.cancelled", _l("Subscription cancelled")),
+    ("subscriber.removed", _l("Subscriber removed")),
+    ("subscribers.exported", _l("Subscriber list exported")),
+    ("update.saved", _l("Update saved")),
+    ("update.published", _l("Update published")),
+    ("update.unpublished", _l("Update unpublished")),
+    ("audit.checkpoint", _l("Audit checkpoint made")),
+    ("audit.chain_keyed", _l("Audit chain protected with its key")),
+    ("demo.seeded", _l("Demonstration data added")),
+]
+# Who acted, when it was not a staff account ("user:<id>" is shown as that account).
+AUDIT_ACTORS = [
+    ("submitter", _l("The submitter")),
+    ("subscriber", lazy_pgettext("audit", "A subscriber")),
+    ("system", _l("The portal itself")),
+    ("system:retention", _l("Automatic deletion (retention)")),
+    ("cli", _l("A command on the server")),
+]
+AUDIT_TARGETS = [
+    ("submission", lazy_pgettext("audit", "Item")),
+    ("user", _l("Staff account")),
+    ("subscriber", lazy_pgettext("audit", "Subscriber")),
+    ("update", lazy_pgettext("audit", "Update")),
+    ("export", lazy_pgettext("audit", "Export")),
+    ("keys", lazy_pgettext("audit", "Keys")),
+    ("settings", lazy_pgettext("audit", "Settings")),
+    ("queue", lazy_pgettext("audit", "Queue")),
+    ("audit", lazy_pgettext("audit", "Audit log")),
+]
+# Languages named in the page's language, for staff pages (the switcher names them in
+# their own).
+LANGUAGE_LABELS = [("ko", _l("Korean")), ("en", _l("English"))]
 
 # The languages a subscriber can receive updates in.
 SUBSCRIPTION_LANGUAGES = list(zip(SUBSCRIBER_LANGUAGES, (_l("Korean"), _l("English"), _l("Both Korean and English")),

@@ -1,13 +1,26 @@
 """The audit log for admins: newest first, filtered, paginated by id (stays fast deep down),
-with the last checkpoint (`flask audit checkpoint`) to compare with the copy kept elsewhere."""
+with the last checkpoint (`flask audit checkpoint`) to compare with the copy kept elsewhere.
+Events are shown in words (what happened, who, to what); the codes and recorded details stay
+one click away, behind a fold."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, render_template, request
 
+from app import vocabularies as v
 from app.admin import bp
 from app.extensions import db
+from app.models import User
 from app.services.audit import last_checkpoint, search_events
 from app.services.audit import verify as verify_chain
+
+
+def _actor_names() -> dict[str, str]:
+    """Every actor an event can name, in words: staff accounts by name and address."""
+    names = {code: str(label) for code, label in v.AUDIT_ACTORS}
+    for user_id, name, email in db.session.execute(sa.select(User.id, User.name, User.email).order_by(User.name)):
+        names[f"user:{user_id}"] = f"{name} ({email})" if name else email
+    return names
 
 
 @bp.route("/audit")
@@ -17,4 +30,4 @@ def audit_log():
     events, next_before = search_events(db.session, before=before, timezone=current_app.config["TIMEZONE"], **filters)
     chain = verify_chain(db.session) if request.args.get("verify") else None
     return render_template("admin/audit.html", events=events, filters=filters, next_before=next_before, chain=chain,
-                           checkpoint=last_checkpoint(db.session))
+                           checkpoint=last_checkpoint(db.session), actors=_actor_names())

@@ -6,8 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
+from app import vocabularies as v
 from app.forms import MaxChars, MultiCheckboxField, Required, clean_text
-from app.i18n import LANGUAGE_NAMES, contains_hangul
+from app.i18n import contains_hangul
 from app.services.outreach.subscriptions import email_problem
 
 ROLE_CHOICES = [("officer", _l("Officer")), ("admin", _l("Admin"))]
@@ -20,7 +21,7 @@ class NewAccountForm(FlaskForm):
                                    "autocapitalize": "off", "spellcheck": "false"})
     name = StringField(_l("Name shown to colleagues"), filters=[clean_text], validators=[MaxChars(100)])
     role = RadioField(_l("Role"), choices=ROLE_CHOICES, default="officer", validate_choice=False)
-    languages = MultiCheckboxField(_l("Languages spoken"), choices=list(LANGUAGE_NAMES.items()), default=["ko"])
+    languages = MultiCheckboxField(_l("Languages spoken"), choices=v.LANGUAGE_LABELS, default=["ko"])
     contact_access = BooleanField(_l("May see submitters' contact details"))
     submit = SubmitField(_l("Create the account"))
 
@@ -33,7 +34,7 @@ class NewAccountForm(FlaskForm):
             raise ValidationError(_l("Please choose one of the options."))
 
     def validate_languages(self, field):
-        if not field.data or not set(field.data) <= set(LANGUAGE_NAMES):
+        if not field.data or not set(field.data) <= set(dict(v.LANGUAGE_LABELS)):
             raise ValidationError(_l("Please choose at least one language."))
 
 

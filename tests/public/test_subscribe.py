@@ -186,14 +186,14 @@ def test_unsubscribe_link_in_a_browser_asks_for_one_click(client, app_ctx):
     SubscriberFactory(email="ngo@example.org")
     path = f"/ko/subscribe/unsubscribe/{_token_for('ngo@example.org', 'manage')}"
     page = client.get(path).get_data(as_text=True)
-    assert "수신 거부" in page and 'method="post"' in page
+    assert "소식 그만 받기" in page and 'method="post"' in page
     db.session.expire_all()
     assert subscriber().state == "confirmed"
     done = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200 and "구독이 취소되었습니다." in done.get_data(as_text=True)
     db.session.expire_all()
     assert subscriber().state == "unsubscribed" and subscriber().organization == ""
-    assert "이미 수신을 거부한 주소입니다" in client.get(path).get_data(as_text=True)
+    assert "이미 소식을 그만 받기로 한 주소입니다" in client.get(path).get_data(as_text=True)
     # A confirmation or preferences link of a cancelled subscription no longer works.
     cancelled = client.get(f"/ko/subscribe/preferences/{_token_for('ngo@example.org', 'manage')}")
     assert cancelled.status_code == 400 and "구독이 취소된 주소입니다" in cancelled.get_data(as_text=True)

@@ -4,6 +4,7 @@ office days."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import sqlalchemy as sa
 
@@ -157,3 +158,28 @@ def test_the_admin_audit_page_shows_the_last_checkpoint(client, auth, runner, ap
         line = _checkpoint(runner)
     page = client.get("/admin/audit").get_data(as_text=True)
     assert line in page and "마지막 기준점" in page
+
+
+def test_the_audit_page_says_in_words_what_happened_and_keeps_the_codes_behind_a_fold(client, auth, app):
+    """A Korean admin reads "로그인" and the colleague's name, not `auth.login` and `user:1`; the
+    event as recorded stays one click away."""
+    admin = auth.login(role="admin", languages=("ko", "en"))
+    page = client.get("/admin/audit").get_data(as_text=True)
+    table = page[page.index("<tbody>"):page.index("</tbody>")]
+    outside_the_fold = re.sub(r'<details class="raw">.*?</details>', "", table, flags=re.S)
+    assert "로그인" in outside_the_fold and "admin@example.org" in outside_the_fold
+    assert "2단계 인증 설정" in outside_the_fold and "직원 계정" in outside_the_fold
+    for code in ("auth.login", "auth.totp_enrolled", f"user:{admin.id}", "{"):
+        assert code not in outside_the_fold, code
+        assert code in table, code  # behind the fold, as recorded
+    assert ">로그인</option>" in page  # the action filter offers words too
+    only_logins = client.get("/admin/audit", query_string={"action": "auth.login"}).get_data(as_text=True)
+    assert "2단계 인증 설정" not in only_logins.split("<tbody>")[1]
+
+
+def test_staff_pages_name_languages_in_korean(client, auth):
+    auth.login(role="admin", languages=("ko", "en"))
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert "한국어, 영어" in users and "KO, EN" not in users
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert "영어" in form and ">English<" not in form.split("<main")[1]

@@ -40,7 +40,7 @@ HEADINGS = [
     ("violation_status", _l("Violation status")),
     ("reliability", _l("Reliability")),
     ("hold", _l("Evidence hold")),
-    ("account", _l("Account")),
+    ("account", _l("What the submitter wrote")),
     ("files", _l("Files")),
     ("messages", _l("Messages with the submitter")),
     ("notes", _l("Internal notes")),
