@@ -129,9 +129,14 @@ class Config:
     ORG_NAME_KO = os.environ.get("ORG_NAME_KO", "목소리")
     ORG_NAME_EN = os.environ.get("ORG_NAME_EN", "Moksori")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Seoul")
-    # Where "빨리 나가기 / Leave quickly" leads: a page that is ordinary to have open in Korea
-    # or in China and says nothing about why the person was here (README, "Quick exit").
-    QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://weather.naver.com/").strip()
+    # Where "빨리 나가기 / Leave quickly" leads, per page language: a page that is ordinary to
+    # have open where the readers are and says nothing about why they were here (README, "Quick
+    # exit"). QUICK_EXIT_AUDIENCE picks documented defaults (QUICK_EXIT_PRESETS); a language's
+    # own setting, or the older QUICK_EXIT_URL for both, overrides them.
+    QUICK_EXIT_AUDIENCE = os.environ.get("QUICK_EXIT_AUDIENCE", "china").strip()
+    QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "").strip()
+    QUICK_EXIT_URL_KO = os.environ.get("QUICK_EXIT_URL_KO", "").strip()
+    QUICK_EXIT_URL_EN = os.environ.get("QUICK_EXIT_URL_EN", "").strip()
     # Public pages that are the same for every visitor are rendered once per worker and kept
     # (app/public/page_cache.py). Not an environment setting: off only for a test that changes
     # the configuration of an application that has already served pages.
@@ -170,11 +175,39 @@ class Config:
             raise ConfigurationError(
                 f"ONION_ADDRESS must be a version 3 onion address (56 letters and digits, then .onion), as in the "
                 f"onion service's hostname file; got {settings['ONION_ADDRESS']!r}")
-        if not re.fullmatch(r"https?://[^\s/?#]+(?:[/?#]\S*)?", settings["QUICK_EXIT_URL"]):
-            raise ConfigurationError(
-                f"QUICK_EXIT_URL must be a whole web address starting with https:// (the neutral page that "
-                f"\"Leave quickly\" opens); got {settings['QUICK_EXIT_URL']!r}")
+        settings["QUICK_EXIT_URLS"] = quick_exit_urls(settings)
         return settings
+
+
+# Where "Leave quickly" leads by default, for the readers a deployment expects (README, "Quick
+# exit"). China: the China Meteorological Administration's weather site — ordinary in a phone
+# check there, reachable without a VPN, and harmless in any other country's history; a South
+# Korean portal in the history of someone in China is itself a sign of contact with the South.
+# Korea: Naver's weather page, which millions open every day in South Korea.
+QUICK_EXIT_PRESETS = {
+    "china": {"ko": "https://www.weather.com.cn/", "en": "https://www.weather.com.cn/"},
+    "korea": {"ko": "https://weather.naver.com/", "en": "https://www.bbc.com/weather"},
+}
+WEB_ADDRESS = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?")
+
+
+def quick_exit_urls(settings: dict) -> dict[str, str]:
+    """The quick exit's destination for each page language, checked."""
+    audience = settings["QUICK_EXIT_AUDIENCE"]
+    if audience not in QUICK_EXIT_PRESETS:
+        raise ConfigurationError(
+            f"QUICK_EXIT_AUDIENCE must be one of {', '.join(QUICK_EXIT_PRESETS)} (where most readers are: it "
+            f"chooses where \"Leave quickly\" leads); got {audience!r}")
+    urls = {}
+    for lang, preset in QUICK_EXIT_PRESETS[audience].items():
+        name = f"QUICK_EXIT_URL_{lang.upper()}"
+        chosen = settings[name] or settings["QUICK_EXIT_URL"] or preset
+        if not WEB_ADDRESS.fullmatch(chosen):
+            raise ConfigurationError(
+                f"{name if settings[name] else 'QUICK_EXIT_URL'} must be a whole web address starting with "
+                f"https:// (the neutral page that \"Leave quickly\" opens); got {chosen!r}")
+        urls[lang] = chosen
+    return urls
 
 
 ONION_V3 = re.compile(r"[a-z2-7]{56}\.onion")

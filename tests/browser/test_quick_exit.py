@@ -10,9 +10,10 @@ import pytest
 @pytest.fixture
 def exit_url(app, live_server):
     target = f"{live_server}/healthz"
-    app.config["QUICK_EXIT_URL"] = target
+    chosen = app.config["QUICK_EXIT_URLS"]
+    app.config["QUICK_EXIT_URLS"] = {"ko": target, "en": target}
     yield target
-    app.config["QUICK_EXIT_URL"] = "https://weather.naver.com/"
+    app.config["QUICK_EXIT_URLS"] = chosen
 
 
 @pytest.mark.parametrize("path", ["/ko/", "/ko/report", "/en/receipt", "/ko/safety"])

@@ -49,14 +49,15 @@ def test_the_safety_guide_covers_each_topic(client, lang, words):
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_every_public_page_has_the_quick_exit_and_the_guide(client, update, lang):
+def test_every_public_page_has_the_quick_exit_and_the_guide(app, client, update, lang):
+    leave = app.config["QUICK_EXIT_URLS"][lang]
     for path in PUBLIC:
         html = client.get(f"/{lang}{path}").get_data(as_text=True)
         body = html.split("<body", 1)[1]
         # Right after the skip link: the second thing a keyboard reaches, the first one sees.
         first_links = re.findall(r'<a [^>]*href="([^"]+)"', body)[:3]
-        assert first_links == ["#main", "https://weather.naver.com/", f"/{lang}/safety#history"], path
-        assert re.search(r'<a class="quick-exit" id="quick-exit" href="https://weather.naver.com/" rel="noreferrer">'
+        assert first_links == ["#main", leave, f"/{lang}/safety#history"], path
+        assert re.search(f'<a class="quick-exit" id="quick-exit" href="{re.escape(leave)}" rel="noreferrer">'
                          + ("빨리 나가기" if lang == "ko" else "Leave quickly") + "</a>", html), path
         assert '<footer class="site-footer">' in html and f'href="/{lang}/safety"' in html.split("<footer", 1)[1]
 
@@ -69,19 +70,47 @@ def test_forms_remind_of_the_guide_first(client):
     assert 'class="safety-reminder"' not in client.get("/ko/").get_data(as_text=True)
 
 
-def test_the_quick_exit_goes_where_the_setting_says(app, client, monkeypatch):
+def test_the_quick_exit_goes_where_the_setting_says_for_each_language(app, client, monkeypatch):
     # Settings are read at start-up; kept pages (app/public/page_cache.py) are a worker's own.
     monkeypatch.setitem(app.config, "KEEP_PUBLIC_PAGES", False)
-    monkeypatch.setitem(app.config, "QUICK_EXIT_URL", "https://www.baidu.com/")
-    assert 'id="quick-exit" href="https://www.baidu.com/"' in client.get("/ko/").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "QUICK_EXIT_URLS", {"ko": "https://www.weather.com.cn/",
+                                                        "en": "https://www.bbc.com/weather"})
+    assert 'id="quick-exit" href="https://www.weather.com.cn/"' in client.get("/ko/").get_data(as_text=True)
+    assert 'id="quick-exit" href="https://www.bbc.com/weather"' in client.get("/en/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("value", ["", "weather.naver.com", "javascript:alert(1)", "/ko/", "https://"])
-def test_a_quick_exit_that_is_not_a_web_address_is_refused(tmp_path, monkeypatch, value):
+def _quick_exit(monkeypatch, tmp_path, **values):
     monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
-    monkeypatch.setattr(config_module.DevelopmentConfig, "QUICK_EXIT_URL", value)
-    with pytest.raises(ConfigurationError, match="QUICK_EXIT_URL"):
-        config_module.DevelopmentConfig.finalize()
+    for name in ("QUICK_EXIT_AUDIENCE", "QUICK_EXIT_URL", "QUICK_EXIT_URL_KO", "QUICK_EXIT_URL_EN"):
+        default = "china" if name == "QUICK_EXIT_AUDIENCE" else ""
+        monkeypatch.setattr(config_module.DevelopmentConfig, name, values.get(name, default))
+    return config_module.DevelopmentConfig.finalize()["QUICK_EXIT_URLS"]
+
+
+def test_the_quick_exit_defaults_to_a_page_ordinary_in_china(tmp_path, monkeypatch):
+    """A South Korean portal in the history of someone in China is itself a sign of contact with
+    the South (issue 19): the default audience is China, Korea is a documented choice, and a
+    language's own setting (or the older QUICK_EXIT_URL) wins."""
+    assert _quick_exit(monkeypatch, tmp_path) == {"ko": "https://www.weather.com.cn/",
+                                                  "en": "https://www.weather.com.cn/"}
+    assert "naver" not in str(_quick_exit(monkeypatch, tmp_path))
+    assert _quick_exit(monkeypatch, tmp_path, QUICK_EXIT_AUDIENCE="korea")["ko"] == "https://weather.naver.com/"
+    assert _quick_exit(monkeypatch, tmp_path, QUICK_EXIT_URL="https://www.baidu.com/") == {
+        "ko": "https://www.baidu.com/", "en": "https://www.baidu.com/"}
+    assert _quick_exit(monkeypatch, tmp_path, QUICK_EXIT_URL="https://www.baidu.com/",
+                       QUICK_EXIT_URL_KO="https://tianqi.qq.com/")["ko"] == "https://tianqi.qq.com/"
+
+
+@pytest.mark.parametrize("value", ["weather.naver.com", "javascript:alert(1)", "/ko/", "https://"])
+@pytest.mark.parametrize("name", ["QUICK_EXIT_URL", "QUICK_EXIT_URL_KO", "QUICK_EXIT_URL_EN"])
+def test_a_quick_exit_that_is_not_a_web_address_is_refused(tmp_path, monkeypatch, name, value):
+    with pytest.raises(ConfigurationError, match=name):
+        _quick_exit(monkeypatch, tmp_path, **{name: value})
+
+
+def test_an_unknown_quick_exit_audience_is_refused(tmp_path, monkeypatch):
+    with pytest.raises(ConfigurationError, match="QUICK_EXIT_AUDIENCE"):
+        _quick_exit(monkeypatch, tmp_path, QUICK_EXIT_AUDIENCE="north-korea")
 
 
 def test_staff_pages_have_no_quick_exit_and_keep_descriptive_titles(client):

@@ -65,7 +65,7 @@ def run(installation: Installation) -> list[Finding]:
                         ("search index", search_index),
                         ("rate limits", rate_limits), ("mail", mail), ("notice sender", notice_sender),
                         ("uploads", uploads), ("clock", clock), ("onion", onion_address), ("links", public_address),
-                        ("translations", translations)):
+                        ("quick exit", quick_exit), ("translations", translations)):
         try:
             findings.extend(check(installation))
         except Exception as error:  # a check that breaks must not hide the others
@@ -369,6 +369,18 @@ def public_address(it: Installation) -> Iterator[Finding]:
         yield Finding("links", WARNING, f"PUBLIC_BASE_URL {url} is not HTTPS: links in e-mails would not be encrypted.")
     else:
         yield Finding("links", OK, f"links in e-mails start with {url}")
+
+
+def quick_exit(it: Installation) -> Iterator[Finding]:
+    """Which destination "Leave quickly" opens for each language, and for which readers (the
+    setting decides what a phone check finds in the history: README, "Quick exit")."""
+    urls = it.config.get("QUICK_EXIT_URLS", {})
+    audience = it.config.get("QUICK_EXIT_AUDIENCE", "")
+    chosen = "; ".join(f"{lang} pages -> {url}" for lang, url in urls.items())
+    own = {lang for lang in urls if it.config.get(f"QUICK_EXIT_URL_{lang.upper()}") or it.config.get("QUICK_EXIT_URL")}
+    source = (f"set for {', '.join(sorted(own))}" if own else f"the defaults for readers in {audience}")
+    yield Finding("quick exit", OK, f"\"Leave quickly\" opens: {chosen} ({source}; QUICK_EXIT_AUDIENCE={audience}). "
+                  "Readers in China: a South Korean site in the history is itself a sign of contact with the South.")
 
 
 def translations(it: Installation) -> Iterator[Finding]:

@@ -154,3 +154,16 @@ def test_the_search_index_says_what_is_left_to_do(app_ctx, org_keys, tmp_path):
     findings = doctor.run(installation(app_ctx, tmp_path))
     assert levels(findings, "search index") == {doctor.WARNING}
     assert "rotate-search" in text(findings, "search index") and "pad-existing" in text(findings, "search index")
+
+
+def test_the_quick_exit_says_where_it_leads_and_for_whom(app_ctx, tmp_path):
+    urls = {"ko": "https://www.weather.com.cn/", "en": "https://www.weather.com.cn/"}
+    findings = doctor.run(installation(app_ctx, tmp_path, QUICK_EXIT_URLS=urls, QUICK_EXIT_AUDIENCE="china",
+                                       QUICK_EXIT_URL="", QUICK_EXIT_URL_KO="", QUICK_EXIT_URL_EN=""))
+    said = text(findings, "quick exit")
+    assert "ko pages -> https://www.weather.com.cn/" in said and "defaults for readers in china" in said
+    urls = {"ko": "https://tianqi.qq.com/", "en": "https://www.weather.com.cn/"}
+    findings = doctor.run(installation(app_ctx, tmp_path, QUICK_EXIT_URLS=urls, QUICK_EXIT_AUDIENCE="china",
+                                       QUICK_EXIT_URL="", QUICK_EXIT_URL_KO="https://tianqi.qq.com/"))
+    assert "ko pages -> https://tianqi.qq.com/" in text(findings, "quick exit") and "set for ko" in text(
+        findings, "quick exit")
