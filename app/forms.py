@@ -10,7 +10,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, SubmitField, widgets
+from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, widgets
 from wtforms.validators import ValidationError
 
 from app.form_tokens import SignedCSRF
@@ -85,6 +85,11 @@ class InVocabulary:
 def optional_select(vocabulary, label, blank=_l("Not selected")):
     return SelectField(label, choices=[("", blank), *vocabulary], validate_choice=False,
                        validators=[InVocabulary(vocabulary)], default="")
+
+
+def optional_radios(vocabulary, label):
+    """One of a vocabulary's choices or none (no default: nothing is chosen for the person)."""
+    return RadioField(label, choices=list(vocabulary), validate_choice=False, validators=[InVocabulary(vocabulary)])
 
 
 class MultiCheckboxField(SelectMultipleField):

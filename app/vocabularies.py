@@ -102,16 +102,41 @@ SOURCE_CONNECTIONS = [
     ("other", lazy_pgettext("source", "Other")),
 ]
 
+# Safer channels first (issue 19): a state reads WeChat; SMS, calls and KakaoTalk's ordinary
+# chats are not locked end to end; a South Korean app is itself a sign in a phone check in China.
 CONTACT_CHANNELS = [
     ("signal", "Signal"),
-    ("telegram", "Telegram"),
-    ("kakaotalk", _l("KakaoTalk")),
     ("whatsapp", "WhatsApp"),
-    ("wechat", _l("WeChat")),
+    ("telegram", "Telegram"),
     ("email", _l("E-mail")),
-    ("phone", _l("Phone")),
+    ("phone", _l("Phone call or text message")),
+    ("kakaotalk", _l("KakaoTalk")),
+    ("wechat", _l("WeChat")),
     ("other", lazy_pgettext("channel", "Other")),
 ]
+# What the submitter should know before choosing a channel, beside each choice.
+CHANNEL_NOTES = {
+    "signal": _l("Safest: nobody in between can read the messages."),
+    "whatsapp": _l("Messages are locked end to end, but WhatsApp is blocked in China."),
+    "telegram": _l("Ordinary chats are kept on Telegram's servers, not locked end to end. Blocked in China."),
+    "email": _l("Not an address at a Chinese provider (QQ, 163, 126, Sina, Foxmail): the Chinese state can read "
+                "those."),
+    "phone": _l("The phone company and the state can listen to calls and read text messages."),
+    "kakaotalk": _l("Ordinary chats are not locked end to end, and in China a South Korean app on a phone is itself "
+                    "a sign of contact with the South."),
+    "wechat": _l("The Chinese state reads WeChat. Please do not choose it if you are in China or have family there."),
+    "other": _l("Please say which in the next box, with your ID or number."),
+}
+# What the officer will and will not send: said on the forms, and shown to the officer beside
+# the contact details (staff/submission.html), so that the promise and the practice are one text.
+CHANNEL_PROMISE = _l("Whatever you choose, the officer's first message only greets you by the name you gave. By "
+                     "e-mail, phone, text message, KakaoTalk or WeChat the officer will never write about North Korea, "
+                     "your report or our organization, and never send files: they will ask you to move to Signal.")
+# Channels a state can read: the officer sends only a greeting there (shown on the item's page).
+CHANNELS_A_STATE_CAN_READ = {"email", "phone", "kakaotalk", "wechat"}
+# Mail providers in China, whose mailboxes the state can read (warned about on the item's page).
+CHINESE_MAIL_DOMAINS = {"qq.com", "foxmail.com", "163.com", "126.com", "yeah.net", "188.com", "sina.com", "sina.cn",
+                        "sohu.com", "139.com", "189.cn", "wo.cn", "aliyun.com", "tom.com", "21cn.com"}
 
 # Status as a submitter reads it: plain words, no staff jargon (KOREAN.md §1.5).
 SUBMITTER_STATUS = {

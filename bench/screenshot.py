@@ -119,10 +119,13 @@ def shoot_all(out: Path, instance: Path) -> int:
             shoot(page, "02-ko-report")
 
             # Errors: an impossible year and a channel without a handle, besides the empty account.
+            # The sections are folded (<details>): open them, as a reader would one by one.
+            page.evaluate("document.querySelectorAll('details.fold').forEach(d => { d.open = true; })")
             page.get_by_label("몇 년도였는지 압니다").check()
             page.get_by_label("연도", exact=True).fill("1900")
             page.get_by_label("장소 (마을, 시설, 주변 건물 등)").fill("회령시")
-            page.get_by_label("어떤 방법으로 연락드릴까요?").select_option(value="signal")
+            page.get_by_label("Signal", exact=True).check()
+            shoot(page, "02b-ko-report-contact-open")
             page.get_by_role("button", name="제보 보내기").click()
             shoot(page, "03-ko-report-errors")
 

@@ -6,7 +6,7 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
-from app.forms import InVocabulary, MaxChars, PublicForm, Required, clean_text, optional_select
+from app.forms import InVocabulary, MaxChars, PublicForm, Required, clean_text, optional_radios
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.contact_requests import ContactRequest
 
@@ -24,7 +24,7 @@ class ContactForm(PublicForm):
                           validators=[InVocabulary(LANGUAGES)])
     topic = RadioField(_l("What is it about?"), choices=v.CONTACT_TOPICS, validate_choice=False,
                        validators=[Required(_l("Please choose what it is about.")), InVocabulary(v.CONTACT_TOPICS)])
-    channel = optional_select(v.CONTACT_CHANNELS, _l("How can we reach you?"))
+    channel = optional_radios(v.CONTACT_CHANNELS, _l("How can we reach you?"))
     handle = StringField(_l("Your ID, number or address on that channel"), filters=[clean_text],
                          validators=[Required(_l("Please enter how we can reach you.")), MaxChars(200)],
                          render_kw={"autocomplete": "off"})
@@ -44,6 +44,6 @@ class ContactForm(PublicForm):
         return ContactRequest(
             topic=self.topic.data, language=self.language.data or locale, message=self.message.data or "",
             locale=locale,
-            details=ContactDetails(alias=self.alias.data, channel=self.channel.data, handle=self.handle.data,
+            details=ContactDetails(alias=self.alias.data, channel=self.channel.data or "", handle=self.handle.data,
                                    safe_times=self.safe_times.data or "", organization=self.organization.data or ""),
         )

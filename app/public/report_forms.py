@@ -19,6 +19,7 @@ from app.forms import (
     Required,
     clean_text,
     numeric_text,
+    optional_radios,
     optional_select,
     was_normalized,
 )
@@ -78,7 +79,7 @@ class ReportForm(AttachmentsMixin, PublicForm):
     consent_publication = BooleanField(_l("You may publish it without anything that identifies me."))
     contact_alias = StringField(_l("What should we call you? (an alias is fine)"), filters=[clean_text],
                                 validators=[MaxChars(100)], render_kw={"autocomplete": "off"})
-    contact_channel = optional_select(v.CONTACT_CHANNELS, _l("How can we reach you?"))
+    contact_channel = optional_radios(v.CONTACT_CHANNELS, _l("How can we reach you?"))
     contact_handle = StringField(_l("Your ID, number or address on that channel"), filters=[clean_text],
                                  validators=[MaxChars(200)], render_kw={"autocomplete": "off"})
     contact_safe_times = StringField(_l("When is it safe to contact you? (Korea time)"), filters=[clean_text],

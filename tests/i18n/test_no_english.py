@@ -16,10 +16,10 @@ from tests.factories import UpdateFactory
 from tests.helpers import post_form, receipt_code, submit_report
 
 # Names that stay in Latin letters because that is how the reader will see them elsewhere:
-# apps (their icons say so), Tor Browser and its download address (translations/GLOSSARY.md),
+# apps and mail providers (their icons say so: QQ), Tor Browser and its download address (translations/GLOSSARY.md),
 # and units and file types as Korean software writes them.
 PROPER_NOUNS = {
-    "Signal", "Telegram", "WhatsApp", "Tor", "Browser", "Project", "Onion", "torproject", "org", "gettor",
+    "Signal", "Telegram", "WhatsApp", "QQ", "Tor", "Browser", "Project", "Onion", "torproject", "org", "gettor",
     "MB", "KB", "GB", "PDF", "PC", "ZIP",
 }
 HEARD_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder"}

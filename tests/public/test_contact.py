@@ -1,6 +1,8 @@
 """Contact requests: the form, receipt code, round-robin by language."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -50,3 +52,26 @@ def test_contact_honeypot_keeps_the_text(client):
     response = post_form(client, "/ko/contact", {**FIELDS, "website": "http://spam.example"})
     assert response.status_code == 422
     assert "마지막 칸은 비워 두시고" in response.get_data(as_text=True)
+
+
+def test_channels_come_safest_first_each_with_what_to_know(client):
+    """WeChat is read by the Chinese state and a message from a South Korean group can lead to
+    forced return (issue 19): each channel says so beside it, the safe ones come first, and the
+    form says what the officer will and will not send."""
+    for path in ("/ko/contact", "/ko/report"):
+        html = client.get(path).get_data(as_text=True)
+        order = [html.index(f'value="{code}"') for code in ("signal", "whatsapp", "email", "kakaotalk", "wechat")]
+        assert order == sorted(order), path
+        wechat = html[html.index('value="wechat"'):]
+        assert 'aria-describedby="' in html[html.rindex("<input", 0, html.index('value="wechat"')):][:300]
+        assert "위챗은 중국 정부가 읽습니다" in wechat[:1000], path
+        assert "중국 회사의 이메일" in html and "북한이나 제보, 저희 단체에 관한 말을" in html, path
+    english = client.get("/en/contact").get_data(as_text=True)
+    assert "The Chinese state reads WeChat." in english and "위챗" not in english
+
+
+def test_a_channel_not_offered_is_refused_and_the_choice_is_kept(client):
+    html = post_form(client, "/ko/contact", {**FIELDS, "channel": "fax"}).get_data(as_text=True)
+    assert "보기 중에서 하나를 선택해 주세요." in html
+    kept = post_form(client, "/ko/contact", {**FIELDS, "alias": "", "channel": "wechat"}).get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="wechat"|<input[^>]*value="wechat"[^>]*checked', kept)

@@ -179,3 +179,18 @@ def test_evidence_hold_set_and_release_from_the_item_page(client, app, auth, org
         assert not db.session.scalar(sa.select(Submission.evidence_hold))
     actions = audit_actions(app)
     assert "submission.evidence_hold" in actions and "submission.evidence_released" in actions
+
+
+def test_the_officer_is_warned_where_a_state_can_read_the_channel(client, app, auth):
+    """The form promised the submitter what the officer will not send on such channels; the
+    officer reads the same promise beside the revealed details."""
+    read = SubmissionFactory(contact_alias="영희", contact_channel="wechat", contact_handle="yh1988")
+    chinese_mail = SubmissionFactory(contact_alias="순희", contact_channel="email", contact_handle="sh@QQ.com ")
+    safe = SubmissionFactory(contact_alias="철수", contact_channel="signal", contact_handle="@cs")
+    auth.login(contact_access=True)
+    page = act(client, read.public_id, "reveal", {}).get_data(as_text=True)
+    assert 'id="channel-warning"' in page and "국가가 읽을 수 있는" in page and "시그널로" in page
+    assert "중국 회사의 주소" not in page
+    page = act(client, chinese_mail.public_id, "reveal", {}).get_data(as_text=True)
+    assert 'id="channel-warning"' in page and "중국 회사의 주소" in page
+    assert 'id="channel-warning"' not in act(client, safe.public_id, "reveal", {}).get_data(as_text=True)
