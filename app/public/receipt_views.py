@@ -97,8 +97,11 @@ def receipt_status(lang):
             db.session, submission, form.body.data, form.prepared_files, current_app.config["UPLOAD_DIR"], key))
         session["followup_sent"] = True
         return redirect(url_for("public.receipt_status"))
+    # What the person sent is shown only when they ask for it (issue 19): a screen that someone
+    # else may see should not show the account by default.
     return _status_page(submission, form, 422 if request.method == "POST" else 200,
-                        sent=session.pop("followup_sent", False))
+                        sent=session.pop("followup_sent", False),
+                        show_sent=key is not None and request.args.get("show") == "sent")
 
 
 @bp.route(f"{LANG}/receipt/leave", methods=["POST"])

@@ -12,8 +12,10 @@ from tests.browser.conftest import axe_problems
 LANGS = ["ko", "en"]
 OTHER = {"ko": "en", "en": "ko"}
 TEXT = {
-    "ko": {"send_report": "제보 보내기", "narrative": "어떤 일이 있었나요?", "code": "접수 번호", "check": "확인"},
-    "en": {"send_report": "Send report", "narrative": "What happened?", "code": "Receipt code", "check": "Check"},
+    "ko": {"send_report": "제보 보내기", "narrative": "어떤 일이 있었나요?", "code": "접수 번호", "check": "확인",
+           "show_sent": "보낸 내용 보기"},
+    "en": {"send_report": "Send report", "narrative": "What happened?", "code": "Receipt code", "check": "Check",
+           "show_sent": "Show what I sent"},
 }
 
 def check_page(page, lang: str, path: str, switch_to: str | None = None) -> None:
@@ -88,6 +90,10 @@ def test_receipt_status_page(page_js_on, lang):
     page.get_by_role("button", name=text["check"], exact=True).click()
     page.wait_for_url(f"**/{lang}/receipt/status")
     check_page(page, lang, f"/{lang}/receipt/status")
+    page.get_by_role("link", name=text["show_sent"]).click()
+    page.wait_for_url(f"**/{lang}/receipt/status?show=sent#sent")
+    assert text["narrative"] in page.locator("#sent").inner_text()
+    check_page(page, lang, f"/{lang}/receipt/status?show=sent")
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Message, Submission
-from tests.helpers import post_form, receipt_code, submit_report
+from tests.helpers import pdf_bytes, post_form, receipt_code, submit_report
 
 
 def new_report(client, lang="ko") -> str:
@@ -87,3 +87,27 @@ def test_status_page_needs_a_code_and_leave_forgets_it(client):
     assert client.get("/ko/receipt/status").status_code == 200
     post_form(client, "/ko/receipt/leave", {}, page_url="/ko/receipt/status")
     assert client.get("/ko/receipt/status").status_code == 302
+
+
+def test_what_was_sent_is_shown_only_when_asked(client):
+    """A person can re-read their account (issue 19), but a screen someone else may see does not
+    show it by default: the page holds none of it until the link is followed."""
+    account = "2016년 겨울 혜산 집결소에서 있었던 일입니다.\n둘째 줄입니다."
+    code = receipt_code(submit_report(client, narrative=account, place="혜산 집결소",
+                                      files=[("증언.pdf", pdf_bytes())]).get_data(as_text=True))
+    open_receipt(client, code)
+    page = client.get("/ko/receipt/status").get_data(as_text=True)
+    assert "혜산" not in page and "증언.pdf" not in page
+    assert "다른 사람이 화면을 볼 수 없는 곳에서만 열어 주세요" in page
+    assert 'href="/ko/receipt/status?show=sent#sent"' in page
+    shown = client.get("/ko/receipt/status?show=sent").get_data(as_text=True)
+    assert account.replace("\n", "\n") in shown and "혜산 집결소" in shown and "증언.pdf" in shown
+    assert "보내신 내용 감추기" in shown
+    english = client.get("/en/receipt/status?show=sent").get_data(as_text=True)
+    assert "What happened?" in english and account in english
+
+
+def test_nothing_is_shown_without_the_receipt_session(client):
+    new_report(client)
+    response = client.get("/ko/receipt/status?show=sent")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/ko/receipt")
