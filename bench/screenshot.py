@@ -144,6 +144,10 @@ def shoot_all(out: Path, instance: Path) -> int:
 
             page.goto("/en/report")
             shoot(page, "07-en-report")
+            page.goto("/ko/safety")
+            shoot(page, "08-ko-safety")
+            page.goto("/ko/contact")
+            shoot(page, "09-ko-contact")
             browser.close()
     finally:
         server.shutdown()

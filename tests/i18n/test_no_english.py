@@ -20,6 +20,7 @@ from tests.helpers import post_form, receipt_code, submit_report
 # and units and file types as Korean software writes them.
 PROPER_NOUNS = {
     "Signal", "Telegram", "WhatsApp", "QQ", "Tor", "Browser", "Project", "Onion", "torproject", "org", "gettor",
+    "Snowflake", "GetBridgesBot", "bridges", "Gmail", "Riseup", "VPN",
     "MB", "KB", "GB", "PDF", "PC", "ZIP",
 }
 HEARD_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder"}

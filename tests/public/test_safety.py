@@ -34,13 +34,17 @@ def update(app_ctx):
 
 @pytest.mark.parametrize("lang, words", [
     ("ko", ["토르 브라우저(Tor Browser)", "빌린 휴대전화는 안전하지 않습니다", "사진이나 화면 캡처로 남기지 마세요",
-            "IP", "동의하신 곳에만 전달합니다"]),
+            "IP", "동의하신 곳에만 전달합니다", "깔려 있는 것만으로도 의심을 받습니다", "중국 입력기 앱",
+            "브리지는 막는 쪽이 모르는 숨은 입구입니다", "@GetBridgesBot", "최근 앱 목록",
+            "방문 기록에는 열어 보신 페이지가 그대로 남고"]),
     ("en", ["Tor Browser is a free program", "A borrowed phone is not safe", "Never take a photo or a screenshot",
-            "internet address", "only to the places you agreed to"]),
+            "internet address", "only to the places you agreed to", "is itself a reason for suspicion",
+            "Chinese keyboard apps", "a hidden entrance", "bridges@torproject.org", "The list of open apps",
+            "the browser's history still lists the pages you opened"]),
 ])
 def test_the_safety_guide_covers_each_topic(client, lang, words):
     html = client.get(f"/{lang}/safety").get_data(as_text=True)
-    for section in ("device", "tor", "check", "code", "history", "keeps", "after"):
+    for section in ("device", "tor", "china", "check", "code", "history", "keeps", "after"):
         assert f'<section id="{section}">' in html and f'href="#{section}"' in html
     present = [word for word in words if word in html]
     # "IP" is the jargon the guide explains away: it must not appear on the Korean page.
