@@ -1,5 +1,6 @@
 """How tall the report form is on a phone (360 px) and on a laptop (1280 px), with JavaScript
-off, in both languages: as first shown, and after sending it empty (the error summary shown).
+off, in both languages, and where its account box starts: as first shown, and after sending it
+empty (the error summary shown).
 Optionally saves full-page screenshots to look at.
 
     .venv/bin/python bench/report_height.py [--shots OUTDIR]
@@ -65,7 +66,8 @@ def main() -> None:
     shots = Path(args.shots) if args.shots else None
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
-    print(f"{'page':<28}" + "".join(f"{f'{width} px':>10}" for width in WIDTHS))
+    # Each column: the page's height, then where the account box starts (issue 19: within 1,000 px).
+    print(f"{'page':<36}" + "".join(f"{f'{width} px: height, account box at':>34}" for width in WIDTHS))
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -82,12 +84,14 @@ def main() -> None:
                         if state != "empty form":
                             with page.expect_navigation():
                                 page.get_by_role("button", name=SEND[lang]).click()
-                        heights.append(page.evaluate("document.documentElement.scrollHeight"))
+                        box = page.locator("#narrative").bounding_box()
+                        heights.append((page.evaluate("document.documentElement.scrollHeight"), round(box["y"])))
                         if shots:
                             name = f"report-{lang}-{state.split()[0]}-{width}.png"
                             page.screenshot(path=str(shots / name), full_page=True)
                         context.close()
-                    print(f"{f'/{lang}/report, {state}':<28}" + "".join(f"{height:>7,} px" for height in heights))
+                    print(f"{f'/{lang}/report, {state}':<36}"
+                          + "".join(f"{height:>21,} px, {top:>5,} px" for height, top in heights))
             browser.close()
     finally:
         server.shutdown()

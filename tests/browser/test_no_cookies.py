@@ -37,7 +37,6 @@ def test_a_database_fault_gives_the_report_back_in_the_page(browser, live_server
         page.locator("#section-where > summary").click()  # optional sections are folded
         page.get_by_label("장소 (마을, 시설, 주변 건물 등)").fill("청진 집결소")
         page.get_by_role("textbox", name="어떤 일이 있었나요?").fill("연결이 끊겨도 사라지면 안 되는 긴 증언입니다.")
-        page.locator("#section-files > summary").click()
         page.get_by_label("첨부 파일 (선택)").set_input_files(
             [{"name": "사진.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}])
         with connection_cut("INSERT INTO submission"), \

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.helpers import image_bytes
 
 RECEIPT_CODE = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
@@ -16,10 +18,13 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
     page.wait_for_url("**/ko/report")
     assert page.get_by_role("heading", level=1).inner_text() == "제보하기"
 
-    # A sub-type sits in a closed <details>: opening it needs no JavaScript.
+    # The violation list is folded after the account and files, and a sub-type sits in a closed
+    # <details> inside it: opening both needs no JavaScript.
     torture = page.get_by_label("고문", exact=True)
     assert not torture.is_visible()
     top_level = page.get_by_label("고문, 구타, 괴롭힘 (고문 및 가혹행위)", exact=True)
+    assert not top_level.is_visible()
+    page.locator("#section-categories > summary").click()
     page.locator(".category", has=top_level).locator("summary").click()
     torture.check()
     assert torture.is_checked()
@@ -36,7 +41,6 @@ def test_korean_report_and_follow_up_without_javascript(page_js_off):
     page.get_by_role("textbox", name="어떤 일이 있었나요?").fill(
         "2015년 겨울 회령 보위부 구류장에서 조사를 받으며 고문을 당했습니다.\n같은 방에 다섯 명이 있었습니다."
     )
-    page.locator("#section-files > summary").click()
     page.get_by_label("첨부 파일 (선택)").set_input_files(
         [{"name": "증거 사진.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG")}]
     )
@@ -113,3 +117,20 @@ def test_error_in_a_folded_section_is_shown_open_without_javascript(page_js_off)
     page.locator('.error-summary a[href="#when_year"]').click()
     assert page.url.endswith("#when_year")
     assert page.get_by_label("연도", exact=True).is_visible()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_account_box_and_files_come_first_on_a_phone(page_js_off, lang):
+    """Issue 19: at 360 px the account box started 2,468 px down, after 28 controls and the list
+    of violations. It is now on the first screens, with the files right after it; every other
+    question follows, folded."""
+    page = page_js_off
+    page.goto(f"/{lang}/report")
+    account = page.locator("#narrative").bounding_box()
+    files = page.locator("#attachments").bounding_box()
+    first_fold = page.locator("details.fold").first.bounding_box()
+    assert account["y"] < 1000, account
+    assert account["y"] < files["y"] < first_fold["y"]
+    assert page.locator("details.fold").first.get_attribute("id") == "section-categories"
+    assert page.locator("details.fold[open]").count() == 0
+    assert not page.locator("#cat-V02").is_visible()  # the violation list waits in its fold

@@ -15,16 +15,21 @@ from app.models import Category, Submission
 from app.services import taxonomy
 from tests.helpers import hidden_fields, opened, submit_report
 
-FOLDED = ["section-when", "section-where", "section-who-was-harmed", "section-who-did-it",
-          "section-how-the-submitter-knows", "section-files", "section-contact"]
+FOLDED = ["section-categories", "section-when", "section-where", "section-who-was-harmed", "section-who-did-it",
+          "section-how-the-submitter-knows", "section-contact"]
 
 
 def details(html: str, section_id: str) -> str:
-    """The <details> element of one folded section, opening tag to closing tag."""
-    match = re.search(rf'<details class="section fold" id="{section_id}"[^>]*>.*?</details>\s*(?=<|$)', html, re.S)
-    assert match, section_id
-    # Sub-type <details> never sit inside a folded section, so the first </details> closes it.
-    return match.group(0)
+    """The <details> element of one folded section, opening tag to closing tag (the categories'
+    section holds a <details> of sub-types per category: nesting is counted)."""
+    start = re.search(rf'<details class="section fold" id="{section_id}"[^>]*>', html)
+    assert start, section_id
+    depth, position = 0, start.start()
+    for tag in re.finditer(r"<details\b|</details>", html[position:]):
+        depth += 1 if tag.group(0) == "<details" else -1
+        if depth == 0:
+            return html[position:position + tag.end()]
+    raise AssertionError(f"{section_id} is not closed")
 
 
 def opening_tag(html: str, section_id: str) -> str:
@@ -37,9 +42,14 @@ def test_optional_sections_are_folded_and_the_account_is_not(client, lang):
     for section_id in FOLDED:
         assert " open" not in opening_tag(html, section_id)
     folded = "".join(details(html, section_id) for section_id in FOLDED)
-    # What must be seen stays outside every fold: the account (required), the consent, the button.
-    for name in ("narrative", "consent_un", "consent_accountability", "consent_publication", "submit", "categories"):
+    # What must be seen stays outside every fold: the account (required), the files, the consent,
+    # the button; the account and files come before any folded question (issue 19).
+    for name in ("narrative", "attachments", "keep_metadata", "consent_un", "consent_accountability",
+                 "consent_publication", "submit"):
         assert f'name="{name}"' in html and f'name="{name}"' not in folded
+    first_fold = html.index('<details class="section fold"')
+    assert html.index('name="narrative"') < html.index('name="attachments"') < first_fold
+    assert 'name="categories"' in details(html, "section-categories")
     assert 'name="when_year"' in details(html, "section-when")
     assert 'name="contact_handle"' in details(html, "section-contact")
     assert "fold-filled" not in html  # nothing answered yet
