@@ -97,7 +97,7 @@ FACETS = [
           _l("Was it in a detention facility?"),
           huridocs=(5, {"kwanliso": DETENTION, "kyohwaso": "Regular prison", "rodong": DETENTION,
                         "jipgyolso": "Regular detention place", "guryujang": "Regular detention place",
-                        "china": "Regular detention place"})),
+                        "camp_927": "Regular detention place", "china": "Regular detention place"})),
     Facet("victim_count", "who_was_harmed", "count", "victims", v.VICTIM_COUNTS, "select",
           _l("How many people were harmed?"),
           huridocs=(7, {"1": "Individual", "2-5": "Group", "6-20": "Group", "21+": "Group", "unknown": "Unknown"})),
@@ -108,6 +108,10 @@ FACETS = [
           _l("Who did it?"), labels_in_export=True,
           huridocs=(24, {"state_security": EXECUTIVE, "police": EXECUTIVE, "military": EXECUTIVE,
                          "party_official": EXECUTIVE, "detention_staff": EXECUTIVE, "foreign_authority": EXECUTIVE,
+                         "border_guard": EXECUTIVE, "prosecutor_court": "Governmental entities: judiciary",
+                         # State enterprises, cooperative farms and shock brigades are the state's in
+                         # the North: their managers and commanders act for it.
+                         "workplace_cadre": EXECUTIVE, "mobilization": EXECUTIVE,
                          # Joint party/security task forces, patrols and the neighbourhood unit's
                          # head all act for the state: list 24 has nothing closer than the executive.
                          "sangmu_109": EXECUTIVE, "gruppa": EXECUTIVE, "gyuchaldae": EXECUTIVE,

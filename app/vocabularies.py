@@ -36,7 +36,7 @@ PROVINCES = [
     ("KP-10", _l("Ryanggang")),
     ("KP-13", _l("Rason")),
     ("KP-14", _l("Nampo")),
-    ("KP-15", _l("Kaesong")),
+    ("KP-15", _l("Kaesong (North Hwanghae)")),  # now part of North Hwanghae; its old code is kept
     ("KP-XX", _l("North Korea, province unknown")),
     ("CN", _l("China")),
     ("RU", _l("Russia")),
@@ -52,6 +52,7 @@ FACILITY_TYPES = [
     ("rodong", _l("Labour training camp (rodong danryondae)")),
     ("jipgyolso", _l("Holding centre (jipgyolso)")),
     ("guryujang", _l("Pre-trial detention or interrogation facility (guryujang)")),
+    ("camp_927", _l("Camp for homeless children (9.27 sangmu)")),
     ("china", _l("Detention facility in China")),
     ("other", lazy_pgettext("facility", "Another facility")),
     ("unknown", _l("I don't know")),
@@ -79,7 +80,11 @@ PERPETRATOR_TYPES = [
     ("state_security", _l("State security (bowibu)")),
     ("police", _l("Police (anjeonbu, formerly boanseo)")),
     ("military", _l("Military")),
+    ("border_guard", _l("Border guards (gukgyeong gyeongbidae)")),
+    ("prosecutor_court", _l("Prosecutors or courts (geomchalso, jaepanso)")),
     ("party_official", _l("Party or government officials")),
+    ("workplace_cadre", _l("Managers of an enterprise or a farm (gieopso, nongjang ganbu)")),
+    ("mobilization", _l("Commanders of a shock brigade or a labour mobilization (dolgyeokdae)")),
     # The groups that do the checking in daily life, as escapees name them (issue 11).
     ("sangmu_109", _l("Group 109 (109 sangmu), which hunts for foreign videos and phones")),
     ("gruppa", _l("Anti-socialist inspection group (bisahoe gruppa)")),

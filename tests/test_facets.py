@@ -38,3 +38,13 @@ def test_the_form_the_exports_and_the_case_file_follow_the_table(app):
     # Fields appear in the form in the table's order, after the "when" questions.
     asked = [name for name in form._fields if name in {f.name for f in FACETS if f.widget}]
     assert asked == [facet.name for facet in FACETS if facet.widget]
+
+
+def test_the_korean_form_names_what_escapees_name(client):
+    """Issue 19's vocabulary gaps: the main perpetrators in crossing cases, prosecutors and
+    courts, workplace cadres, shock brigades, the camps for homeless children, and Kaesong
+    under its province."""
+    html = client.get("/ko/report").get_data(as_text=True)
+    for words in ("국경경비대", "검찰소·재판소", "기업소·농장 간부", "돌격대·동원 지휘부", "9.27 상무 수용소",
+                  "개성 (황해북도)"):
+        assert words in html, words
