@@ -151,3 +151,28 @@ def test_dashboard_fits_one_screen_at_1280_px(staff_page):
         .map(el => el.getBoundingClientRect().bottom))""")
     assert charts <= DESKTOP["height"], f"the charts end at {charts} px"
     assert page.locator(".dashboard script, script").count() == 0  # no chart JavaScript
+
+
+def test_the_actions_stay_in_view_while_a_long_account_scrolls(staff_page):
+    """Issue 19: on an account of 20,000 characters the action column scrolled away."""
+    item = SubmissionFactory(narrative="회령 보위부 구류장에서 있었던 일입니다. " * 800, in_review=True).public_id
+    UserFactory(email="officer@example.org")
+    page = staff_page("officer@example.org", DESKTOP)
+    page.goto(f"/staff/submissions/{item}")
+    page.locator("#note").scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > 3000
+    status = box(page, ".item-side form#status")
+    assert 0 <= status["y"] < DESKTOP["height"], status  # still on screen
+
+
+def test_a_contact_request_has_its_own_layout(staff_page):
+    """No seven empty report rows above the person's message (issue 19)."""
+    item = SubmissionFactory(contact_request=True).public_id
+    UserFactory(email="officer@example.org")
+    page = staff_page("officer@example.org", DESKTOP)
+    page.goto(f"/staff/submissions/{item}")
+    message = box(page, ".item-main .narrative")
+    assert message["y"] < 600, message
+    assert page.locator(".item-main #files-title").count() == 0
+    assert "탈북 과정에서 겪은 일을" in page.locator(".item-main .narrative").inner_text()
+    no_axe_violations(page, "a contact request")
