@@ -216,3 +216,16 @@ def test_query_terms_become_phrases_of_pairs(words, tokens):
 def test_document_tokens_pair_hangul_and_fold_latin():
     assert search.document_tokens(["고문을 당했다. Tortured!"]) == ["고문", "문을", "당했", "했다", "tortured"]
     assert "노동" in search.document_tokens(["로동단련대"])
+
+
+def test_sorted_intersection_and_merge_match_numpy():
+    from app.sealed.search import reader
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        a = np.unique(rng.integers(0, 500, rng.integers(0, 200))).astype(np.uint32)
+        b = np.unique(rng.integers(0, 500, rng.integers(0, 200))).astype(np.uint32)
+        assert np.array_equal(reader._intersect_sorted(a, b), np.intersect1d(a, b))
+        # Parts as segments give them: each sorted, ranges that may or may not overlap.
+        parts = [np.unique(rng.integers(start, start + 300, 50)) for start in rng.integers(0, 1000, 4)]
+        assert np.array_equal(reader._merge_sorted(parts), np.unique(np.concatenate(parts)))
+    assert len(reader._merge_sorted([])) == 0 and len(reader._intersect_sorted(np.zeros(0), np.arange(3))) == 0

@@ -110,6 +110,31 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
+def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values of `a` also in `b`, both sorted and unique: a binary search of each value of the
+    shorter in the longer (np.intersect1d would concatenate and sort both, per segment)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = 0
+    return a[b[at] == a]
+
+
+def _merge_sorted(parts: list[np.ndarray]) -> np.ndarray:
+    """Sorted, unique values of several sorted arrays. Segments mostly hold ranges of ids that do
+    not overlap: laid end to end by their first values they are usually in order already, which
+    a comparison finds in one pass; only otherwise is everything sorted."""
+    parts = sorted((part for part in parts if len(part)), key=lambda part: part[0])
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    joined = np.concatenate(parts)
+    if len(joined) > 1 and not bool(np.all(joined[1:] >= joined[:-1])):
+        joined = np.sort(joined)
+    return _sorted_unique(joined)
+
+
 def _docs(values: np.ndarray) -> np.ndarray:
     """The document numbers of sorted postings (document number, then position)."""
     return _sorted_unique(values >> np.uint32(POSITION_BITS))
@@ -123,7 +148,7 @@ def _term_docs(term: Term, segment_id: int, postings: dict[tuple[str, int], np.n
         found = postings.get((name, segment_id))
         if found is None:
             return empty
-        docs = _docs(found) if docs is None else np.intersect1d(docs, _docs(found), assume_unique=True)
+        docs = _docs(found) if docs is None else _intersect_sorted(docs, _docs(found))
     if term.phrase:
         current = postings.get((term.phrase[0], segment_id))
         for name in term.phrase[1:]:
@@ -141,7 +166,7 @@ def _term_docs(term: Term, segment_id: int, postings: dict[tuple[str, int], np.n
         if beginning is None:
             return empty
         starts = _docs(beginning)
-        docs = starts if docs is None else np.intersect1d(docs, starts, assume_unique=True)
+        docs = starts if docs is None else _intersect_sorted(docs, starts)
     return docs if docs is not None else empty
 
 
@@ -176,7 +201,7 @@ def matching_ids(session: Session, query: Query, keys: SearchKeys) -> np.ndarray
     ids_of = _doc_ids(session, [s for s in live if s.id in touched])
     result: np.ndarray | None = None
     for term, per_term in zip(query.terms, found, strict=True):
-        parts = [np.zeros(0, dtype=np.int64)]
+        parts = []
         for segment_id, docs in per_term:
             ids = ids_of[segment_id][docs.astype(np.int64)]
             if segment_id in stale:
@@ -184,8 +209,8 @@ def matching_ids(session: Session, query: Query, keys: SearchKeys) -> np.ndarray
             parts.append(ids)
         if (prefix := term.public_id_prefix) is not None:
             parts.append(_by_public_id(session, prefix))
-        ids = _sorted_unique(np.sort(np.concatenate(parts)))
-        result = ids if result is None else np.intersect1d(result, ids, assume_unique=True)
+        ids = _merge_sorted(parts)
+        result = ids if result is None else _intersect_sorted(result, ids)
         if not len(result):
             break
     return result if result is not None else np.zeros(0, dtype=np.int64)
