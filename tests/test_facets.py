@@ -48,3 +48,16 @@ def test_the_korean_form_names_what_escapees_name(client):
     for words in ("국경경비대", "검찰소·재판소", "기업소·농장 간부", "돌격대·동원 지휘부", "9.27 상무 수용소",
                   "개성 (황해북도)"):
         assert words in html, words
+
+
+def test_sub_types_speak_plainly_to_submitters_and_legally_to_officers(client, auth, app):
+    """Issue 19: the sub-types showed only legal terms (영아 살해, 결사·집회 금지). Submitters read
+    everyday words with the legal term beside them; officers keep the legal term alone."""
+    html = client.get("/ko/report").get_data(as_text=True)
+    assert "갓난아기를 죽임 (영아 살해)" in html
+    assert "사람들이 모이거나 단체를 만들지 못하게 함 (결사·집회 금지)" in html
+    assert ">고문</label>" in html  # already an everyday word: left alone
+    assert "A newborn baby was killed (Infanticide)" in client.get("/en/report").get_data(as_text=True)
+    auth.login()
+    queue = client.get("/staff/").get_data(as_text=True)
+    assert "영아 살해" in queue and "갓난아기를 죽임" not in queue
