@@ -242,7 +242,12 @@ def shoot_readme(out: Path, instance: Path) -> int:
             page = desk.new_page()
             log_in(page)
             page.goto(f"/staff/submissions/{public_id}")
+            # The action column sticks to the window and scrolls on its own when it is taller: a
+            # window as tall as the page shows all of it in one picture.
+            page.set_viewport_size({"width": DESKTOP,
+                                    "height": page.evaluate("document.documentElement.scrollHeight")})
             shoot(page, "staff-item-1280", True)
+            page.set_viewport_size({"width": DESKTOP, "height": 900})
             page.goto("/staff/dashboard")
             shoot(page, "staff-dashboard-1280", False)
             browser.close()
