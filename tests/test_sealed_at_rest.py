@@ -137,9 +137,12 @@ def determinism(app, officer) -> tuple[int, int]:
 
 
 def test_identical_reports_leave_no_more_repeated_bytes_than_different_ones(app, officer):
-    """(What repeats in both is the audit chain: each event names the previous one's hash.)"""
+    """What repeats in both runs (about 230 strings) is the audit chain, each event naming the
+    previous one's hash in hex, and how many events the two runs write differs by a few (231
+    against 226 was seen on PostgreSQL). Ten is that margin; equal ciphertext for equal
+    content repeats far more (the mutant below: more than 50 over the control)."""
     identical, control = determinism(app, officer)
-    assert identical <= control + 2, (identical, control)
+    assert identical <= control + 10, (identical, control)
 
 
 class _Deterministic:
