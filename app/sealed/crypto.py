@@ -134,19 +134,20 @@ def aead_encrypt_padded(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 def aead_decrypt_padded(key: bytes, blob: bytes, aad: bytes) -> bytes:
     """A padded value, or one sealed before padding existed (bound to `aad` alone)."""
+    return aead_decrypt_either(key, blob, aad)[0]
+
+
+def aead_decrypt_either(key: bytes, blob: bytes, aad: bytes) -> tuple[bytes, bool]:
+    """The value, and whether it was sealed padded (False: before padding existed)."""
     try:
-        return unpad(aead_decrypt(key, blob, PADDED + aad))
+        return unpad(aead_decrypt(key, blob, PADDED + aad)), True
     except InvalidTag:
-        return aead_decrypt(key, blob, aad)
+        return aead_decrypt(key, blob, aad), False
 
 
 def is_padded(key: bytes, blob: bytes, aad: bytes) -> bool:
     """Whether a value under `key` was sealed padded (not before padding existed)."""
-    try:
-        aead_decrypt(key, blob, PADDED + aad)
-    except InvalidTag:
-        return False
-    return True
+    return aead_decrypt_either(key, blob, aad)[1]
 
 
 class Aead:
@@ -221,11 +222,8 @@ def seal_padded(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 
 def is_padded_seal(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> bool:
-    try:
-        unseal(recipient, blob, PADDED + aad)
-    except InvalidTag:
-        return False
-    return True
+    """Whether a sealed value was sealed padded (not before padding existed)."""
+    return unseal_either(recipient, blob, aad)[1]
 
 
 def file_is_padded(header: bytes) -> bool:
@@ -235,10 +233,15 @@ def file_is_padded(header: bytes) -> bool:
 
 def unseal_padded(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> bytes:
     """A padded sealed value, or one sealed before padding existed."""
+    return unseal_either(recipient, blob, aad)[0]
+
+
+def unseal_either(recipient: bytes | Recipient, blob: bytes, aad: bytes) -> tuple[bytes, bool]:
+    """The sealed value, and whether it was sealed padded (False: before padding existed)."""
     try:
-        return unpad(unseal(recipient, blob, PADDED + aad))
+        return unpad(unseal(recipient, blob, PADDED + aad)), True
     except InvalidTag:
-        return unseal(recipient, blob, aad)
+        return unseal(recipient, blob, aad), False
 
 
 def _segment_aad(index: int, last: bool) -> bytes:

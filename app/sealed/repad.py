@@ -33,26 +33,25 @@ class Report:
     contact_left: int = 0  # contact details left unpadded: the keyring holds no identity key
 
 
-def _padded_under(key: ItemKey, place: str, blob: bytes) -> bool:
-    return crypto.is_padded(key.key, blob, f"{place}:{key.public_id}".encode())
-
-
 def _reseal(key: ItemKey, place: str, blob: bytes | None, report: Report) -> bytes | None:
-    if blob is None or _padded_under(key, place, blob):
+    if blob is None:
+        return blob
+    plain, padded = key.open_either(place, blob)
+    if padded:
         return blob
     report.values += 1
-    return key.seal(place, key.open(place, blob))
+    return key.seal(place, plain)
 
 
 def _reseal_staff(keyring: Keyring, kind: str, public: bytes, place: bytes, blob: bytes | None,
                   report: Report) -> bytes | None:
     if blob is None:
         return blob
-    recipient = keyring.recipient(kind)
-    if crypto.is_padded_seal(recipient, blob, place):
+    plain, padded = crypto.unseal_either(keyring.recipient(kind), blob, place)
+    if padded:
         return blob
     report.values += 1
-    return crypto.seal_padded(public, crypto.unseal(recipient, blob, place), place)
+    return crypto.seal_padded(public, plain, place)
 
 
 def _repad_file(path: Path, key: ItemKey, stored_name: str) -> int | None:
@@ -106,8 +105,9 @@ def _repad_attachment(session: Session, attachment: Attachment, key: ItemKey, up
     if size is not None:
         report.files += 1
     hashes_place = f"attachment.hashes:{stored}"
-    hashes, hashes_sealed = key.open_json(hashes_place, attachment.hashes_sealed), attachment.hashes_sealed
-    if "size" not in hashes or not _padded_under(key, hashes_place, hashes_sealed):
+    plain, padded = key.open_either(hashes_place, attachment.hashes_sealed)
+    hashes, hashes_sealed = json.loads(plain), attachment.hashes_sealed
+    if "size" not in hashes or not padded:
         # From before padding: the clear column held the exact size; now it is sealed here.
         hashes.setdefault("size", size if size is not None else attachment.size_class)
         hashes_sealed = key.seal_json(hashes_place, hashes)

@@ -34,6 +34,7 @@ from app.models.settings import Setting
 from app.sealed.crypto import (
     KdfParams,
     aead_decrypt,
+    aead_decrypt_either,
     aead_decrypt_padded,
     aead_encrypt,
     aead_encrypt_padded,
@@ -71,6 +72,10 @@ class ItemKey:
 
     def open(self, place: str, blob: bytes) -> bytes:
         return aead_decrypt_padded(self.key, blob, self._place(place))
+
+    def open_either(self, place: str, blob: bytes) -> tuple[bytes, bool]:
+        """The value, and whether it was sealed padded (flask keys pad-existing asks)."""
+        return aead_decrypt_either(self.key, blob, self._place(place))
 
     def open_text(self, place: str, blob: bytes | None) -> str | None:
         return None if blob is None else self.open(place, blob).decode()
