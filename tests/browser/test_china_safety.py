@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import _open_page
+
 WIDTHS = [{"width": 360, "height": 800}, {"width": 1280, "height": 900}]
 CHINA = {"ko": "중국에 계시다면: 드러날 수 있는 것", "en": "In China: what can give you away"}
 WECHAT = {"ko": "위챗은 중국 정부가 읽습니다", "en": "The Chinese state reads WeChat"}
@@ -15,9 +17,9 @@ def page_at(browser, live_server):
     contexts = []
 
     def open_page(viewport):
-        context = browser.new_context(base_url=live_server, java_script_enabled=False, viewport=viewport)
+        context, page = _open_page(browser, live_server, java_script_enabled=False, viewport=viewport)
         contexts.append(context)
-        return context.new_page()
+        return page
     yield open_page
     for context in contexts:
         context.close()

@@ -64,13 +64,20 @@ def test_long_documents_are_searchable_to_the_end(app, org_keys):
         assert index_and_search(db.session, org_keys.keyring, "가나") == [item.id]  # 1,420 postings: head + tails
 
 
+def indexed_one_by_one(keyring: Keyring, narratives: list[str]) -> list:
+    """A submission per narrative, each indexed on its own: one segment each, nothing merged."""
+    items = []
+    for narrative in narratives:
+        items.append(SubmissionFactory(narrative=narrative))
+        worker.run(db.session, keyring, index_only=True)
+    return items
+
+
 def test_small_segments_are_merged_and_searches_still_find_everything(app, org_keys, monkeypatch):
     monkeypatch.setattr(worker, "MAX_OPEN", 2)
-    items = []
     with app.app_context():
-        for n in range(5):
-            items.append(SubmissionFactory(narrative=f"{n}번째 증언: 혜산 집결소에서 구타를 당했습니다."))
-            worker.run(db.session, org_keys.keyring, index_only=True)
+        items = indexed_one_by_one(org_keys.keyring,
+                                   [f"{n}번째 증언: 혜산 집결소에서 구타를 당했습니다." for n in range(5)])
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchSegment)) == 5
         assert sorted(index_and_search(db.session, org_keys.keyring, "집결소")) == sorted(i.id for i in items)
         live = db.session.scalars(sa.select(SearchSegment)).all()
@@ -100,11 +107,8 @@ def test_a_process_that_exits_mid_merge_gives_the_lease_back(app, org_keys, monk
     """gunicorn restarts a worker while its thread merges: the thread stops at its next step,
     rolls back and releases the lease, so the next server need not wait for it to lapse."""
     monkeypatch.setattr(worker, "MAX_OPEN", 2)
-    items = []
     with app.app_context():
-        for n in range(3):
-            items.append(SubmissionFactory(narrative=f"{n}번째: 회령 보위부에서 조사를 받았습니다."))
-            worker.run(db.session, org_keys.keyring, index_only=True)
+        items = indexed_one_by_one(org_keys.keyring, [f"{n}번째: 회령 보위부에서 조사를 받았습니다." for n in range(3)])
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchSegment)) == 3
         read = segments.read
 
