@@ -82,8 +82,13 @@ def sanitize_html(html: str) -> str:
 
 
 def is_safe_redirect(target: str | None) -> bool:
-    """Only same-site relative paths are followed after login or a language switch."""
+    """Only same-site relative paths are followed after login or a language switch. A control
+    or format character (CR/LF, NUL, TAB, bidi marks) or a backslash refuses the whole target:
+    urlsplit() drops CR, LF and TAB silently (so `/` CR LF `//evil.example` looked like a path), and
+    a Location header with a line break in it fails at the server (a 500 after the login)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(unicodedata.category(ch).startswith("C") for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
