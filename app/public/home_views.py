@@ -23,9 +23,10 @@ def healthz():
         "uploads": health.upload_folder(current_app.config["UPLOAD_DIR"]),
         "keys": health.keys_present(db.session),
     }
-    # Only where limits are shared through a store (Redis): an in-process store cannot fail.
-    if not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
-        results["rate_limits"] = health.answered(limiter.storage.check)
+    # Only where limits are on and shared through a store (Redis): an in-process store cannot
+    # fail, and with RATELIMIT_ENABLED off the limiter never opens its store (there is none to ask).
+    if current_app.config["RATELIMIT_ENABLED"] and not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        results["rate_limits"] = health.answered(lambda: limiter.storage.check())
     return health.report(results)
 
 

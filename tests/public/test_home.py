@@ -97,3 +97,26 @@ def test_a_rate_limit_store_that_answers_passes_the_check(app, client):
         if not storage.check():
             pytest.skip(f"Redis is not reachable at {url}; set TEST_REDIS_URL")
         assert answer(client) == (200, {"status": "ok", "checks": {**ALL_OK, "rate_limits": "ok"}})
+
+
+@contextmanager
+def limiter_of_a_new_process():
+    """The limiter as a process that has not yet built an app finds it (no store, on), put back
+    afterwards: an app with RATELIMIT_ENABLED off then leaves it without any store at all."""
+    usual = limiter.enabled, limiter._storage
+    limiter.enabled, limiter._storage = True, None
+    try:
+        yield
+    finally:
+        limiter.enabled, limiter._storage = usual
+
+
+def test_limits_turned_off_with_a_redis_store_configured_still_answer(app):
+    """Issue 20, item 7.4: RATELIMIT_ENABLED=false beside a Redis RATELIMIT_STORAGE_URI (the load
+    benchmarks' settings on a production configuration) made /healthz a 500: the store it asked
+    was never made. Unused limits have no store to check."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not storage_from_string(url).check():
+        pytest.skip(f"Redis is not reachable at {url}; set TEST_REDIS_URL")
+    with limiter_of_a_new_process(), another_app(app, RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI=url) as off:
+        assert answer(off.test_client()) == (200, {"status": "ok", "checks": ALL_OK})
