@@ -36,7 +36,14 @@ PAGES = {
         _l("For everyone's safety, this was tried too many times. Please wait a while and try again."),
     ),
     500: (_l("Something went wrong"), _l("A temporary problem occurred. Please try again in a moment.")),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("Because of a temporary problem on our side, this page cannot be shown right now. "
+           "Please try again in a few minutes."),
+    ),
 }
+# A page that could not be read because the database is unreachable: how long to wait.
+RETRY_AFTER_FAULT_SECONDS = 60
 # abort(403, description=…) with one of these names says why, instead of the general 403 text.
 REASONS = {
     "no_keys": (_l("No access to the keys"),
@@ -117,6 +124,8 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_unexpected(error: Exception):
     db.session.rollback()
+    if faults.is_database_fault(error):
+        return handle_database_down(error)
     # The route, not the path: a path can carry a token (subscription links). app/logs.py keeps
     # the exception's message (which may quote a value) out of the log.
     current_app.logger.exception("unhandled error on %s %s", request.method,
@@ -127,6 +136,22 @@ def handle_unexpected(error: Exception):
         current_app.logger.exception("error page failed")
         return ("일시적인 문제가 발생했습니다. / A temporary problem occurred.", 500,
                 {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def handle_database_down(error: Exception):
+    """The database is unreachable (refused, cut, a locked or missing SQLite file) and no form
+    handler kept anything typed: the localized 503 every page gets, never a 500. The log says
+    the kind of fault and the route, never the exception's text (app/logs.py)."""
+    current_app.logger.warning("database unreachable on %s %s: %s", request.method,
+                               request.url_rule.rule if request.url_rule else "(no route)", type(error).__name__)
+    try:
+        body, status = render_error(503)
+    except Exception:  # the error page itself needed the database: answer in both languages
+        current_app.logger.exception("error page failed")
+        body, status = "일시적인 문제가 발생했습니다. / A temporary problem occurred.", 503
+        return body, status, {"Content-Type": "text/plain; charset=utf-8",
+                              "Retry-After": str(RETRY_AFTER_FAULT_SECONDS)}
+    return body, status, {"Retry-After": str(RETRY_AFTER_FAULT_SECONDS)}
 
 
 # Staff and admin forms where someone may have typed for a while. On a database or disk fault
