@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from app import form_tokens
 from app.extensions import db, limiter
 from app.services import faults
 
@@ -118,6 +119,12 @@ def form_page_link() -> str | None:
 def handle_csrf_error(error: CSRFError):
     title = _l("Please try again")
     message = _l("For your security, please reload the page and submit again.")
+    if error.description == form_tokens.OPAQUE_ORIGIN:  # a login from a page without an origin
+        title = _l("Please open the page again and send it from there")
+        message = _l("Your browser did not say which page this came from, so we could not tell it apart from "
+                     "another website sending it for you. Nothing was opened. Please open the page with the "
+                     "link below and enter it there again. If this happens again, please use an up-to-date "
+                     "browser such as Tor Browser.")
     return render_template("errors/error.html", title=title, message=message, status=400,
                            back=form_page_link()), 400
 

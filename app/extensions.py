@@ -6,7 +6,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from app.form_tokens import cross_site
+from app.form_tokens import from_elsewhere
 from app.models.base import Base
 from app.security import rate_limit_key
 
@@ -17,15 +17,16 @@ babel = Babel()
 
 class CSRFProtectFromOtherSites(CSRFProtect):
     """Flask-WTF's session token, plus: a POST that the browser marks as sent by another site is
-    refused (app/form_tokens.py cross_site). That replaces Flask-WTF's HTTPS check of the Referer
+    refused (app/form_tokens.py from_elsewhere), and so is a login with `Origin: null` from an
+    older browser. That replaces Flask-WTF's HTTPS check of the Referer
     (WTF_CSRF_SSL_STRICT, off in config.py), which refused every form over HTTPS: our
     Referrer-Policy is no-referrer, so browsers send no Referer at all."""
 
     def protect(self, apply_exemptions=False):
         if apply_exemptions and (not request.endpoint or self._is_exempt()):
             return
-        if request.method in current_app.config["WTF_CSRF_METHODS"] and cross_site():
-            self._error_response("The request came from another site.")
+        if request.method in current_app.config["WTF_CSRF_METHODS"] and (reason := from_elsewhere()):
+            self._error_response(reason)
         super().protect()
 
 

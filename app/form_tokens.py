@@ -31,7 +31,11 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
+from app.security import SESSION_OPENING
+
 SALT = "moksori public form"
+FROM_ANOTHER_SITE = "The request came from another site."
+OPAQUE_ORIGIN = "The request came from a page without an origin."
 FIELD = "csrf_token"
 # Fetch metadata a browser sends with a form POST; anything else comes from another site.
 ALLOWED_FETCH_SITES = {"same-origin", "none"}
@@ -95,12 +99,32 @@ def cross_site() -> bool:
     return origin.rstrip("/") != request.host_url.rstrip("/")
 
 
+def opaque_origin_opening_session() -> bool:
+    """A POST that opens a session (app.security.SESSION_OPENING) says `Origin: null` and
+    carries no fetch metadata: an older browser (before Sec-Fetch-Site) sent it from a page
+    without an origin — a sandboxed frame, a data: URL, another site's no-referrer page — with a
+    token fetched elsewhere. Our own pages of those forms are same-origin (referrer_policy), so
+    such a browser sends our origin from them; a current browser's fetch metadata decides."""
+    return (request.endpoint in SESSION_OPENING and request.headers.get("Origin") == "null"
+            and "Sec-Fetch-Site" not in request.headers)
+
+
+def from_elsewhere() -> str | None:
+    """Why this POST is refused as sent from another page than ours (Flask-WTF-style reason,
+    the CSRFError's description), or None. The one check both kinds of token go through."""
+    if cross_site():
+        return FROM_ANOTHER_SITE
+    if opaque_origin_opening_session():
+        return OPAQUE_ORIGIN
+    return None
+
+
 def protect(key: str | None = None) -> None:
     """Refuse this POST unless it carries a good token for its form; raises CSRFError."""
     if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    if cross_site():
-        raise CSRFError("The request came from another site.")
+    if reason := from_elsewhere():
+        raise CSRFError(reason)
     reason = reason_to_refuse(request.form.get(FIELD), key or form_key())
     if reason:
         raise CSRFError(reason)

@@ -36,12 +36,27 @@ CSP = "; ".join(
 )
 
 
+# POSTs that open a session: a submission by its receipt code, a staff login. Forged from another
+# page they would log a visitor's browser into the attacker's submission or account (login
+# CSRF), so app/form_tokens.py refuses them with `Origin: null` when the browser sends no fetch
+# metadata. Their pages send the Origin for real (below), which our own POSTs need for that.
+SESSION_OPENING = frozenset({"public.receipt", "staff.login"})
+
+
+def referrer_policy() -> str:
+    """no-referrer everywhere, except the pages of a form that opens a session: same-origin, so
+    that a browser's POST from them names our origin instead of `null` (Fetch: a no-referrer
+    page's POST says `Origin: null`, the same as a forged one from a sandboxed frame), while
+    nothing still goes to any other site — not even to the quick exit's page."""
+    return "same-origin" if request.endpoint in SESSION_OPENING else "no-referrer"
+
+
 def set_security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Referrer-Policy", referrer_policy())
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
@@ -190,3 +205,4 @@ def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.after_request(offer_onion_address)
     app.jinja_env.filters["receipt"] = format_receipt_code
+    app.jinja_env.globals["referrer_policy"] = referrer_policy
