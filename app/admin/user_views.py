@@ -20,7 +20,7 @@ from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import User
 from app.sealed import key_sessions, keys
-from app.services import accounts
+from app.services import accounts, login_throttle
 
 
 def _admin_keys() -> keys.Keyring:
@@ -40,7 +40,9 @@ def users():
     rows = db.session.scalars(sa.select(User).order_by(User.role.desc(), User.email)).all()
     sessions = {user.id: key_sessions.active_count(db.session, user.id) for user in rows}
     return render_template("admin/users.html", users=rows, action_form=ConfirmForm(),
-                           grants=keys.grants_by_user(db.session), sessions=sessions)
+                           grants=keys.grants_by_user(db.session), sessions=sessions,
+                           bursts=accounts.failure_bursts(db.session), burst_hours=accounts.BURST_HOURS,
+                           account_cap=login_throttle.ACCOUNT_LOCK_AFTER)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 """Staff accounts: officers and admins. Passwords are hashed with Argon2id; the TOTP secret
 is stored encrypted; the last TOTP step refuses replays. LoginThrottle counts failed logins
-per client of an account (services/login_throttle.py), never per account alone."""
+per client of an account, and for the browsers an account never used together (services/login_throttle.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -61,7 +61,7 @@ class User(UserMixin, Base):
 
 class LoginThrottle(Base):
     """Failed logins of one client of one account in the current window: a remembered browser,
-    an (account, address) pair, or the account's second step for every other client. `key` is
+    an (account, address) pair, or the account's first or second step for every other client. `key` is
     a hash of keyed digests: the table holds no e-mail address and no client address, and a
     row goes once its window and lock have passed."""
 

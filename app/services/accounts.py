@@ -1,7 +1,8 @@
 """Staff accounts: creation, passwords (Argon2id), TOTP with replay refusal, throttling.
 
-Failed logins are counted per client of an account (services/login_throttle.py), never per
-account alone, so a stranger cannot lock the real officer out; every failure costs a short,
+Failed logins are counted per client of an account (services/login_throttle.py) and, with a
+higher cap, for all the browsers the account never used together; a remembered browser is
+judged by its own count only, so a stranger cannot lock the real officer out; every failure costs a short,
 growing delay and is audited, and so is each lock. An e-mail address without an active account
 goes through the same steps (a password check against a dummy hash, the same counters, the
 same delay and the same answers), so the login tells nobody which accounts exist.
@@ -11,13 +12,13 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import User
+from app.models import AuditEvent, User
 from app.models.base import utcnow
 from app.sealed import installation, key_sessions, keys, passwords
 from app.sealed.keys import Keyring
@@ -36,6 +37,12 @@ class AccountError(Refused):
 class LoginResult:
     user: User | None
     locked_minutes: int = 0
+    # The lock is the account's (browsers it never used, together), not this client's own.
+    account_locked: bool = False
+
+    @classmethod
+    def refused(cls, lock: login_throttle.Lock) -> LoginResult:
+        return cls(None, lock.minutes, lock.scope == "account")
 
     @property
     def ok(self) -> bool:
@@ -131,30 +138,30 @@ def find_active(session: Session, user_id: int) -> User | None:
     return user if user and user.active else None
 
 
-def _failed(session: Session, client: login_throttle.Client, step: str, user: User | None) -> int:
-    """Count, audit and slow down a failure; commits. Returns the minutes the client is now
-    locked (0 if not). An unknown address writes the same rows as a known one."""
+def _failed(session: Session, client: login_throttle.Client, step: str, user: User | None) -> LoginResult:
+    """Count, audit and slow down a failure; commits. The result says how long the client is
+    now locked (0 if not). An unknown address writes the same rows as a known one."""
     failure = login_throttle.record_failure(session, client, step)
     actor, target = (f"user:{user.id}", str(user.id)) if user else ("anonymous", None)
     audit.record(session, actor, "auth.failure", "user", target, {"step": step})
     for scope in failure.locked:
         audit.record(session, "system", "auth.locked", "user", target,
-                     {"minutes": login_throttle.LOCK_MINUTES, "scope": scope})
+                     {"minutes": login_throttle.LOCK_MINUTES, "scope": scope, "step": step})
     session.commit()
     time.sleep(failure.delay)
-    return failure.locked_minutes
+    return LoginResult.refused(failure.lock)
 
 
 def check_password(session: Session, email: str, password: str, client: login_throttle.Client) -> LoginResult:
     """The first step. `client` names who tries (login_throttle.Client, its subject a digest of
     `email`); a locked client is refused without the password being looked at."""
-    if minutes := login_throttle.locked_minutes(session, client, "password"):
-        return LoginResult(None, minutes)
+    if (lock := login_throttle.lock(session, client, "password")).minutes:
+        return LoginResult.refused(lock)
     user = session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
         user = None
     if not passwords.verify(user.password_hash if user else None, password):  # as slow without an account
-        return LoginResult(None, _failed(session, client, "password", user))
+        return _failed(session, client, "password", user)
     return LoginResult(user)
 
 
@@ -194,13 +201,13 @@ def provisioning_uri(user: User, secret: str) -> str:
 def verify_totp(session: Session, user: User, code: str, client: login_throttle.Client) -> LoginResult:
     """The second step: accept a 6-digit code once (±1 step for clock drift); a replayed step
     is refused. A locked client is refused without the code being looked at (nor used up)."""
-    if minutes := login_throttle.locked_minutes(session, client, "totp"):
-        return LoginResult(None, minutes)
+    if (lock := login_throttle.lock(session, client, "totp")).minutes:
+        return LoginResult.refused(lock)
     secret = installation.open_totp_secret(user.totp_secret_encrypted) if user.totp_secret_encrypted else None
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     step = _matching_step(secret, code) if secret and len(code) == 6 else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        return LoginResult(None, _failed(session, client, "totp", user))
+        return _failed(session, client, "totp", user)
     user.totp_last_step = step
     login_throttle.succeeded(session, client)
     if not user.totp_confirmed:
@@ -251,3 +258,33 @@ def set_locale(session: Session, user: User, locale: str) -> None:
 
 def active_officers(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.id)))
+
+
+# The admin's staff page names every account with this many refused passwords or codes within
+# BURST_HOURS: someone may be guessing, from however many addresses.
+BURST_AT_LEAST = 10
+BURST_HOURS = 24
+
+
+@dataclass(frozen=True)
+class FailureBurst:
+    user: User | None  # None: e-mail addresses that have no account, together
+    failures: int
+    last_at: datetime
+
+
+def failure_bursts(session: Session, now: datetime | None = None) -> list[FailureBurst]:
+    """Accounts (and addresses without one, together) refused at least BURST_AT_LEAST times in
+    the last BURST_HOURS, most failures first; read from the audit log's auth.failure events."""
+    count, last = sa.func.count(AuditEvent.id), sa.func.max(AuditEvent.created_at)
+    rows = session.execute(
+        sa.select(AuditEvent.target_id, count, last)
+        .where(AuditEvent.action == "auth.failure", AuditEvent.target_type == "user",
+               AuditEvent.created_at >= (now or utcnow()) - timedelta(hours=BURST_HOURS))
+        .group_by(AuditEvent.target_id).having(count >= BURST_AT_LEAST)
+    ).all()
+    ids = [int(target) for target, _count, _last in rows if target and target.isdigit()]
+    users = {str(user.id): user for user in session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    bursts = [FailureBurst(users.get(target) if target else None, failures, last_at)
+              for target, failures, last_at in rows if target is None or target in users]
+    return sorted(bursts, key=lambda burst: (-burst.failures, burst.user is None))

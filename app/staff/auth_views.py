@@ -1,8 +1,8 @@
 """Login in two steps (password, then TOTP; the first login enrolls TOTP) and logout.
 
-Failures are throttled per client, not per account (services/login_throttle.py): the
-address's rate limit and the lock hold back strangers, while a browser that logged in to the
-account before (app.auth.remember_device) still gets in."""
+Failures are throttled per client, and per account for browsers it never used
+(services/login_throttle.py): the address's rate limit and the locks hold back strangers,
+while a browser that logged in to the account before (app.auth.remember_device) still gets in."""
 from __future__ import annotations
 
 import time
@@ -28,7 +28,11 @@ PENDING_SECONDS = 5 * 60
 PENDING = timedelta(seconds=PENDING_SECONDS)
 
 
-def _locked_message(minutes: int) -> str:
+def _locked_message(minutes: int, account: bool = False) -> str:
+    if account:  # every browser this account never used, together (services/login_throttle.py)
+        return _("Too many wrong passwords were tried for this account from browsers it has not logged in with. "
+                 "Please try again in %(minutes)s minutes, or log in from a browser you have logged in with "
+                 "before.", minutes=minutes)
     return _("Too many failed attempts from this connection. Please try again in %(minutes)s minutes, "
              "or log in from a browser you have logged in with before.", minutes=minutes)
 
@@ -50,7 +54,7 @@ def login():
         client = login_client(login_subject(form.email.data))
         result = accounts.check_password(db.session, form.email.data, form.password.data, client)
         if result.locked_minutes:
-            form.password.errors = [_locked_message(result.locked_minutes)]
+            form.password.errors = [_locked_message(result.locked_minutes, result.account_locked)]
         elif not result.ok:
             form.password.errors = [_("The e-mail address or password is not correct.")]
         else:
