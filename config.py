@@ -129,6 +129,14 @@ class Config:
     ORG_NAME_KO = os.environ.get("ORG_NAME_KO", "목소리")
     ORG_NAME_EN = os.environ.get("ORG_NAME_EN", "Moksori")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Seoul")
+    # Trusted timestamps (SECURITY.md, "Trusted timestamps"): the RFC 3161 authorities asked in
+    # turn for a token over each batch's root (space-separated; none by default, and `flask
+    # doctor` warns), and the roots their tokens must chain to (a PEM file; empty: the system's
+    # store). The timer makes a batch every TSA_INTERVAL_MINUTES when something new waits.
+    TSA_URLS = tuple(os.environ.get("TSA_URLS", "").split())
+    TSA_CA_FILE = os.environ.get("TSA_CA_FILE", "").strip()
+    TSA_INTERVAL_MINUTES = _env_int("TSA_INTERVAL_MINUTES", 60)
+    TSA_TIMEOUT_SECONDS = _env_float("TSA_TIMEOUT_SECONDS", 10)
     # Where "빨리 나가기 / Leave quickly" leads, per page language: a page that is ordinary to
     # have open where the readers are and says nothing about why they were here (README, "Quick
     # exit"). QUICK_EXIT_AUDIENCE picks documented defaults (QUICK_EXIT_PRESETS); a language's
@@ -176,6 +184,10 @@ class Config:
                 f"ONION_ADDRESS must be a version 3 onion address (56 letters and digits, then .onion), as in the "
                 f"onion service's hostname file; got {settings['ONION_ADDRESS']!r}")
         settings["QUICK_EXIT_URLS"] = quick_exit_urls(settings)
+        for url in settings["TSA_URLS"]:
+            if not WEB_ADDRESS.fullmatch(url):
+                raise ConfigurationError(f"TSA_URLS must list whole web addresses (https://…) of time-stamping "
+                                         f"authorities, separated by spaces; got {url!r}")
         return settings
 
 

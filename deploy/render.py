@@ -19,7 +19,7 @@ TEMPLATES = [
     "nginx/moksori.conf", "nginx/moksori-common.conf", "nginx/errors/413.html", "nginx/errors/50x.html",
     "tor/moksori.torrc",
     "systemd/moksori.service", "systemd/moksori-outbox.service", "systemd/moksori-retention.service",
-    "systemd/moksori-retention.timer",
+    "systemd/moksori-retention.timer", "systemd/moksori-timestamp.service", "systemd/moksori-timestamp.timer",
 ]
 PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 

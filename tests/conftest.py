@@ -25,7 +25,7 @@ from tests import factories
 from tests.helpers import SECRET_RE, post_form, running_app, totp_code
 
 KEEP_TABLES = {"category", "alembic_version"}
-pytest_plugins = ["tests.smtp"]  # the smtp_server fixture (a real aiosmtpd server), for every module
+pytest_plugins = ["tests.smtp", "tests.tsa"]  # smtp_server (a real aiosmtpd server), tsa (openssl ts -reply)
 
 
 def _postgres_database(admin_url: str):

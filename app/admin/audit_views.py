@@ -1,5 +1,6 @@
 """The audit log for admins: newest first, filtered, paginated by id (stays fast deep down),
-with the last checkpoint (`flask audit checkpoint`) to compare with the copy kept elsewhere.
+with the last checkpoint (`flask audit checkpoint`) to compare with the copy kept elsewhere,
+and what still waits for a trusted timestamp (`flask evidence timestamp`).
 Events are shown in words (what happened, who, to what); the codes and recorded details stay
 one click away, behind a fold."""
 from __future__ import annotations
@@ -11,6 +12,7 @@ from app import vocabularies as v
 from app.admin import bp
 from app.extensions import db
 from app.models import User
+from app.services import timestamp_queue
 from app.services.audit import last_checkpoint, search_events
 from app.services.audit import verify as verify_chain
 
@@ -30,4 +32,5 @@ def audit_log():
     events, next_before = search_events(db.session, before=before, timezone=current_app.config["TIMEZONE"], **filters)
     chain = verify_chain(db.session) if request.args.get("verify") else None
     return render_template("admin/audit.html", events=events, filters=filters, next_before=next_before, chain=chain,
-                           checkpoint=last_checkpoint(db.session), actors=_actor_names())
+                           checkpoint=last_checkpoint(db.session), actors=_actor_names(),
+                           stamps=timestamp_queue.status(db.session), tsa_urls=current_app.config["TSA_URLS"])

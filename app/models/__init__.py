@@ -7,6 +7,7 @@ from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember,
 from app.models.settings import Setting
 from app.models.submission import Attachment, Message, Note, ReceiptRewrap, Submission, submission_category
 from app.models.taxonomy import Category
+from app.models.timestamps import TimestampBatch, TimestampPiece
 from app.models.updates import Update
 from app.models.user import ROLES, LoginThrottle, User
 
@@ -36,6 +37,8 @@ __all__ = [
     "Setting",
     "Submission",
     "Subscriber",
+    "TimestampBatch",
+    "TimestampPiece",
     "Update",
     "User",
     "submission_category",

@@ -75,9 +75,11 @@ def test_the_units_start_commands_that_exist(rendered):
             result = subprocess.run(check, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
             assert result.returncode == 0, (unit.name, check, result.stderr[-1500:])
             seen.add(" ".join(command[1:]))
-    assert seen == {"-c gunicorn.conf.py wsgi:app", "--app wsgi outbox send", "--app wsgi retention purge"}
-    timer = (units / "moksori-retention.timer").read_text()
-    assert "OnCalendar=" in timer and "Persistent=true" in timer
+    assert seen == {"-c gunicorn.conf.py wsgi:app", "--app wsgi outbox send", "--app wsgi retention purge",
+                    "--app wsgi evidence timestamp --when-due"}
+    for name in ("moksori-retention.timer", "moksori-timestamp.timer"):
+        timer = (units / name).read_text()
+        assert "OnCalendar=" in timer and "Persistent=true" in timer
 
 
 def test_systemd_accepts_the_units(rendered):

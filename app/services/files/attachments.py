@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.models import Attachment, Submission
+from app.sealed.commitments import commit_file
 from app.sealed.sealing import ItemKey
 from app.sealed.vault import seal_attachment
 from app.services.files import metadata
@@ -122,6 +123,7 @@ def store(
     )
     seal_attachment(attachment, prepared.name, prepared.sha256, prepared.received_sha256, len(prepared.data), key)
     session.add(attachment)
+    commit_file(session, attachment, prepared.sha256)  # for the next trusted timestamp
     return attachment
 
 

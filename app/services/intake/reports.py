@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.facets import FACETS
 from app.models import Message, ReceiptRewrap, Submission
 from app.models.base import utcnow
-from app.sealed import vault
+from app.sealed import commitments, vault
 from app.sealed.keys import Keyring, keys_exist, public_key
 from app.sealed.sealing import ItemKey, ReceiptSecret, open_receipt_secret, receipt_secret, seal_receipt_secret
 from app.security import hash_receipt_code, new_receipt_code
@@ -99,6 +99,7 @@ def store_new(session: Session, submission: Submission, texts: dict[str, str | N
         except IntegrityError:
             refuse_resubmission(session, form_token)  # a concurrent double click won the race
             continue
+        commitments.commit_account(session, submission, key)  # for the next trusted timestamp
         return key, code
     raise RuntimeError("could not allocate a unique public id and receipt code")
 
@@ -237,6 +238,7 @@ def add_followup(session: Session, submission: Submission, text: str, files: lis
     def work(writes: FileWrites) -> Message:
         message = Message(submission=submission, author="submitter")
         vault.seal_message(session, message, text, key)
+        commitments.commit_message(session, message, text)
         added["message"] = message.id
         for prepared in files:
             store(session, submission, prepared, upload_dir, key, added_by="submitter", message_id=message.id,

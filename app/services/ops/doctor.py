@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from app.models import OutboxEmail
 from app.models.base import engine_of, utcnow
-from app.sealed import keys, repad, search
+from app.sealed import keys, repad, search, tsa
+from app.services import timestamp_queue
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 NETWORK_TIMEOUT = 5.0
@@ -64,7 +65,8 @@ def run(installation: Installation) -> list[Finding]:
     for name, check in (("environment", environment), ("database", database), ("keys", organization_keys),
                         ("search index", search_index),
                         ("rate limits", rate_limits), ("mail", mail), ("notice sender", notice_sender),
-                        ("uploads", uploads), ("clock", clock), ("onion", onion_address), ("links", public_address),
+                        ("uploads", uploads), ("timestamps", trusted_timestamps), ("clock", clock),
+                        ("onion", onion_address), ("links", public_address),
                         ("quick exit", quick_exit), ("translations", translations)):
         try:
             findings.extend(check(installation))
@@ -277,6 +279,42 @@ def uploads(it: Installation) -> Iterator[Finding]:
         "; several app servers must all see this one folder")
     yield Finding("uploads", OK, f"UPLOAD_DIR {folder} is writable, on {fstype or 'an unknown file system'}, "
                   f"{free_mb} MB free{shared}")
+
+
+def trusted_timestamps(it: Installation) -> Iterator[Finding]:
+    """TSA_URLS and TSA_CA_FILE, and the oldest piece still without a trusted timestamp (no
+    authority is asked: the doctor sends nothing)."""
+    urls = it.config.get("TSA_URLS") or ()
+    if not urls:
+        yield Finding("timestamps", WARNING, "TSA_URLS is not set, so no evidence gets a trusted timestamp: nothing "
+                      "shows later that a testimony or file existed at a given time. Set TSA_URLS to one or more "
+                      "RFC 3161 time-stamping authorities (space-separated), TSA_CA_FILE to their root "
+                      "certificates, run `flask evidence timestamp` once, and enable moksori-timestamp.timer.")
+    else:
+        try:
+            anchors = tsa.load_anchors(it.config.get("TSA_CA_FILE") or None)
+        except tsa.AnchorsError as error:
+            yield Finding("timestamps", PROBLEM, f"tokens cannot be checked: {error}. Set TSA_CA_FILE to a PEM file "
+                          "with the authorities' root certificates.")
+            return
+        yield Finding("timestamps", OK, f"{len(urls)} authority(ies): {' '.join(urls)}; tokens are checked "
+                      f"against {len(anchors)} root certificate(s) from {anchors.source}")
+    if not it.database_ok:
+        return
+    queue = timestamp_queue.status(it.session)
+    if queue.oldest is None:
+        return
+    interval = timedelta(minutes=int(it.config.get("TSA_INTERVAL_MINUTES", 60)))
+    age = utcnow() - queue.oldest
+    since = f"{queue.waiting:,} piece(s) wait for a trusted timestamp, the oldest since " \
+            f"{queue.oldest.isoformat(timespec='minutes')} ({age // timedelta(hours=1)} h)"
+    if urls and age > 2 * interval + timedelta(minutes=15):
+        tried = f"; {queue.attempts} attempt(s), the last: {queue.last_error}" if queue.attempts else (
+            "; no attempt yet: is moksori-timestamp.timer enabled?")
+        yield Finding("timestamps", WARNING, f"{since}{tried}. Intake goes on; check the authorities and run "
+                      "`flask evidence timestamp`.")
+    else:
+        yield Finding("timestamps", OK if urls else WARNING, since)
 
 
 def _filesystem(path: Path) -> str:

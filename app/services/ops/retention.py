@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from app.models import Attachment, Message, Note, Submission, User, submission_category
+from app.models import Attachment, Message, Note, Submission, TimestampPiece, User, submission_category
 from app.models.base import engine_of, utcnow
 from app.sealed import vault
 from app.sealed.keys import Keyring
@@ -196,6 +196,7 @@ def _purge_one(session: Session, item_id: int, policy: RetentionPolicy, upload_d
     # Duplicates pointing at this item keep their own record; only the link goes.
     session.execute(sa.update(Submission).where(Submission.duplicate_of_id == item.id)
                     .values(duplicate_of_id=None).execution_options(synchronize_session=False))
+    session.execute(sa.delete(TimestampPiece).where(TimestampPiece.submission_id == item.id))
     session.execute(sa.delete(Attachment).where(Attachment.submission_id == item.id))
     session.execute(sa.delete(Message).where(Message.submission_id == item.id))
     session.execute(sa.delete(Note).where(Note.submission_id == item.id))

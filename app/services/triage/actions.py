@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app import vocabularies as v
 from app.models import Message, Note, Submission, User
 from app.models.base import utcnow
-from app.sealed import search, vault
+from app.sealed import commitments, search, vault
 from app.sealed.keys import Keyring
 from app.sealed.sealing import ItemKey
 from app.services import audit
@@ -153,6 +153,7 @@ def send_message(session: Session, actor: User, submission: Submission, body: st
     """A message the submitter reads on their receipt page, in the thread."""
     message = Message(submission=submission, author="staff", author_user_id=actor.id)
     vault.seal_message(session, message, _text(body), key)
+    commitments.commit_message(session, message, _text(body))
     _audit(session, actor, "message.sent", submission, {"message_id": message.id})
     search.mark_pending(session, submission)  # messages are searched too
     notices.notify_submitter(session, submission, key)

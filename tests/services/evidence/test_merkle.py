@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -21,7 +21,7 @@ def rfc9162(leaves: list[bytes]):
             k *= 2
         return k
 
-    @lru_cache(maxsize=None)
+    @cache
     def mth(lo: int, hi: int) -> bytes:
         n = hi - lo
         if n == 1:
