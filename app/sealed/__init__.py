@@ -20,6 +20,8 @@ What is sealed, under which key:
                                                   and the recovery code
     an unlocked session's keys                    a key only its cookie    key_sessions
                                                   holds
+    trusted timestamps' salts                     the org key pair         commitments
+    an account's canonical JSON at intake         its content key          commitments
     TOTP secrets, the audit chain's MACs, data    DATA_ENCRYPTION_KEY      installation
     from before sealing                           (configuration)
 
@@ -33,9 +35,11 @@ What may leave the package: plain text only onto the objects of the request that
 (vault: `item.narrative`, `message.body`, … for that request), search results as submission
 ids, and ciphertext. Never a key, and never anything derived from content that does not
 depend on a key and fresh randomness: every sealed value has a random nonce and is padded to
-a size class (crypto.size_class); the search index has a random nonce per segment.
+a size class (crypto.size_class); the search index has a random nonce per segment; a trusted
+timestamp's leaf hash is salted with 32 random bytes that are sealed.
 
 Modules: crypto (primitives: AES-GCM, X25519 sealing, HKDF, PRF, Argon2id, padding, file
 streams), installation, passwords (staff login hashes), keys, key_sessions, sealing, vault,
-search (the sealed index).
+search (the sealed index), commitments (salted commitments for trusted timestamps), tsa (RFC 3161
+requests and the checks of their tokens).
 """
