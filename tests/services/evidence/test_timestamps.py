@@ -202,3 +202,45 @@ def test_without_salt_the_authority_could_confirm_a_known_photo(app, client, tsa
         db.session.commit()
     assert run(app, tsa).outcome == "stamped"
     assert known_photo_confirmed(tsa.received, hashlib.sha256(photo).digest())
+
+
+@pytest.mark.parametrize("files", [0, 2, 9])  # trees of 1, 3 and 10 leaves, stamped for real
+def test_each_proof_path_is_rfc_9162s(app, client, tsa, org_keys, files):
+    photos = [("p.jpg", jpeg_with_gps())] * files
+    submit_report(client, files=photos, keep_metadata="y")
+    assert run(app, tsa).outcome == "stamped"
+    with app.app_context():
+        batch = db.session.scalar(sa.select(TimestampBatch))
+        leaves = timestamps.batch_leaves(batch)
+        assert batch.tree_size == len(leaves) == files + 1
+        found = timestamps.proofs(org_keys.keyring, pieces(app))
+        for piece in pieces(app):
+            proof = found[piece.id]
+            salt = bytes.fromhex(proof["salt"])
+            digest = hashlib.sha256(piece_bytes(app, org_keys.keyring, piece)).digest()
+            assert commitments.leaf_for(salt, digest) == leaves[piece.leaf_index]
+            expected = independent_path(leaves, piece.leaf_index)
+            assert [bytes.fromhex(p) for p in proof["path"]] == expected
+            assert proof["root"] == batch.root.hex() == independent_root(leaves).hex()
+
+
+def independent_root(hashes: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.1 over leaf hashes, recursively."""
+    if len(hashes) == 1:
+        return hashes[0]
+    k = 1
+    while k * 2 < len(hashes):
+        k *= 2
+    return hashlib.sha256(b"\x01" + independent_root(hashes[:k]) + independent_root(hashes[k:])).digest()
+
+
+def independent_path(hashes: list[bytes], m: int) -> list[bytes]:
+    """RFC 9162 §2.1.3.1, recursively."""
+    if len(hashes) == 1:
+        return []
+    k = 1
+    while k * 2 < len(hashes):
+        k *= 2
+    if m < k:
+        return [*independent_path(hashes[:k], m), independent_root(hashes[k:])]
+    return [*independent_path(hashes[k:], m - k), independent_root(hashes[:k])]
