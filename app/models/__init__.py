@@ -1,7 +1,7 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
 from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
-from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey
+from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey, SigningKey
 from app.models.outbox import OutboxEmail, Subscriber
 from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
 from app.models.settings import Setting
@@ -35,6 +35,7 @@ __all__ = [
     "SearchSegment",
     "SearchStale",
     "Setting",
+    "SigningKey",
     "Submission",
     "Subscriber",
     "TimestampBatch",

@@ -35,6 +35,20 @@ class OrgKey(Base):
     created_at: Mapped[created_at]
 
 
+class SigningKey(Base):
+    """The organization's Ed25519 signing key, which signs every case file's manifest. Its
+    private half is sealed to the org public key (sealed/signing.py): whoever can open
+    submissions (a logged-in officer, the recovery code) can sign; a copy of the server cannot.
+    The newest row signs; older ones stay so that earlier case files still check."""
+
+    __tablename__ = "signing_key"
+
+    id: Mapped[intpk]
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(), unique=True)
+    private_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
+    created_at: Mapped[created_at]
+
+
 class KeyGrant(Base):
     """A private key wrapped for one staff account, under Argon2id of its password (with a
     salt of its own: the login hash is a different derivation)."""

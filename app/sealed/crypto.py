@@ -8,6 +8,8 @@ how they are put together; nothing here knows about submissions or users):
   holder of the private key can open it; the server stores public keys only.
 - derive_key: Argon2id (RFC 9106) of a low-entropy secret (password, receipt code, recovery
   code) into a 32-byte key, with its salt and recorded parameters; hkdf splits a key by purpose.
+- Ed25519 signatures (RFC 8032): the organization's signature over a case file's manifest;
+  public keys travel as PEM (SubjectPublicKeyInfo), which `openssl pkeyutl` reads.
 - encrypt_stream/decrypt_stream: files in 1 MiB segments (a STREAM-like construction): each
   segment has its own nonce (random prefix + counter) and the last one is marked in the
   associated data, so segments cannot be reordered, dropped or truncated without detection,
@@ -26,8 +28,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from argon2.low_level import Type, hash_secret_raw
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -168,6 +171,46 @@ class Aead:
 def prf(key: bytes, data: bytes) -> bytes:
     """HMAC-SHA256: a pseudorandom function of `data` under `key` (labels of the search index)."""
     return hmac.digest(key, data, "sha256")
+
+
+# --- signatures (Ed25519) -----------------------------------------------------------------
+
+def generate_signing_keypair() -> tuple[bytes, bytes]:
+    """(private, public), 32 raw bytes each."""
+    private = Ed25519PrivateKey.generate()
+    return private.private_bytes_raw(), private.public_key().public_bytes_raw()
+
+
+def sign(private: bytes, data: bytes) -> bytes:
+    """A pure Ed25519 signature (64 bytes) over `data` itself, as `openssl pkeyutl -rawin` checks."""
+    return Ed25519PrivateKey.from_private_bytes(private).sign(data)
+
+
+def signature_valid(public: bytes, data: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def signing_public_der(public: bytes) -> bytes:
+    """SubjectPublicKeyInfo DER: what `openssl pkey -pubin -outform DER` writes (fingerprints)."""
+    return Ed25519PublicKey.from_public_bytes(public).public_bytes(serialization.Encoding.DER,
+                                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def signing_public_pem(public: bytes) -> str:
+    return Ed25519PublicKey.from_public_bytes(public).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def signing_public_from_pem(pem: bytes) -> bytes:
+    """The raw public key of an Ed25519 PEM; ValueError for anything else."""
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key.public_bytes_raw()
 
 
 # --- sealing to a public key (X25519) ------------------------------------------------------

@@ -2,7 +2,7 @@
 
 - create_keys: the "org" key pair (opens every submission) and the "identity" key pair (opens
   contact details), the private halves wrapped under a new recovery code, which is returned
-  once and never stored.
+  once and never stored; and the signing key for case files, sealed to the org key (signing.py).
 - grant / unlock / rewrap / revoke: a staff account's copies of the private keys, wrapped
   under Argon2id of its password. An account holds the identity key only when it may contact
   submitters (User.contact_access).
@@ -139,7 +139,10 @@ def create_keys(session: Session, actor: str) -> tuple[Keyring, str]:
                            recovery_params=params.to_json(), recovery_created_at=now))
         keyring.keys[kind] = private
     session.flush()
-    audit.record(session, actor, "keys.created", "keys", None, {"kinds": list(KEY_KINDS)})
+    from app.sealed import signing  # imports this module: the signing key is sealed to the org key
+
+    signing.create(session)
+    audit.record(session, actor, "keys.created", "keys", None, {"kinds": [*KEY_KINDS, "signing"]})
     return keyring, code
 
 
