@@ -17,7 +17,7 @@ from flask_migrate import downgrade, upgrade
 from app.extensions import db
 from app.models import GENESIS_HASH, AuditEvent, SearchSegment, SearchStale, Submission
 from app.models.base import utcnow
-from app.sealed import commitments, keys, search
+from app.sealed import commitments, keys, search, signing
 from app.services import audit
 from tests import factories
 from tests.conftest import spare_app
@@ -86,8 +86,10 @@ def test_deleting_a_submission_takes_its_postings_out_of_the_index(fresh_app):
 def test_the_upgrade_empties_the_old_token_index_and_queues_everything(tmp_path, monkeypatch):
     """Revision 0016 drops the HMAC token index of 0004 (its bytes leave an SQLite file:
     secure_delete, then VACUUM) and marks every submission waiting for the sealed index."""
-    # The report is made at revision 0015, which had no trusted timestamps (revision 0019).
+    # The report is made at revision 0015, which had no trusted timestamps (revision 0019) and no
+    # signing key (0020, which makes one for an installation that has keys: checked below).
     monkeypatch.setattr(commitments, "commit_account", lambda *args: None)
+    monkeypatch.setattr(signing, "create", lambda session: None)
     with spare_app(tmp_path, "old") as application, application.app_context():
         upgrade(revision="0015")
         keyring, _code = keys.create_keys(db.session, "test")
@@ -101,6 +103,9 @@ def test_the_upgrade_empties_the_old_token_index_and_queues_everything(tmp_path,
                                {"id": item_id, "doc": " ".join([marker] * 200)})
         db.session.commit()
         upgrade()
+        made = signing.current(db.session)  # by 0020, sealed to the org key that existed
+        assert made is not None and signing.valid(made.public_key, b"x", signing.sign_with(keyring, made, b"x"))
+        db.session.rollback()  # SQLite: every transaction holds the write lock
         assert "submission_search" not in sa.inspect(db.engine).get_table_names()
         assert db.session.scalar(sa.select(Submission.search_pending)) is True
         db.session.commit()

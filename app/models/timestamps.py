@@ -42,6 +42,11 @@ class TimestampBatch(Base):
     # The authority's whole TimeStampResp (status and token), DER: `openssl ts -verify -in`.
     token: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     tsa_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # The audit chain's head when the tree was built: its last leaf is the leaf of
+    # "moksori-audit-head/1:<event id>:<hash>" (services/evidence/timestamps.audit_leaf_data),
+    # so the token also proves that the audit log had reached that event by then.
+    audit_event_id: Mapped[int | None]
+    audit_hash: Mapped[str | None] = mapped_column(sa.String(64))
     stamped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the token's genTime
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

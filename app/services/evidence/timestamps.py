@@ -15,6 +15,12 @@ open while an authority is asked and intake never waits for one:
    most 6 hours). A waiting batch that is tried again takes in the pieces that arrived since.
 
 The proof of a piece (proof()) is what a case file carries to show that it existed then.
+
+Every tree ends with one more leaf: the audit chain's head when the tree was built
+(audit_leaf_data: "moksori-audit-head/1:<event id>:<hash>", hashed as any leaf, unsalted: the
+hash is a keyed MAC that says nothing about content). A batch's token then also shows that the
+audit log had reached that event by the token's time, so a log rewritten later, even by someone
+with the server's keys, no longer fits the tokens kept outside (audit_proof()).
 """
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import TimestampBatch, TimestampPiece
+from app.models import AuditEvent, TimestampBatch, TimestampPiece
 from app.models.base import rows_affected, utcnow
 from app.models.timestamps import STAMPED, WAITING
 from app.sealed import commitments, tsa
@@ -42,6 +48,7 @@ BACKOFF_MAX = timedelta(hours=6)
 MAX_PIECES = 100_000  # per batch; more wait for the next
 MAX_ANSWER = 1024 * 1024
 HASH = merkle.HASH_SIZE
+AUDIT_LEAF_PREFIX = "moksori-audit-head/1"
 
 
 class TransportError(Exception):
@@ -88,8 +95,19 @@ class RunResult:
 class _Claim:
     batch_id: int
     claim: str
-    leaves: list[bytes]
+    leaves: list[bytes]  # the pieces' leaves, then the audit head's (when there is one)
     root: bytes
+    pieces: int
+
+
+def audit_leaf_data(event_id: int, event_hash: str) -> bytes:
+    return f"{AUDIT_LEAF_PREFIX}:{event_id}:{event_hash}".encode()
+
+
+def audit_head(session: Session) -> tuple[int, str] | None:
+    """The audit chain's newest event (id, hash), which the next tree's last leaf commits to."""
+    row = session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (row.id, row.hash) if row else None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -118,9 +136,9 @@ def run(session: Session, urls: Iterable[str], anchors: tsa.TrustAnchors | None,
             errors.append(f"{url}: {error}")
             continue
         _keep(session, claimed, url, answer, stamped_at)
-        return RunResult("stamped", claimed.batch_id, len(claimed.leaves), url, stamped_at)
+        return RunResult("stamped", claimed.batch_id, claimed.pieces, url, stamped_at)
     next_attempt = _failed(session, claimed, errors, now)
-    return RunResult("failed", claimed.batch_id, len(claimed.leaves), next_attempt_at=next_attempt, errors=errors)
+    return RunResult("failed", claimed.batch_id, claimed.pieces, next_attempt_at=next_attempt, errors=errors)
 
 
 def _claim(session: Session, now: datetime, when_due: bool, interval: timedelta) -> _Claim | RunResult:
@@ -168,12 +186,16 @@ def _claim(session: Session, now: datetime, when_due: bool, interval: timedelta)
     session.execute(sa.update(TimestampPiece), [{"id": row.id, "batch_id": batch.id, "leaf_index": index}
                                                 for index, row in enumerate(rows)])
     leaves = [bytes(row.leaf_hash) for row in rows]
+    head = audit_head(session)
+    if head is not None:
+        leaves.append(merkle.leaf_hash(audit_leaf_data(*head)))
     root = merkle.root(leaves)
     session.execute(sa.update(TimestampBatch).where(TimestampBatch.id == batch.id)
-                    .values(tree_size=len(leaves), root=root).execution_options(synchronize_session=False))
+                    .values(tree_size=len(leaves), root=root, audit_event_id=head[0] if head else None,
+                            audit_hash=head[1] if head else None).execution_options(synchronize_session=False))
     batch_id = batch.id
     session.commit()
-    return _Claim(batch_id, claim, leaves, root)
+    return _Claim(batch_id, claim, leaves, root, len(rows))
 
 
 def _keep(session: Session, claimed: _Claim, url: str, answer: bytes, stamped_at: datetime) -> None:
@@ -236,6 +258,24 @@ def proofs(keyring: Keyring, pieces: Iterable[TimestampPiece]) -> dict[int, dict
 
 def proof(keyring: Keyring, piece: TimestampPiece) -> dict | None:
     return proofs(keyring, [piece])[piece.id]
+
+
+def audit_proof(batch: TimestampBatch, tree: list[list[bytes]] | None = None) -> dict | None:
+    """The proof that a stamped batch's last leaf is the audit chain's head when it was built:
+    {audit_event, audit_hash, leaf_data, leaf_index, tree_size, path, root, tsa, time}; None
+    for a batch without that leaf (stamped before revision 0021) or not stamped."""
+    if batch.status != STAMPED or batch.audit_event_id is None or batch.audit_hash is None:
+        return None
+    tree = tree or merkle.levels(batch_leaves(batch))
+    index = batch.tree_size - 1
+    return {
+        "audit_event": batch.audit_event_id, "audit_hash": batch.audit_hash,
+        "leaf_data": audit_leaf_data(batch.audit_event_id, batch.audit_hash).decode(),
+        "leaf_index": index, "tree_size": batch.tree_size,
+        "path": [node.hex() for node in merkle.inclusion_path(tree, index)],
+        "root": (batch.root or b"").hex(), "tsa": batch.tsa_url,
+        "time": batch.stamped_at.isoformat() if batch.stamped_at else None,
+    }
 
 
 def check_proof(found: dict, digest: bytes, anchors: tsa.TrustAnchors) -> datetime:

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Attachment, Submission, TimestampBatch, TimestampPiece
+from app.models import Attachment, AuditEvent, Submission, TimestampBatch, TimestampPiece
 from app.models.base import utcnow
 from app.models.timestamps import STAMPED, WAITING
 from app.sealed import commitments
@@ -54,7 +54,7 @@ def test_a_report_and_its_photo_are_stamped_and_each_proof_verifies(app, client,
     assert result.outcome == "stamped" and result.pieces == 2
     with app.app_context():
         batch = db.session.scalar(sa.select(TimestampBatch))
-        assert batch.status == STAMPED and batch.tree_size == 2 and batch.tsa_url == tsa.url
+        assert batch.status == STAMPED and batch.tree_size == 3 and batch.tsa_url == tsa.url  # and the audit head
         found = timestamps.proofs(org_keys.keyring, pieces(app))
         anchors = tsa_anchors(tsa)
         kinds = set()
@@ -195,6 +195,7 @@ def test_the_request_carries_no_piece_hash(app, client, tsa):
 def test_without_salt_the_authority_could_confirm_a_known_photo(app, client, tsa, monkeypatch):
     """The check above is real: with the salt fixed (zeros), the request gives the photo away."""
     monkeypatch.setattr(commitments.os, "urandom", lambda n: bytes(n))
+    monkeypatch.setattr(timestamps, "audit_head", lambda session: None)  # no audit leaf beside it
     photo = jpeg_with_gps()
     with app.app_context():  # one piece alone in its batch: its leaf is the root
         submit_report(client, files=[("photo.jpg", photo)], keep_metadata="y")
@@ -204,7 +205,7 @@ def test_without_salt_the_authority_could_confirm_a_known_photo(app, client, tsa
     assert known_photo_confirmed(tsa.received, hashlib.sha256(photo).digest())
 
 
-@pytest.mark.parametrize("files", [0, 2, 9])  # trees of 1, 3 and 10 leaves, stamped for real
+@pytest.mark.parametrize("files", [0, 2, 9])  # trees of 2, 4 and 11 leaves (the audit head last), stamped for real
 def test_each_proof_path_is_rfc_9162s(app, client, tsa, org_keys, files):
     photos = [("p.jpg", jpeg_with_gps())] * files
     submit_report(client, files=photos, keep_metadata="y")
@@ -212,7 +213,7 @@ def test_each_proof_path_is_rfc_9162s(app, client, tsa, org_keys, files):
     with app.app_context():
         batch = db.session.scalar(sa.select(TimestampBatch))
         leaves = timestamps.batch_leaves(batch)
-        assert batch.tree_size == len(leaves) == files + 1
+        assert batch.tree_size == len(leaves) == files + 2
         found = timestamps.proofs(org_keys.keyring, pieces(app))
         for piece in pieces(app):
             proof = found[piece.id]
@@ -222,6 +223,11 @@ def test_each_proof_path_is_rfc_9162s(app, client, tsa, org_keys, files):
             expected = independent_path(leaves, piece.leaf_index)
             assert [bytes.fromhex(p) for p in proof["path"]] == expected
             assert proof["root"] == batch.root.hex() == independent_root(leaves).hex()
+        audit = timestamps.audit_proof(batch)
+        head = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+        assert (audit["audit_event"], audit["audit_hash"]) == (head.id, head.hash)
+        assert hashlib.sha256(b"\x00" + audit["leaf_data"].encode()).digest() == leaves[-1]
+        assert [bytes.fromhex(p) for p in audit["path"]] == independent_path(leaves, len(leaves) - 1)
 
 
 def independent_root(hashes: list[bytes]) -> bytes:
