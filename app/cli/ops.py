@@ -70,7 +70,9 @@ def audit_checkpoint_command():
 @click.option("--recovery-code-stdin", is_flag=True,
               help="Read the recovery code, to compare the files with the hashes sealed at intake too.")
 def export_verify_command(path, recovery_code_stdin):
-    """Check a case-file ZIP against its manifest, the database and the audit log."""
+    """Check a case-file ZIP: its manifest and signature, its timestamp proofs and tokens, its
+    custody log, and all of it against the database and the audit log. Each difference names
+    the file or piece and why."""
     result = verify(db.session, path, recovery_keyring() if recovery_code_stdin else None)
     for difference in result.differences:
         click.echo(f"DIFFERS: {difference}", err=True)
@@ -81,6 +83,10 @@ def export_verify_command(path, recovery_code_stdin):
               else "(the hashes recorded at intake are sealed: add --recovery-code-stdin to compare them too)")
     click.echo(f"OK: {result.checked_files} files match the manifest and the database {intake}; "
                f"the ZIP's SHA-256 matches audit event {result.export_event_id}")
+    click.echo(f"OK: signed by this installation's key {result.signed_by}")
+    click.echo(f"OK: {result.proofs} timestamp proof(s) fold to their roots; {result.tokens} token(s) verify "
+               f"against the case file's roots; the custody log ({result.custody_events} events) matches the "
+               "audit log")
 
 
 @retention_cli.command("purge")

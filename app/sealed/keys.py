@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.models import KEY_KINDS, KeyGrant, OrgKey, User
 from app.models.base import rows_affected, utcnow
+from app.sealed import signing
 from app.sealed.crypto import KdfParams, Recipient, aead_decrypt, aead_encrypt, derive_key, generate_keypair
 from app.services import audit
 from app.services.refusal import Refused
@@ -139,8 +140,6 @@ def create_keys(session: Session, actor: str) -> tuple[Keyring, str]:
                            recovery_params=params.to_json(), recovery_created_at=now))
         keyring.keys[kind] = private
     session.flush()
-    from app.sealed import signing  # imports this module: the signing key is sealed to the org key
-
     signing.create(session)
     audit.record(session, actor, "keys.created", "keys", None, {"kinds": [*KEY_KINDS, "signing"]})
     return keyring, code

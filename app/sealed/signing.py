@@ -15,12 +15,15 @@ organization gave it on paper (the admin Keys page prints both).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import OrgKey, SigningKey
 from app.sealed.crypto import (
+    Recipient,
     generate_signing_keypair,
     seal_padded,
     sign,
@@ -30,7 +33,12 @@ from app.sealed.crypto import (
     signing_public_pem,
     unseal_padded,
 )
-from app.sealed.keys import Keyring, KeysError
+
+
+class Unlocked(Protocol):
+    """A keys.Keyring (not imported: keys.create_keys makes the signing key with this module)."""
+
+    def recipient(self, kind: str) -> Recipient: ...
 
 
 def _place(public: bytes) -> bytes:
@@ -50,7 +58,7 @@ def current(session: Session) -> SigningKey | None:
 def create(session: Session) -> SigningKey:
     org_public = session.scalar(sa.select(OrgKey.public_key).where(OrgKey.kind == "org"))
     if org_public is None:
-        raise KeysError("no_keys")
+        raise LookupError("the organization's keys do not exist yet")
     public, sealed = new_sealed(org_public)
     row = SigningKey(public_key=public, private_sealed=sealed)
     session.add(row)
@@ -63,11 +71,21 @@ def ensure(session: Session) -> SigningKey:
     return current(session) or create(session)
 
 
-def sign_with(keyring: Keyring, row: SigningKey, data: bytes) -> bytes:
-    if not keyring.org:
-        raise KeysError("not_unlocked")
-    private = unseal_padded(keyring.recipient("org"), row.private_sealed, _place(row.public_key))
-    return sign(private, data)
+@dataclass(frozen=True)
+class Signer:
+    """A signing key's row, read in one transaction and used after it (a case file is signed
+    when its last byte is written)."""
+
+    public: bytes
+    sealed: bytes
+
+    def sign(self, keyring: Unlocked, data: bytes) -> bytes:
+        """Raises keys.KeysError("not_unlocked") when the keyring holds no org key."""
+        return sign(unseal_padded(keyring.recipient("org"), self.sealed, _place(self.public)), data)
+
+
+def sign_with(keyring: Unlocked, row: SigningKey, data: bytes) -> bytes:
+    return Signer(row.public_key, row.private_sealed).sign(keyring, data)
 
 
 def public_pem(public: bytes) -> str:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from rfc3161_client import (
     HashAlgorithm,
     TimeStampRequest,
@@ -74,6 +75,48 @@ def load_anchors(ca_file: str | None) -> TrustAnchors:
     if not roots:
         raise AnchorsError(f"no certificates in {ca_file or 'the system store'}")
     return TrustAnchors(tuple(dict.fromkeys(roots)), ca_file or "the system store")
+
+
+def anchors_from_pem(data: bytes, source: str) -> TrustAnchors:
+    """Trust anchors from PEM bytes (a case file's timestamps/tsa-roots.pem)."""
+    try:
+        roots = x509.load_pem_x509_certificates(data)
+    except ValueError as error:
+        raise AnchorsError(f"cannot read certificates from {source}: {error}") from error
+    return TrustAnchors(tuple(roots), source)
+
+
+def _pem(certificates) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+
+
+def shipped_certificates(tokens: list[bytes], anchors: TrustAnchors | None) -> tuple[bytes, bytes]:
+    """What a case file carries to check its tokens with OpenSSL alone: (roots, carried) as PEM.
+    `carried` are the certificates inside the tokens (the authority's signer, and any chain it
+    sent: `-untrusted`); `roots` the trust anchors those certificates are issued under (`-CAfile`),
+    found by issuer name, the way a chain is built."""
+    carried: dict[x509.Certificate, None] = {}
+    for token in tokens:
+        try:
+            signed = decode_timestamp_response(token).signed_data
+        except ValueError:
+            continue
+        for der in sorted(signed.certificates):
+            carried.setdefault(x509.load_der_x509_certificate(der), None)
+    roots: dict[x509.Certificate, None] = {}
+    if anchors is not None:
+        by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+        for root in anchors.roots:
+            by_subject.setdefault(root.subject, []).append(root)
+        frontier = list(carried)
+        while frontier:  # up through any intermediate in the anchors file to its root
+            certificate = frontier.pop()
+            for root in by_subject.get(certificate.issuer, []):
+                if root not in roots:
+                    roots[root] = None
+                    if root.issuer != root.subject:
+                        frontier.append(root)
+    return _pem(roots), _pem(carried)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def _case_file_helpers():
 def _zip_response(job: casefile.ExportJob) -> Response:
     keyring = current_keyring()
     db.session.close()  # the stream reads in its own short sessions; hold no transaction open
-    body = casefile.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"], keyring)
+    body = casefile.stream(lambda: Session(db.engine), job, current_app.config["UPLOAD_DIR"], keyring,
+                           casefile.Trust.from_config(current_app.config))
     return attachment_response(body, job.filename, "application/zip")
 
 

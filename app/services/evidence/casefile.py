@@ -13,6 +13,13 @@ sink hashes every byte it passes on, and when the last byte has gone out an
 be mid-transaction or gone by then). The manifest names the export id, which ties the file
 to that event: `flask export verify` checks both. An `export.started` event (who, which
 items, with or without contact details) is committed before the first byte.
+
+Beside each item's files: its custody log from the audit chain (custody.py) and the bytes its
+trusted timestamps committed to; in `timestamps/` every proof, token and certificate needed to
+check them without the portal (stamps.py); VERIFY.txt says how, in Korean then English. The
+manifest is signed last with the organization's signing key (sealed/signing.py): `manifest.sig`
+is Ed25519 over the bytes of manifest.json, `signing-key.pem` the public key, checkable with
+`openssl pkeyutl -verify -rawin`.
 """
 from __future__ import annotations
 
@@ -26,20 +33,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import render_template
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
+from app.i18n import org_name
 from app.models import Submission, User
 from app.models.base import utcnow
-from app.sealed import vault
+from app.sealed import signing, tsa, vault
 from app.sealed.keys import Keyring
 from app.sealed.sealing import ItemKey
 from app.services import audit
-from app.services.evidence.content import ItemDocument, file_entries, label_tables, timestamp
+from app.services.evidence import custody, stamps
+from app.services.evidence.content import LANGS, ItemDocument, file_entries, label_tables, timestamp
 from app.services.evidence.render import Renderer, heading_tables
 from app.services.files.attachments import read_chunks
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "moksori-case-file-manifest/1"
+SIGNATURE = "manifest.sig"
+PUBLIC_KEY = "signing-key.pem"
+VERIFY = "VERIFY.txt"
+SIGNATURE_COMMAND = f"openssl pkeyutl -verify -pubin -inkey {PUBLIC_KEY} -rawin -in {MANIFEST} -sigfile {SIGNATURE}"
 MAX_ITEMS = 500
 ID_PATTERN = re.compile(r"^[A-Z0-9]{4,16}$")
 
@@ -101,8 +116,26 @@ def start(session: Session, actor: User, items: list[Submission], include_contac
     for item in items:
         audit.record(session, job.actor, "submission.exported", "submission", item.public_id,
                      {"export_id": job.export_id, "include_contact": include_contact})
+    signing.ensure(session)  # an installation whose keys predate it gets its signing key now
     session.commit()
     return job
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What the case file's timestamps are checked against (TSA_CA_FILE), and whether an
+    authority is configured at all (to say why pieces wait)."""
+
+    anchors: tsa.TrustAnchors | None
+    configured: bool
+
+    @classmethod
+    def from_config(cls, config) -> Trust:
+        try:
+            anchors = tsa.load_anchors(config.get("TSA_CA_FILE") or None)
+        except tsa.AnchorsError:
+            anchors = None
+        return cls(anchors, bool(config.get("TSA_URLS")))
 
 
 class _Sink:
@@ -175,7 +208,7 @@ class _FileRef:
 
 
 def _item_parts(session: Session, item_id: int, job: ExportJob, keyring: Keyring, labels,
-                headings) -> tuple[str, list, dict]:
+                headings, proofs: stamps.Stamps) -> tuple[str, list, dict]:
     """Everything about one item except file contents, read in one short transaction."""
     item = session.get(Submission, item_id)
     if item is None:  # purged since the export started: the manifest's item list shows the gap
@@ -189,28 +222,48 @@ def _item_parts(session: Session, item_id: int, job: ExportJob, keyring: Keyring
     doc = document.submission(files)
     messages = document.messages(files)
     notes = document.notes()
+    kept = custody.custody(session, item.public_id)
     parts = [
         (f"{folder}/submission.json", "submission", doc),
-        (f"{folder}/submission.html", "rendering", Renderer(headings).page(doc, messages, notes, job.export_id)),
+        (f"{folder}/submission.html", "rendering",
+         Renderer(headings).page(doc, messages, notes, job.export_id, kept["events"])),
         (f"{folder}/messages.json", "messages", messages),
         (f"{folder}/notes.json", "notes", notes),
         (f"{folder}/audit.json", "audit", document.audit_trail()),
+        (f"{folder}/custody.json", "custody", kept),
+        *((path, "piece", data) for path, data in proofs.add_item(session, item, key, keyring, files)),
     ]
     refs = {f["attachment_id"]: _FileRef(a.stored_name, key) for f, a in zip(files, item.attachments, strict=True)}
     session.rollback()  # end the transaction before the slow part: streaming the files
     return folder, parts, {"files": files, "refs": refs}
 
 
-def stream(session_factory, job: ExportJob, upload_dir: str, keyring: Keyring) -> Iterator[bytes]:
+def _verify_text(job: ExportJob, proofs: stamps.Stamps, fingerprint: str) -> bytes:
+    """VERIFY.txt: Korean, then English."""
+    texts = []
+    for lang in LANGS:
+        with force_locale(lang):
+            texts.append(render_template("evidence/verify.txt", export_id=job.export_id, org=org_name(),
+                                         fingerprint=fingerprint, signature_command=SIGNATURE_COMMAND,
+                                         batches=proofs.verify_context(), waiting=len(proofs.waiting)).strip())
+    return ("\n\n----------\n\n".join(texts) + "\n").encode()
+
+
+def stream(session_factory, job: ExportJob, upload_dir: str, keyring: Keyring,
+           trust: Trust | None = None) -> Iterator[bytes]:
     """Yield the ZIP, opening each item with the exporting officer's keys; when it is
     complete, record its hash in a fresh session."""
+    trust = trust or Trust(None, False)
     labels, headings = label_tables(), heading_tables()
     writer = _Writer(job.started_at)
+    proofs = stamps.Stamps(configured=trust.configured)
     with session_factory() as session:
         for item_id in job.item_ids:
-            folder, parts, attached = _item_parts(session, item_id, job, keyring, labels, headings)
+            folder, parts, attached = _item_parts(session, item_id, job, keyring, labels, headings, proofs)
             for path, kind, data in parts:
-                if isinstance(data, str):
+                if isinstance(data, bytes):
+                    yield from writer.add(path, [data], kind, item=folder)
+                elif isinstance(data, str):
                     yield from writer.add(path, [data.encode()], kind, item=folder)
                 else:
                     yield from writer.add_json(path, data, kind, item=folder)
@@ -219,14 +272,30 @@ def stream(session_factory, job: ExportJob, upload_dir: str, keyring: Keyring) -
                 yield from writer.add(entry["path"], read_chunks(ref.stored_name, upload_dir, ref.key),
                                       "attachment", size_hint=entry["size"], item=folder,
                                       attachment_id=entry["attachment_id"])
+        key_row = signing.current(session)
+        if key_row is None:
+            raise LookupError("no signing key: the export did not start through start()")
+        public = key_row.public_key
+        signer = signing.Signer(key_row.public_key, key_row.private_sealed)
+        session.rollback()
+    for path, data in proofs.files(trust.anchors):
+        yield from writer.add(path, [data], "timestamps")
+    fingerprint = signing.fingerprint(public)
+    yield from writer.add(PUBLIC_KEY, [signing.public_pem(public).encode()], "signing_key")
+    yield from writer.add(VERIFY, [_verify_text(job, proofs, fingerprint)], "instructions")
     manifest = {
         "format": MANIFEST_FORMAT, "export_id": job.export_id, "created_at": job.started_at.isoformat(),
         "created_by": job.actor, "include_contact": job.include_contact, "items": list(job.public_ids),
         "hash_algorithm": "sha256", "files": writer.entries,
+        "signature": {"file": SIGNATURE, "public_key": PUBLIC_KEY, "fingerprint_sha256": fingerprint,
+                      "algorithm": "Ed25519 (RFC 8032) over the bytes of manifest.json",
+                      "openssl": SIGNATURE_COMMAND},
         "note": "The SHA-256 of this ZIP is recorded in the portal's audit log as export.completed for export_id.",
     }
-    yield from writer.add_json(MANIFEST, manifest, "manifest")
-    writer.entries.pop()
+    body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False).encode() + b"\n"
+    yield from writer.add(MANIFEST, [body], "manifest")
+    yield from writer.add(SIGNATURE, [signer.sign(keyring, body)], "signature")
+    del writer.entries[-2:]
     yield writer.close()
     with session_factory() as session:
         audit.record(session, job.actor, "export.completed", "export", job.export_id,

@@ -51,6 +51,26 @@ HEADINGS = [
     ("submitter", _l("Submitter")),
     ("yes", _l("yes")),
     ("no", _l("no")),
+    ("custody", _l("Chain of custody")),
+    ("custody_lead", _l("Every recorded action on this item, from the audit log (custody.json).")),
+    ("time", _l("Time")),
+    ("what", _l("What happened")),
+    ("account_col", _l("Account")),
+    ("role", _l("Role")),
+    ("what_received", _l("received")),
+    ("what_viewed", _l("viewed")),
+    ("what_revealed", _l("contact details revealed")),
+    ("what_exported", _l("exported")),
+    ("what_held", _l("put on evidence hold")),
+    ("what_released", _l("evidence hold released")),
+    ("what_status", _l("status changed")),
+    ("what_changed", _l("changed")),
+    ("role_officer", _l("officer")),
+    ("role_admin", _l("admin")),
+    ("role_submitter", _l("submitter")),
+    ("role_system", _l("the portal")),
+    ("role_cli", _l("command line")),
+    ("role_other", _l("other")),
     ("generated", _l("Made by the portal for export %(export_id)s. "
                      "The SHA-256 of every file is listed in manifest.json.")),
 ]
@@ -106,7 +126,15 @@ class Renderer:
     def yes_no(self, flag: bool) -> Markup:
         return self.both("yes" if flag else "no")
 
-    def page(self, doc: dict, messages: list[dict], notes: list[dict], export_id: str) -> str:
+    def custody(self, events: list[dict]) -> Markup:
+        return Markup("").join(
+            Markup("<tr><td>{}</td><td>{} <code>{}</code></td><td>{}</td><td>{}</td></tr>\n").format(
+                e["time"], self.both("what_" + e["what"]), e["action"], e["account"] or e["actor"],
+                self.both("role_" + e["role"]) if "role_" + e["role"] in self.h["en"] else e["role"])
+            for e in events)
+
+    def page(self, doc: dict, messages: list[dict], notes: list[dict], export_id: str,
+             custody: list[dict] | None = None) -> str:
         rows = [
             self.row("item", Markup("<code>{}</code>").format(doc["public_id"])),
             self.row("kind", self.coded(doc["kind"])),
@@ -152,12 +180,17 @@ class Renderer:
             "<table>\n{rows}</table>\n<h2>{account}</h2>\n<div lang=\"{locale}\"><p>{narrative}</p></div>\n"
             "<h2>{files_h}</h2>\n<table>\n<tr><th>{name}</th><th>{size}</th><th>SHA-256</th></tr>\n{files}</table>\n"
             "<h2>{messages_h}</h2>\n<ol>\n{thread}</ol>\n<h2>{notes_h}</h2>\n<ul>\n{notes}</ul>\n"
+            "<h2>{custody_h}</h2>\n<p>{custody_lead}</p>\n<table>\n<tr><th>{time_h}</th><th>{what_h}</th><th>{account_h}"
+            "</th><th>{role_h}</th></tr>\n{custody}</table>\n"
             "<p>{generated}</p>\n</body>\n</html>\n"
         ).format(
             title=self.h["en"]["title"], pid=doc["public_id"], heading=self.both("title"), rows=Markup("").join(rows),
             account=self.both("account"), locale=doc["language"], narrative=self.text(doc["account"]),
             files_h=self.both("files"), name=self.both("name"), size=self.both("size"), files=files,
             messages_h=self.both("messages"), thread=thread, notes_h=self.both("notes"), notes=note_items,
+            custody_h=self.both("custody"), custody_lead=self.both("custody_lead"), time_h=self.both("time"),
+            what_h=self.both("what"), account_h=self.both("account_col"), role_h=self.both("role"),
+            custody=self.custody(custody or []),
             generated=self.both("generated", export_id=export_id),
         )
         return str(body)

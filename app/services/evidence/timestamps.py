@@ -230,11 +230,12 @@ def batch_leaves(batch: TimestampBatch) -> list[bytes]:
     return [data[i:i + HASH] for i in range(0, len(data), HASH)]
 
 
-def proofs(keyring: Keyring, pieces: Iterable[TimestampPiece]) -> dict[int, dict | None]:
+def proofs(keyring: Keyring, pieces: Iterable[TimestampPiece],
+           trees: dict[int, list[list[bytes]]] | None = None) -> dict[int, dict | None]:
     """The proof of each piece by its id (None for a piece whose batch is not stamped yet):
     {salt, leaf_index, tree_size, path, root (hex), token (DER bytes), tsa, time (ISO 8601)}.
-    Each batch's tree is built once."""
-    trees: dict[int, list[list[bytes]]] = {}
+    Each batch's tree is built once (and kept in `trees`, by batch id, when given)."""
+    trees = {} if trees is None else trees
     found: dict[int, dict | None] = {}
     for piece in pieces:
         batch = piece.batch

@@ -1,11 +1,16 @@
 """`flask export verify FILE.zip`: does a case file still say what the portal exported?
 
-Three layers, each catching what the one before cannot:
+Layers, each catching what the one before cannot:
 1. every file against manifest.json (size, SHA-256), and nothing unlisted in the ZIP;
-2. the manifest against the database: the items exist, each attachment's hash is the one
+2. the manifest's signature (manifest.sig, Ed25519 with signing-key.pem), and that key is this
+   installation's: a file and its manifest line changed together are caught without the database;
+3. the trusted timestamps: each piece's proof folds from its bytes in the ZIP to a root, and that
+   root's token verifies against the roots the case file ships (stamps.check); each batch's
+   audit-log head is still in the log, unchanged;
+4. each item's custody.json against the audit log: no event missing, none changed;
+5. the manifest against the database: the items exist, each attachment's hash is the one
    recorded at intake, no attachment is missing;
-3. the whole ZIP against the `export.completed` audit event of its export id, so a file and
-   its manifest line changed together are still caught.
+6. the whole ZIP against the `export.completed` audit event of its export id.
 """
 from __future__ import annotations
 
@@ -18,10 +23,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import Attachment, AuditEvent
-from app.sealed import vault
+from app.sealed import signing, vault
 from app.sealed.keys import Keyring
 from app.services.audit import event_intact
-from app.services.evidence.casefile import MANIFEST, MANIFEST_FORMAT
+from app.services.evidence import custody, stamps
+from app.services.evidence.casefile import MANIFEST, MANIFEST_FORMAT, PUBLIC_KEY, SIGNATURE
 from app.services.files.hashing import blocks, sha256_file, sha256_of
 from app.services.intake.reports import find_by_public_id
 
@@ -33,6 +39,10 @@ class Verification:
     export_event_id: int | None = None
     # The hashes recorded at intake are sealed: compared only when the keys were given.
     intake_hashes_checked: bool = False
+    signed_by: str | None = None  # the signing key's fingerprint, when the signature holds
+    proofs: int = 0
+    tokens: int = 0
+    custody_events: int = 0
 
     @property
     def ok(self) -> bool:
@@ -46,7 +56,7 @@ def _entry_digest(archive: zipfile.ZipFile, name: str) -> tuple[int, str]:
 
 def _check_files(archive: zipfile.ZipFile, manifest: dict, result: Verification) -> None:
     listed = {entry["path"]: entry for entry in manifest.get("files", [])}
-    present = set(archive.namelist()) - {MANIFEST}
+    present = set(archive.namelist()) - {MANIFEST, SIGNATURE}
     for path in sorted(present - set(listed)):
         result.differences.append(f"{path}: in the ZIP but not in the manifest")
     for path, entry in listed.items():
@@ -63,6 +73,57 @@ def _check_files(archive: zipfile.ZipFile, manifest: dict, result: Verification)
             result.differences.append(f"{path}: size {size} bytes, manifest says {entry.get('size')}")
         if sha != entry.get("sha256"):
             result.differences.append(f"{path}: SHA-256 {sha}, manifest says {entry.get('sha256')}")
+
+
+def _check_signature(session: Session, archive: zipfile.ZipFile, manifest_bytes: bytes, result: Verification) -> None:
+    names = set(archive.namelist())
+    if SIGNATURE not in names or PUBLIC_KEY not in names:
+        result.differences.append(f"{SIGNATURE}: the case file is not signed ({SIGNATURE} or {PUBLIC_KEY} missing)")
+        return
+    try:
+        public = signing.public_from_pem(archive.read(PUBLIC_KEY))
+    except ValueError:
+        result.differences.append(f"{PUBLIC_KEY}: not an Ed25519 public key")
+        return
+    if not signing.valid(public, manifest_bytes, archive.read(SIGNATURE)):
+        result.differences.append(f"{SIGNATURE}: the signature over {MANIFEST} does not verify with {PUBLIC_KEY} "
+                                  "(the manifest or the signature was changed)")
+        return
+    if signing.known(session, public) is None:
+        result.differences.append(f"{PUBLIC_KEY}: signed with a key that is not this installation's "
+                                  f"(fingerprint {signing.fingerprint(public)})")
+        return
+    result.signed_by = signing.fingerprint(public)
+
+
+def _check_stamps(session: Session, archive: zipfile.ZipFile, result: Verification) -> None:
+    checked = stamps.check(archive)
+    result.differences += checked.problems
+    result.proofs, result.tokens = checked.proofs, checked.tokens
+    for head in checked.audit_heads:
+        event = session.get(AuditEvent, int(head["audit_event"]))
+        stamped = f"{head['token']} shows it existed at {head['stamped_at'].isoformat()}"
+        if event is None:
+            result.differences.append(f"audit event {head['audit_event']}: missing from the audit log, but {stamped}")
+        elif event.hash != head["audit_hash"] or not event_intact(event):
+            result.differences.append(f"audit event {head['audit_event']}: differs from the one {stamped} "
+                                      "(the log was rewritten)")
+
+
+def _check_custody(session: Session, archive: zipfile.ZipFile, manifest: dict, result: Verification) -> None:
+    names = set(archive.namelist())
+    for public_id in manifest.get("items", []):
+        where = f"{public_id}/custody.json"
+        if where not in names:
+            result.differences.append(f"{where}: missing")
+            continue
+        try:
+            data = json.loads(archive.read(where))
+        except (ValueError, zipfile.BadZipFile):
+            result.differences.append(f"{where}: unreadable")
+            continue
+        result.custody_events += len(data.get("events", []))
+        result.differences += custody.check(session, data, where)
 
 
 def _check_database(session: Session, manifest: dict, result: Verification, keyring: Keyring | None) -> None:
@@ -119,7 +180,8 @@ def verify(session: Session, path: str | Path, keyring: Keyring | None = None) -
         return result
     with archive:
         try:
-            manifest = json.loads(archive.read(MANIFEST))
+            manifest_bytes = archive.read(MANIFEST)
+            manifest = json.loads(manifest_bytes)
         except (KeyError, ValueError, zipfile.BadZipFile) as exc:
             result.differences.append(f"{MANIFEST}: missing or unreadable ({exc})")
             return result
@@ -127,6 +189,12 @@ def verify(session: Session, path: str | Path, keyring: Keyring | None = None) -
             result.differences.append(f"{MANIFEST}: unknown format {manifest.get('format')!r}")
             return result
         _check_files(archive, manifest, result)
+        try:
+            _check_signature(session, archive, manifest_bytes, result)
+            _check_stamps(session, archive, result)
+            _check_custody(session, archive, manifest, result)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a damaged entry: named above by _check_files
+            result.differences.append(f"{path.name}: an entry cannot be read ({exc})")
     _check_database(session, manifest, result, keyring)
     _check_export_hash(session, manifest, sha256_file(path), result)
     return result
