@@ -1,5 +1,7 @@
-"""The organization's keys for admins: who holds them, what waits for the search index, and
-replacing the recovery code (the admin's password again first; the new code is shown once)."""
+"""The organization's keys for admins: who holds them, what waits for the search index,
+replacing the recovery code (the admin's password again first; the new code is shown once),
+and the public half of the signing key for case files — its fingerprint and PEM, on a page to
+print for the courts and mechanisms that receive case files, and as a file."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -10,9 +12,11 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.user_forms import PasswordConfirmForm
 from app.auth import account_rate_key, current_keyring, failed_form
+from app.downloads import attachment_response
 from app.extensions import db, limiter
 from app.models import User
-from app.sealed import keys, search
+from app.models.base import utcnow
+from app.sealed import keys, search, signing
 from app.services import accounts
 
 
@@ -33,5 +37,30 @@ def keys_page():
     holders = db.session.scalars(sa.select(User).where(User.id.in_(list(keys.grants_by_user(db.session))))
                                  .order_by(User.email)).all()
     return render_template("admin/keys.html", form=form, org_keys=keys.org_keys(db.session), holders=holders,
-                           grants=keys.grants_by_user(db.session), waiting=search.pending_count(db.session)), \
-        422 if form.errors else 200
+                           grants=keys.grants_by_user(db.session), waiting=search.pending_count(db.session),
+                           **_signing_key()), 422 if form.errors else 200
+
+
+def _signing_key() -> dict:
+    row = signing.current(db.session)
+    if row is None:
+        return {"signing_key": None}
+    return {"signing_key": row, "fingerprint": signing.fingerprint(row.public_key),
+            "public_pem": signing.public_pem(row.public_key)}
+
+
+@bp.route("/keys/signing-key")
+def signing_key_page():
+    """One page to print and hand to a court: the signing key's fingerprint and PEM."""
+    found = _signing_key()
+    if found["signing_key"] is None:
+        abort(404)
+    return render_template("admin/signing_key.html", printed=utcnow(), **found)
+
+
+@bp.route("/keys/signing-key.pem")
+def signing_key_pem():
+    found = _signing_key()
+    if found["signing_key"] is None:
+        abort(404)
+    return attachment_response(found["public_pem"], "moksori-signing-key.pem", "application/x-pem-file")

@@ -4,13 +4,16 @@ way; the recovery code is replaced after the admin's password; an account withou
 why, not an item."""
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import User
-from app.sealed import keys
+from app.sealed import keys, signing
 from tests.factories import HANDLE, PASSWORD, SubmissionFactory, UserFactory
 from tests.helpers import act, audit_actions, post_form
 
@@ -115,3 +118,23 @@ def test_a_stolen_admin_session_cannot_guess_the_password_on_the_keys_page(clien
     for _ in range(5):
         assert post_form(client, "/admin/keys", {"password": "a guess at the password"}).status_code == 422
     assert post_form(client, "/admin/keys", {"password": PASSWORD}).status_code == 429
+
+
+def test_the_signing_keys_fingerprint_and_pem_are_shown_printable_and_match_a_case_file(client, app, auth, tmp_path):
+    item = SubmissionFactory(narrative="서명 확인용 증언")
+    auth.login(role="admin")
+    page = client.get("/admin/keys").get_data(as_text=True)
+    fingerprint = re.search(r'id="signing-fingerprint">([0-9a-f ]+)<', page).group(1)
+    assert "사건 기록 서명 열쇠" in page and "-----BEGIN PUBLIC KEY-----" in page
+    printable = client.get("/admin/keys/signing-key")
+    assert printable.status_code == 200 and fingerprint in printable.get_data(as_text=True)
+    pem = client.get("/admin/keys/signing-key.pem")
+    assert pem.status_code == 200 and pem.headers["Content-Disposition"].startswith("attachment;")
+    with app.app_context():
+        assert signing.fingerprint(signing.public_from_pem(pem.data)) == fingerprint
+    # The key a case file carries is this one.
+    exported = act(client, item.public_id, "export", {})
+    with zipfile.ZipFile(io.BytesIO(exported.data)) as archive:
+        assert archive.read("signing-key.pem") == pem.data
+        assert json.loads(archive.read("manifest.json"))["signature"]["fingerprint_sha256"] == fingerprint
+        assert fingerprint in archive.read("VERIFY.txt").decode()
