@@ -20,6 +20,7 @@ TEMPLATES = [
     "tor/moksori.torrc",
     "systemd/moksori.service", "systemd/moksori-outbox.service", "systemd/moksori-retention.service",
     "systemd/moksori-retention.timer", "systemd/moksori-timestamp.service", "systemd/moksori-timestamp.timer",
+    "systemd/moksori-checkpoint.service", "systemd/moksori-checkpoint.timer",
 ]
 PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 

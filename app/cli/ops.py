@@ -1,4 +1,5 @@
-"""Operations commands (DESIGN §5): `audit verify [--checkpoint LINE]`, `audit checkpoint`,
+"""Operations commands (DESIGN §5): `audit verify [--checkpoint LINE]`, `audit checkpoint [--mail
+[--when-due]]`,
 `export verify`, `retention purge`, `backup create|restore`.
 
 Each exits non-zero when something is wrong, so cron and scripts notice; messages go to
@@ -17,7 +18,7 @@ from flask.cli import AppGroup
 
 from app.cli.keys import recovery_keyring
 from app.extensions import db
-from app.services import audit
+from app.services import audit, checkpoint_mail
 from app.services.evidence.verify import verify
 from app.services.ops import backup, retention
 from app.services.settings import retention_policy
@@ -53,10 +54,29 @@ def audit_verify_command(lines):
 
 
 @audit_cli.command("checkpoint")
-def audit_checkpoint_command():
+@click.option("--mail", "by_mail", is_flag=True,
+              help="Also e-mail the line to every active admin (through the outbox).")
+@click.option("--when-due", is_flag=True,
+              help="With --mail: only when none was mailed in the last day (the moksori-checkpoint timer's way).")
+def audit_checkpoint_command(by_mail, when_due):
     """Record a checkpoint of the audit chain and print it (sequence number, hash, MAC): keep the
     line away from the server; `audit verify --checkpoint LINE` then detects any removal or
-    change of the events it covers, even by someone who has the server and its keys."""
+    change of the events it covers, even by someone who has the server and its keys. With
+    --mail the admins get it by e-mail (daily from the moksori-checkpoint timer)."""
+    if by_mail:
+        mailed = checkpoint_mail.mail_checkpoint(db.session, "system" if when_due else "cli", when_due=when_due)
+        db.session.commit()
+        if mailed.outcome == "not_due":
+            due = mailed.next_due.isoformat(timespec="seconds") if mailed.next_due else "later"
+            click.echo(f"not due: a checkpoint was mailed less than a day ago; the next at {due}")
+        elif mailed.outcome == "no_admins" or mailed.checkpoint is None:
+            click.echo("no active admin to mail the checkpoint to: nothing made", err=True)
+            sys.exit(1)
+        else:
+            click.echo(mailed.checkpoint.line)
+            click.echo(f"Checkpoint up to event {mailed.checkpoint.seq} queued to {mailed.recipients} admin(s); "
+                       "`flask outbox send` delivers it.", err=True)
+        return
     checkpoint = audit.make_checkpoint(db.session, "cli")
     db.session.commit()
     click.echo(checkpoint.line)

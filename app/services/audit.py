@@ -136,10 +136,11 @@ def _checkpoint_mac(seq: int, digest: str) -> str:
     return hmac.new(checkpoint_key(), f"{CHECKPOINT_PREFIX}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def make_checkpoint(session: Session, actor: str) -> Checkpoint:
+def make_checkpoint(session: Session, actor: str, details: dict | None = None) -> Checkpoint:
     """Record an `audit.checkpoint` event and return the checkpoint that covers it (the caller
-    commits, then shows the line to be kept away from the server)."""
-    event = record(session, actor, CHECKPOINT_ACTION, "audit", None, {})
+    commits, then shows the line to be kept away from the server). `details` says where it went
+    (checkpoint_mail: {"mailed": n})."""
+    event = record(session, actor, CHECKPOINT_ACTION, "audit", None, details or {})
     return Checkpoint(event.id, event.hash, event.created_at)
 
 

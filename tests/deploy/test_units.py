@@ -76,8 +76,8 @@ def test_the_units_start_commands_that_exist(rendered):
             assert result.returncode == 0, (unit.name, check, result.stderr[-1500:])
             seen.add(" ".join(command[1:]))
     assert seen == {"-c gunicorn.conf.py wsgi:app", "--app wsgi outbox send", "--app wsgi retention purge",
-                    "--app wsgi evidence timestamp --when-due"}
-    for name in ("moksori-retention.timer", "moksori-timestamp.timer"):
+                    "--app wsgi evidence timestamp --when-due", "--app wsgi audit checkpoint --mail --when-due"}
+    for name in ("moksori-retention.timer", "moksori-timestamp.timer", "moksori-checkpoint.timer"):
         timer = (units / name).read_text()
         assert "OnCalendar=" in timer and "Persistent=true" in timer
 
