@@ -21,6 +21,7 @@ What is sealed, under which key:
     an unlocked session's keys                    a key only its cookie    key_sessions
                                                   holds
     trusted timestamps' salts                     the org key pair         commitments
+    the case-file signing key (Ed25519)           the org key pair         signing
     an account's canonical JSON at intake         its content key          commitments
     TOTP secrets, the audit chain's MACs, data    DATA_ENCRYPTION_KEY      installation
     from before sealing                           (configuration)
@@ -41,5 +42,6 @@ timestamp's leaf hash is salted with 32 random bytes that are sealed.
 Modules: crypto (primitives: AES-GCM, X25519 sealing, HKDF, PRF, Argon2id, padding, file
 streams), installation, passwords (staff login hashes), keys, key_sessions, sealing, vault,
 search (the sealed index), commitments (salted commitments for trusted timestamps), tsa (RFC 3161
-requests and the checks of their tokens).
+requests and the checks of their tokens), signing (the organization's Ed25519 key that signs case
+files).
 """
