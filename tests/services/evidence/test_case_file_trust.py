@@ -200,3 +200,36 @@ def test_a_removed_custody_entry_is_named(app, runner, stamped_case_file, tmp_pa
     assert re.search(rf"{where}: audit event \d+ \(submission.viewed\) of item {public_id} is in the audit log but "
                      "missing from the custody log", result.output), result.output
     assert "manifest.sig: the signature" in result.output
+
+
+def test_a_case_file_re_signed_with_another_key_is_refused(app, runner, stamped_case_file, tmp_path):
+    """Someone changes the custody log, fixes the manifest and signs it with a key of their own:
+    the signature holds, OpenSSL's check passes, but the key is not the organization's."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    public_id, path = stamped_case_file
+    forger = Ed25519PrivateKey.generate()
+    where = f"{public_id}/custody.json"
+
+    def drop_and_resign(name, data):
+        if name == where:
+            custody = json.loads(data)
+            custody["events"] = [e for e in custody["events"] if e["what"] != "viewed"]
+            return json.dumps(custody).encode()
+        if name == "signing-key.pem":
+            return forger.public_key().public_bytes(serialization.Encoding.PEM,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+        return data
+
+    forged = rewrite(path, tmp_path / "forged.zip", drop_and_resign)
+    with zipfile.ZipFile(forged) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    files["manifest.sig"] = forger.sign(files["manifest.json"])
+    with zipfile.ZipFile(forged, "w") as out:
+        for name, data in files.items():
+            out.writestr(name, data)
+    result = runner.invoke(args=["export", "verify", str(forged)])
+    assert result.exit_code == 1
+    assert "signing-key.pem: signed with a key that is not this installation's" in result.output
+    assert "missing from the custody log" in result.output
