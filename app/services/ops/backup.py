@@ -233,6 +233,8 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
     if manifest["key_check"] != key_check():
         raise BackupError("this instance has a different DATA_ENCRYPTION_KEY: the restored files and contact "
                           "details could not be read. Set the key the backup was made with.")
+    with tarfile.open(source / FILES) as archive:
+        safe_members(archive)  # before anything is restored: a bad archive changes nothing
     uploads.mkdir(parents=True, exist_ok=True)
     session.close()
     with maintenance_lock(session, upload_dir):
@@ -243,9 +245,32 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
         else:
             _load_postgresql(engine, dump, pg_restore)
         with tarfile.open(source / FILES) as archive:
-            archive.extractall(uploads, filter="data")  # no absolute paths, no "..", no links out
+            members = safe_members(archive)
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: CPython's own checks as well
+                archive.extractall(uploads, members=members, filter="data")
+            else:  # Debian 12's 3.11.2: safe_members() alone (regular files and folders only)
+                archive.extractall(uploads, members=members)  # nosec B202 # every member checked above
     session.close()
     return check(session, upload_dir, manifest)
+
+
+def safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The archive's members, each checked as `filter="data"` would (which Python has only
+    from 3.11.4; Debian 12 ships 3.11.2): a regular file or a folder (no link, device or
+    fifo) with a relative name without ".." or backslash; modes become 0600 and 0700. Our backups hold
+    only encrypted files under random names, so anything else means the archive was altered."""
+    members = archive.getmembers()
+    for member in members:
+        name = member.name
+        parts = Path(name).parts
+        if not (member.isfile() or member.isdir()):
+            raise BackupError(f"{FILES} holds {name!r}, which is not a regular file or folder (a link or device): "
+                              "this backup was altered; it is not restored")
+        if not name or Path(name).is_absolute() or ".." in parts or "\\" in name:
+            raise BackupError(f"{FILES} holds {name!r}, whose name leads outside the upload folder: this backup "
+                              "was altered; it is not restored")
+        member.mode = 0o600 if member.isfile() else 0o700  # as the app writes them (UMask=0077)
+    return members
 
 
 def check(session: Session, upload_dir: str, manifest: dict) -> list[str]:

@@ -105,3 +105,77 @@ def test_restore_refuses_a_damaged_backup_or_another_key(runner, target_app, tmp
 def test_missing_pg_dump_is_explained(app):
     with pytest.raises(backup.BackupError, match="PostgreSQL client tools"):
         backup._tool("/nonexistent/pg_dump", "pg_dump")
+
+
+def _rewrite_files(path, add) -> None:
+    """Replace the backup's files.tar by one that `add(archive)` writes, with a matching manifest
+    (as someone who altered both would)."""
+    import hashlib
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        add(archive, tarfile, io)
+    (path / "files.tar").write_bytes(buffer.getvalue())
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["sha256"]["files.tar"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _member(tarfile, io, archive, name, kind=None, target=""):
+    info = tarfile.TarInfo(name)
+    if kind:
+        info.type, info.linkname = kind, target
+        archive.addfile(info)
+    else:
+        info.size = 4
+        archive.addfile(info, io.BytesIO(b"data"))
+
+
+@pytest.mark.parametrize("python", ["3.11.4+", "3.11.2"])
+@pytest.mark.parametrize("bad", ["../outside", "/etc/evil", "link", "hardlink", "fifo"])
+def test_restore_refuses_an_archive_that_leads_outside_the_upload_folder(runner, target_app, tmp_path, monkeypatch,
+                                                                         python, bad):
+    """Python 3.11.2 (Debian 12) has no tarfile filter: the restore checks every member itself
+    first, on both, and a bad member restores nothing at all."""
+    import tarfile
+
+    if python == "3.11.2":
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    _fill()
+    path = tmp_path / "backup"
+    assert runner.invoke(args=["backup", "create", str(path)]).exit_code == 0
+
+    def add(archive, tarfile, io):
+        _member(tarfile, io, archive, "ok-file")
+        if bad == "link":
+            _member(tarfile, io, archive, "innocent", tarfile.SYMTYPE, "/etc/passwd")
+        elif bad == "hardlink":
+            _member(tarfile, io, archive, "innocent", tarfile.LNKTYPE, "../../etc/passwd")
+        elif bad == "fifo":
+            _member(tarfile, io, archive, "innocent", tarfile.FIFOTYPE)
+        else:
+            _member(tarfile, io, archive, bad)
+
+    _rewrite_files(path, add)
+    result = target_app.test_cli_runner().invoke(args=["backup", "restore", str(path)])
+    assert result.exit_code == 1 and "this backup was altered" in result.output, result.output
+    assert not list(tmp_path.glob("**/ok-file")) and not (tmp_path / "outside").exists()
+    with target_app.app_context():  # the database was not restored either
+        assert "attachment" not in sa.inspect(db.engine).get_table_names() or db.session.scalar(
+            sa.select(sa.func.count()).select_from(Attachment)) == 0
+
+
+def test_restore_works_without_the_tarfile_filter(app, runner, target_app, tmp_path, monkeypatch, org_keys):
+    """The round trip on Debian 12's Python 3.11.2, which lacks tarfile's filter= (3.11.4)."""
+    import tarfile
+
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    _fill()
+    path = tmp_path / "backup"
+    assert runner.invoke(args=["backup", "create", str(path)]).exit_code == 0
+    restored = target_app.test_cli_runner().invoke(args=["backup", "restore", str(path), "--recovery-code-stdin"],
+                                                  input=org_keys.code + "\n")
+    assert restored.exit_code == 0, restored.output
+    assert _snapshot(target_app, org_keys.keyring)["hashes"] == _snapshot(app, org_keys.keyring)["hashes"]
