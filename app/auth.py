@@ -38,7 +38,20 @@ LIFETIME = timedelta(hours=12)  # even an active session logs in again after a w
 KEYS = "keys"  # the Flask session entry with the key session's token
 DEVICE_COOKIE = "moksori_device"
 DEVICE_DAYS = 180
-login_manager = LoginManager()
+class _LoginManager(LoginManager):
+    """Flask-Login's "strong" session protection, for staff sessions only. A session without a
+    logged-in account (a submitter's, opened with a receipt code) has nothing to protect, but
+    Flask-Login took it for a stolen one (no `_id`) and answered every request with a deleting
+    `remember_token` cookie — a second cookie on a public page, and one that says the site has
+    logins (issue 20; tests/public/test_no_cookies.py). Remember-me is never used."""
+
+    def _session_protection_failed(self) -> bool:
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
+login_manager = _LoginManager()
 
 
 @login_manager.user_loader

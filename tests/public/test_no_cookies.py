@@ -85,6 +85,17 @@ def test_a_receipt_code_sets_the_one_cookie_its_page_needs(app):
     assert opened.status_code == 302
     cookies = opened.headers.getlist("Set-Cookie")
     assert len(cookies) == 1 and cookies[0].startswith("session=") and "HttpOnly" in cookies[0]
+    # The receipt page itself, a follow-up sent from it and leaving it set no other cookie:
+    # Flask-Login's "strong" protection used to take the receipt session for a stolen staff
+    # session and answer with a deleting `remember_token` cookie (issue 20).
+    for response in (visitor.get("/ko/receipt/status"), visitor.get("/en/receipt/status"),
+                     post_form(visitor, "/ko/receipt/status", {"body": "덧붙입니다"}),
+                     visitor.get("/ko/receipt/status")):
+        assert response.status_code in (200, 302), response.status_code
+        names = [cookie.split("=", 1)[0] for cookie in response.headers.getlist("Set-Cookie")]
+        assert set(names) <= {"session"}, response.headers.getlist("Set-Cookie")
+        assert visitor.get_cookie("session") is not None
+    assert visitor.get_cookie("remember_token") is None
 
 
 @pytest.mark.parametrize("form", FORMS)
