@@ -137,8 +137,16 @@ def scrub_line(text: str) -> str:
     return _IPV6.sub(_address_out, _IPV4.sub(_address_out, text))
 
 
+# gunicorn's own start-up lines that name the addresses it listens on (its own, never a
+# client's): kept as they are, so the log says where the server is ("Listening at: http://-:8000"
+# said nothing). Matched by gunicorn's message template, which no request can choose.
+_SERVER_ADDRESS_LINES = frozenset({"Listening at: %s (%s)"})
+
+
 class _ScrubLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in _SERVER_ADDRESS_LINES and record.name.startswith("gunicorn.error"):
+            return True
         record.msg, record.args = scrub_line(record.getMessage()), ()
         if record.exc_text:
             record.exc_text = scrub_line(record.exc_text)

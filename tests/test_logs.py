@@ -168,5 +168,7 @@ def test_gunicorn_logs_no_client_address_access_and_error_alike(tmp_path):
         access, errors = (stream.decode() for stream in server.communicate(timeout=30))
     assert '"GET /en/ HTTP/1.1" 200' in access, access
     assert "Invalid request" in errors, errors
+    # The server's own address is not a client's: the start-up line names it (it said "http://-:…").
+    assert f"Listening at: http://127.0.0.1:{port} (" in errors, errors
     for leaked in (CLIENT, "198.51.100.23", "Agent/7.7", "elsewhere.example", "secret-words", "%EA%B9%80"):
         assert leaked not in access and leaked not in errors, leaked
