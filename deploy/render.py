@@ -5,13 +5,21 @@ without a value, or a value for no name, stops the run. The result keeps deploy/
 under OUT_DIR (nginx/, tor/, systemd/), and the rendered nginx files refer to each other
 there, so render straight into the place they will stay, e.g. /etc/moksori. The request
 size limit comes from MAX_TOTAL_UPLOAD_MB as config.py reads it. Standard library only.
+
+Two things are checked against the machine: the code, virtual environment, upload folder and
+settings file must not lie where the units' sandbox hides them (/tmp and /var/tmp: PrivateTmp;
+/home, /root and /run/user: ProtectHome), and HTTP/2 is switched on the way the installed
+nginx understands (`http2 on;` from 1.25.1, `listen … http2` before; NGINX_VERSION overrides
+what `nginx -v` says). A file whose text is unchanged is not written again.
 """
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import subprocess  # nosec B404 # `nginx -v` only, without a shell
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 DEPLOY_DIR = Path(__file__).resolve().parent
 ROOT = DEPLOY_DIR.parent
@@ -59,7 +67,9 @@ def defaults() -> dict[str, str]:
         "ACME_ROOT": "/var/www/letsencrypt",
         "LOG_DIR": "/var/log/nginx",
         "ERROR_LOG_LEVEL": "alert",
-        "BODY_TEMP_DIR": "/run/nginx-moksori-body",
+        # Uploads wait here, in the clear, until complete: a tmpfs of their own (install.sh mounts
+        # it from /etc/fstab, capped in size), never a disk; `moksori doctor` checks it.
+        "BODY_TEMP_DIR": "/var/spool/moksori-body",
         "MAX_TOTAL_UPLOAD_MB": str(Config.MAX_TOTAL_UPLOAD_MB),
         "APP_DIR": str(ROOT),
         "VENV": str(ROOT / ".venv"),
@@ -67,7 +77,57 @@ def defaults() -> dict[str, str]:
         "ENV_FILE": "/etc/moksori/moksori.env",
         "UPLOAD_DIR": "/var/lib/moksori/uploads",
         "HIDDEN_SERVICE_DIR": "/var/lib/tor/moksori/",
+        # The installed nginx's version ("1.22.1"), which decides how HTTP/2 is switched on.
+        "NGINX_VERSION": nginx_version(),
     }
+
+
+# What the services' sandbox (HARDENING) hides from them: a path there exists for the admin
+# but not for the service, which then fails (code, venv) or writes into a private, temporary
+# copy that is thrown away when it stops (uploads).
+HIDDEN = {"/tmp": "PrivateTmp=yes gives each service an empty /tmp of its own",
+          "/var/tmp": "PrivateTmp=yes gives each service an empty /var/tmp of its own",
+          "/home": "ProtectHome=yes hides /home from the services",
+          "/root": "ProtectHome=yes hides /root from the services",
+          "/run/user": "ProtectHome=yes hides /run/user from the services"}
+SANDBOXED = ("APP_DIR", "VENV", "UPLOAD_DIR", "ENV_FILE")
+
+
+def hidden_from_services(settings: dict[str, str]) -> list[str]:
+    problems = []
+    for name in SANDBOXED:
+        path = PurePosixPath(settings[name])
+        for prefix, why in HIDDEN.items():
+            if path == PurePosixPath(prefix) or PurePosixPath(prefix) in path.parents:
+                problems.append(f"{name}={path} is under {prefix}, and {why}")
+    return problems
+
+
+def nginx_version() -> str:
+    """The version `nginx -v` reports ("" when nginx is not installed here)."""
+    program = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if not program:
+        return ""
+    try:
+        result = subprocess.run([program, "-v"], capture_output=True, text=True, timeout=10)  # nosec B603
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    found = re.search(r"nginx/(\d+(?:\.\d+)*)", result.stderr + result.stdout)
+    return found.group(1) if found else ""
+
+
+def http2(version: str) -> tuple[str, str]:
+    """(what follows `listen … ssl`, a line for the server block): `http2 on;` from nginx
+    1.25.1 (the `listen … http2` parameter is deprecated there, Debian 13 ships 1.26), the
+    listen parameter before it (Debian 12's 1.22 does not know the directive). Unknown: the old
+    form, which every version accepts (the newer ones with a warning)."""
+    try:
+        parts = tuple(int(part) for part in version.split("."))
+    except ValueError:
+        raise SystemExit(f"render.py: NGINX_VERSION must look like 1.22.1, got {version!r}") from None
+    if version and parts >= (1, 25, 1):
+        return "", "    http2 on;"
+    return " http2", "    # HTTP/2 is switched on in the listen line above (nginx before 1.25.1)."
 
 
 def values(out_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
@@ -80,6 +140,7 @@ def values(out_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
     result["MAX_BODY_MB"] = str(int(result["MAX_TOTAL_UPLOAD_MB"]) + 1)
     result["UPSTREAM_SERVERS"] = "\n".join(
         f"    server {address.strip()};" for address in result["UPSTREAMS"].split(",") if address.strip())
+    result["HTTP2_LISTEN"], result["HTTP2_DIRECTIVE"] = http2(result["NGINX_VERSION"])
     return result
 
 
@@ -92,13 +153,22 @@ def fill(text: str, settings: dict[str, str], name: str) -> str:
     return text
 
 
-def render(out_dir: Path, overrides: dict[str, str] | None = None) -> list[Path]:
+def render(out_dir: Path, overrides: dict[str, str] | None = None, allow_hidden_paths: bool = False) -> list[Path]:
+    """Write every template under out_dir; returns the files whose text changed."""
     settings = values(out_dir, overrides or {})
+    problems = hidden_from_services(settings)
+    if problems and not allow_hidden_paths:
+        raise SystemExit("render.py: the systemd units could not use these paths:\n  " + "\n  ".join(problems)
+                         + "\nPut the code and its virtual environment under /srv or /opt (e.g. /srv/moksori), the "
+                         "uploads under /var/lib/moksori and the settings under /etc/moksori.")
     written = []
     for name in TEMPLATES:
         target = out_dir / name
+        text = fill((DEPLOY_DIR / name).read_text(), settings, name)
+        if target.is_file() and target.read_text() == text:
+            continue  # unchanged: not rewritten, so a re-run changes nothing
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(fill((DEPLOY_DIR / name).read_text(), settings, name))
+        target.write_text(text)
         written.append(target)
     return written
 
@@ -108,6 +178,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="one of: " + ", ".join(
         f"{name} (default {value})" for name, value in defaults().items()))
+    parser.add_argument("--allow-hidden-paths", action="store_true", help="render even when a path lies where "
+                        "the units' sandbox hides it (only for tests that never install the units)")
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:
@@ -115,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
         if not sep:
             parser.error(f"--set takes NAME=VALUE, got {item!r}")
         overrides[name.strip()] = value
-    for path in render(args.out_dir, overrides):
+    for path in render(args.out_dir, overrides, args.allow_hidden_paths):
         print(path)
 
 

@@ -21,14 +21,17 @@ COLORS = {doctor.OK: None, doctor.WARNING: "yellow", doctor.PROBLEM: "red"}
 @with_appcontext
 @click.option("--onion-hostname", default="/var/lib/tor/moksori/hostname", show_default=True,
               help="tor's hostname file of the onion service, to compare with ONION_ADDRESS.")
-def doctor_command(onion_hostname):
-    """Check keys, database, Redis, mail, uploads, clock and onion address; say what to fix."""
+@click.option("--nginx-conf", default="/etc/moksori/nginx/moksori-common.conf", show_default=True,
+              help="the rendered nginx configuration, to check that uploads wait in memory (tmpfs).")
+def doctor_command(onion_hostname, nginx_conf):
+    """Check keys, database, Redis, mail, uploads (and nginx's), clock and onion address; say what to fix."""
     app = current_app
     migrate = app.extensions["migrate"].migrate
     installation = doctor.Installation(
         config=app.config, session=db.session, environ=dict(os.environ),
         expected_heads=set(ScriptDirectory.from_config(migrate.get_config()).get_heads()),
-        static_dir=app.static_folder or "", code_dir=app.root_path, onion_hostname_file=onion_hostname)
+        static_dir=app.static_folder or "", code_dir=app.root_path, onion_hostname_file=onion_hostname,
+        nginx_conf=nginx_conf)
     findings = doctor.run(installation)
     width = max(len(finding.check) for finding in findings)
     for finding in findings:

@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import os
 import secrets
+import shutil
 import signal
 import socket
 import ssl
@@ -222,3 +223,104 @@ class Visitor:
                          + content + b"\r\n")
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
         return self.request("POST", path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+# --- the `moksori` command and a service user ------------------------------------------------
+
+MOKSORI = BIN / "moksori"
+NOT_SETTINGS = {"PATH", "LANG", "PYTHONDONTWRITEBYTECODE"}
+
+
+def quote_setting(value: str) -> str:
+    """A value for a settings file line, read alike by systemd's EnvironmentFile= and moksori."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_settings(path: Path, env: dict[str, str], group: int | None = None) -> Path:
+    """The settings file an installation has (mode 0640, group = the service user's)."""
+    path.write_text("".join(f"{name}={quote_setting(value)}\n" for name, value in env.items()
+                            if name not in NOT_SETTINGS))
+    path.chmod(0o640)
+    if group is not None:
+        os.chown(path, 0, group)
+    return path
+
+
+class ServiceUser:
+    """A throwaway system account (deleted afterwards), as install.sh makes `moksori`."""
+
+    def __init__(self, name: str):
+        import pwd
+
+        self.name = name
+        entry = pwd.getpwnam(name)
+        self.uid, self.gid = entry.pw_uid, entry.pw_gid
+
+    def own(self, *paths: Path) -> None:
+        for path in paths:
+            os.chown(path, self.uid, self.gid)
+
+    def command(self, args: list[str], python: str = sys.executable) -> list[str]:
+        """`args` run as this user (setpriv: no root left). Where the Python running the tests
+        lies in a folder only root may enter (pyenv under /root), the child keeps one right of
+        root's, CAP_DAC_READ_SEARCH (read and search any folder), so that it can start; it is
+        still this user, not root, which is what `moksori` looks at."""
+        prefix = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups"]
+        if not reachable_by_others(Path(python)):
+            prefix += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+        return [*prefix, *args]
+
+
+def reachable_by_others(path: Path) -> bool:
+    """Whether a user who is not root can run `path` (every folder above it searchable by others)."""
+    path = path.resolve()
+    return all(parent.stat().st_mode & 0o001 for parent in path.parents) and bool(path.stat().st_mode & 0o001)
+
+
+def throwaway_user():
+    """A fixture body: yields a ServiceUser, or skips (outside CI) where none can be made."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def made():
+        if os.geteuid() != 0:
+            pytest.skip("making a throwaway service user needs root (the suite runs as root in CI)")
+        for program in ("useradd", "userdel", "setpriv"):
+            if not shutil.which(program):
+                message = f"{program} is not installed (Debian: passwd, util-linux)"
+                if os.environ.get("CI") == "true":
+                    pytest.fail(message)
+                pytest.skip(message)
+        name = f"mks{secrets.token_hex(4)}"
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", name], check=True, capture_output=True, timeout=60)
+        try:
+            yield ServiceUser(name)
+        finally:
+            subprocess.run(["userdel", name], capture_output=True, timeout=60)
+    return made()
+
+
+def render_args(out: Path, settings: dict[str, str]) -> list[str]:
+    """deploy/render.py's command line. A checkout under /home or /tmp is one the units could not
+    use (render.py refuses it): tests that never install the units render it anyway."""
+    hidden = any(str(ROOT).startswith(prefix) for prefix in ("/tmp/", "/var/tmp/", "/home/", "/root/", "/run/user/"))
+    return [sys.executable, str(ROOT / "deploy" / "render.py"), str(out),
+            *(f"--set={k}={v}" for k, v in settings.items()), *(["--allow-hidden-paths"] if hidden else [])]
+
+
+def open_folder(prefix: str):
+    """A fixture body: a new folder under /tmp that other users may enter (pytest's own are
+    0700), removed afterwards."""
+    import contextlib
+    import tempfile
+
+    @contextlib.contextmanager
+    def made():
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        folder.chmod(0o755)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return made()

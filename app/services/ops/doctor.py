@@ -8,6 +8,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import os
+import re
 import shutil
 import smtplib
 import ssl
@@ -53,6 +54,7 @@ class Installation:
     static_dir: str = ""
     code_dir: str = ""
     onion_hostname_file: str = "/var/lib/tor/moksori/hostname"
+    nginx_conf: str = "/etc/moksori/nginx/moksori-common.conf"
     database_ok: bool = False  # set by the database check; the checks that read tables need it
 
     @property
@@ -65,7 +67,8 @@ def run(installation: Installation) -> list[Finding]:
     for name, check in (("environment", environment), ("database", database), ("keys", organization_keys),
                         ("search index", search_index),
                         ("rate limits", rate_limits), ("mail", mail), ("notice sender", notice_sender),
-                        ("uploads", uploads), ("timestamps", trusted_timestamps), ("clock", clock),
+                        ("uploads", uploads), ("nginx uploads", nginx_body_buffer),
+                        ("timestamps", trusted_timestamps), ("clock", clock),
                         ("onion", onion_address), ("links", public_address),
                         ("quick exit", quick_exit), ("translations", translations)):
         try:
@@ -279,6 +282,37 @@ def uploads(it: Installation) -> Iterator[Finding]:
         "; several app servers must all see this one folder")
     yield Finding("uploads", OK, f"UPLOAD_DIR {folder} is writable, on {fstype or 'an unknown file system'}, "
                   f"{free_mb} MB free{shared}")
+
+
+def nginx_body_buffer(it: Installation) -> Iterator[Finding]:
+    """nginx keeps each upload in client_body_temp_path until it is complete, in the clear: that
+    folder must live in memory (a tmpfs), never on a disk, where deleted files can be recovered."""
+    conf = Path(it.nginx_conf)
+    try:
+        text = conf.read_text()
+    except OSError:
+        if it.production:
+            yield Finding("nginx uploads", WARNING, f"{conf} cannot be read here, so where nginx keeps uploads "
+                          "was not checked (--nginx-conf FILE names the rendered moksori-common.conf).")
+        return
+    found = re.search(r"^\s*client_body_temp_path\s+(\S+?);", text, re.M)
+    if not found:
+        yield Finding("nginx uploads", PROBLEM, f"{conf} sets no client_body_temp_path: nginx keeps uploads in its "
+                      "default folder on disk. Render deploy/ again (deploy/install.sh).")
+        return
+    folder = Path(found.group(1))
+    if not folder.exists():
+        yield Finding("nginx uploads", WARNING, f"{folder}, where nginx keeps uploads until they are complete, does "
+                      f"not exist: is its tmpfs mounted? (`mount {folder}`; deploy/install.sh adds it to /etc/fstab)")
+        return
+    fstype = _filesystem(folder)
+    if fstype not in VOLATILE_FILESYSTEMS:
+        yield Finding("nginx uploads", PROBLEM, f"nginx keeps uploads, unencrypted, in {folder} until they are "
+                      f"complete, and that folder is on {fstype or 'an unknown file system'}, a disk: what people "
+                      f"send stays recoverable there. Mount a tmpfs on it (deploy/install.sh adds `tmpfs {folder} "
+                      "tmpfs …` to /etc/fstab) and restart nginx.")
+    else:
+        yield Finding("nginx uploads", OK, f"nginx keeps uploads in {folder}, on {fstype} (memory, not disk)")
 
 
 def trusted_timestamps(it: Installation) -> Iterator[Finding]:

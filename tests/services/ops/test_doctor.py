@@ -26,7 +26,15 @@ def _clock_in_sync(monkeypatch):
     monkeypatch.setattr(doctor, "_clock_unsynchronized", lambda: False)
 
 
-def installation(app, tmp_path: Path, environ: dict | None = None, **config) -> doctor.Installation:
+def nginx_conf(tmp_path: Path, body: str = "/dev/shm") -> str:
+    """A rendered moksori-common.conf whose upload buffer is `body` (/dev/shm: a tmpfs on Linux)."""
+    conf = tmp_path / "moksori-common.conf"
+    conf.write_text(f"client_max_body_size 101m;\nclient_body_temp_path {body};\n")
+    return str(conf)
+
+
+def installation(app, tmp_path: Path, environ: dict | None = None, nginx: str | None = None,
+                 **config) -> doctor.Installation:
     heads = set(ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_heads())
     uploads = tmp_path / "uploads"
     uploads.mkdir(mode=0o700, exist_ok=True)
@@ -35,7 +43,8 @@ def installation(app, tmp_path: Path, environ: dict | None = None, **config) -> 
                 "SUBMITTER_NOTICE_FROM": "알림 <a7k2@mail.example>", **config}
     return doctor.Installation(config=settings, session=db.session, environ=environ or {"GUNICORN_WORKERS": "1"},
                                expected_heads=heads, static_dir=app.static_folder, code_dir=app.root_path,
-                               onion_hostname_file=str(tmp_path / "hostname"))
+                               onion_hostname_file=str(tmp_path / "hostname"),
+                               nginx_conf=nginx or nginx_conf(tmp_path))
 
 
 def by_check(findings) -> dict[str, list[doctor.Finding]]:
@@ -63,6 +72,7 @@ def test_a_sound_installation_has_no_problem(app_ctx, smtp_server, tmp_path):
     assert "nothing was sent" in text(findings, "mail") and smtp_server.received == []
     assert f"{onion} is the address tor serves" in text(findings, "onion")
     assert "up to date" in text(findings, "database") and "is writable" in text(findings, "uploads")
+    assert levels(findings, "nginx uploads") == {doctor.OK} and "on tmpfs" in text(findings, "nginx uploads")
     # One gunicorn worker with limits in memory works, but a restart forgets them.
     assert levels(findings, "rate limits") == {doctor.WARNING}
     # Without the visitor passed on by nginx, every visitor shares each limit.
@@ -167,3 +177,20 @@ def test_the_quick_exit_says_where_it_leads_and_for_whom(app_ctx, tmp_path):
                                        QUICK_EXIT_URL="", QUICK_EXIT_URL_KO="https://tianqi.qq.com/"))
     assert "ko pages -> https://tianqi.qq.com/" in text(findings, "quick exit") and "set for ko" in text(
         findings, "quick exit")
+
+
+def test_uploads_that_nginx_keeps_on_a_disk_are_a_problem(app_ctx, tmp_path):
+    """nginx holds each upload in the clear until it is complete (client_body_temp_path): on a
+    disk, where /run is not a tmpfs, it would stay recoverable (issue 20)."""
+    (tmp_path / "body").mkdir()
+    on_disk = doctor.run(installation(app_ctx, tmp_path, nginx=nginx_conf(tmp_path, str(tmp_path / "body"))))
+    if doctor._filesystem(tmp_path) in doctor.VOLATILE_FILESYSTEMS:
+        pytest.skip(f"{tmp_path} is itself on a tmpfs here")
+    assert levels(on_disk, "nginx uploads") == {doctor.PROBLEM}
+    said = text(on_disk, "nginx uploads")
+    assert str(tmp_path / "body") in said and "Mount a tmpfs" in said
+    missing = doctor.run(installation(app_ctx, tmp_path, nginx=nginx_conf(tmp_path, str(tmp_path / "gone"))))
+    assert levels(missing, "nginx uploads") == {doctor.WARNING} and "is its tmpfs mounted" in text(missing,
+                                                                                                  "nginx uploads")
+    unread = doctor.run(installation(app_ctx, tmp_path, nginx=str(tmp_path / "no-such.conf")))
+    assert levels(unread, "nginx uploads") == {doctor.WARNING} and "--nginx-conf" in text(unread, "nginx uploads")
