@@ -191,7 +191,7 @@ def _refuse_unless_empty(engine: sa.Engine, upload_dir: Path, manifest: dict) ->
         raise BackupError(f"this instance is not empty ({', '.join(filled)} have rows); restore only into an empty one")
     if revisions and revisions != manifest["revisions"]:
         raise BackupError(f"this database is migrated to {revisions}, the backup is at {manifest['revisions']}: "
-                          "restore into a database that is not migrated yet, then run `flask db upgrade`")
+                          "restore into a database that is not migrated yet, then run `moksori db upgrade`")
     if any(p.is_file() and p.name != LOCK_FILE for p in upload_dir.rglob("*")):
         raise BackupError(f"{upload_dir} already holds files; restore only into an empty instance")
 

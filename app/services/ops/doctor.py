@@ -101,14 +101,14 @@ def database(it: Installation) -> Iterator[Finding]:
     except sa.exc.SQLAlchemyError as error:
         message = str(error.orig if isinstance(error, sa.exc.DBAPIError) else error).strip().splitlines()[0]
         if "alembic_version" in message:
-            yield Finding("database", PROBLEM, f"the database at {where} is empty: run `flask db upgrade`.")
+            yield Finding("database", PROBLEM, f"the database at {where} is empty: run `moksori db upgrade`.")
         else:
             yield Finding("database", PROBLEM, f"cannot use the database at {where}: {message}. Check DATABASE_URL "
                           "and that the database server is running.")
         return
     if current != it.expected_heads:
         yield Finding("database", PROBLEM, f"the database is at revision {', '.join(sorted(current)) or 'none'} but "
-                      f"this code needs {', '.join(sorted(it.expected_heads))}: run `flask db upgrade` (after a "
+                      f"this code needs {', '.join(sorted(it.expected_heads))}: run `moksori db upgrade` (after a "
                       "backup), then restart the app servers.")
     else:
         it.database_ok = True
@@ -130,10 +130,10 @@ def search_index(it: Installation) -> Iterator[Finding]:
     waiting, rotating = search.pending_count(it.session), search.rotation_left(it.session)
     if rotating:
         yield Finding("search index", WARNING, f"{rotating:,} segment(s) are still under the old search key: "
-                      "finish the rotation with `flask keys rotate-search` (or let officers log in).")
+                      "finish the rotation with `moksori keys rotate-search` (or let officers log in).")
     if repad.needed(it.session):
         yield Finding("search index", WARNING, "values and files sealed before padding may be left, showing their "
-                      "exact lengths: run `flask keys pad-existing` with the recovery code.")
+                      "exact lengths: run `moksori keys pad-existing` with the recovery code.")
     if not rotating and not repad.needed(it.session):
         yield Finding("search index", OK, f"sealed; {waiting:,} submission(s) wait for the next officer session"
                       if waiting else "sealed; nothing waits")
@@ -146,7 +146,7 @@ def organization_keys(it: Installation) -> Iterator[Finding]:
         yield Finding("keys", OK, "the organization's keys exist")
     else:
         yield Finding("keys", PROBLEM, "the organization's keys do not exist yet, so the public forms accept "
-                      "nothing. Create the first admin: `flask users create EMAIL --role admin` (it prints the "
+                      "nothing. Create the first admin: `moksori users create EMAIL --role admin` (it prints the "
                       "recovery code once: write it on paper).")
     leftover = it.config.get("DEVELOPMENT_KEYS_FILE")
     if it.production and leftover and os.path.exists(leftover):
@@ -219,10 +219,11 @@ def _outbox(it: Installation) -> Iterator[Finding]:
         OutboxEmail.state == "failed")) or 0
     if waiting:
         yield Finding("mail", WARNING, f"{waiting} e-mail(s) have waited more than 15 minutes: is the mail worker "
-                      "(`flask outbox send`, or the moksori-outbox service) running? `flask outbox status` shows why.")
+                      "(`moksori outbox send`, or the moksori-outbox service) running? `moksori outbox status` "
+                      "shows why.")
     if failed:
-        yield Finding("mail", WARNING, f"{failed} e-mail(s) failed for good: `flask outbox status` shows the errors, "
-                      "`flask outbox retry-failed` queues them again once the cause is fixed.")
+        yield Finding("mail", WARNING, f"{failed} e-mail(s) failed for good: `moksori outbox status` shows the errors, "
+                      "`moksori outbox retry-failed` queues them again once the cause is fixed.")
 
 
 def notice_sender(it: Installation) -> Iterator[Finding]:
@@ -323,7 +324,7 @@ def trusted_timestamps(it: Installation) -> Iterator[Finding]:
         yield Finding("timestamps", WARNING, "TSA_URLS is not set, so no evidence gets a trusted timestamp: nothing "
                       "shows later that a testimony or file existed at a given time. Set TSA_URLS to one or more "
                       "RFC 3161 time-stamping authorities (space-separated), TSA_CA_FILE to their root "
-                      "certificates, run `flask evidence timestamp` once, and enable moksori-timestamp.timer.")
+                      "certificates, run `moksori evidence timestamp` once, and enable moksori-timestamp.timer.")
     else:
         try:
             anchors = tsa.load_anchors(it.config.get("TSA_CA_FILE") or None)
@@ -346,7 +347,7 @@ def trusted_timestamps(it: Installation) -> Iterator[Finding]:
         tried = f"; {queue.attempts} attempt(s), the last: {queue.last_error}" if queue.attempts else (
             "; no attempt yet: is moksori-timestamp.timer enabled?")
         yield Finding("timestamps", WARNING, f"{since}{tried}. Intake goes on; check the authorities and run "
-                      "`flask evidence timestamp`.")
+                      "`moksori evidence timestamp`.")
     else:
         yield Finding("timestamps", OK if urls else WARNING, since)
 
@@ -462,7 +463,7 @@ def translations(it: Installation) -> Iterator[Finding]:
         yield Finding("translations", OK, "the Korean translations are compiled")
     else:
         yield Finding("translations", PROBLEM, "the Korean translations are not compiled, so pages show English: run "
-                      "`flask translate compile`.")
+                      "`moksori translate compile`.")
 
 
 def _hide_password(uri: str) -> str:

@@ -97,7 +97,7 @@ def test_every_problem_is_named_with_what_to_do(app_ctx, no_keys, tmp_path, monk
         PUBLIC_BASE_URL="http://127.0.0.1:5000", TIMEZONE="Korea/Pyongyang-ish"))
     expected = {
         "environment": "SECRET_KEY is shorter than 32 characters",
-        "keys": "`flask users create EMAIL --role admin`",
+        "keys": "`moksori users create EMAIL --role admin`",
         "rate limits": "with 4 gunicorn workers",
         "mail": "cannot use the mail server 127.0.0.1",
         "notice sender": "uses the domain of your site or mail",
@@ -118,7 +118,7 @@ def test_a_database_behind_the_code_is_told_to_upgrade(app_ctx, tmp_path):
     stale = installation(app_ctx, tmp_path)
     stale.expected_heads = {"9999"}
     assert levels(findings, "database") <= {doctor.OK, doctor.WARNING}
-    assert "run `flask db upgrade`" in text(doctor.run(stale), "database")
+    assert "run `moksori db upgrade`" in text(doctor.run(stale), "database")
 
 
 def test_an_unreachable_redis_and_a_foreign_onion_address(app_ctx, tmp_path):
