@@ -1,6 +1,6 @@
 """The audit log for admins: newest first, filtered, paginated by id (stays fast deep down),
-with the last checkpoint (`flask audit checkpoint`) to compare with the copy kept elsewhere,
-and what still waits for a trusted timestamp (`flask evidence timestamp`).
+with the last checkpoint (`moksori audit checkpoint`) to compare with the copy kept elsewhere,
+and what still waits for a trusted timestamp (`moksori evidence timestamp`).
 Events are shown in words (what happened, who, to what); the codes and recorded details stay
 one click away, behind a fold."""
 from __future__ import annotations

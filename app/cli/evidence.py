@@ -31,7 +31,7 @@ def timestamp_command(when_due):
     authority (TSA_URLS) stamp its root."""
     config = current_app.config
     if not config["TSA_URLS"]:
-        click.echo("no time-stamping authority is configured: set TSA_URLS (see `flask doctor`)", err=True)
+        click.echo("no time-stamping authority is configured: set TSA_URLS (see `moksori doctor`)", err=True)
         sys.exit(0 if when_due else 1)
     try:
         anchors = tsa.load_anchors(config["TSA_CA_FILE"] or None)

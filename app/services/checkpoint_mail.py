@@ -1,10 +1,10 @@
 """The audit log's checkpoint, mailed to every active admin once a day (SECURITY.md, "The audit
 log"): the line leaves the server in their mailboxes, so a rewrite or a deletion of events at or
-before it — even by someone who holds the server and its keys — is found by `flask audit verify
+before it — even by someone who holds the server and its keys — is found by `moksori audit verify
 --checkpoint LINE`. Events after the newest mailed line are only as safe as the server: mailing
 daily keeps that window to a day.
 
-`flask audit checkpoint --mail --when-due` (the moksori-checkpoint timer, hourly) makes one when
+`moksori audit checkpoint --mail --when-due` (the moksori-checkpoint timer, hourly) makes one when
 none was mailed in the last CHECKPOINT_MAIL_INTERVAL; the checkpoint event and the e-mails are in
 one transaction, so there is never a mailed line without its event or the other way round. The
 e-mail carries the line and how to use it, nothing about any submission.

@@ -59,7 +59,7 @@ def test_the_daily_mailed_checkpoint_catches_events_removed_by_whoever_holds_the
     assert line == made.stdout.strip().splitlines()[0]
     assert [r.rcpt_tos for r in smtp_server.received] == [[admin]]
     body = text_part(smtp_server.received[0].message)
-    assert "처리 이력" in body and "flask audit verify --checkpoint" in body  # the admin's language: Korean
+    assert "처리 이력" in body and "moksori audit verify --checkpoint" in body  # the admin's language: Korean
 
     again = runner.invoke(args=["audit", "checkpoint", "--mail", "--when-due"])
     assert again.exit_code == 0 and "not due" in again.output

@@ -11,7 +11,7 @@ The export's own hash. The manifest cannot contain the hash of the ZIP that hold
 sink hashes every byte it passes on, and when the last byte has gone out an
 `export.completed` event records that SHA-256 in a fresh session (the request's session may
 be mid-transaction or gone by then). The manifest names the export id, which ties the file
-to that event: `flask export verify` checks both. An `export.started` event (who, which
+to that event: `moksori export verify` checks both. An `export.started` event (who, which
 items, with or without contact details) is committed before the first byte.
 
 Beside each item's files: its custody log from the audit chain (custody.py) and the bytes its

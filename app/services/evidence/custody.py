@@ -3,10 +3,10 @@
 Every event of the audit log about the item — received, follow-ups, viewed, contact details
 revealed, exported, held and released, status and other changes — with the account and role
 behind it and the event's own hash, and where the log stood when the custody was read: the
-chain's head (`ends_at`) with a checkpoint line for it (`flask audit verify --checkpoint LINE`
+chain's head (`ends_at`) with a checkpoint line for it (`moksori audit verify --checkpoint LINE`
 later shows that nothing at or before it was removed or rewritten on the server).
 
-`check()` (from `flask export verify`) compares a custody.json with the log: every event it lists
+`check()` (from `moksori export verify`) compares a custody.json with the log: every event it lists
 must still be there, unchanged, and every event of the item up to `ends_at` must be listed — a
 case file from which an entry was removed, or a log from which one was, is named.
 """
@@ -72,7 +72,7 @@ def custody(session: Session, public_id: str) -> dict:
                    "checkpoint": Checkpoint(head.id, head.hash).line}
     return {
         "format": FORMAT, "item": public_id, "events": entries, "ends_at": ends_at,
-        "note": "Every audit-log event about this item up to ends_at. `flask audit verify --checkpoint` with "
+        "note": "Every audit-log event about this item up to ends_at. `moksori audit verify --checkpoint` with "
                 "ends_at.checkpoint shows whether the portal's log still holds them, unchanged.",
     }
 

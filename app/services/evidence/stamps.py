@@ -13,7 +13,7 @@ account and messages as their canonical JSON under `<item>/pieces/`), and in `ti
     tsa-certs.pem      the certificates the tokens carry (`-untrusted`)
     verify_proofs.py   a standard-library script that folds every path (shipped/verify_proofs.py)
 
-check() is `flask export verify`'s side: every proof folds to its root from the bytes in the ZIP,
+check() is `moksori export verify`'s side: every proof folds to its root from the bytes in the ZIP,
 and every token verifies for that root against the roots the case file ships.
 """
 from __future__ import annotations

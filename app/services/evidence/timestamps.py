@@ -1,7 +1,7 @@
 """Batches of trusted timestamps (SECURITY.md, "Trusted timestamps").
 
 Every piece committed at intake (sealed/commitments.py) waits for a batch. A run
-(`flask evidence timestamp`, or the moksori-timestamp timer with --when-due) takes the waiting
+(`moksori evidence timestamp`, or the moksori-timestamp timer with --when-due) takes the waiting
 pieces, builds an RFC 9162 Merkle tree over their leaf hashes (services/merkle.py), asks the
 configured authorities in turn for an RFC 3161 token over the root, and keeps the first token
 that verifies (sealed/tsa.py). A run works in three short steps, so that no transaction is

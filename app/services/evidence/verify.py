@@ -1,4 +1,4 @@
-"""`flask export verify FILE.zip`: does a case file still say what the portal exported?
+"""`moksori export verify FILE.zip`: does a case file still say what the portal exported?
 
 Layers, each catching what the one before cannot:
 1. every file against manifest.json (size, SHA-256), and nothing unlisted in the ZIP;
