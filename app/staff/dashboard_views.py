@@ -35,6 +35,12 @@ MAP_NAMES = {
     "KP-13": lazy_pgettext("map", "Rason"), "KP-14": lazy_pgettext("map", "Nampo"),
     "KP-15": lazy_pgettext("map", "Kaesong"),
 }
+# The places that are not on the map, as the list under it names them: said so that "not
+# given" reads as a missing place, not as a place.
+ELSEWHERE_NAMES = {
+    "KP-XX": lazy_pgettext("map", "North Korea (province unknown)"), "UNKNOWN": lazy_pgettext("map", "place unknown"),
+    stats.NONE_KEY: lazy_pgettext("map", "no place given"),
+}
 EXPIRY_WINDOW_DAYS = 7
 
 
@@ -55,15 +61,16 @@ def _charts(data: stats.Dashboard) -> dict[str, dict]:
     for key in ("categories", "statuses", "response"):
         found[key]["svg"] = charts.bar_chart(getattr(data, key))
     counts = {bar.key: bar.value for bar in data.provinces}
-    top = max((counts.get(code, 0) for code in nk_map.PROVINCES), default=0)
+    top = max((counts.get(code, 0) for code in nk_map.CODES), default=0)
     found["provinces"].update(
-        svg=charts.province_map(counts, {code: str(v.label_for(v.PROVINCES, code)) for code in nk_map.PROVINCES},
+        svg=charts.province_map(counts, {code: str(v.label_for(v.PROVINCES, code)) for code in nk_map.CODES},
                                 {code: str(name) for code, name in MAP_NAMES.items()},
                                 str(_l("Items by province")),
                                 str(_l("A map of North Korea's provinces, darker where more items were reported. "
                                        "The table below has the same numbers."))),
-        legend=charts.map_legend(top),
-        elsewhere=[bar for bar in data.provinces if bar.key not in nk_map.PROVINCES])
+        legend=charts.map_legend(top), source=nk_map.SOURCE_NAME,
+        elsewhere=[(str(ELSEWHERE_NAMES.get(bar.key, bar.label)), bar.value)
+                   for bar in data.provinces if bar.key not in nk_map.CODES])
     return found
 
 

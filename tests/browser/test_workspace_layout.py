@@ -1,7 +1,7 @@
 """The officer's workspace as a browser lays it out (issue 11): the item page in two columns
 from 1024 px and one on a phone, queue status names on one line at 1280 px, admin tables that
-never scroll sideways at 360 px, and axe-core at zero on the item page and the dashboard in
-both languages."""
+never scroll sideways at 360 px, the dashboard's map labels readable at 360 and 1280 px, and
+axe-core at zero on the item page and the dashboard in both languages."""
 from __future__ import annotations
 
 import re
@@ -133,7 +133,7 @@ def test_item_page_and_dashboard_pass_axe(staff_page, lang):
     page.locator("details.recode summary").click()
     no_axe_violations(page, f"item page, recoding open ({lang})")
     page.goto("/staff/dashboard")
-    assert page.locator("svg.chart-map path.map-province").count() == 13
+    assert page.locator("svg.chart-map .map-province").count() == 13
     for summary in page.locator("details.stat-numbers summary").all():
         summary.click()  # the tables too
     no_axe_violations(page, f"dashboard ({lang})")
@@ -151,6 +151,57 @@ def test_dashboard_fits_one_screen_at_1280_px(staff_page):
         .map(el => el.getBoundingClientRect().bottom))""")
     assert charts <= DESKTOP["height"], f"the charts end at {charts} px"
     assert page.locator(".dashboard script, script").count() == 0  # no chart JavaScript
+
+
+# Each label's box on the screen, the dots' and the map's: what the map check measures.
+MAP_BOXES = """() => {
+  const box = el => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  return {
+    map: box(document.querySelector('svg.chart-map')),
+    labels: [...document.querySelectorAll('svg.chart-map text.map-label')].map(t => [t.dataset.province, ...box(t)]),
+    dots: [...document.querySelectorAll('svg.chart-map circle.map-province')].map(c => [c.dataset.province, ...box(c)]),
+  };
+}"""
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def within(inner, outer) -> bool:
+    return outer[0] - 0.5 <= inner[0] and inner[2] <= outer[2] + 0.5 and outer[1] - 0.5 <= inner[1] \
+        and inner[3] <= outer[3] + 0.5
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_dashboard_map_labels_are_readable_at_360_and_1280_px(staff_page, lang):
+    """Issue 19: every province's label on the map, none covering another or a city's dot, none
+    outside the map; the map's source named under it; axe at zero on a phone too."""
+    for province in ("KP-09", "KP-09", "KP-01", "KP-14", "KP-15", "KP-13", "CN", None):
+        SubmissionFactory(province=province, categories=("V06.1", "V08.2", "V03.1"))
+    email = f"officer-{lang}@example.org"
+    UserFactory(email=email, **({"english": True} if lang == "en" else {}))
+    page = staff_page(email, DESKTOP)
+    page.goto("/staff/dashboard")
+    assert page.locator("html").get_attribute("lang") == lang
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        where = f"{lang} at {viewport['width']} px"
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], where
+        found = page.evaluate(MAP_BOXES)
+        labels = {code: rest for code, *rest in found["labels"]}
+        assert len(labels) == 13 and within(found["map"], [0, 0, viewport["width"], 1e9]), where
+        for code, label in labels.items():
+            assert within(label, found["map"]), f"{code}'s label leaves the map ({where})"
+            assert label[3] - label[1] >= 2 * 10, f"{code}'s label is too small to read ({where})"
+            crowded = [other for other, box_ in labels.items() if other != code and overlap(label, box_)]
+            crowded += [dot for dot, *box_ in found["dots"] if overlap(label, box_)]
+            assert not crowded, f"{code}'s label covers {crowded} ({where})"
+    source = page.locator(".map-source").inner_text()
+    assert source == ("지도 출처: Natural Earth (저작권 없는 공개 자료)" if lang == "ko"
+                      else "Map: Natural Earth (public domain)")
+    no_axe_violations(page, f"dashboard at 360 px ({lang})")
+    assert page.third_party_requests == []
 
 
 def test_the_actions_stay_in_view_while_a_long_account_scrolls(staff_page):

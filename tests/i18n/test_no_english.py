@@ -17,10 +17,11 @@ from tests.helpers import post_form, receipt_code, submit_report
 
 # Names that stay in Latin letters because that is how the reader will see them elsewhere:
 # apps and mail providers (their icons say so: QQ), Tor Browser and its download address (translations/GLOSSARY.md),
-# and units and file types as Korean software writes them.
+# and units and file types as Korean software writes them; Natural Earth, the map data's source
+# on the staff dashboard, is a project's name.
 PROPER_NOUNS = {
     "Signal", "Telegram", "WhatsApp", "QQ", "Tor", "Browser", "Project", "Onion", "torproject", "org", "gettor",
-    "Snowflake", "GetBridgesBot", "bridges", "Gmail", "Riseup", "VPN",
+    "Snowflake", "GetBridgesBot", "bridges", "Gmail", "Riseup", "VPN", "Natural", "Earth",
     "MB", "KB", "GB", "PDF", "PC", "ZIP",
 }
 HEARD_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder"}

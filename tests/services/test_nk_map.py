@@ -1,5 +1,6 @@
 """The dashboard map's outlines: the generator decodes TopoJSON and simplifies borders without
-opening gaps, and the committed data is what it writes from Natural Earth's file."""
+opening gaps, the committed data is what it writes from Natural Earth's file, and every
+province has its outline or point and a label on its own place."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.triage import nk_map_data, nk_map_source
+from app.services.triage import nk_map, nk_map_data, nk_map_source
 
 # Two unit squares side by side, sharing the arc x = 1, as TopoJSON quantizes and delta-encodes them.
 TINY = {
@@ -65,11 +66,34 @@ def test_shared_borders_are_one_line():
     for arc in range(len(nk_map_data.ARCS)):
         forward, backward = uses[arc], uses[~arc]
         assert (forward, backward) in {(1, 0), (0, 1), (1, 1)}, arc
-    decoded = [list(zip(arc[::2], arc[1::2], strict=True)) for arc in nk_map_data.ARCS]
     for rings in nk_map_data.PROVINCES.values():
         for arcs in rings:
-            points = nk_map_source.ring_points(list(arcs), decoded)
+            points = nk_map.ring(arcs)
             assert points[0] == points[-1] and len(points) >= 4
+
+
+def test_every_province_has_a_shape_and_its_label_on_its_own_place():
+    assert set(nk_map.AREAS) | set(nk_map.POINTS) == set(nk_map.CODES)
+    assert set(nk_map.AREAS) == {"KP-01", "KP-02", "KP-03", "KP-04", "KP-05", "KP-06", "KP-07", "KP-08", "KP-09",
+                                 "KP-10", "KP-13"}
+    assert nk_map.POINTS == {"KP-14": (125.4, 38.73), "KP-15": (126.55, 37.97)}
+    for code in nk_map.AREAS:
+        outline = nk_map.ring(nk_map_data.PROVINCES[code][0])
+        where = nk_map.LEADERS.get(code, nk_map.LABELS[code])  # a label, or the start of its leader line
+        assert inside(where, outline), code
+        if code in nk_map.LEADERS:
+            assert not any(inside(nk_map.LABELS[code], nk_map.ring(rings[0]))
+                           for rings in nk_map_data.PROVINCES.values()), f"{code}'s label is on land"
+    assert inside(nk_map.POINTS["KP-15"], nk_map.ring(nk_map_data.PROVINCES["KP-06"][0]))  # Kaesong: N. Hwanghae
+    for code in nk_map.CODES:
+        x, y = nk_map.label_point(code)
+        assert 20 < x < nk_map.WIDTH - 20 and 15 < y < nk_map.HEIGHT - 15, code
+
+
+def test_the_outlines_are_small():
+    data = Path(nk_map_data.__file__).stat().st_size
+    drawn = sum(len(nk_map.path_data(code)) for code in nk_map.AREAS)
+    assert data < 12_000 and drawn < 12_000, (data, drawn)
 
 
 def test_the_generator_writes_the_committed_data():

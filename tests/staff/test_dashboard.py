@@ -18,6 +18,7 @@ from app.models import Category, Message, Submission
 from app.models.base import utcnow
 from tests.factories import SubmissionFactory
 from tests.helpers import days_ago
+from tests.i18n.test_no_english import english_words
 
 SEOUL = ZoneInfo("Asia/Seoul")
 ROW = re.compile(r'<tr data-key="([^"]*)"><th scope="row">(.*?)</th><td class="num">(\d+)</td></tr>')
@@ -135,35 +136,60 @@ def test_charts_are_escaped_svg_without_style_and_english(client, app, auth, see
     assert '<html lang="en">' in page and "Items received per month" in page and "North Hamgyong" in page
 
 
-PATH = re.compile(r'<path class="map-province map-step-(\d)" data-province="([^"]+)" data-count="(\d+)" '
-                  r'd="M[^"]+Z"><title>([^<]+)</title></path>')
+SHAPE = re.compile(r'<(path|circle) class="map-province map-step-(\d)" data-province="([^"]+)" data-count="(\d+)" '
+                   r'(?:d="M[^"]+Z"|cx="[\d.]+" cy="[\d.]+" r="\d+")><title>([^<]+)</title></\1>')
+LABEL = re.compile(r'<text class="map-label" data-province="([^"]+)" [^>]*>([^<]+)<tspan [^>]*>(\d+)</tspan></text>')
 
 
 def test_map_has_every_province_shaded_with_the_tables_numbers(client, app, auth, seeded):
-    """One path per province of North Korea, each titled with its name and count, shaded by
-    count; the table behind <details> has the same numbers, and the places that are not
-    provinces (China, not given) are named beside the map instead."""
+    """One shape per province of North Korea (an outline, or a dot for Nampo and Kaesong), each
+    titled with its name and count, shaded by count, and labelled with its short name and count;
+    the table behind <details> has the same numbers, the places that are not provinces (China,
+    not given) are listed under the map, and the map names its source."""
     SubmissionFactory(province="KP-09")  # North Hamgyong the largest: 3 items, Pyongyang 1
+    SubmissionFactory(province="KP-14")
+    SubmissionFactory(province="KP-15")
     auth.login()
     html = client.get("/staff/dashboard").get_data(as_text=True)
     section = html[html.index('id="chart-provinces"'):html.index('class="dash-multiples"')]
     svg = section[section.index("<svg"):section.index("</svg>")]
     assert 'role="img" aria-labelledby="map-title map-desc"' in svg and "aria-hidden" not in svg
     assert '<title id="map-title">지역별 건수</title>' in svg
-    paths = {code: (int(step), int(count), title) for step, code, count, title in PATH.findall(svg)}
-    assert len(paths) == svg.count("<path") == 13
-    assert set(paths) == {"KP-01", "KP-02", "KP-03", "KP-04", "KP-05", "KP-06", "KP-07", "KP-08", "KP-09",
-                          "KP-10", "KP-13", "KP-14", "KP-15"}
+    shapes = {code: (kind, int(step), int(count), title) for kind, step, code, count, title in SHAPE.findall(svg)}
+    assert svg.count("<path") == 11 and svg.count("<circle") == 2 and len(shapes) == 13
+    assert set(shapes) == {"KP-01", "KP-02", "KP-03", "KP-04", "KP-05", "KP-06", "KP-07", "KP-08", "KP-09",
+                           "KP-10", "KP-13", "KP-14", "KP-15"}
+    assert shapes["KP-14"][0] == shapes["KP-15"][0] == "circle"  # no outline of their own in Natural Earth
     numbers = values(section, "provinces")
-    assert numbers == {"KP-09": 3, "KP-01": 1, "CN": 1, "none": 1}
-    for code, (_step, count, title) in paths.items():
-        assert count == numbers.get(code, 0), code
+    assert numbers == {"KP-09": 3, "KP-01": 1, "KP-14": 1, "KP-15": 1, "CN": 1, "none": 1}
+    labels = {code: (name, int(count)) for code, name, count in LABEL.findall(svg)}
+    assert set(labels) == set(shapes)
+    for code, (_kind, _step, count, title) in shapes.items():
+        assert count == numbers.get(code, 0) == labels[code][1], code
         assert title.endswith(f": {count}")
-    assert paths["KP-09"][2] == "함경북도: 3" and paths["KP-09"][0] == 4
-    assert paths["KP-01"][0] == 2 and paths["KP-10"][0] == 0  # 1 of 3 is the second shade; none is 0
+    assert shapes["KP-09"][3] == "함경북도: 3" and shapes["KP-09"][1] == 4
+    assert shapes["KP-01"][1] == 2 and shapes["KP-14"][1] == 2 and shapes["KP-10"][1] == 0  # 1 of 3: shade 2
+    assert labels["KP-09"] == ("함북", 3) and labels["KP-01"] == ("평양", 1) and labels["KP-15"] == ("개성", 1)
     assert "<details" in section and section.index("<details") < section.index('id="table-provinces"')
-    assert "지도 밖:" in section and "중국 1" in section
-    assert "함북 3" in svg and "평양 1" in svg  # the short names and counts written on the map
+    elsewhere = section[section.index('class="map-elsewhere"'):].split("</p>")[0]
+    assert "지도에 없는 건: 중국 1건, 장소를 적지 않음 1건" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", elsewhere))
+    assert table(section, "provinces")["none"] == ("장소를 적지 않음", 1)  # not "적지 않음", read as "not a few"
+    assert "지도 출처: Natural Earth (저작권 없는 공개 자료)" in section
+
+
+def test_the_map_names_its_source_and_requests_nothing(client, app, auth, seeded):
+    """The outlines are drawn into the page: no script, image, style sheet or font from
+    another host, and the English page names the source in English."""
+    english = app.test_client()
+    auth.login(email="en@example.org", locale="en", client=english)
+    html = english.get("/staff/dashboard").get_data(as_text=True)
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    assert "Map: Natural Earth (public domain)" in shown and "Not on the map: China 1, no place given 1" in shown
+    assert not re.search(r'(?:src|href|action|srcset|xlink:href)="(?:https?:)?//', html)
+    assert "url(" not in html and "@import" not in html and ".json" not in html.replace("queue.json", "")
+    auth.login()
+    korean = client.get("/staff/dashboard").get_data(as_text=True)
+    assert english_words(korean) <= {"CSV", "JSON"}  # "Natural Earth" is a proper noun there
 
 
 def test_empty_dashboard(client, auth):

@@ -101,24 +101,53 @@ def map_legend(top: int) -> list[tuple[int, int, int]]:
 
 def province_map(counts: Mapping[str, int], names: Mapping[str, str], short: Mapping[str, str],
                  title: str, description: str) -> Markup:
-    """North Korea's provinces shaded by count. `names` (full) go into each province's
-    <title>, `short` names and the count are written on the map; the svg is one image whose
-    name and description say what it shows, the table after it is the full alternative."""
-    top = max((counts.get(code, 0) for code in nk_map.PROVINCES), default=0)
+    """North Korea's provinces shaded by count: areas, and the two cities without an area of
+    their own as dots. `names` (full) go into each shape's <title>; each `short` name is
+    written on the map with the count under it, outside labels joined to their place by a
+    line. The svg is one image whose name and description say what it shows; the table after
+    it is the full alternative."""
+    top = max((counts.get(code, 0) for code in nk_map.CODES), default=0)
     parts = [f'<title id="map-title">{escape(title)}</title><desc id="map-desc">{escape(description)}</desc>']
-    labels = []
-    for code in nk_map.PROVINCES:
+    dots, leaders, labels = [], [], []
+    for code in nk_map.CODES:
         value = counts.get(code, 0)
-        parts.append(f'<path class="map-province map-step-{map_step(value, top)}" data-province="{code}" '
-                     f'data-count="{value}" d="{nk_map.path_data(code)}">'
-                     f'<title>{escape(names[code])}: {value}</title></path>')
+        attributes = (f'class="map-province map-step-{map_step(value, top)}" data-province="{code}" '
+                      f'data-count="{value}"')
+        tip = f"<title>{escape(names[code])}: {value}</title>"
+        if code in nk_map.POINTS:
+            x, y = nk_map.point(code)
+            dots.append(f'<circle {attributes} cx="{x:.1f}" cy="{y:.1f}" r="{nk_map.POINT_RADIUS}">{tip}</circle>')
+        else:
+            parts.append(f'<path {attributes} d="{nk_map.path_data(code)}">{tip}</path>')
         x, y = nk_map.label_point(code)
-        text = f"{short[code]} {value}"
-        if code in nk_map.OUTSIDE_LABELS:
-            lx, ly = nk_map.project(*nk_map.OUTSIDE_LABELS[code])
-            labels.append(f'<line class="map-leader" x1="{x:.1f}" y1="{y:.1f}" x2="{lx:.1f}" y2="{ly - 4:.1f}"></line>')
-            x, y = lx, ly
-        labels.append(f'<text class="map-label" x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">'
-                      f'{escape(text)}</text>')
+        start = nk_map.leader_start(code)
+        if start:
+            end = _box_edge((x, y), start, _label_size(short[code], value))
+            leaders.append(f'<line class="map-leader" x1="{start[0]:.1f}" y1="{start[1]:.1f}" '
+                           f'x2="{end[0]:.1f}" y2="{end[1]:.1f}"></line>')
+        labels.append(f'<text class="map-label" data-province="{code}" x="{x:.1f}" y="{y - 2:.1f}" '
+                      f'text-anchor="middle">{escape(short[code])}'
+                      f'<tspan class="map-count" x="{x:.1f}" y="{y + 12:.1f}">{value}</tspan></text>')
     extra = ' role="img" aria-labelledby="map-title map-desc"'
-    return _svg("chart chart-map", nk_map.WIDTH, nk_map.HEIGHT, parts + labels, hidden=False, extra=extra)
+    return _svg("chart chart-map", nk_map.WIDTH, nk_map.HEIGHT, parts + dots + leaders + labels, hidden=False,
+                extra=extra)
+
+
+MAP_FONT = 14  # .map-label in site.css
+
+
+def _label_size(name: str, value: int) -> tuple[float, float]:
+    """A label's rough width and height: the name (bold, so a little wider) over its count."""
+    return max(_text_width(name, MAP_FONT) * 1.08, _text_width(str(value), MAP_FONT)) + 4, 2 * MAP_FONT + 4
+
+
+Point = tuple[float, float]
+
+
+def _box_edge(centre: Point, start: Point, size: Point) -> Point:
+    """Where the line from `start` to a label's centre meets the label's box: the leader
+    stops there instead of running through the letters."""
+    (x, y), (dx, dy) = centre, (start[0] - centre[0], start[1] - centre[1])
+    half_w, half_h = size[0] / 2, size[1] / 2
+    t = min(half_w / abs(dx) if dx else math.inf, half_h / abs(dy) if dy else math.inf)
+    return (x + dx * t, y + dy * t + 1.5) if t < 1 else centre  # the box is centred 1.5 below y

@@ -196,7 +196,7 @@ def dashboard(session: Session, filters, lang: str, timezone: str) -> Dashboard:
         months=_month_bars(session, selection, ZoneInfo(timezone), lang),
         categories=_category_bars(session, selection, lang),
         provinces=_vocabulary_bars(_grouped(session, Submission.province, selection), v.PROVINCES, False,
-                                   _l("Not given")),
+                                   _l("No place given")),
         statuses=_vocabulary_bars(by_status, v.STATUSES, True, _l("Not given")),
         response=response,
         median_response_hours=middle,
