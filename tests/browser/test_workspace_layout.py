@@ -1,7 +1,7 @@
 """The officer's workspace as a browser lays it out (issue 11): the item page in two columns
 from 1024 px and one on a phone, queue status names on one line at 1280 px, admin tables that
-never scroll sideways at 360 px, the dashboard's map labels readable at 360 and 1280 px, and
-axe-core at zero on the item page and the dashboard in both languages."""
+never scroll sideways at 360 px, the dashboard's map and chart labels readable at 360 and
+1280 px, and axe-core at zero on the item page and the dashboard in both languages."""
 from __future__ import annotations
 
 import re
@@ -153,13 +153,19 @@ def test_dashboard_fits_one_screen_at_1280_px(staff_page):
     assert page.locator(".dashboard script, script").count() == 0  # no chart JavaScript
 
 
-# Each label's box on the screen, the dots' and the map's: what the map check measures.
+# Each label's box on the screen, the dots', the map's and the small charts' (label and bar
+# boxes per chart): what the map and chart checks measure.
 MAP_BOXES = """() => {
   const box = el => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
   return {
     map: box(document.querySelector('svg.chart-map')),
     labels: [...document.querySelectorAll('svg.chart-map text.map-label')].map(t => [t.dataset.province, ...box(t)]),
     dots: [...document.querySelectorAll('svg.chart-map circle.map-province')].map(c => [c.dataset.province, ...box(c)]),
+    charts: [...document.querySelectorAll('svg.chart-bars')].map(svg => ({
+      svg: box(svg),
+      labels: [...svg.querySelectorAll('text.chart-label')].map(t => [t.textContent, ...box(t)]),
+      bars: [...svg.querySelectorAll('rect.chart-bar')].map(box),
+    })),
   };
 }"""
 
@@ -174,9 +180,10 @@ def within(inner, outer) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_dashboard_map_labels_are_readable_at_360_and_1280_px(staff_page, lang):
+def test_dashboard_labels_are_readable_at_360_and_1280_px(staff_page, lang):
     """Issue 19: every province's label on the map, none covering another or a city's dot, none
-    outside the map; the map's source named under it; axe at zero on a phone too."""
+    outside the map; the category names beside their bars in full, never under a bar or each
+    other; the map's source named under it; axe at zero on a phone too."""
     for province in ("KP-09", "KP-09", "KP-01", "KP-14", "KP-15", "KP-13", "CN", None):
         SubmissionFactory(province=province, categories=("V06.1", "V08.2", "V03.1"))
     email = f"officer-{lang}@example.org"
@@ -197,6 +204,12 @@ def test_dashboard_map_labels_are_readable_at_360_and_1280_px(staff_page, lang):
             crowded = [other for other, box_ in labels.items() if other != code and overlap(label, box_)]
             crowded += [dot for dot, *box_ in found["dots"] if overlap(label, box_)]
             assert not crowded, f"{code}'s label covers {crowded} ({where})"
+        for chart in found["charts"]:
+            bars_start = min(bar[0] for bar in chart["bars"])
+            for text, *label in chart["labels"]:
+                assert within(label, chart["svg"]) and label[2] <= bars_start, f"{text} is cut off ({where})"
+            assert not any(overlap(a[1:], b[1:]) for i, a in enumerate(chart["labels"])
+                           for b in chart["labels"][i + 1:]), where
     source = page.locator(".map-source").inner_text()
     assert source == ("지도 출처: Natural Earth (저작권 없는 공개 자료)" if lang == "ko"
                       else "Map: Natural Earth (public domain)")

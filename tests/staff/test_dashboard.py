@@ -192,6 +192,18 @@ def test_the_map_names_its_source_and_requests_nothing(client, app, auth, seeded
     assert english_words(korean) <= {"CSV", "JSON"}  # "Natural Earth" is a proper noun there
 
 
+def test_category_labels_are_written_in_full(client, auth, seeded):
+    """A long category name takes two or three lines beside its bar instead of ending in "…"."""
+    auth.login()
+    html = client.get("/staff/dashboard").get_data(as_text=True)
+    section = html[html.index('id="chart-categories"'):html.index('id="table-categories"')]
+    written = ["".join(re.findall(r"<tspan [^>]*>([^<]*)</tspan>", label))
+               for label in re.findall(r'<text class="chart-label">(.*?)</text>', section)]
+    labels = [label for label, _ in table(html, "categories").values()]
+    assert [w.replace(" ", "") for w in written] == [label.replace(" ", "") for label in labels]
+    assert "V06 성폭력·젠더 기반 폭력 및 재생산권 침해" in labels and "…" not in section
+
+
 def test_empty_dashboard(client, auth):
     auth.login()
     html = client.get("/staff/dashboard").get_data(as_text=True)

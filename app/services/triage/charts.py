@@ -7,6 +7,7 @@ with a text alternative and its table.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
@@ -27,14 +28,6 @@ def _svg(css: str, width: float, height: float, inner: list[str], hidden: bool =
 def _text_width(text: str, size: float) -> float:
     """A rough width for fitting a label: Hangul and other wide letters are about one em."""
     return sum(size if ord(ch) > 0x2E80 else size * 0.58 for ch in text)
-
-
-def _fit(text: str, size: float, room: float) -> str:
-    if _text_width(text, size) <= room:
-        return text
-    while text and _text_width(text + "…", size) > room:
-        text = text[:-1]
-    return text.rstrip() + "…"
 
 
 def column_chart(bars: Sequence[Bar], height: int = 150) -> Markup:
@@ -62,23 +55,43 @@ def column_chart(bars: Sequence[Bar], height: int = 150) -> Markup:
     return _svg("chart chart-columns", width, height, parts)
 
 
+def _lines(text: str, size: float, room: float) -> list[str]:
+    """The label broken into lines that fit: after spaces, middle dots and commas, and inside a
+    word only when it is longer than a line by itself."""
+    lines, line = [], ""
+    for word in re.findall(r"[^ ·,]+[ ·,]*|[ ·,]+", text):
+        if line and _text_width((line + word).rstrip(), size) > room:
+            lines.append(line.rstrip())
+            line = ""
+        while _text_width(word.rstrip(), size) > room:  # one word wider than a line: cut it
+            cut = max(1, next(i for i in range(len(word), 0, -1) if _text_width(word[:i], size) <= room))
+            lines.append(word[:cut])
+            word = word[cut:]
+        line += word
+    return [*lines, line.rstrip()] if line.strip() else lines or [""]
+
+
 def bar_chart(bars: Sequence[Bar], width: int = 340, row: int = 19) -> Markup:
-    """A small horizontal bar chart: the label (shortened to fit, in full in the table) on
-    the left, the bar and its count on the right. Several side by side are small multiples."""
-    label_room, size = width * 0.46, 12
+    """A small horizontal bar chart: the label on the left, on two or more lines when it is
+    long (never cut off), the bar and its count on the right of its first line. Several side
+    by side are small multiples."""
+    label_room, size, line_height = width * 0.5, 12, 14
     bar_room = width - label_room - 36
     top = max((bar.value for bar in bars), default=0) or 1
-    parts = []
-    for index, bar in enumerate(bars):
-        y = index * row
+    parts, y = [], 2  # room above the first line for Hangul's tall glyph boxes
+    for bar in bars:
+        lines = _lines(bar.label, size, label_room - 6)
         length = bar_room * bar.value / top
+        text = "".join(f'<tspan x="0" y="{y + 13 + index * line_height}">{escape(line)}</tspan>'
+                       for index, line in enumerate(lines))
         parts.append(
-            f'<text class="chart-label" x="0" y="{y + 13}">{escape(_fit(bar.label, size, label_room - 6))}</text>'
+            f'<text class="chart-label">{text}</text>'
             f'<rect class="chart-bar" x="{label_room:.1f}" y="{y + 3}" width="{length:.1f}" height="{row - 6}">'
             f'<title>{escape(bar.label)}: {bar.value}</title></rect>'
             f'<text class="chart-value" x="{label_room + length + 4:.1f}" y="{y + 13}">{bar.value}</text>'
         )
-    return _svg("chart chart-bars", width, max(row, row * len(bars)), parts)
+        y += row + (len(lines) - 1) * line_height
+    return _svg("chart chart-bars", width, max(row, y) + 2, parts)
 
 
 def map_step(value: int, top: int) -> int:
