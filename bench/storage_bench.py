@@ -94,8 +94,8 @@ def main() -> None:
                 by_size[len(body)] += 1
                 if len(body) == head_body and (head := blocks.read_head(cipher.decrypt(body, label))) is not None:
                     real[head_body] += 1
-                    real[blocks.SMALL_TAIL * 4 + 28] += min(head.tails, blocks.SMALL_TAILS)
-                    real[blocks.BIG_TAIL * 4 + 28] += max(head.tails - blocks.SMALL_TAILS, 0)
+                    for index in range(1, head.tails + 1):
+                        real[blocks.LAYOUTS[segment.layout].span(index)[1] * 4 + 28] += 1
         session.rollback()
         stored_bytes = sum(size * count for size, count in by_size.items())
         real_bytes = sum(size * count for size, count in real.items())

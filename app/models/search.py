@@ -38,6 +38,7 @@ class SearchSegment(Base):
     key_id: Mapped[int] = mapped_column(sa.ForeignKey("search_key.id"), index=True)
     nonce: Mapped[bytes] = mapped_column(sa.LargeBinary(16))
     state: Mapped[str20] = mapped_column(default="building", index=True)  # building, live, retired
+    layout: Mapped[int] = mapped_column(server_default="1")  # how tails are cut (app/sealed/search/blocks.py LAYOUTS)
     docs: Mapped[int]
     doc_ids: Mapped[bytes] = mapped_column(sa.LargeBinary())
     heads: Mapped[int]  # blocks as stored, padded to a class (app/sealed/search/blocks.py)
@@ -47,7 +48,7 @@ class SearchSegment(Base):
 
 class SearchBlock(Base):
     """One block of the multimap: a random-looking 16-byte label and an AES-GCM body of one of
-    two fixed sizes."""
+    a few fixed sizes (a head's, and each tail size of the segment's layout)."""
 
     __tablename__ = "search_block"
 

@@ -40,7 +40,7 @@ from tests.sealed_attack import dictionary
 
 PLANTS, CODE_WEIGHT = 32, 5
 HEAD_LAYOUT = struct.Struct("<BB64sII")  # as the source code, which the attacker has, says
-HEAD_SIZE, SMALL_TAIL, BIG_TAIL, SMALL_TAILS, HEAD_POSTINGS = 128, 128, 1024, 4, 13
+HEAD_SIZE, HEAD_POSTINGS = 128, 13
 POSITION_BITS = 19
 
 

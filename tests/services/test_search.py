@@ -176,6 +176,73 @@ def test_rotating_the_search_key_rewrites_every_segment_and_drops_the_old_key(ap
         assert sorted(search.search_ids(db.session, "교화소", org_keys.keyring)) == sorted(i.id for i in items)
 
 
+def test_segments_of_the_first_layout_are_read_and_rewritten_in_the_current_one(app, org_keys, monkeypatch):
+    """An installation upgraded to layout 2 keeps its layout-1 segments searchable, and the
+    worker rewrites them (blocks of the old ladder's sizes disappear); the search answers the
+    same before, during and after. "혜산" occurs 700 times in one report: a head, then tails
+    of every size of both ladders."""
+    texts = [f"{n}번 증언: " + "혜산 집결소 " * (700 if n == 0 else 1) for n in range(3)]
+    with app.app_context():
+        monkeypatch.setattr(blocks, "CURRENT", blocks.LAYOUTS[1])
+        items = indexed_one_by_one(org_keys.keyring, texts)
+        monkeypatch.undo()
+        assert set(db.session.scalars(sa.select(SearchSegment.layout))) == {1}
+        first_sizes = set(db.session.scalars(sa.select(sa.func.length(SearchBlock.body)).distinct()))
+        assert {128 * 4 + 28, 1024 * 4 + 28} <= first_sizes and 512 * 4 + 28 not in first_sizes
+        expected = sorted((i.id for i in items), reverse=True)
+        assert search.search_ids(db.session, '"혜산 집결소"', org_keys.keyring) == expected
+        assert worker.work_due(db.session)
+        assert worker.run(db.session, org_keys.keyring)
+        live = db.session.scalars(sa.select(SearchSegment).where(SearchSegment.state == "live")).all()
+        assert [s.layout for s in live] == [blocks.CURRENT.number] and live[0].docs == 3
+        sizes = set(db.session.scalars(sa.select(sa.func.length(SearchBlock.body)).distinct()))
+        assert 512 * 4 + 28 in sizes
+        assert search.search_ids(db.session, '"혜산 집결소"', org_keys.keyring) == expected
+        assert search.search_ids(db.session, "혜산", org_keys.keyring) == expected
+        assert not worker.work_due(db.session)
+
+
+def test_a_word_in_many_reports_is_stored_as_a_bitmap_and_found_the_same(app, org_keys, monkeypatch):
+    """공개처형 in 200 reports of one segment: its triples (found per report) are stored as one
+    bitmap block each, where postings would take three; searches, phrases and a merge of that
+    segment with a layout-1 one find exactly the same reports."""
+    texts = [f"{n}번 증언: 회령에서 공개처형을 보았습니다." if n % 3 else f"{n}번 증언: 청진 교화소." for n in range(300)]
+    with app.app_context():
+        monkeypatch.setattr(blocks, "CURRENT", blocks.LAYOUTS[1])
+        old = [SubmissionFactory(narrative=f"{n}번: 온성 공개처형") for n in range(3)]
+        worker.run(db.session, org_keys.keyring, index_only=True)
+        monkeypatch.undo()
+        items = [SubmissionFactory(narrative=text) for text in texts]
+        worker.run(db.session, org_keys.keyring, index_only=True, batch=500)
+        segment = db.session.scalars(sa.select(SearchSegment).where(SearchSegment.layout == 2)).one()
+        keys = search.open_keys(db.session, org_keys.keyring)
+        rows = segments.blocks_of(db.session, segment.id)
+        postings = dict(segments.read(keys.current, segment.nonce, rows, blocks.CURRENT).items())
+        kinds = {}
+        cipher = blocks.segment_cipher(keys.current, segment.nonce)
+        for token in ("t:공개처", "w:공개", "s:청"):
+            head_label = blocks.label(blocks.token_key(keys.current, token), segment.nonce, 0)
+            kinds[token] = blocks.read_head(cipher.decrypt(rows[head_label], head_label)).bitmap
+        assert kinds == {"t:공개처": True, "w:공개": False, "s:청": False}  # 200 reports; pairs keep positions; 100
+        assert len(postings["t:공개처"]) == 200
+        expected = sorted([i.id for i in items if "공개처형" in i.narrative] + [i.id for i in old], reverse=True)
+        assert search.search_ids(db.session, "공개처형", org_keys.keyring) == expected
+        assert search.search_ids(db.session, '"회령에서 공개처형을"', org_keys.keyring) == expected[:200]
+        assert worker.run(db.session, org_keys.keyring)  # the layout-1 segment is rewritten
+        assert set(db.session.scalars(sa.select(SearchSegment.layout).where(SearchSegment.state == "live"))) == {2}
+        assert search.search_ids(db.session, "공개처형", org_keys.keyring) == expected
+
+
+@pytest.mark.parametrize("number", sorted(blocks.LAYOUTS))
+def test_a_layouts_tails_hold_every_posting_once(number):
+    layout = blocks.LAYOUTS[number]
+    for count in (0, 1, 13, 14, 141, 142, 525, 526, 653, 654, 1677, 1678, 5000):
+        spans = [layout.span(i) for i in range(1, layout.tails_for(count) + 1)]
+        starts = [blocks.HEAD_POSTINGS] + [start + size for start, size in spans]
+        assert [start for start, _ in spans] == starts[:-1]
+        assert starts[-1] >= count > (starts[-2] if len(starts) > 1 else 0) or count <= blocks.HEAD_POSTINGS
+
+
 def test_without_unlocked_keys_nothing_is_found(app, org_keys):
     SubmissionFactory(narrative="회령 보위부에서 고문을 받았습니다.")
     with app.app_context():

@@ -32,12 +32,13 @@ class _Segment:
     id: int
     key_id: int
     nonce: bytes
+    layout: blocks.Layout
 
 
 def _live(session: Session) -> list[_Segment]:
-    rows = session.execute(sa.select(SearchSegment.id, SearchSegment.key_id, SearchSegment.nonce)
+    rows = session.execute(sa.select(SearchSegment.id, SearchSegment.key_id, SearchSegment.nonce, SearchSegment.layout)
                            .where(SearchSegment.state == "live")).tuples().all()
-    return [_Segment(*row) for row in rows]
+    return [_Segment(id_, key_id, nonce, blocks.LAYOUTS[layout]) for id_, key_id, nonce, layout in rows]
 
 
 def _doc_ids(session: Session, wanted: list[_Segment]) -> dict[int, np.ndarray]:
@@ -66,28 +67,23 @@ def _postings(session: Session, keys: SearchKeys, live: list[_Segment],
     token_keys = {(name, key_id): blocks.token_key(key, name) for name in tokens for key_id, key in keys.keys.items()}
     ciphers = {s.id: blocks.segment_cipher(keys.keys[s.key_id], s.nonce) for s in live}
     wanted = {blocks.label(token_keys[name, s.key_id], s.nonce, 0): (name, s) for name in tokens for s in live}
-    first: dict[tuple[str, int], np.ndarray] = {}
-    counts: dict[tuple[str, int], int] = {}
-    tails: dict[bytes, tuple[tuple[str, int], int]] = {}
+    heads: dict[tuple[str, int], tuple[blocks.Head, blocks.Layout]] = {}
+    tails: dict[bytes, tuple[tuple[str, int], int]] = {}  # label -> (where, index)
     for name_label, body in segments.fetch(session, list(wanted)).items():
         name, segment = wanted[name_label]
         head = blocks.read_head(ciphers[segment.id].decrypt(body, name_label))
         if head is None or head.token != name:
             continue  # a dummy, or another token's block under a colliding label (2^-128)
         where = (name, segment.id)
-        first[where], counts[where] = head.postings, head.count
+        heads[where] = head, segment.layout
         for index in range(1, head.tails + 1):
             tails[blocks.label(token_keys[name, segment.key_id], segment.nonce, index)] = (where, index)
-    rest: dict[tuple[str, int], dict[int, np.ndarray]] = {}
+    opened: dict[tuple[str, int], dict[int, bytes]] = {}
     for tail_label, body in segments.fetch(session, list(tails)).items():
         where, index = tails[tail_label]
-        plain = ciphers[where[1]].decrypt(body, tail_label)
-        rest.setdefault(where, {})[index] = blocks.read_tail(plain, index, counts[where])
-    out = {}
-    for where, values in first.items():
-        more = rest.get(where)
-        out[where] = np.concatenate([values, *(more[i] for i in sorted(more))]) if more else values
-    return out
+        opened.setdefault(where, {})[index] = ciphers[where[1]].decrypt(body, tail_label)
+    return {where: blocks.postings_of_head(head, opened.get(where, {}), layout)
+            for where, (head, layout) in heads.items()}
 
 
 def _follows(values: np.ndarray, following: np.ndarray) -> np.ndarray:

@@ -102,9 +102,9 @@ def create(session: Session, keys: SearchKeys, ids: np.ndarray, postings: Postin
     """A new segment under the current key; its blocks are written now, or by the caller in
     chunks (with_blocks=False: a large merge, whose blocks go in several transactions)."""
     nonce = blocks.new_nonce()
-    built = blocks.build(keys.current, nonce, postings.items())
-    segment = SearchSegment(key_id=keys.current_id, nonce=nonce, state=state, docs=len(ids),
-                            doc_ids=ids.astype("<i8").tobytes(), heads=built.heads, tails=built.tails)
+    built = blocks.build(keys.current, nonce, postings.items(), blocks.CURRENT)
+    segment = SearchSegment(key_id=keys.current_id, nonce=nonce, state=state, layout=blocks.CURRENT.number,
+                            docs=len(ids), doc_ids=ids.astype("<i8").tobytes(), heads=built.heads, tails=built.tails)
     session.add(segment)
     session.flush()
     if with_blocks:
@@ -168,7 +168,7 @@ def blocks_of(session: Session, segment_id: int) -> dict[bytes, bytes]:
     return dict(_rows(session, "SELECT label, body FROM search_block WHERE segment_id = %s", (segment_id,)))
 
 
-def read(search_key: bytes, nonce: bytes, rows: dict[bytes, bytes]) -> Postings:
+def read(search_key: bytes, nonce: bytes, rows: dict[bytes, bytes], layout: blocks.Layout) -> Postings:
     """Every posting of a segment, opened with its key (for a merge), from its blocks: heads
     are the blocks of head size; each head names its token, from which its tails' labels follow.
     Nothing here reads the database, so the caller can end its transaction first (on SQLite a
@@ -183,12 +183,12 @@ def read(search_key: bytes, nonce: bytes, rows: dict[bytes, bytes]) -> Postings:
         head = blocks.read_head(cipher.decrypt(body, name))
         if head is None:
             continue
-        found = [head.postings]
         key = blocks.token_key(search_key, head.token)
+        opened = {}
         for index in range(1, head.tails + 1):
             tail_label = blocks.label(key, nonce, index)
-            found.append(blocks.read_tail(cipher.decrypt(rows[tail_label], tail_label), index, head.count))
-        values = np.concatenate(found)
+            opened[index] = cipher.decrypt(rows[tail_label], tail_label)
+        values = blocks.postings_of_head(head, opened, layout)
         token_parts.append(np.full(len(values), len(names), dtype=np.int64))
         value_parts.append(values)
         names.append(head.token)

@@ -49,6 +49,12 @@ def token(kind: str, text: str) -> str:
     return data[:TOKEN_BYTES].decode(errors="ignore")
 
 
+def has_positions(name: str) -> bool:
+    """Whether a token's postings carry positions: pairs and words ("w:") do, for phrases; word
+    beginnings, first syllables and triples are found per document only (position 0)."""
+    return name.startswith("w:")
+
+
 def _fold(word: str) -> str:
     """Case and accents do not matter for alphabetic words (É, é and e are one token)."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())

@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BATCH = 250  # submissions per new segment when a backlog is indexed
 INLINE_LIMIT = 25  # a staff request indexes this many waiting submissions itself
-FULL_DOCS = 4096  # a segment this large is merged no further
+# A segment this large is merged no further: any two smaller ones fit in one (MAX_SEGMENT_DOCS).
+FULL_DOCS = blocks.MAX_SEGMENT_DOCS // 2
 MAX_OPEN = 8  # segments below FULL_DOCS before the smallest are merged
 DELETE_CHUNK = 5000
 CHECK_EVERY = 10.0  # seconds between a process's looks for work that is due
@@ -125,6 +126,7 @@ def work_due(session: Session) -> bool:
         sa.exists().where(Submission.search_pending.is_(True)),
         sa.exists().where(SearchSegment.state != "live"),
         sa.exists().where(SearchSegment.key_id < newest_key),
+        sa.exists().where(SearchSegment.state == "live", SearchSegment.layout != blocks.CURRENT.number),
         sa.exists().where(SearchStale.deleted.is_(True)),
         open_segments > MAX_OPEN))
     return bool(session.scalar(due))
@@ -190,7 +192,7 @@ def index_pending(session: Session, keyring: Keyring, keys: SearchKeys, limit: i
 def plan(session: Session, keys: SearchKeys) -> list[SearchSegment] | None:
     """The segments to merge (or rewrite alone) next, if any: those under an older key first,
     then those holding a deleted submission's postings or a quarter stale, then the smallest
-    when too many are small."""
+    when too many are small, and last those written in an older layout."""
     live = list(session.scalars(sa.select(SearchSegment).where(SearchSegment.state == "live")
                                 .order_by(SearchSegment.docs, SearchSegment.id)))
     stale = {segment_id: (count, bool(deleted)) for segment_id, count, deleted in session.execute(
@@ -204,12 +206,18 @@ def plan(session: Session, keys: SearchKeys) -> list[SearchSegment] | None:
         if deleted or count * 4 >= max(segment.docs, 1):
             return [segment]
     small = [s for s in live if s.docs < FULL_DOCS]
-    if len(small) <= MAX_OPEN:
-        return None
+    if len(small) > MAX_OPEN and len(chosen := _filling(small)) >= 2:
+        return chosen
+    old = [s for s in live if s.layout != blocks.CURRENT.number]
+    return _filling(old) or None
+
+
+def _filling(segments_: list[SearchSegment]) -> list[SearchSegment]:
+    """The smallest of these segments (sorted by size) that fit together in one segment."""
     chosen: list[SearchSegment] = []
     total = 0
-    for segment in small:
-        if total + segment.docs > blocks.MAX_SEGMENT_DOCS and len(chosen) >= 2:
+    for segment in segments_:
+        if chosen and total + segment.docs > blocks.MAX_SEGMENT_DOCS:
             break
         chosen.append(segment)
         total += segment.docs
@@ -227,7 +235,8 @@ def merge(session: Session, keys: SearchKeys, inputs: list[SearchSegment], step:
                                                 .where(SearchMember.segment_id == segment.id))), dtype=np.int64)
         rows = segments.blocks_of(session, segment.id)
         step()  # the blocks are read: decrypting them needs no transaction (nor SQLite's lock)
-        parts.append((ids, segments.read(search_key, nonce, rows), np.isin(ids, current)))
+        opened = segments.read(search_key, nonce, rows, blocks.LAYOUTS[segment.layout])
+        parts.append((ids, opened, np.isin(ids, current)))
     new_ids, postings = segments.combine(parts)
     merged = None
     if len(new_ids):
