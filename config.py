@@ -116,6 +116,10 @@ class Config:
     # submissions and leaves a backlog, merges and re-keying to a background thread. Tests do
     # everything in the request, so that what they search for is indexed when they look.
     SEARCH_WORK_INLINE = False
+    # The unfiltered dashboard shows the numbers of the last count of every item and starts a
+    # new count in the background when they are older than this (app/services/triage/snapshot.py);
+    # 0 counts on every page (filtered dashboards are always counted per page).
+    DASHBOARD_RECOUNT_SECONDS = _env_int("DASHBOARD_RECOUNT_SECONDS", 300)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False

@@ -2,6 +2,8 @@
 over the items the queue's filters (same query string) select, and what expires soon."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -13,7 +15,7 @@ from app.extensions import db
 from app.i18n import current_lang
 from app.services.ops import retention
 from app.services.settings import retention_policy
-from app.services.triage import charts, nk_map, stats
+from app.services.triage import charts, nk_map, snapshot, stats
 from app.services.triage import queue as queue_service
 from app.staff import bp
 from app.staff.queue_forms import FilterForm
@@ -74,9 +76,21 @@ def _charts(data: stats.Dashboard) -> dict[str, dict]:
     return found
 
 
+def counted() -> tuple[stats.Dashboard, datetime | None]:
+    """The dashboard for this request's filters, and when its numbers were counted: every item's
+    come from the last background count (None: counted now, for a filtered view or with
+    DASHBOARD_RECOUNT_SECONDS = 0)."""
+    timezone, max_age = current_app.config["TIMEZONE"], current_app.config["DASHBOARD_RECOUNT_SECONDS"]
+    selection = stats.queue_selection(db.session, queue_filters())
+    if selection is None and max_age > 0:
+        kept = snapshot.current(db.session, current_app._get_current_object(), timezone, timedelta(seconds=max_age))
+        return stats.dashboard_of(db.session, kept.counts, current_lang()), kept.counted_at
+    return stats.dashboard_of(db.session, stats.count(db.session, selection, timezone), current_lang()), None
+
+
 @bp.route("/dashboard")
 def dashboard():
-    data = stats.dashboard(db.session, queue_filters(), current_lang(), current_app.config["TIMEZONE"])
+    data, counted_at = counted()
     policy = retention_policy(db.session, current_app.config["RETENTION_DAYS"])
     expiring = [(item, retention.days_left(item, policy))
                 for item in retention.expiring_within(db.session, policy, EXPIRY_WINDOW_DAYS)]
@@ -84,4 +98,5 @@ def dashboard():
     links = {fmt: url_for("staff.export_queue", fmt=fmt, **query) for fmt in ("csv", "json")}
     links["queue"] = url_for("staff.queue", **query)
     return render_template("staff/dashboard.html", data=data, charts=_charts(data), expiring=expiring,
-                           links=links, window=EXPIRY_WINDOW_DAYS)
+                           links=links, window=EXPIRY_WINDOW_DAYS, counted_at=counted_at,
+                           recount_minutes=max(1, current_app.config["DASHBOARD_RECOUNT_SECONDS"] // 60))

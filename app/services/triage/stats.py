@@ -1,8 +1,9 @@
 """Numbers for the staff dashboard, over the items the queue's filters select.
 
-Counts by status, province and category are grouped in SQL. Months and response times are
-bucketed in Python from one timestamp per item: months are cut in the configured time zone
-(a report sent at 08:00 on 1 March in Seoul belongs to March), which SQLite cannot do.
+Everything is counted in SQL (`count`) into plain numbers (`Counts`), which `dashboard_of` then
+labels in the page's language: so the numbers for every item can be counted in the background
+and kept (snapshot.py) while filtered views are counted per request. Months are cut in the
+configured time zone (a report sent at 08:00 on 1 March in Seoul belongs to March).
 """
 from __future__ import annotations
 
@@ -37,6 +38,38 @@ class Bar:
     key: str
     label: str
     value: int
+
+
+@dataclass
+class Counts:
+    """The dashboard's numbers before any label: by status and by province (None: not given),
+    by top-level category code and without a category, per local month, per response bucket,
+    and the median hours to a first response."""
+
+    by_status: dict[str | None, int] = field(default_factory=dict)
+    by_province: dict[str | None, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)
+    uncoded: int = 0
+    months: dict[tuple[int, int], int] = field(default_factory=dict)
+    response: dict[str, int] = field(default_factory=dict)
+    median_response_hours: float | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())  # every item has a status
+
+    def to_json(self) -> dict:
+        return {"by_status": list(self.by_status.items()), "by_province": list(self.by_province.items()),
+                "by_category": self.by_category, "uncoded": self.uncoded,
+                "months": [[year, month, n] for (year, month), n in self.months.items()],
+                "response": self.response, "median_response_hours": self.median_response_hours}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Counts:
+        return cls(by_status=dict(map(tuple, data["by_status"])), by_province=dict(map(tuple, data["by_province"])),
+                   by_category=dict(data["by_category"]), uncoded=int(data["uncoded"]),
+                   months={(year, month): n for year, month, n in data["months"]},
+                   response=dict(data["response"]), median_response_hours=data["median_response_hours"])
 
 
 @dataclass
@@ -94,8 +127,7 @@ def _month_counts(session: Session, selection: sa.Select | None, tz: ZoneInfo) -
     return counts
 
 
-def _month_bars(session: Session, selection: sa.Select | None, tz: ZoneInfo, lang: str) -> list[Bar]:
-    counts = _month_counts(session, selection, tz)
+def _month_bars(counts: dict[tuple[int, int], int], lang: str) -> list[Bar]:
     if not counts:
         return []
     (year, month), last = min(counts), max(counts)
@@ -107,7 +139,8 @@ def _month_bars(session: Session, selection: sa.Select | None, tz: ZoneInfo, lan
     return bars[-MAX_MONTHS:]
 
 
-def _category_bars(session: Session, selection: sa.Select | None, lang: str) -> list[Bar]:
+def _category_counts(session: Session, selection: sa.Select | None) -> tuple[dict[str, int], int]:
+    """Items per top-level category code, and items without any category."""
     parent = aliased(Category)
     top = sa.func.coalesce(parent.code, Category.code)
     query = (
@@ -125,11 +158,15 @@ def _category_bars(session: Session, selection: sa.Select | None, lang: str) -> 
             ~sa.exists().where(submission_category.c.submission_id == Submission.id),
         )
     )
+    return counts, uncoded or 0
+
+
+def _category_bars(session: Session, counts: dict[str, int], uncoded: int, lang: str) -> list[Bar]:
     groups = session.scalars(
         sa.select(Category).where(Category.parent_id.is_(None)).order_by(Category.position, Category.code)
     )
     bars = [Bar(c.code, f"{c.code} {c.label(lang)}", counts.get(c.code, 0)) for c in groups]
-    return [*bars, Bar(NONE_KEY, str(_l("No category")), uncoded or 0)]
+    return [*bars, Bar(NONE_KEY, str(_l("No category")), uncoded)]
 
 
 def _vocabulary_bars(counts: dict, vocabulary, keep_zero: bool, none_label) -> list[Bar]:
@@ -148,7 +185,7 @@ def _seconds_between(session: Session, start, end) -> sa.ColumnElement:
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
 
-def _response(session: Session, selection: sa.Select | None, total: int) -> tuple[list[Bar], float | None]:
+def _response_counts(session: Session, selection: sa.Select | None) -> tuple[dict[str, int], float | None]:
     """Time to first response, bucketed and its median taken in SQL: converting one pair of
     timestamps per answered item in Python was two thirds of this at 100,000 items."""
     firsts = (
@@ -181,24 +218,39 @@ def _response(session: Session, selection: sa.Select | None, total: int) -> tupl
         values = session.scalars(sa.select(seconds).order_by(seconds)
                                  .offset((answered - 1) // 2).limit(2 - answered % 2)).all()
         middle = sum(float(value) for value in values) / len(values) / 3600
-    bars = [Bar(key, str(label), counts[key]) for key, _, label in RESPONSE_BUCKETS]
-    bars.append(Bar(NONE_KEY, str(_l("No response yet")), total - answered))
-    return bars, middle
+    return counts, middle
+
+
+def _response_bars(counts: dict[str, int], total: int) -> list[Bar]:
+    bars = [Bar(key, str(label), counts.get(key, 0)) for key, _, label in RESPONSE_BUCKETS]
+    bars.append(Bar(NONE_KEY, str(_l("No response yet")), total - sum(counts.values())))
+    return bars
+
+
+def count(session: Session, selection: sa.Select | None, timezone: str) -> Counts:
+    """Every number of the dashboard over the selected items (None: all of them)."""
+    by_category, uncoded = _category_counts(session, selection)
+    response, middle = _response_counts(session, selection)
+    return Counts(by_status=_grouped(session, Submission.status, selection),
+                  by_province=_grouped(session, Submission.province, selection),
+                  by_category=by_category, uncoded=uncoded,
+                  months=_month_counts(session, selection, ZoneInfo(timezone)),
+                  response=response, median_response_hours=middle)
+
+
+def dashboard_of(session: Session, counts: Counts, lang: str) -> Dashboard:
+    """The dashboard's bars, labelled in `lang`, from its numbers."""
+    return Dashboard(
+        total=counts.total,
+        months=_month_bars(counts.months, lang),
+        categories=_category_bars(session, counts.by_category, counts.uncoded, lang),
+        provinces=_vocabulary_bars(counts.by_province, v.PROVINCES, False, _l("No place given")),
+        statuses=_vocabulary_bars(counts.by_status, v.STATUSES, True, _l("Not given")),
+        response=_response_bars(counts.response, counts.total),
+        median_response_hours=counts.median_response_hours,
+    )
 
 
 def dashboard(session: Session, filters, lang: str, timezone: str) -> Dashboard:
-    selection = queue_selection(session, filters)
-    by_status = _grouped(session, Submission.status, selection)
-    total = sum(by_status.values())  # every item has a status: no separate count query
-    response, middle = _response(session, selection, total)
-    return Dashboard(
-        total=total,
-        months=_month_bars(session, selection, ZoneInfo(timezone), lang),
-        categories=_category_bars(session, selection, lang),
-        provinces=_vocabulary_bars(_grouped(session, Submission.province, selection), v.PROVINCES, False,
-                                   _l("No place given")),
-        statuses=_vocabulary_bars(by_status, v.STATUSES, True, _l("Not given")),
-        response=response,
-        median_response_hours=middle,
-    )
-
+    """The dashboard over the items the queue's filters select, counted now."""
+    return dashboard_of(session, count(session, queue_selection(session, filters), timezone), lang)
