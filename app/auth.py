@@ -59,10 +59,10 @@ def load_user(user_id: str):
     raw_id, _, version = user_id.partition(":")
     if not raw_id.isdigit():
         return None
-    user = find_active(db.session, int(raw_id))
+    user = find_active(db.session(), int(raw_id))
     if user is None or str(user.session_version) != version:
         return None
-    opened = key_sessions.read(db.session, session.get(KEYS), "staff", IDLE, LIFETIME)
+    opened = key_sessions.read(db.session(), session.get(KEYS), "staff", IDLE, LIFETIME)
     if opened is None or opened.user_id != user.id:
         return None
     g.keyring = Keyring.from_bytes(opened.secrets)
@@ -84,12 +84,12 @@ def key_session_alive():
 
 def open_key_session(user: User, keyring: Keyring) -> str:
     """A key session for a password that was just checked; its token goes into the cookie."""
-    return key_sessions.create(db.session, "staff", keyring.to_bytes(), IDLE, user.id)
+    return key_sessions.create(db.session(), "staff", keyring.to_bytes(), IDLE, user.id)
 
 
 def replace_keyring(keyring: Keyring) -> None:
     """New keys for this session (keys created or granted while logged in)."""
-    key_sessions.replace(db.session, session[KEYS], keyring.to_bytes())
+    key_sessions.replace(db.session(), session[KEYS], keyring.to_bytes())
     g.keyring = keyring
 
 
@@ -101,7 +101,7 @@ def end_session(message=None) -> None:
     """Log out: the key session's row goes (a copy of the cookie opens nothing afterwards)."""
     pending = session.get("pending_login") or {}
     for token in (session.get(KEYS), pending.get(KEYS)):
-        key_sessions.destroy(db.session, token)
+        key_sessions.destroy(db.session(), token)
     db.session.commit()
     logout_user()
     for key in ("2fa", "pending_login", "last_seen", KEYS):
@@ -183,7 +183,7 @@ def remembered_browser(subject: str | None) -> bool:
     if not subject:
         return False
     client = login_client(subject)
-    return client.device is not None and not login_throttle.locked_minutes(db.session, client, "password")
+    return client.device is not None and not login_throttle.locked_minutes(db.session(), client, "password")
 
 
 def account_rate_key() -> str:

@@ -29,8 +29,8 @@ def _actor_names() -> dict[str, str]:
 def audit_log():
     filters = {key: request.args.get(key, "").strip() for key in ("action", "actor", "target", "since", "until")}
     before = request.args.get("before", type=int)
-    events, next_before = search_events(db.session, before=before, timezone=current_app.config["TIMEZONE"], **filters)
-    chain = verify_chain(db.session) if request.args.get("verify") else None
+    events, next_before = search_events(db.session(), before=before, timezone=current_app.config["TIMEZONE"], **filters)
+    chain = verify_chain(db.session()) if request.args.get("verify") else None
     return render_template("admin/audit.html", events=events, filters=filters, next_before=next_before, chain=chain,
-                           checkpoint=last_checkpoint(db.session), actors=_actor_names(),
-                           stamps=timestamp_queue.status(db.session), tsa_urls=current_app.config["TSA_URLS"])
+                           checkpoint=last_checkpoint(db.session()), actors=_actor_names(),
+                           stamps=timestamp_queue.status(db.session()), tsa_urls=current_app.config["TSA_URLS"])

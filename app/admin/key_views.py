@@ -31,18 +31,18 @@ def keys_page():
             keyring = current_keyring()
             if not keyring.org or not keyring.identity:
                 abort(403, description="no_keys")
-            code = keys.rotate_recovery(db.session, keyring, f"user:{current_user.id}")
+            code = keys.rotate_recovery(db.session(), keyring, f"user:{current_user.id}")
             db.session.commit()
             return render_template("admin/recovery_code.html", code=code)
-    holders = db.session.scalars(sa.select(User).where(User.id.in_(list(keys.grants_by_user(db.session))))
+    holders = db.session.scalars(sa.select(User).where(User.id.in_(list(keys.grants_by_user(db.session()))))
                                  .order_by(User.email)).all()
-    return render_template("admin/keys.html", form=form, org_keys=keys.org_keys(db.session), holders=holders,
-                           grants=keys.grants_by_user(db.session), waiting=search.pending_count(db.session),
+    return render_template("admin/keys.html", form=form, org_keys=keys.org_keys(db.session()), holders=holders,
+                           grants=keys.grants_by_user(db.session()), waiting=search.pending_count(db.session()),
                            **_signing_key()), 422 if form.errors else 200
 
 
 def _signing_key() -> dict:
-    row = signing.current(db.session)
+    row = signing.current(db.session())
     if row is None:
         return {"signing_key": None}
     return {"signing_key": row, "fingerprint": signing.fingerprint(row.public_key),

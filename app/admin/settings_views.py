@@ -14,12 +14,12 @@ from app.services import settings as settings_service
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
     configured = current_app.config["RETENTION_DAYS"]
-    policy = settings_service.retention_policy(db.session, configured)
+    policy = settings_service.retention_policy(db.session(), configured)
     form = RetentionForm(data={"days": str(policy.default_days),
                                **{s: str(policy.overrides[s]) for s in policy.overrides}})
     if form.validate_on_submit():
         overrides = {status: getattr(form, status).days for status in settings_service.RETENTION_STATUSES}
-        settings_service.save_retention(db.session, current_user, form.days.days, overrides, configured)
+        settings_service.save_retention(db.session(), current_user, form.days.days, overrides, configured)
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("admin.settings"))

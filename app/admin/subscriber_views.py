@@ -27,10 +27,10 @@ def subscribers():
     state = request.args.get("state") if request.args.get("state") in SUBSCRIBER_STATES else None
     text = request.args.get("q", "").strip()[:200]
     page = max(1, request.args.get("page", 1, type=int))
-    rows, total = subscriptions.search(db.session, state, text, page, PER_PAGE)
+    rows, total = subscriptions.search(db.session(), state, text, page, PER_PAGE)
     return render_template(
         "admin/subscribers.html", rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PER_PAGE)),
-        counts=subscriptions.counts(db.session), state=state, q=text, topics=TOPICS, languages=SUBSCRIPTION_LANGUAGES,
+        counts=subscriptions.counts(db.session()), state=state, q=text, topics=TOPICS, languages=SUBSCRIPTION_LANGUAGES,
         states=SUBSCRIBER_STATES,
     )
 
@@ -39,7 +39,7 @@ def subscribers():
 def subscribers_csv():
     header = [_("E-mail address"), _("Organization"), _("Language"), _("Topics"), pgettext("subscriber", "Status"),
               _("Subscribed on"), _("Confirmed on"), _("Unsubscribed on")]
-    data = subscriptions.export_csv(db.session, f"user:{current_user.id}", header)
+    data = subscriptions.export_csv(db.session(), f"user:{current_user.id}", header)
     return attachment_response(data, f"subscribers-{utcnow():%Y-%m-%d}.csv", "text/csv")
 
 
@@ -48,7 +48,7 @@ def subscriber_remove(subscriber_id):
     subscriber = db.get_or_404(Subscriber, subscriber_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        subscriptions.remove(db.session, f"user:{current_user.id}", subscriber)
+        subscriptions.remove(db.session(), f"user:{current_user.id}", subscriber)
         flash(_("The subscriber was removed."), "success")
         return redirect(url_for("admin.subscribers"))
     return render_template("admin/subscriber_remove.html", subscriber=subscriber, form=form)

@@ -42,7 +42,7 @@ def _edit(update: Update | None):
         form.topics.data = update.topic_list
     if form.validate_on_submit():
         try:
-            update = update_service.save(db.session, _actor(), form.to_data(), update)
+            update = update_service.save(db.session(), _actor(), form.to_data(), update)
         except update_service.SlugTaken:
             db.session.rollback()
             form.slug.errors.append(_("Another update already uses this address. Please choose another one."))
@@ -57,7 +57,7 @@ def _edit(update: Update | None):
 def update_publish(update_id):
     update = db.get_or_404(Update, update_id)
     if ConfirmForm().validate_on_submit():
-        queued = update_service.publish(db.session, _actor(), update,
+        queued = update_service.publish(db.session(), _actor(), update,
                                         subscriptions.Links.from_config(current_app.config))
         flash(ngettext("Published. %(num)d e-mail is ready to be sent to subscribers.",
                        "Published. %(num)d e-mails are ready to be sent to subscribers.", queued), "success")
@@ -68,6 +68,6 @@ def update_publish(update_id):
 def update_unpublish(update_id):
     update = db.get_or_404(Update, update_id)
     if ConfirmForm().validate_on_submit():
-        update_service.unpublish(db.session, _actor(), update)
+        update_service.unpublish(db.session(), _actor(), update)
         flash(_("The update is a draft again and no longer shown on the site."), "success")
     return redirect(url_for("admin.update_edit", update_id=update.id))

@@ -38,10 +38,10 @@ def _setup_page(user: User, password: str):
 @bp.route("/users")
 def users():
     rows = db.session.scalars(sa.select(User).order_by(User.role.desc(), User.email)).all()
-    sessions = {user.id: key_sessions.active_count(db.session, user.id) for user in rows}
+    sessions = {user.id: key_sessions.active_count(db.session(), user.id) for user in rows}
     return render_template("admin/users.html", users=rows, action_form=ConfirmForm(),
-                           grants=keys.grants_by_user(db.session), sessions=sessions,
-                           bursts=accounts.failure_bursts(db.session), burst_hours=accounts.BURST_HOURS,
+                           grants=keys.grants_by_user(db.session()), sessions=sessions,
+                           bursts=accounts.failure_bursts(db.session()), burst_hours=accounts.BURST_HOURS,
                            account_cap=login_throttle.ACCOUNT_LOCK_AFTER)
 
 
@@ -52,7 +52,7 @@ def user_new():
         keyring = _admin_keys()
         password = accounts.new_setup_password()
         try:
-            user = accounts.create_user(db.session, form.email.data, password, role=form.role.data,
+            user = accounts.create_user(db.session(), form.email.data, password, role=form.role.data,
                                         name=form.name.data or "", languages=list(form.languages.data),
                                         actor=f"user:{current_user.id}", keyring=keyring,
                                         contact_access=form.contact_access.data, setup=True)
@@ -70,7 +70,7 @@ def regrant(user_id):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit() or not user.active or user.id == current_user.id:
         return redirect(url_for("admin.users"))
-    return _setup_page(user, accounts.regrant(db.session, current_user, user, _admin_keys()))
+    return _setup_page(user, accounts.regrant(db.session(), current_user, user, _admin_keys()))
 
 
 @bp.route("/users/<int:user_id>/contact", methods=["POST"])
@@ -82,19 +82,19 @@ def toggle_contact(user_id):
     if not ConfirmForm().validate_on_submit() or not user.active:
         return redirect(url_for("admin.users"))
     if user.contact_access:
-        accounts.take_contact_right(db.session, current_user, user)
+        accounts.take_contact_right(db.session(), current_user, user)
         flash(_("This account can no longer see contact details."), "success")
         return redirect(url_for("admin.users"))
     keyring = _admin_keys()
     user.contact_access = True
-    return _setup_page(user, accounts.regrant(db.session, current_user, user, keyring))
+    return _setup_page(user, accounts.regrant(db.session(), current_user, user, keyring))
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
 def end_sessions(user_id):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
-        ended = accounts.end_sessions(db.session, current_user, user)
+        ended = accounts.end_sessions(db.session(), current_user, user)
         flash(_("Sessions ended: %(count)s. Copies of their cookies no longer work.", count=ended), "success")
     return redirect(url_for("admin.users"))
 
@@ -106,7 +106,7 @@ def toggle_active(user_id):
         if user.id == current_user.id:
             flash(_("You cannot deactivate your own account."), "error")
         else:
-            accounts.set_active(db.session, current_user, user, not user.active)
+            accounts.set_active(db.session(), current_user, user, not user.active)
             flash(_("Saved."), "success")
     return redirect(url_for("admin.users"))
 
@@ -115,6 +115,6 @@ def toggle_active(user_id):
 def reset_two_factor(user_id):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
-        accounts.reset_totp(db.session, current_user, user)
+        accounts.reset_totp(db.session(), current_user, user)
         flash(_("Two-step verification was reset. The user sets it up again at the next login."), "success")
     return redirect(url_for("admin.users"))

@@ -318,7 +318,7 @@ def _tidy(engine) -> None:
               help="Read the recovery code from standard input, to index the new items for search at once.")
 def seed_command(submissions, random_seed, recovery_code_stdin):
     """Create sealed demonstration submissions with categories, files, messages and notes."""
-    if not keys.keys_exist(db.session):
+    if not keys.keys_exist(db.session()):
         raise click.ClickException("the organization's keys do not exist yet: create the first admin with "
                                    "`flask users create EMAIL --role admin`")
     keyring = recovery_keyring() if recovery_code_stdin else None
@@ -335,9 +335,9 @@ def seed_command(submissions, random_seed, recovery_code_stdin):
 def rebuild_command(recovery_code_stdin):
     """Empty the search index and index every submission again (after an upgrade, a restore or
     new keys): now with the recovery code, otherwise from the next officer sessions."""
-    count = search.mark_all_pending(db.session)
+    count = search.mark_all_pending(db.session())
     db.session.commit()
-    if recovery_code_stdin and not search.run(db.session, recovery_keyring()):
+    if recovery_code_stdin and not search.run(db.session(), recovery_keyring()):
         raise click.ClickException("another worker holds the search index's lease; try again in a minute")
     _tidy(db.engine)
     click.echo(f"{count:,} submissions " + ("indexed" if recovery_code_stdin else "queued for indexing"))

@@ -28,7 +28,7 @@ def doctor_command(onion_hostname, nginx_conf):
     app = current_app
     migrate = app.extensions["migrate"].migrate
     installation = doctor.Installation(
-        config=app.config, session=db.session, environ=dict(os.environ),
+        config=app.config, session=db.session(), environ=dict(os.environ),
         expected_heads=set(ScriptDirectory.from_config(migrate.get_config()).get_heads()),
         static_dir=app.static_folder or "", code_dir=app.root_path, onion_hostname_file=onion_hostname,
         nginx_conf=nginx_conf)

@@ -38,7 +38,7 @@ def timestamp_command(when_due):
     except tsa.AnchorsError as error:
         click.echo(f"cannot check tokens: {error}. Set TSA_CA_FILE to the authorities' root certificates.", err=True)
         sys.exit(1)
-    result = timestamps.run(db.session, config["TSA_URLS"], anchors, when_due=when_due,
+    result = timestamps.run(db.session(), config["TSA_URLS"], anchors, when_due=when_due,
                             interval=timedelta(minutes=config["TSA_INTERVAL_MINUTES"]),
                             timeout=config["TSA_TIMEOUT_SECONDS"])
     _report(result)

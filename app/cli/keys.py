@@ -62,7 +62,7 @@ def read_recovery_code() -> str:
 def recovery_keyring() -> keys.Keyring:
     """The keys, opened with the recovery code read from standard input."""
     try:
-        return keys.unlock_with_recovery(db.session, read_recovery_code())
+        return keys.unlock_with_recovery(db.session(), read_recovery_code())
     except keys.KeysError as error:
         raise click.ClickException(REASONS[error.reason]) from None
 
@@ -74,7 +74,7 @@ def print_recovery_code(code: str) -> None:
 @keys_cli.command("status")
 def status_command():
     """Whether the keys exist, who holds them, and how many submissions wait for the index."""
-    rows = keys.org_keys(db.session)
+    rows = keys.org_keys(db.session())
     if not rows:
         click.echo("no organization keys yet")
         return
@@ -85,10 +85,10 @@ def status_command():
                                 .order_by(User.email, KeyGrant.kind)).all()
     for email, kind in grants:
         click.echo(f"  {email}: {kind}")
-    click.echo(f"{search.pending_count(db.session):,} submission(s) waiting for the search index")
-    if repad.needed(db.session):
+    click.echo(f"{search.pending_count(db.session()):,} submission(s) waiting for the search index")
+    if repad.needed(db.session()):
         click.echo("values sealed before padding may be left: run `flask keys pad-existing`")
-    if left := search.rotation_left(db.session):
+    if left := search.rotation_left(db.session()):
         click.echo(f"search key rotation under way: {left:,} segment(s) still under the old key "
                    "(`flask keys rotate-search` finishes it)")
 
@@ -105,7 +105,7 @@ def recover_command(email):
     if not user.active:
         raise click.ClickException(f"{email} is deactivated; reactivate it first")
     admin = db.session.scalar(sa.select(User).where(User.role == "admin", User.active.is_(True)).limit(1)) or user
-    password = accounts.regrant(db.session, admin, user, keyring)
+    password = accounts.regrant(db.session(), admin, user, keyring)
     click.echo(f"{user.email} can log in with this one-time set-up password, then choose their own: {password}")
 
 
@@ -113,7 +113,7 @@ def recover_command(email):
 def rotate_command():
     """Replace the recovery code (the current one on standard input); the old one stops working."""
     keyring = recovery_keyring()
-    code = keys.rotate_recovery(db.session, keyring, "cli")
+    code = keys.rotate_recovery(db.session(), keyring, "cli")
     db.session.commit()
     print_recovery_code(code)
 
@@ -126,23 +126,23 @@ def rotate_search_command(wait):
     its search keep working meanwhile; stopped half-way, the command (or the next officer
     session) goes on where it stopped."""
     keyring = recovery_keyring()
-    left = search.rotation_left(db.session)
+    left = search.rotation_left(db.session())
     if left:
         click.echo(f"a rotation is under way ({left:,} segment(s) still under the old key): going on with it")
     else:
-        search.rotate_key(db.session, keyring)
-        audit.record(db.session, "cli", "search.key_rotated", "keys", None, {})
+        search.rotate_key(db.session(), keyring)
+        audit.record(db.session(), "cli", "search.key_rotated", "keys", None, {})
         db.session.commit()
-        left = search.rotation_left(db.session)
+        left = search.rotation_left(db.session())
         click.echo(f"new search key made; {left:,} segment(s) to rewrite")
     deadline = time.monotonic() + wait
-    while search.rotation_left(db.session) or search.work_due(db.session):
-        if not search.run(db.session, keyring, seconds=30):
+    while search.rotation_left(db.session()) or search.work_due(db.session()):
+        if not search.run(db.session(), keyring, seconds=30):
             if time.monotonic() > deadline:
                 raise click.ClickException("another worker holds the search index's lease; run the command again")
             time.sleep(2)
             continue
-        click.echo(f"  {search.rotation_left(db.session):,} segment(s) left under the old key")
+        click.echo(f"  {search.rotation_left(db.session()):,} segment(s) left under the old key")
     click.echo("every segment is under the new search key and the old key is deleted.")
     if db.engine.dialect.name == "postgresql":
         click.echo("PostgreSQL keeps the old blocks as dead rows until their space is reused: run "
@@ -156,7 +156,7 @@ def pad_existing_command(restart):
     value and file of every submission, so that a copy shows lengths only to a class. Commits
     in batches; stopped, it goes on from where it stopped."""
     keyring = recovery_keyring()
-    report = repad.run(db.session, keyring, current_app.config["UPLOAD_DIR"], restart)
+    report = repad.run(db.session(), keyring, current_app.config["UPLOAD_DIR"], restart)
     click.echo(f"padded {report.values:,} values and {report.files:,} files")
     if report.contact_left:
         click.echo(f"{report.contact_left:,} submissions' contact details were not padded: the recovery code "
@@ -167,13 +167,13 @@ def pad_existing_command(restart):
 def seal_existing_command():
     """Seal everything stored before sealing existed (run after `flask db upgrade 0010`, then
     `flask db upgrade`). Needs only the public keys: no code, no password."""
-    if not keys.keys_exist(db.session):
+    if not keys.keys_exist(db.session()):
         raise click.ClickException(REASONS["no_keys"])
-    left = seal_existing.legacy_rows_left(db.session)
+    left = seal_existing.legacy_rows_left(db.session())
     if not left:
         click.echo("nothing to seal")
         return
-    report = seal_existing.seal_existing(db.session, current_app.config["UPLOAD_DIR"])
+    report = seal_existing.seal_existing(db.session(), current_app.config["UPLOAD_DIR"])
     click.echo(f"sealed {report.submissions:,} submissions, {report.messages:,} messages, {report.notes:,} notes, "
                f"{report.files:,} files; the search index is rebuilt from the next officer sessions. "
                "Now run `flask db upgrade` to drop the plaintext columns.")

@@ -41,7 +41,7 @@ def audit_verify_command(lines):
         click.echo("not a checkpoint of this installation (mistyped, cut short, or made with another key): "
                    "copy the whole line `flask audit checkpoint` printed", err=True)
         sys.exit(2)
-    report = audit.verify(db.session, checkpoints)
+    report = audit.verify(db.session(), checkpoints)
     if report.ok:
         older = (f"; {report.unkeyed} from before the chain was keyed, checked the old way (the keyed chain "
                  f"starts at event {report.keyed_from})") if report.unkeyed else ""
@@ -64,7 +64,7 @@ def audit_checkpoint_command(by_mail, when_due):
     change of the events it covers, even by someone who has the server and its keys. With
     --mail the admins get it by e-mail (daily from the moksori-checkpoint timer)."""
     if by_mail:
-        mailed = checkpoint_mail.mail_checkpoint(db.session, "system" if when_due else "cli", when_due=when_due)
+        mailed = checkpoint_mail.mail_checkpoint(db.session(), "system" if when_due else "cli", when_due=when_due)
         db.session.commit()
         if mailed.outcome == "not_due":
             due = mailed.next_due.isoformat(timespec="seconds") if mailed.next_due else "later"
@@ -77,7 +77,7 @@ def audit_checkpoint_command(by_mail, when_due):
             click.echo(f"Checkpoint up to event {mailed.checkpoint.seq} queued to {mailed.recipients} admin(s); "
                        "`flask outbox send` delivers it.", err=True)
         return
-    checkpoint = audit.make_checkpoint(db.session, "cli")
+    checkpoint = audit.make_checkpoint(db.session(), "cli")
     db.session.commit()
     click.echo(checkpoint.line)
     click.echo(f"Checkpoint of the audit log up to event {checkpoint.seq}. Keep the line above away from this "
@@ -93,7 +93,7 @@ def export_verify_command(path, recovery_code_stdin):
     """Check a case-file ZIP: its manifest and signature, its timestamp proofs and tokens, its
     custody log, and all of it against the database and the audit log. Each difference names
     the file or piece and why."""
-    result = verify(db.session, path, recovery_keyring() if recovery_code_stdin else None)
+    result = verify(db.session(), path, recovery_keyring() if recovery_code_stdin else None)
     for difference in result.differences:
         click.echo(f"DIFFERS: {difference}", err=True)
     if not result.ok:
@@ -114,9 +114,9 @@ def export_verify_command(path, recovery_code_stdin):
 def retention_purge_command(dry_run):
     """Delete expired items (closed, rejected or duplicate, not on evidence hold, past their
     retention period): rows, messages, notes and files. Safe to run from cron."""
-    policy = retention_policy(db.session, current_app.config["RETENTION_DAYS"])
+    policy = retention_policy(db.session(), current_app.config["RETENTION_DAYS"])
     try:
-        result = retention.purge(db.session, policy, current_app.config["UPLOAD_DIR"], dry_run=dry_run)
+        result = retention.purge(db.session(), policy, current_app.config["UPLOAD_DIR"], dry_run=dry_run)
     except retention.Busy:
         # Another purge or a backup is running; it will do (or has done) the work.
         click.echo("retention purge skipped: another purge or backup holds the lock", err=True)
@@ -151,7 +151,7 @@ def _maintenance(busy: str, refused: str) -> Iterator[None]:
 def backup_create_command(path):
     """Write a backup directory: database copy, encrypted files, manifest."""
     with _maintenance("backup not made: a purge or another backup holds the lock; try again shortly", "backup failed"):
-        manifest = backup.create(db.session, current_app.config["UPLOAD_DIR"], path,
+        manifest = backup.create(db.session(), current_app.config["UPLOAD_DIR"], path,
                                  pg_dump=os.environ.get("PG_DUMP", "pg_dump"))
     click.echo(f"backup written to {path}: {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} "
                f"tables, {manifest['files']} files. Keep DATA_ENCRYPTION_KEY separately: it is not in the backup.")
@@ -164,10 +164,10 @@ def backup_create_command(path):
 def backup_restore_command(path, recovery_code_stdin):
     """Restore a backup into this instance, which must be empty."""
     with _maintenance("restore not started: a purge or backup holds the lock", "restore refused"):
-        problems = backup.restore(db.session, current_app.config["UPLOAD_DIR"], path,
+        problems = backup.restore(db.session(), current_app.config["UPLOAD_DIR"], path,
                                   pg_restore=os.environ.get("PG_RESTORE", "pg_restore"))
         if recovery_code_stdin and not problems:
-            problems = backup.check_files(db.session, current_app.config["UPLOAD_DIR"], recovery_keyring())
+            problems = backup.check_files(db.session(), current_app.config["UPLOAD_DIR"], recovery_keyring())
     for problem in problems:
         click.echo(f"DIFFERS: {problem}", err=True)
     if problems:

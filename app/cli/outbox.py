@@ -26,7 +26,7 @@ def send_command(once):
     poll = current_app.config["OUTBOX_POLL_SECONDS"]
     wait = poll
     while True:
-        report = send_due(db.session, settings)
+        report = send_due(db.session(), settings)
         db.session.remove()
         if report.sent or report.retrying or report.failed or report.unreachable:
             click.echo(f"sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
@@ -42,7 +42,7 @@ def send_command(once):
 def status_command():
     """How many messages are pending, sent and failed; the latest errors."""
 
-    click.echo(", ".join(f"{state} {number}" for state, number in counts(db.session).items()))
+    click.echo(", ".join(f"{state} {number}" for state, number in counts(db.session()).items()))
     errors = db.session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.last_error.is_not(None), OutboxEmail.state != "sent")
         .order_by(OutboxEmail.id.desc()).limit(5)
@@ -54,4 +54,4 @@ def status_command():
 @outbox_cli.command("retry-failed")
 def retry_failed_command():
     """Queue failed messages again with fresh attempts (after fixing the cause)."""
-    click.echo(f"{retry_failed(db.session)} messages queued again")
+    click.echo(f"{retry_failed(db.session())} messages queued again")

@@ -47,19 +47,19 @@ def create_command(email, role, name, languages, contact_access, password_stdin)
         if getpass.getpass("Again: ") != password:
             raise click.ClickException("the two passwords differ")
     try:
-        check_new_account(db.session, email, password)
+        check_new_account(db.session(), email, password)
     except AccountError as error:
         raise click.ClickException(REASONS[error.reason]) from None
-    first = not keys.keys_exist(db.session)
+    first = not keys.keys_exist(db.session())
     if first and role != "admin":
         raise click.ClickException("the first account must be an admin: it creates the organization's keys")
     if first:
-        keyring, code = keys.create_keys(db.session, "cli")
+        keyring, code = keys.create_keys(db.session(), "cli")
         contact_access = True  # the first admin holds every key
     else:
         keyring, code = recovery_keyring(), None
     try:
-        user = create_user(db.session, email, password, role=role, name=name,
+        user = create_user(db.session(), email, password, role=role, name=name,
                            languages=[code.strip() for code in languages.split(",") if code.strip()],
                            keyring=keyring, contact_access=contact_access)
     except AccountError as error:

@@ -52,7 +52,7 @@ def intake_ready() -> bool:
     seen = current_app.extensions.get(KEYS_SEEN)
     if seen is not None and time.monotonic() - seen < KEYS_SEEN_SECONDS:
         return True
-    exist = keys.keys_exist(db.session)
+    exist = keys.keys_exist(db.session())
     # End the read at once: on SQLite every transaction holds the write lock (app/database.py),
     # and the form page has nothing else to ask the database.
     db.session.rollback()
@@ -63,7 +63,7 @@ def intake_ready() -> bool:
     if not target:
         return False
     try:
-        _keyring, code = keys.create_keys(db.session, "development")
+        _keyring, code = keys.create_keys(db.session(), "development")
         db.session.commit()
     except (keys.KeysError, IntegrityError):  # a concurrent first request made them
         db.session.rollback()

@@ -29,8 +29,8 @@ def contact(lang):
         form.website.errors = [_("Please leave the last field empty and send again.")]
     elif form.validate_on_submit():
         try:
-            code = faults.at_most_twice(db.session, lambda: create_contact_request(
-                db.session, form.to_request(lang), form.form_token.data or form_tokens.new_one_time_token()))[1]
+            code = faults.at_most_twice(db.session(), lambda: create_contact_request(
+                db.session(), form.to_request(lang), form.form_token.data or form_tokens.new_one_time_token()))[1]
         except AlreadySubmitted:
             return render_template("public/report_duplicate.html"), 409
         return render_template("public/contact_done.html", code=code)

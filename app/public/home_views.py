@@ -19,9 +19,9 @@ def root():
 def healthz():
     """Each dependency of a submission, ok or failing; 503 when one fails (services/ops/health.py)."""
     results = {
-        "database": health.database(db.session),
+        "database": health.database(db.session()),
         "uploads": health.upload_folder(current_app.config["UPLOAD_DIR"]),
-        "keys": health.keys_present(db.session),
+        "keys": health.keys_present(db.session()),
     }
     # Only where limits are on and shared through a store (Redis): an in-process store cannot
     # fail, and with RATELIMIT_ENABLED off the limiter never opens its store (there is none to ask).

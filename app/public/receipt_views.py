@@ -36,7 +36,7 @@ def _remember(submission, key: ItemKey | None) -> None:
     still to wrap it for a code from before sealing)."""
     payload = json.dumps({"id": submission.public_id,
                           "key": base64.b64encode(key.key).decode() if key else None}).encode()
-    session["receipt"] = key_sessions.create(db.session, "receipt", payload, RECEIPT_IDLE)
+    session["receipt"] = key_sessions.create(db.session(), "receipt", payload, RECEIPT_IDLE)
     db.session.commit()
 
 
@@ -48,7 +48,8 @@ def receipt(lang):
     form = ReceiptForm()
     if form.validate_on_submit():
         code = normalize_receipt_code(form.code.data)
-        found = faults.at_most_twice(db.session, lambda: reports.find_by_receipt(db.session, code)) if code else None
+        found = (faults.at_most_twice(db.session(), lambda: reports.find_by_receipt(db.session(), code))
+                 if code else None)
         if found:
             _remember(*found)
             return redirect(url_for("public.receipt_status"))
@@ -60,12 +61,12 @@ def receipt(lang):
 
 def _receipt_submission():
     """The submission opened with a receipt code in this session (and its key), if still fresh."""
-    opened = key_sessions.read(db.session, session.get("receipt"), "receipt", RECEIPT_IDLE, RECEIPT_LIFETIME)
+    opened = key_sessions.read(db.session(), session.get("receipt"), "receipt", RECEIPT_IDLE, RECEIPT_LIFETIME)
     if opened is None:
         session.pop("receipt", None)
         return None, None
     values = json.loads(opened.secrets)
-    submission = reports.find_by_public_id(db.session, values["id"])
+    submission = reports.find_by_public_id(db.session(), values["id"])
     if submission is None:
         return None, None
     key = None
@@ -93,8 +94,8 @@ def receipt_status(lang):
     form = FollowUpForm()
     form.keep_metadata_choice = submission.keep_image_metadata
     if key is not None and form.validate_on_submit():
-        faults.at_most_twice(db.session, lambda: reports.add_followup(
-            db.session, submission, form.body.data, form.prepared_files, current_app.config["UPLOAD_DIR"], key))
+        faults.at_most_twice(db.session(), lambda: reports.add_followup(
+            db.session(), submission, form.body.data, form.prepared_files, current_app.config["UPLOAD_DIR"], key))
         session["followup_sent"] = True
         return redirect(url_for("public.receipt_status"))
     # What the person sent is shown only when they ask for it (issue 19): a screen that someone
@@ -107,7 +108,7 @@ def receipt_status(lang):
 @bp.route(f"{LANG}/receipt/leave", methods=["POST"])
 def receipt_leave(lang):
     if LeaveForm().validate_on_submit():
-        key_sessions.destroy(db.session, session.pop("receipt", None))
+        key_sessions.destroy(db.session(), session.pop("receipt", None))
         db.session.commit()
     return redirect(url_for("public.home"))
 

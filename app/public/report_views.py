@@ -33,7 +33,7 @@ def _fields(form: ReportForm) -> Markup:
 
 def _submitter_tree():
     """What the empty form shows that can change while the application runs: the categories."""
-    return category_tree(db.session, current_lang(), for_submitters=True)
+    return category_tree(db.session(), current_lang(), for_submitters=True)
 
 
 def _form_page(form: ReportForm, status: int, **extra):
@@ -56,8 +56,8 @@ def report(lang):
         try:
             # A lost database connection is tried once more: nothing of the first attempt is kept
             # (services/intake/reports.py all_or_nothing), and the one-time form token refuses a double.
-            _submission, code = faults.at_most_twice(db.session, lambda: reports.create_report(
-                db.session, form.to_report_data(lang), form.prepared_files,
+            _submission, code = faults.at_most_twice(db.session(), lambda: reports.create_report(
+                db.session(), form.to_report_data(lang), form.prepared_files,
                 current_app.config["UPLOAD_DIR"], form.form_token.data or form_tokens.new_one_time_token(),
             ))
         except reports.AlreadySubmitted:

@@ -25,7 +25,7 @@ def _links() -> subscriptions.Links:
 
 def _subscriber(token: str, purpose: str, allow_cancelled: bool = False):
     """The subscriber a link is for, or raise LinkProblem (a cancelled one: only to unsubscribe)."""
-    subscriber = _links().read(db.session, token, purpose)
+    subscriber = _links().read(db.session(), token, purpose)
     if subscriber.state == "unsubscribed" and not allow_cancelled:
         raise LinkProblem("cancelled")
     return subscriber
@@ -52,8 +52,8 @@ def subscribe(lang):
         form.website.errors = [_("Please leave the last field empty and send again.")]
     elif form.validate_on_submit():
         # Harmless to run twice: a second run finds the address and mails it no second time.
-        faults.at_most_twice(db.session, lambda: subscriptions.request_subscription(
-            db.session, _links(), form.email.data, form.organization.data or "", form.language.data,
+        faults.at_most_twice(db.session(), lambda: subscriptions.request_subscription(
+            db.session(), _links(), form.email.data, form.organization.data or "", form.language.data,
             form.topics.data))
         return redirect(url_for("public.subscribe_sent"))
     return render_template("public/subscribe.html", form=form), 200 if request.method == "GET" else 422
@@ -85,7 +85,7 @@ def subscribe_confirm(lang, token):
     subscriber = _subscriber(token, "confirm")
     form = ConfirmSubscriptionForm()
     if subscriber.state == "confirmed" or form.validate_on_submit():
-        subscriptions.confirm(db.session, subscriber)
+        subscriptions.confirm(db.session(), subscriber)
         return render_template("public/subscribe_confirmed.html", preferences_url=_preferences_path(subscriber))
     return render_template("public/subscribe_confirm.html", form=form)
 
@@ -98,7 +98,7 @@ def subscribe_preferences(lang, token):
     if request.method == "GET":
         form.language.data, form.topics.data = subscriber.locale, subscriber.topic_list
     elif form.validate_on_submit():
-        subscriptions.update_preferences(db.session, subscriber, form.language.data, form.topics.data)
+        subscriptions.update_preferences(db.session(), subscriber, form.language.data, form.topics.data)
         return render_template("public/subscribe_preferences.html", form=form, saved=True, token=token)
     return render_template("public/subscribe_preferences.html", form=form, saved=False, token=token), \
         200 if request.method == "GET" else 422
@@ -109,7 +109,7 @@ def subscribe_preferences(lang, token):
 def subscribe_unsubscribe(lang, token):
     subscriber = _subscriber(token, "manage", allow_cancelled=True)
     if request.method == "POST":
-        subscriptions.unsubscribe(db.session, subscriber)
+        subscriptions.unsubscribe(db.session(), subscriber)
         return render_template("public/subscribe_unsubscribed.html")
     # Opened in a browser: one confirming click, so a link preview cannot unsubscribe anyone.
     return render_template("public/subscribe_unsubscribe.html", already=subscriber.state == "unsubscribed")

@@ -15,7 +15,7 @@ from app.services.outreach import updates as update_service
 def _published_version():
     """What the kept update pages depend on: any update written, published, withdrawn or deleted
     changes it (app/public/page_cache.py)."""
-    return update_service.version(db.session)
+    return update_service.version(db.session())
 
 
 @bp.route(f"{LANG}/updates")
@@ -24,7 +24,7 @@ def updates(lang):
     topic = request.args.get("topic")
     topic = topic if topic in TOPIC_CODES else None  # an unknown topic shows everything
     page = max(1, request.args.get("page", 1, type=int))
-    result = update_service.published_page(db.session, topic, page)
+    result = update_service.published_page(db.session(), topic, page)
     if page > result.pages:
         abort(404)
     return render_template("public/updates.html", result=result, topic=topic, topics=update_service.TOPICS,
@@ -34,7 +34,7 @@ def updates(lang):
 @bp.route(f"{LANG}/updates/<slug>")
 @kept_page(version=_published_version)
 def update_detail(lang, slug):
-    update = update_service.published_by_slug(db.session, slug)
+    update = update_service.published_by_slug(db.session(), slug)
     if update is None:
         abort(404)
     available = lang in update.languages
@@ -49,7 +49,7 @@ def update_detail(lang, slug):
 @kept_page(version=_published_version)
 def updates_feed(lang):
     feed = update_service.atom_feed(
-        update_service.feed_entries(db.session, lang), lang, current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
+        update_service.feed_entries(db.session(), lang), lang, current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
         _("%(org)s: updates", org=org_name()), org_name(),
     )
     return Response(feed, mimetype="application/atom+xml")

@@ -23,7 +23,7 @@ def gate():
         return response
     if staff_ready():
         keyring = current_keyring()
-        if reports.complete_receipt_wraps(db.session, keyring):
+        if reports.complete_receipt_wraps(db.session(), keyring):
             db.session.commit()
         # Submissions that wait for the search index: a few are indexed now, a backlog (after
         # a night without officers) in the background while this session lasts.

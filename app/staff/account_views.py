@@ -21,12 +21,12 @@ def account():
     preferences = PreferencesForm(prefix="pref", locale=current_user.locale)
     password = PasswordChangeForm(prefix="pw")
     if preferences.submit.data and preferences.validate_on_submit():
-        accounts.set_locale(db.session, current_user, preferences.locale.data)
+        accounts.set_locale(db.session(), current_user, preferences.locale.data)
         session["lang"] = preferences.locale.data
         flash(_("Saved."), "success")
         return redirect(url_for("staff.account"))
     if password.submit.data and password.validate_on_submit():
-        if accounts.change_password(db.session, current_user, password.current.data, password.new.data,
+        if accounts.change_password(db.session(), current_user, password.current.data, password.new.data,
                                     current_keyring(), keep_session=session.get(KEYS)):
             # The session version changed: renew this session (the others end).
             login_user(current_user._get_current_object())
@@ -44,6 +44,6 @@ def set_language():
     if lang in SUPPORTED_LOCALES and ConfirmForm().validate_on_submit():
         session["lang"] = lang
         if staff_ready():
-            accounts.set_locale(db.session, current_user, lang)
+            accounts.set_locale(db.session(), current_user, lang)
     target = request.form.get("next", "")
     return redirect(target if is_safe_redirect(target) else url_for("staff.login"))

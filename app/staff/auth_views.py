@@ -52,7 +52,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         client = login_client(login_subject(form.email.data))
-        result = accounts.check_password(db.session, form.email.data, form.password.data, client)
+        result = accounts.check_password(db.session(), form.email.data, form.password.data, client)
         if result.locked_minutes:
             form.password.errors = [_locked_message(result.locked_minutes, result.account_locked)]
         elif not result.ok:
@@ -71,17 +71,17 @@ def _unlock(user, password: str) -> str:
     """Open the account's keys with the password just checked and keep them, until the second
     step, in a short key session of their own (the password itself is not kept anywhere)."""
     try:
-        keyring = keys.unlock(db.session, user, password)
+        keyring = keys.unlock(db.session(), user, password)
     except keys.KeysError:  # grants made under an older password: an admin must re-grant
         keyring = keys.Keyring()
-    token = key_sessions.create(db.session, "pending", keyring.to_bytes(), PENDING, user.id)
+    token = key_sessions.create(db.session(), "pending", keyring.to_bytes(), PENDING, user.id)
     db.session.commit()
     return token
 
 
 def _keyring_after_second_step(pending: dict) -> keys.Keyring:
-    opened = key_sessions.read(db.session, pending.get(KEYS), "pending", PENDING, PENDING)
-    key_sessions.destroy(db.session, pending.get(KEYS))
+    opened = key_sessions.read(db.session(), pending.get(KEYS), "pending", PENDING, PENDING)
+    key_sessions.destroy(db.session(), pending.get(KEYS))
     return keys.Keyring.from_bytes(opened.secrets) if opened else keys.Keyring()
 
 
@@ -89,7 +89,7 @@ def _pending_user():
     pending = session.get("pending_login")
     if not pending or time.time() - pending["at"] > PENDING_SECONDS:
         return None
-    return accounts.find_active(db.session, pending["id"])
+    return accounts.find_active(db.session(), pending["id"])
 
 
 @bp.route("/2fa", methods=["GET", "POST"])
@@ -103,7 +103,7 @@ def two_factor():
     form = TotpForm()
     if form.validate_on_submit():
         subject = login_subject(user.email)
-        result = accounts.verify_totp(db.session, user, form.code.data, login_client(subject))
+        result = accounts.verify_totp(db.session(), user, form.code.data, login_client(subject))
         if result.ok:
             pending = session.pop("pending_login")
             # A new token after the second step: nothing chosen before login survives it.
@@ -118,7 +118,7 @@ def two_factor():
         form.code.errors = [_locked_message(result.locked_minutes) if result.locked_minutes
                             else _("The verification code is not correct. Please enter it again.")]
     enrolling = not user.totp_confirmed
-    secret = accounts.ensure_totp_secret(db.session, user) if enrolling else None
+    secret = accounts.ensure_totp_secret(db.session(), user) if enrolling else None
     qr = Markup(_qr_svg(accounts.provisioning_uri(user, secret))) if enrolling else None  # nosec B704 # see _qr_svg
     return render_template("staff/two_factor.html", form=form, enrolling=enrolling, secret=secret, qr=qr), \
         422 if form.errors else 200
@@ -132,7 +132,7 @@ def _qr_svg(uri: str) -> str:
 @bp.route("/logout", methods=["POST"])
 def logout():
     if ConfirmForm().validate_on_submit() and current_user.is_authenticated:
-        audit.record(db.session, f"user:{current_user.id}", "auth.logout", "user", str(current_user.id))
+        audit.record(db.session(), f"user:{current_user.id}", "auth.logout", "user", str(current_user.id))
         db.session.commit()
         end_session(_("You are logged out."))
     return redirect(url_for("staff.login"))

@@ -50,7 +50,7 @@ def queue_filters():
     """The queue's filters from this request's query string, read by the queue's own form
     (an invalid value is ignored there, as on the queue page); paging is not a filter."""
     form = FilterForm(formdata=request.args)
-    form.set_choices(db.session, current_lang(), queue_service.assignable_users(db.session))
+    form.set_choices(db.session, current_lang(), queue_service.assignable_users(db.session()))
     return form.to_filters(db.session, current_user, current_app.config["TIMEZONE"], None, None, current_keyring())
 
 
@@ -81,19 +81,19 @@ def counted() -> tuple[stats.Dashboard, datetime | None]:
     come from the last background count (None: counted now, for a filtered view or with
     DASHBOARD_RECOUNT_SECONDS = 0)."""
     timezone, max_age = current_app.config["TIMEZONE"], current_app.config["DASHBOARD_RECOUNT_SECONDS"]
-    selection = stats.queue_selection(db.session, queue_filters())
+    selection = stats.queue_selection(db.session(), queue_filters())
     if selection is None and max_age > 0:
-        kept = snapshot.current(db.session, current_app._get_current_object(), timezone, timedelta(seconds=max_age))
-        return stats.dashboard_of(db.session, kept.counts, current_lang()), kept.counted_at
-    return stats.dashboard_of(db.session, stats.count(db.session, selection, timezone), current_lang()), None
+        kept = snapshot.current(db.session(), current_app._get_current_object(), timezone, timedelta(seconds=max_age))
+        return stats.dashboard_of(db.session(), kept.counts, current_lang()), kept.counted_at
+    return stats.dashboard_of(db.session(), stats.count(db.session(), selection, timezone), current_lang()), None
 
 
 @bp.route("/dashboard")
 def dashboard():
     data, counted_at = counted()
-    policy = retention_policy(db.session, current_app.config["RETENTION_DAYS"])
+    policy = retention_policy(db.session(), current_app.config["RETENTION_DAYS"])
     expiring = [(item, retention.days_left(item, policy))
-                for item in retention.expiring_within(db.session, policy, EXPIRY_WINDOW_DAYS)]
+                for item in retention.expiring_within(db.session(), policy, EXPIRY_WINDOW_DAYS)]
     query = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("after", "before")}
     links = {fmt: url_for("staff.export_queue", fmt=fmt, **query) for fmt in ("csv", "json")}
     links["queue"] = url_for("staff.queue", **query)

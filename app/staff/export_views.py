@@ -26,7 +26,7 @@ from app.staff.item_views import item_or_404, item_page, keys_or_403
 
 
 def _policy():
-    return retention_policy(db.session, current_app.config["RETENTION_DAYS"])
+    return retention_policy(db.session(), current_app.config["RETENTION_DAYS"])
 
 
 def case_file_panel(item) -> dict:
@@ -70,7 +70,7 @@ def export_item(public_id):
         abort(400)
     if not _contact_allowed(form):
         abort(403)
-    return _zip_response(casefile.start(db.session, current_user, [item], form.include_contact.data))
+    return _zip_response(casefile.start(db.session(), current_user, [item], form.include_contact.data))
 
 
 def _selection_error(error: casefile.SelectionError) -> str:
@@ -88,11 +88,11 @@ def export_selection():
     if form.validate_on_submit() and _contact_allowed(form):
         try:
             ids = casefile.parse_ids([form.ids.data, *request.form.getlist("bulk-items")])
-            items = casefile.resolve(db.session, ids)
+            items = casefile.resolve(db.session(), ids)
         except casefile.SelectionError as error:
             form.ids.errors = [_selection_error(error)]
         else:
-            return _zip_response(casefile.start(db.session, current_user, items, form.include_contact.data))
+            return _zip_response(casefile.start(db.session(), current_user, items, form.include_contact.data))
     return render_template("staff/export.html", form=form), 422 if form.errors else 200
 
 
@@ -105,8 +105,8 @@ def export_queue(fmt):
     # The filters are codes; search words may be words of testimony and the log is not sealed:
     # it records that a search narrowed the export, not what was searched for.
     audited = {name: values for name, values in request.args.to_dict(flat=False).items() if name != "q"}
-    audit.record(db.session, f"user:{current_user.id}", "queue.exported", "queue", None,
-                 {"format": fmt, "items": bulk.count(db.session, filters), "filters": audited,
+    audit.record(db.session(), f"user:{current_user.id}", "queue.exported", "queue", None,
+                 {"format": fmt, "items": bulk.count(db.session(), filters), "filters": audited,
                   "searched": bool(request.args.get("q"))})
     db.session.commit()
     db.session.close()
@@ -124,7 +124,7 @@ def evidence_hold(public_id):
     form = HoldForm(prefix="hold")
     if form.validate_on_submit():
         try:
-            retention.set_hold(db.session, current_user, item, not form.release.data, form.reason.data, keyring)
+            retention.set_hold(db.session(), current_user, item, not form.release.data, form.reason.data, keyring)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("staff.submission", public_id=public_id) + "#case-file")

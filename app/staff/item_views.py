@@ -23,7 +23,7 @@ from app.staff.item_actions import ACTIONS, build_forms, refusal_message
 
 
 def item_or_404(public_id: str):
-    item = reports.find_by_public_id(db.session, public_id)
+    item = reports.find_by_public_id(db.session(), public_id)
     if item is None:
         abort(404)
     return item
@@ -49,7 +49,7 @@ def item_page(item, forms: dict, status: int = 200, **extra):
 def submission(public_id):
     item = item_or_404(public_id)
     keys_or_403()
-    actions.record_view(db.session, current_user, item)
+    actions.record_view(db.session(), current_user, item)
     db.session.commit()
     return item_page(item, build_forms(db.session, item))
 
@@ -86,7 +86,7 @@ def download(public_id, attachment_id):
         abort(404)
     key = vault.staff_key(keys_or_403(), item)
     vault.open_attachment(attachment, key)
-    actions.record_download(db.session, current_user, item, attachment.id)
+    actions.record_download(db.session(), current_user, item, attachment.id)
     db.session.commit()
     # octet-stream and a download: a hostile file must never run in the staff origin.
     chunks = read_chunks(attachment.stored_name, current_app.config["UPLOAD_DIR"], key)

@@ -28,25 +28,25 @@ def queue_link(**changes) -> str:
 
 @bp.route("/")
 def queue():
-    users = queue_service.assignable_users(db.session)
+    users = queue_service.assignable_users(db.session())
     form = FilterForm(formdata=request.args)
     form.set_choices(db.session, current_lang(), users)
     filters = form.to_filters(db.session, current_user, current_app.config["TIMEZONE"],
                               request.args.get("after"), request.args.get("before"), current_keyring())
-    page = queue_service.queue_page(db.session, filters)
-    counts = queue_service.status_counts(db.session, filters, exact=request.args.get("counts") == "all")
+    page = queue_service.queue_page(db.session(), filters)
+    counts = queue_service.status_counts(db.session(), filters, exact=request.args.get("counts") == "all")
     bulk = BulkForm(formdata=None, prefix="bulk", next=request.full_path)
     bulk.set_choices(users)
     return render_template("staff/queue.html", form=form, filters=filters, page=page, counts=counts,
                            count_limit=queue_service.COUNT_LIMIT, status_count_limit=queue_service.STATUS_COUNT_LIMIT,
                            bulk=bulk, queue_link=queue_link, labels=row_labels(),
-                           waiting=search.pending_count(db.session))
+                           waiting=search.pending_count(db.session()))
 
 
 @bp.route("/bulk", methods=["POST"])
 def queue_bulk():
     form = BulkForm(prefix="bulk")
-    form.set_choices(queue_service.assignable_users(db.session))
+    form.set_choices(queue_service.assignable_users(db.session()))
     form.validate()
     back = form.next.data if is_safe_redirect(form.next.data) and form.next.data.startswith("/staff/") else None
     change = form.change(db.session, current_user._get_current_object(), current_keyring())
@@ -55,7 +55,7 @@ def queue_bulk():
     elif change is None:
         flash(_("Please choose one of the options."), "error")
     else:
-        _report(queue_service.bulk_apply(db.session, form.selected(), change))
+        _report(queue_service.bulk_apply(db.session(), form.selected(), change))
     return redirect(back or url_for("staff.queue"))
 
 
