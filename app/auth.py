@@ -23,6 +23,7 @@ from flask import Flask, Response, current_app, flash, g, redirect, request, ses
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.extensions import db
 from app.models import User
@@ -167,7 +168,7 @@ def login_client(subject: str) -> login_throttle.Client:
     return login_throttle.Client(subject, rate_limit_key(), device)
 
 
-def remember_device(response: Response, subject: str) -> Response:
+def remember_device(response: BaseResponse, subject: str) -> BaseResponse:
     """After a full login: this browser is the account's own from now on (a random id, signed;
     the server keeps nothing but counts of its failures)."""
     token = _devices().dumps({"s": subject, "d": secrets.token_urlsafe(16)})

@@ -35,7 +35,7 @@ def attachment_response(body: bytes | str | Iterable[bytes], name: str, mimetype
                         size: int | None = None, fallback: str | None = None) -> Response:
     """A download named `name`. An iterable body is streamed within the request context."""
     if not isinstance(body, (bytes, str)):
-        body = stream_with_context(body)
+        body = stream_with_context(iter(body))  # what Flask does with it too; its types want an Iterator
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(name, fallback)
     if size is not None:

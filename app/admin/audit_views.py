@@ -29,7 +29,9 @@ def _actor_names() -> dict[str, str]:
 def audit_log():
     filters = {key: request.args.get(key, "").strip() for key in ("action", "actor", "target", "since", "until")}
     before = request.args.get("before", type=int)
-    events, next_before = search_events(db.session(), before=before, timezone=current_app.config["TIMEZONE"], **filters)
+    events, next_before = search_events(db.session(), action=filters["action"], actor=filters["actor"],
+                                        target=filters["target"], since=filters["since"], until=filters["until"],
+                                        before=before, timezone=current_app.config["TIMEZONE"])
     chain = verify_chain(db.session()) if request.args.get("verify") else None
     return render_template("admin/audit.html", events=events, filters=filters, next_before=next_before, chain=chain,
                            checkpoint=last_checkpoint(db.session()), actors=_actor_names(),

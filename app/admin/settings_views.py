@@ -19,6 +19,8 @@ def settings():
                                **{s: str(policy.overrides[s]) for s in policy.overrides}})
     if form.validate_on_submit():
         overrides = {status: getattr(form, status).days for status in settings_service.RETENTION_STATUSES}
+        if form.days.days is None:  # cannot pass validation: the field is required
+            raise RuntimeError("retention form validated without its number of days")
         settings_service.save_retention(db.session(), current_user, form.days.days, overrides, configured)
         db.session.commit()
         flash(_("Saved."), "success")

@@ -12,7 +12,7 @@ import hashlib
 import io
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from PIL import Image
 
 from app.cli.keys import recovery_keyring
 from app.extensions import db
-from app.models import Attachment, Category, Message, Note, Submission, User, submission_category
+from app.models import Attachment, Base, Category, Message, Note, Submission, User, submission_category
 from app.sealed import keys, search, vault
 from app.sealed.keys import Keyring
 from app.sealed.sealing import ItemKey, new_item_key, seal_key_to, stored_size
@@ -177,6 +177,7 @@ def _submission(rng: random.Random, created: datetime, now: datetime, officers: 
     """One submission's columns (still to be sealed, see _seal_row) and what hangs off it."""
     korean, contact = rng.random() < .8, rng.random() < .12
     place, year = rng.choice(PLACES), rng.randint(1997, 2024)
+    codes: list[str]
     if contact:
         narrative, codes = rng.choice(CONTACT_KO if korean else CONTACT_EN), []
     else:
@@ -215,7 +216,7 @@ def _seal_row(row: dict, texts: dict, org_public: bytes) -> ItemKey:
     return key
 
 
-def _insert_sealed(session, table, entries: list[tuple[dict, Callable[[int], bytes]]]) -> None:
+def _insert_sealed(session, table, entries: Sequence[tuple[dict, Callable[[int], bytes]]]) -> None:
     """Insert rows whose sealed body names their own id (sealed/vault.py): the rows first,
     then each body sealed by its `seal(row id)`."""
     if not entries:
@@ -226,6 +227,13 @@ def _insert_sealed(session, table, entries: list[tuple[dict, Callable[[int], byt
                     .values(body_sealed=sa.bindparam("sealed")),
                     [{"row_id": row_id, "sealed": seal(row_id)}
                      for row_id, (_, seal) in zip(ids, entries, strict=True)])
+
+
+def _table(model: type[Base]) -> sa.Table:
+    """A model's Table, for bulk inserts: SQLAlchemy types `__table__` as any FromClause."""
+    if not isinstance(model.__table__, sa.Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return model.__table__
 
 
 def _sealed_note(org_public: bytes, public_id: str, text: str, note_id: int) -> bytes:
@@ -254,8 +262,8 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyr
         item_keys = [_seal_row(row, extra["texts"], org_public) for row, extra in made]
         for row, _extra in made:
             row["search_pending"] = search_keys is None
-        ids = session.execute(sa.insert(Submission.__table__).returning(Submission.__table__.c.id,
-                                                                        sort_by_parameter_order=True),
+        ids = session.execute(sa.insert(_table(Submission)).returning(_table(Submission).c.id,
+                                                                      sort_by_parameter_order=True),
                               [row for row, _ in made]).scalars().all()
         links, files, messages, notes = [], [], [], []
         for sid, (row, extra), key in zip(ids, made, item_keys, strict=True):  # RETURNING: one id per row
@@ -286,11 +294,11 @@ def seed(session, count: int, upload_dir: str, rng: random.Random, keyring: Keyr
                               "created_at": row["created_at"]})
             if search_keys is not None:
                 waiting.append((sid, search.submission_document({**row, **extra["texts"]}, texts, [])))
-        for table, rows in ((submission_category, links), (Attachment.__table__, files)):
+        for table, rows in ((submission_category, links), (_table(Attachment), files)):
             if rows:
                 session.execute(sa.insert(table), rows)
-        _insert_sealed(session, Note.__table__, notes)
-        _insert_sealed(session, Message.__table__, messages)
+        _insert_sealed(session, _table(Note), notes)
+        _insert_sealed(session, _table(Message), messages)
         if search_keys is not None and (len(waiting) >= search.FULL_DOCS or start + batch >= count):
             search.index_documents(session, search_keys, waiting)
             waiting = []

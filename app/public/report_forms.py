@@ -37,6 +37,12 @@ def strip_year_suffix(value):
     return value.removesuffix("년").strip() if value else value
 
 
+def _max_chars(facet: Facet) -> int:
+    if facet.max_chars is None:
+        raise ValueError(f"facet {facet.name}: a text field needs max_chars")
+    return facet.max_chars
+
+
 def facet_field(facet: Facet):
     """The form field that asks for one facet of app/facets.py."""
     if facet.widget == "select":
@@ -45,9 +51,9 @@ def facet_field(facet: Facet):
         return RadioField(facet.question, choices=facet.vocabulary, validate_choice=False,
                           validators=[InVocabulary(facet.vocabulary)])
     if facet.widget == "textarea":
-        return TextAreaField(facet.question, filters=[clean_text], validators=[MaxChars(facet.max_chars)],
+        return TextAreaField(facet.question, filters=[clean_text], validators=[MaxChars(_max_chars(facet))],
                              render_kw={"rows": 3})
-    return StringField(facet.question, filters=[clean_text], validators=[MaxChars(facet.max_chars)])
+    return StringField(facet.question, filters=[clean_text], validators=[MaxChars(_max_chars(facet))])
 
 
 def facet_fields() -> dict:

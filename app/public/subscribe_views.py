@@ -65,7 +65,7 @@ def subscribe_after_fault():
 
 def preferences_after_fault():
     return render_template("public/subscribe_preferences.html", form=PreferencesForm(), saved=False,
-                           token=request.view_args["token"], notice=fault_notice(files=False)), 503
+                           token=(request.view_args or {})["token"], notice=fault_notice(files=False)), 503
 
 
 def confirm_after_fault():

@@ -27,7 +27,9 @@ def gate():
             db.session.commit()
         # Submissions that wait for the search index: a few are indexed now, a backlog (after
         # a night without officers) in the background while this session lasts.
-        search.keep_up(current_app._get_current_object(), db.session, keyring, key_session_alive())
+        # current_app is a LocalProxy, typed as the Flask it stands for: mypy does not know its own method.
+        search.keep_up(current_app._get_current_object(), db.session,  # type: ignore[attr-defined]
+                       keyring, key_session_alive())
     return None
 
 

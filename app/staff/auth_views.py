@@ -55,7 +55,7 @@ def login():
         result = accounts.check_password(db.session(), form.email.data, form.password.data, client)
         if result.locked_minutes:
             form.password.errors = [_locked_message(result.locked_minutes, result.account_locked)]
-        elif not result.ok:
+        elif not result.ok or result.user is None:  # ok means a user; the second test narrows its type
             form.password.errors = [_("The e-mail address or password is not correct.")]
         else:
             end_session()
@@ -119,7 +119,7 @@ def two_factor():
                             else _("The verification code is not correct. Please enter it again.")]
     enrolling = not user.totp_confirmed
     secret = accounts.ensure_totp_secret(db.session(), user) if enrolling else None
-    qr = Markup(_qr_svg(accounts.provisioning_uri(user, secret))) if enrolling else None  # nosec B704 # see _qr_svg
+    qr = Markup(_qr_svg(accounts.provisioning_uri(user, secret))) if secret is not None else None  # nosec B704 # see _qr_svg
     return render_template("staff/two_factor.html", form=form, enrolling=enrolling, secret=secret, qr=qr), \
         422 if form.errors else 200
 

@@ -3,6 +3,7 @@ over the items the queue's filters (same query string) select, and what expires 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -83,7 +84,9 @@ def counted() -> tuple[stats.Dashboard, datetime | None]:
     timezone, max_age = current_app.config["TIMEZONE"], current_app.config["DASHBOARD_RECOUNT_SECONDS"]
     selection = stats.queue_selection(db.session(), queue_filters())
     if selection is None and max_age > 0:
-        kept = snapshot.current(db.session(), current_app._get_current_object(), timezone, timedelta(seconds=max_age))
+        # current_app is a LocalProxy, typed as the Flask it stands for: mypy does not know its own method.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        kept = snapshot.current(db.session(), app, timezone, timedelta(seconds=max_age))
         return stats.dashboard_of(db.session(), kept.counts, current_lang()), kept.counted_at
     return stats.dashboard_of(db.session(), stats.count(db.session(), selection, timezone), current_lang()), None
 
@@ -94,7 +97,7 @@ def dashboard():
     policy = retention_policy(db.session(), current_app.config["RETENTION_DAYS"])
     expiring = [(item, retention.days_left(item, policy))
                 for item in retention.expiring_within(db.session(), policy, EXPIRY_WINDOW_DAYS)]
-    query = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("after", "before")}
+    query: dict[str, Any] = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("after", "before")}
     links = {fmt: url_for("staff.export_queue", fmt=fmt, **query) for fmt in ("csv", "json")}
     links["queue"] = url_for("staff.queue", **query)
     return render_template("staff/dashboard.html", data=data, charts=_charts(data), expiring=expiring,

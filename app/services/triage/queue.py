@@ -9,7 +9,7 @@ walked bucket by bucket (urgent, high, normal, low, not set), each bucket newest
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -330,7 +330,7 @@ class BulkOutcome:
     statuses: dict[str, str] = field(default_factory=dict)  # public id -> status, for "transition"
 
 
-def bulk_apply(session: Session, items: list[tuple[str, int | None]],
+def bulk_apply(session: Session, items: Sequence[tuple[str, int | None]],
                change: Callable[[Submission], None]) -> BulkOutcome:
     """Apply one triage change to each item in its own transaction: a refused item is reported
     and the others proceed. `items` are (public id, version the officer saw)."""
