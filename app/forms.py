@@ -10,7 +10,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, widgets
+from wtforms import Field, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, widgets
 from wtforms.validators import ValidationError
 
 from app.form_tokens import SignedCSRF
@@ -47,6 +47,28 @@ def was_normalized(field) -> bool:
 
 def text_length(value: str | None) -> int:
     return len(value or "")
+
+
+def required_text(field: StringField) -> str:
+    """A required text field's value in a validated form. WTForms types it str | None (None
+    when the request did not send the field); the field's validators refused that."""
+    if field.data is None:
+        raise ValueError(f"field {field.name!r} has no value: is it required, and was the form validated?")
+    return field.data
+
+
+def chosen(field: SelectMultipleField) -> list[str]:
+    """The choices ticked in a submitted form: WTForms types them list | None, where None is only
+    a form that read no request (a submitted form's field holds a list, maybe empty)."""
+    if field.data is None:
+        raise ValueError(f"field {field.name!r} has no value: was the form submitted?")
+    return field.data
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show one more error at a field. WTForms types `errors` as a Sequence (a tuple until the
+    field is validated, a list after), so it is replaced rather than appended to."""
+    field.errors = [*field.errors, message]
 
 
 class MaxChars:

@@ -167,7 +167,9 @@ class GunicornLogger(Logger):
         for handler in (*self.error_log.handlers, *self.access_log.handlers):
             handler.addFilter(_ScrubLines())
 
-    def atoms(self, resp, req, environ, request_time) -> dict:
+    # gunicorn's stubs type atoms() as a TypedDict of its fixed atoms; ours is that dict less the
+    # header atoms ("{name}i"), whose keys are not fixed, so it can only be a plain dict.
+    def atoms(self, resp, req, environ, request_time) -> dict:  # type: ignore[override]
         atoms = {key: value for key, value in super().atoms(resp, req, environ, request_time).items()
                  if not key.endswith(("}i", "}o", "}e"))}
         atoms.update(dict.fromkeys(_BLANK_ATOMS, "-"))

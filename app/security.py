@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from typing import TypeGuard
 from urllib.parse import quote_from_bytes, urlsplit
 
 from flask import Flask, current_app, request
@@ -96,7 +97,7 @@ def sanitize_html(html: str) -> str:
     return bleach.linkify(cleaned, callbacks=[bleach.callbacks.nofollow], skip_tags={"pre", "code"})
 
 
-def is_safe_redirect(target: str | None) -> bool:
+def is_safe_redirect(target: str | None) -> TypeGuard[str]:
     """Only same-site relative paths are followed after login or a language switch. A control
     or format character (CR/LF, NUL, TAB, bidi marks) or a backslash refuses the whole target:
     urlsplit() drops CR, LF and TAB silently (so `/` CR LF `//evil.example` looked like a path), and

@@ -14,6 +14,7 @@ from app.admin.user_forms import PasswordConfirmForm
 from app.auth import account_rate_key, current_keyring, failed_form
 from app.downloads import attachment_response
 from app.extensions import db, limiter
+from app.forms import add_error, required_text
 from app.models import User
 from app.models.base import utcnow
 from app.sealed import keys, search, signing
@@ -25,8 +26,8 @@ from app.services import accounts
 def keys_page():
     form = PasswordConfirmForm()
     if form.validate_on_submit():
-        if not accounts.password_matches(current_user, form.password.data):
-            form.password.errors.append(_("The password is not correct."))
+        if not accounts.password_matches(current_user, required_text(form.password)):
+            add_error(form.password, _("The password is not correct."))
         else:
             keyring = current_keyring()
             if not keyring.org or not keyring.identity:

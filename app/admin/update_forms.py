@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
-from app.forms import MaxChars, clean_text, topics_field
+from app.forms import MaxChars, add_error, clean_text, topics_field
 from app.services.outreach import updates as update_service
 
 BODY_MAX = 100_000
@@ -38,11 +38,11 @@ class UpdateForm(FlaskForm):
         valid = super().validate(extra_validators)
         for title, body in ((self.title_ko, self.body_ko), (self.title_en, self.body_en)):
             if bool(title.data) != bool(body.data):
-                (body if title.data else title).errors.append(
-                    _("Please write both a title and a text in this language, or leave both empty."))
+                add_error(body if title.data else title,
+                          _("Please write both a title and a text in this language, or leave both empty."))
                 valid = False
         if not (self.title_ko.data or self.title_en.data):
-            self.title_ko.errors.append(_("Please write the update in Korean, in English, or in both."))
+            add_error(self.title_ko, _("Please write the update in Korean, in English, or in both."))
             valid = False
         return valid
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.update_forms import UpdateForm
 from app.extensions import db
-from app.forms import ConfirmForm
+from app.forms import ConfirmForm, add_error
 from app.models import Update
 from app.services.outreach import subscriptions
 from app.services.outreach import updates as update_service
@@ -45,7 +45,7 @@ def _edit(update: Update | None):
             update = update_service.save(db.session(), _actor(), form.to_data(), update)
         except update_service.SlugTaken:
             db.session.rollback()
-            form.slug.errors.append(_("Another update already uses this address. Please choose another one."))
+            add_error(form.slug, _("Another update already uses this address. Please choose another one."))
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.update_edit", update_id=update.id))

@@ -17,7 +17,7 @@ from app.admin import bp
 from app.admin.user_forms import NewAccountForm
 from app.auth import current_keyring
 from app.extensions import db
-from app.forms import ConfirmForm
+from app.forms import ConfirmForm, add_error, chosen, required_text
 from app.models import User
 from app.sealed import key_sessions, keys
 from app.services import accounts, login_throttle
@@ -52,13 +52,13 @@ def user_new():
         keyring = _admin_keys()
         password = accounts.new_setup_password()
         try:
-            user = accounts.create_user(db.session(), form.email.data, password, role=form.role.data,
-                                        name=form.name.data or "", languages=list(form.languages.data),
+            user = accounts.create_user(db.session(), required_text(form.email), password, role=form.role.data,
+                                        name=form.name.data or "", languages=list(chosen(form.languages)),
                                         actor=f"user:{current_user.id}", keyring=keyring,
                                         contact_access=form.contact_access.data, setup=True)
         except accounts.AccountError:
             db.session.rollback()
-            form.email.errors.append(_("An account with this e-mail address already exists."))
+            add_error(form.email, _("An account with this e-mail address already exists."))
         else:
             db.session.commit()
             return _setup_page(user, password)

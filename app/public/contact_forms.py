@@ -6,7 +6,7 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 from wtforms.validators import ValidationError
 
 from app import vocabularies as v
-from app.forms import InVocabulary, MaxChars, PublicForm, Required, clean_text, optional_radios
+from app.forms import InVocabulary, MaxChars, PublicForm, Required, clean_text, optional_radios, required_text
 from app.services.intake.contact_details import ContactDetails
 from app.services.intake.contact_requests import ContactRequest
 
@@ -44,6 +44,7 @@ class ContactForm(PublicForm):
         return ContactRequest(
             topic=self.topic.data, language=self.language.data or locale, message=self.message.data or "",
             locale=locale,
-            details=ContactDetails(alias=self.alias.data, channel=self.channel.data or "", handle=self.handle.data,
+            details=ContactDetails(alias=required_text(self.alias), channel=self.channel.data or "",
+                                   handle=required_text(self.handle),
                                    safe_times=self.safe_times.data or "", organization=self.organization.data or ""),
         )

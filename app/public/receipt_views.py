@@ -16,6 +16,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import gettext as _
 
 from app.extensions import db, limiter
+from app.forms import add_error
 from app.public import LANG, bp, signed_form
 from app.public.page_cache import kept_page
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
@@ -54,7 +55,7 @@ def receipt(lang):
             _remember(*found)
             return redirect(url_for("public.receipt_status"))
         # One message for every failure: a wrong code must not reveal which codes exist.
-        form.code.errors.append(_("This receipt code could not be found. Please check the 16 digits and try again."))
+        add_error(form.code, _("This receipt code could not be found. Please check the 16 digits and try again."))
     status = 422 if request.method == "POST" else 200
     return render_template("public/receipt.html", form=form), status
 
@@ -95,7 +96,7 @@ def receipt_status(lang):
     form.keep_metadata_choice = submission.keep_image_metadata
     if key is not None and form.validate_on_submit():
         faults.at_most_twice(db.session(), lambda: reports.add_followup(
-            db.session(), submission, form.body.data, form.prepared_files, current_app.config["UPLOAD_DIR"], key))
+            db.session(), submission, form.body.data or "", form.prepared_files, current_app.config["UPLOAD_DIR"], key))
         session["followup_sent"] = True
         return redirect(url_for("public.receipt_status"))
     # What the person sent is shown only when they ask for it (issue 19): a screen that someone

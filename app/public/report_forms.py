@@ -3,6 +3,7 @@ optional ways to reach the submitter."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,7 @@ from app.forms import (
     numeric_text,
     optional_radios,
     optional_select,
+    required_text,
     was_normalized,
 )
 from app.i18n import format_date
@@ -37,6 +39,12 @@ def strip_year_suffix(value):
     return value.removesuffix("년").strip() if value else value
 
 
+def _question(facet: Facet) -> str:
+    # A lazy_gettext string, translated when the form renders. WTForms' stubs say str for a
+    # label; WTForms itself takes any object and makes text of it then.
+    return cast(str, facet.question)
+
+
 def _max_chars(facet: Facet) -> int:
     if facet.max_chars is None:
         raise ValueError(f"facet {facet.name}: a text field needs max_chars")
@@ -48,12 +56,11 @@ def facet_field(facet: Facet):
     if facet.widget == "select":
         return optional_select(facet.vocabulary, facet.question)
     if facet.widget == "radio":
-        return RadioField(facet.question, choices=facet.vocabulary, validate_choice=False,
-                          validators=[InVocabulary(facet.vocabulary)])
+        return optional_radios(facet.vocabulary, facet.question)
     if facet.widget == "textarea":
-        return TextAreaField(facet.question, filters=[clean_text], validators=[MaxChars(_max_chars(facet))],
+        return TextAreaField(_question(facet), filters=[clean_text], validators=[MaxChars(_max_chars(facet))],
                              render_kw={"rows": 3})
-    return StringField(facet.question, filters=[clean_text], validators=[MaxChars(_max_chars(facet))])
+    return StringField(_question(facet), filters=[clean_text], validators=[MaxChars(_max_chars(facet))])
 
 
 def facet_fields() -> dict:
@@ -110,7 +117,7 @@ class ReportForm(AttachmentsMixin, PublicForm):
         year = self.when_year.data or ""
         when = {
             "when_precision": precision,
-            "when_date": date.fromisoformat(self.when_date.data) if precision == "day" else None,
+            "when_date": date.fromisoformat(self.when_date.data or "") if precision == "day" else None,
             "when_year": int(year) if precision in ("month", "year") else None,
             "when_month": int(self.when_month.data) if precision == "month" else None,
             "when_text": self.when_text.data if precision == "approximate" else None,
@@ -121,7 +128,7 @@ class ReportForm(AttachmentsMixin, PublicForm):
 
     def to_report_data(self, locale: str) -> ReportData:
         return ReportData(
-            narrative=self.narrative.data,
+            narrative=required_text(self.narrative),
             locale=locale,
             category_codes=list(self.categories.data or []),
             facets=self.facet_answers(),

@@ -9,6 +9,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import csrf, db, limiter
+from app.forms import chosen, required_text
 from app.public import LANG, bp, signed_form
 from app.public.page_cache import kept_page
 from app.public.report_views import fault_notice
@@ -53,8 +54,8 @@ def subscribe(lang):
     elif form.validate_on_submit():
         # Harmless to run twice: a second run finds the address and mails it no second time.
         faults.at_most_twice(db.session(), lambda: subscriptions.request_subscription(
-            db.session(), _links(), form.email.data, form.organization.data or "", form.language.data,
-            form.topics.data))
+            db.session(), _links(), required_text(form.email), form.organization.data or "", form.language.data,
+            chosen(form.topics)))
         return redirect(url_for("public.subscribe_sent"))
     return render_template("public/subscribe.html", form=form), 200 if request.method == "GET" else 422
 
@@ -98,7 +99,7 @@ def subscribe_preferences(lang, token):
     if request.method == "GET":
         form.language.data, form.topics.data = subscriber.locale, subscriber.topic_list
     elif form.validate_on_submit():
-        subscriptions.update_preferences(db.session(), subscriber, form.language.data, form.topics.data)
+        subscriptions.update_preferences(db.session(), subscriber, form.language.data, chosen(form.topics))
         return render_template("public/subscribe_preferences.html", form=form, saved=True, token=token)
     return render_template("public/subscribe_preferences.html", form=form, saved=False, token=token), \
         200 if request.method == "GET" else 422

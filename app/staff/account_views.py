@@ -7,7 +7,7 @@ from flask_login import current_user, login_user
 
 from app.auth import KEYS, account_rate_key, current_keyring, failed_form, staff_ready
 from app.extensions import db, limiter
-from app.forms import ConfirmForm
+from app.forms import ConfirmForm, required_text
 from app.i18n import SUPPORTED_LOCALES
 from app.security import is_safe_redirect
 from app.services import accounts
@@ -26,7 +26,8 @@ def account():
         flash(_("Saved."), "success")
         return redirect(url_for("staff.account"))
     if password.submit.data and password.validate_on_submit():
-        if accounts.change_password(db.session(), current_user, password.current.data, password.new.data,
+        if accounts.change_password(db.session(), current_user, required_text(password.current),
+                                    required_text(password.new),
                                     current_keyring(), keep_session=session.get(KEYS)):
             # The session version changed: renew this session (the others end).
             login_user(current_user._get_current_object())

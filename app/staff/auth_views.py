@@ -17,7 +17,7 @@ from markupsafe import Markup
 from app import auth
 from app.auth import KEYS, end_session, login_client, login_subject, open_key_session
 from app.extensions import db, limiter
-from app.forms import ConfirmForm
+from app.forms import ConfirmForm, required_text
 from app.sealed import key_sessions, keys
 from app.security import is_safe_redirect
 from app.services import accounts, audit
@@ -51,8 +51,9 @@ def _pending_subject() -> str | None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        client = login_client(login_subject(form.email.data))
-        result = accounts.check_password(db.session(), form.email.data, form.password.data, client)
+        email, password = required_text(form.email), required_text(form.password)
+        client = login_client(login_subject(email))
+        result = accounts.check_password(db.session(), email, password, client)
         if result.locked_minutes:
             form.password.errors = [_locked_message(result.locked_minutes, result.account_locked)]
         elif not result.ok or result.user is None:  # ok means a user; the second test narrows its type
@@ -62,7 +63,7 @@ def login():
             next_url = request.args.get("next")
             session["pending_login"] = {"id": result.user.id, "at": int(time.time()),
                                         "next": next_url if is_safe_redirect(next_url) else None,
-                                        KEYS: _unlock(result.user, form.password.data)}
+                                        KEYS: _unlock(result.user, password)}
             return redirect(url_for("staff.two_factor"))
     return render_template("staff/login.html", form=form), 422 if form.errors else 200
 
@@ -103,7 +104,7 @@ def two_factor():
     form = TotpForm()
     if form.validate_on_submit():
         subject = login_subject(user.email)
-        result = accounts.verify_totp(db.session(), user, form.code.data, login_client(subject))
+        result = accounts.verify_totp(db.session(), user, required_text(form.code), login_client(subject))
         if result.ok:
             pending = session.pop("pending_login")
             # A new token after the second step: nothing chosen before login survives it.

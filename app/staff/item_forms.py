@@ -14,7 +14,8 @@ class VersionedForm(FlaskForm):
     version = HiddenField()
 
     def expected_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        version = self.version.data or ""
+        return int(version) if version.isdigit() else None
 
 
 class StatusForm(VersionedForm):

@@ -82,7 +82,7 @@ class ExportJob:
         return f"case-file-{name}-{timestamp(self.started_at)}.zip"
 
 
-def parse_ids(values: Iterable[str]) -> list[str]:
+def parse_ids(values: Iterable[str | None]) -> list[str]:
     """Public ids from form values: one per field or several split by spaces, commas or lines.
     The queue's bulk checkboxes send "PUBLICID:version"; the version is not needed here."""
     seen: dict[str, None] = {}
