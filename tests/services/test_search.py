@@ -206,7 +206,8 @@ def test_a_word_in_many_reports_is_stored_as_a_bitmap_and_found_the_same(app, or
     """공개처형 in 200 reports of one segment: its triples (found per report) are stored as one
     bitmap block each, where postings would take three; searches, phrases and a merge of that
     segment with a layout-1 one find exactly the same reports."""
-    texts = [f"{n}번 증언: 회령에서 공개처형을 보았습니다." if n % 3 else f"{n}번 증언: 청진 교화소." for n in range(300)]
+    texts = [f"{n}번 증언: 회령에서 공개처형을 보았습니다." if n % 3 else f"{n}번 증언: 청진 교화소."
+             for n in range(300)]
     with app.app_context():
         monkeypatch.setattr(blocks, "CURRENT", blocks.LAYOUTS[1])
         old = [SubmissionFactory(narrative=f"{n}번: 온성 공개처형") for n in range(3)]
