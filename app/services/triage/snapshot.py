@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models.base import utcnow
+from app.models.base import rows_affected, utcnow
 from app.models.settings import Setting
 from app.services.triage import stats
 
@@ -81,8 +81,8 @@ def claim(session: Session) -> bool:
     """Take the right to count (committed); False when another count is under way."""
     now = utcnow()
     lapsed = json.dumps((now - timedelta(seconds=CLAIM_SECONDS)).isoformat())
-    taken = session.execute(sa.update(Setting).where(Setting.key == CLAIM_KEY, Setting.value < lapsed)
-                            .values(value=json.dumps(now.isoformat()))).rowcount
+    taken = rows_affected(session.execute(sa.update(Setting).where(Setting.key == CLAIM_KEY, Setting.value < lapsed)
+                                          .values(value=json.dumps(now.isoformat()))))
     if not taken and session.get(Setting, CLAIM_KEY) is None:
         session.add(Setting(key=CLAIM_KEY, value=json.dumps(now.isoformat())))
         try:
@@ -110,11 +110,11 @@ def recount_in_background(app: Flask, timezone: str) -> bool:
         try:
             with app.app_context():
                 try:
-                    if claim(db.session):
+                    if claim(db.session()):
                         try:
-                            recount(db.session, timezone)
+                            recount(db.session(), timezone)
                         finally:
-                            release(db.session)
+                            release(db.session())
                 except Exception:  # the numbers there were stay; the next page tries again
                     db.session.rollback()
                     log.exception("counting the dashboard failed")
