@@ -103,8 +103,18 @@ def load(argv: list[str], environ: dict[str, str], euid: int) -> tuple[Path, dic
     return path, settings
 
 
+def version() -> str:
+    """This code's release (app/version.py), read without importing the app or its settings."""
+    text = (CODE_DIR / "app" / "version.py").read_text(encoding="utf-8")
+    found = re.search(r'^__version__ = "([^"]+)"', text, re.M)
+    return found.group(1) if found else "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # needs no settings: say which release is installed before anything else
+        print(f"moksori {version()}")
+        return 0
     try:
         path, settings = load(argv, dict(os.environ), os.geteuid())
     except Refusal as refusal:

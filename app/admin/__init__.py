@@ -4,9 +4,16 @@ from flask_login import current_user
 
 from app import errors
 from app.auth import require_staff
+from app.version import __version__
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 errors.register_staff_fault_handler(bp)
+
+
+@bp.context_processor
+def release() -> dict:
+    """The footer of admin pages names the release, which an upgrade or a support question needs."""
+    return {"moksori_version": __version__}
 
 
 @bp.before_request
