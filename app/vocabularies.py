@@ -238,6 +238,7 @@ AUDIT_ACTIONS = [
     ("submission.evidence_released", _l("Evidence hold lifted")),
     ("submission.exported", _l("Item exported in a case file")),
     ("submission.purged", _l("Item deleted by the retention rule")),
+    ("retention.run", _l("Automatic deletion ran")),
     ("message.sent", _l("Message sent to the submitter")),
     ("note.added", _l("Internal note added")),
     ("attachment.downloaded", _l("File downloaded")),

@@ -181,3 +181,9 @@ def verify_stored(response_der: bytes, root: bytes, anchors: TrustAnchors) -> da
 def token_time(response_der: bytes) -> datetime:
     """The time a token states (not checked)."""
     return decode_timestamp_response(response_der).tst_info.gen_time.astimezone(UTC)
+
+
+def certificate_expiry(pem: bytes) -> datetime:
+    """When the first certificate of a PEM file expires: the TLS certificate nginx serves, which
+    ops/watch.py watches (X.509 is parsed in this package only). ValueError if it is none."""
+    return x509.load_pem_x509_certificate(pem).not_valid_after_utc

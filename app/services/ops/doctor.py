@@ -15,51 +15,21 @@ import ssl
 import tempfile
 import time
 import zoneinfo
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Iterator
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from app.models import OutboxEmail
-from app.models.base import engine_of, utcnow
+from app.models.base import engine_of
 from app.sealed import keys, repad, search, tsa
-from app.services import timestamp_queue
+from app.services.ops import watch
+from app.services.ops.findings import OK, PROBLEM, WARNING, Finding, Installation
 
-OK, WARNING, PROBLEM = "ok", "warning", "problem"
 NETWORK_TIMEOUT = 5.0
 VOLATILE_FILESYSTEMS = {"tmpfs", "ramfs", "devtmpfs"}
 SHARED_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "glusterfs", "ceph", "fuse.sshfs", "fuse.glusterfs", "9p"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    level: str  # ok, warning or problem
-    message: str
-
-
-@dataclass
-class Installation:
-    """What the checks look at: the app's settings and the machine's, passed in explicitly."""
-
-    config: Mapping
-    session: Session
-    environ: Mapping[str, str] = field(default_factory=dict)
-    expected_heads: set[str] = field(default_factory=set)
-    static_dir: str = ""
-    code_dir: str = ""
-    onion_hostname_file: str = "/var/lib/tor/moksori/hostname"
-    nginx_conf: str = "/etc/moksori/nginx/moksori-common.conf"
-    database_ok: bool = False  # set by the database check; the checks that read tables need it
-
-    @property
-    def production(self) -> bool:
-        return self.config.get("ENV_NAME") == "production"
 
 
 def run(installation: Installation) -> list[Finding]:
@@ -70,7 +40,7 @@ def run(installation: Installation) -> list[Finding]:
                         ("uploads", uploads), ("nginx uploads", nginx_body_buffer),
                         ("timestamps", trusted_timestamps), ("clock", clock),
                         ("onion", onion_address), ("links", public_address),
-                        ("quick exit", quick_exit), ("translations", translations)):
+                        ("quick exit", quick_exit), ("translations", translations), *watch.CHECKS):
         try:
             findings.extend(check(installation))
         except Exception as error:  # a check that breaks must not hide the others
@@ -207,23 +177,6 @@ def mail(it: Installation) -> Iterator[Finding]:
         yield Finding("mail", OK, f"the mail server {host}:{port} accepts us ({', '.join(steps)}; nothing was sent)")
     if it.production and parseaddr(it.config.get("MAIL_FROM", ""))[1].endswith("@localhost"):
         yield Finding("mail", PROBLEM, "MAIL_FROM is still moksori@localhost: set the address your mails come from.")
-    yield from _outbox(it)
-
-
-def _outbox(it: Installation) -> Iterator[Finding]:
-    if not it.database_ok:
-        return
-    waiting = it.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail).where(
-        OutboxEmail.state == "pending", OutboxEmail.created_at < utcnow() - timedelta(minutes=15))) or 0
-    failed = it.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail).where(
-        OutboxEmail.state == "failed")) or 0
-    if waiting:
-        yield Finding("mail", WARNING, f"{waiting} e-mail(s) have waited more than 15 minutes: is the mail worker "
-                      "(`moksori outbox send`, or the moksori-outbox service) running? `moksori outbox status` "
-                      "shows why.")
-    if failed:
-        yield Finding("mail", WARNING, f"{failed} e-mail(s) failed for good: `moksori outbox status` shows the errors, "
-                      "`moksori outbox retry-failed` queues them again once the cause is fixed.")
 
 
 def notice_sender(it: Installation) -> Iterator[Finding]:
@@ -317,8 +270,8 @@ def nginx_body_buffer(it: Installation) -> Iterator[Finding]:
 
 
 def trusted_timestamps(it: Installation) -> Iterator[Finding]:
-    """TSA_URLS and TSA_CA_FILE, and the oldest piece still without a trusted timestamp (no
-    authority is asked: the doctor sends nothing)."""
+    """TSA_URLS and TSA_CA_FILE (no authority is asked: the doctor sends nothing); what waits for
+    a timestamp is watch.timestamps."""
     urls = it.config.get("TSA_URLS") or ()
     if not urls:
         yield Finding("timestamps", WARNING, "TSA_URLS is not set, so no evidence gets a trusted timestamp: nothing "
@@ -334,22 +287,6 @@ def trusted_timestamps(it: Installation) -> Iterator[Finding]:
             return
         yield Finding("timestamps", OK, f"{len(urls)} authority(ies): {' '.join(urls)}; tokens are checked "
                       f"against {len(anchors)} root certificate(s) from {anchors.source}")
-    if not it.database_ok:
-        return
-    queue = timestamp_queue.status(it.session)
-    if queue.oldest is None:
-        return
-    interval = timedelta(minutes=int(it.config.get("TSA_INTERVAL_MINUTES", 60)))
-    age = utcnow() - queue.oldest
-    since = f"{queue.waiting:,} piece(s) wait for a trusted timestamp, the oldest since " \
-            f"{queue.oldest.isoformat(timespec='minutes')} ({age // timedelta(hours=1)} h)"
-    if urls and age > 2 * interval + timedelta(minutes=15):
-        tried = f"; {queue.attempts} attempt(s), the last: {queue.last_error}" if queue.attempts else (
-            "; no attempt yet: is moksori-timestamp.timer enabled?")
-        yield Finding("timestamps", WARNING, f"{since}{tried}. Intake goes on; check the authorities and run "
-                      "`moksori evidence timestamp`.")
-    else:
-        yield Finding("timestamps", OK if urls else WARNING, since)
 
 
 def _filesystem(path: Path) -> str:

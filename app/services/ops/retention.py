@@ -33,6 +33,7 @@ from app.services.refusal import Refused
 from app.services.settings import RETENTION_STATUSES, RetentionPolicy
 
 ACTOR = "system:retention"
+RUN_ACTION = "retention.run"
 LOCK_FILE = ".maintenance.lock"
 ADVISORY_LOCK_ID = 0x4D4B5352  # "MKSR": not the audit chain's lock
 # A file without a row is normally an upload whose transaction has not committed yet; only
@@ -236,19 +237,36 @@ def purge(session: Session, policy: RetentionPolicy, upload_dir: str, dry_run: b
             session.rollback()
             return result
         session.rollback()  # each item gets its own transaction below
-        for item_id in ids:
-            try:
-                summary = _purge_one(session, item_id, policy, upload_dir)
-            except SQLAlchemyError:
-                # One refused delete (e.g. a new table still pointing at the item) must not
-                # stop the others; the command reports it and exits non-zero.
-                session.rollback()
-                public_id = session.scalar(sa.select(Submission.public_id).where(Submission.id == item_id))
-                result.failed.append(public_id or str(item_id))
-                session.rollback()
-                continue
-            if summary:
-                result.purged.append(summary)
-        result.orphans_removed = _sweep_orphans(session, upload_dir)
-        session.rollback()
+        try:
+            for item_id in ids:
+                try:
+                    summary = _purge_one(session, item_id, policy, upload_dir)
+                except SQLAlchemyError:
+                    # One refused delete (e.g. a new table still pointing at the item) must not
+                    # stop the others; the command reports it and exits non-zero.
+                    session.rollback()
+                    public_id = session.scalar(sa.select(Submission.public_id).where(Submission.id == item_id))
+                    result.failed.append(public_id or str(item_id))
+                    session.rollback()
+                    continue
+                if summary:
+                    result.purged.append(summary)
+            result.orphans_removed = _sweep_orphans(session, upload_dir)
+            session.rollback()
+        except Exception as error:  # recorded for `doctor` and the admin's health page, then raised
+            session.rollback()
+            _record_run(session, result, error=type(error).__name__)
+            raise
+        _record_run(session, result)
     return result
+
+
+def _record_run(session: Session, result: PurgeResult, error: str | None = None) -> None:
+    """Each run leaves an audit event, `retention.run`: when the daily purge last ran and
+    whether anything failed is what ops/watch.py reports."""
+    details: dict[str, Any] = {"purged": len(result.purged), "failed": result.failed,
+                               "orphans_removed": result.orphans_removed}
+    if error:
+        details["error"] = error
+    audit.record(session, ACTOR, RUN_ACTION, details=details)
+    session.commit()
