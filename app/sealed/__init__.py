@@ -42,6 +42,6 @@ timestamp's leaf hash is salted with 32 random bytes that are sealed.
 Modules: crypto (primitives: AES-GCM, X25519 sealing, HKDF, PRF, Argon2id, padding, file
 streams), installation, passwords (staff login hashes), keys, key_sessions, sealing, vault,
 search (the sealed index), commitments (salted commitments for trusted timestamps), tsa (RFC 3161
-requests and the checks of their tokens; a TLS certificate's expiry for ops/watch.py), signing (the organization's Ed25519 key that signs case
-files).
+requests and the checks of their tokens; a TLS certificate's expiry for ops/watch.py), signing
+(the organization's Ed25519 key that signs case files).
 """
