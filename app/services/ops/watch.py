@@ -212,8 +212,9 @@ def tls_certificate(it: Installation) -> Iterator[Finding]:
     try:
         expires = tsa.certificate_expiry(Path(path).read_bytes())  # the first of a chain: the site's
     except (OSError, ValueError):
-        yield Finding("tls", WARNING, _("The TLS certificate %(file)s cannot be read here (run the doctor as the "
-                                        "service user, or set TLS_CERT_FILE).", file=path))
+        yield Finding("tls", WARNING, _("The TLS certificate %(file)s cannot be read by this account: let the "
+                                        "service user read the certificate (not its key), or set TLS_CERT_FILE to "
+                                        "a copy that certbot's deploy hook refreshes.", file=path))
         return
     days = (expires - _now(it)) // timedelta(days=1)
     values = {"file": path, "date": _when(expires), "days": days}

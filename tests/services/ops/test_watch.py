@@ -160,3 +160,11 @@ def test_the_worst_level_decides_and_a_broken_check_does_not_hide_the_others(app
     findings = watch.run(installation(app_ctx, tmp_path))
     assert [f.check for f in findings] == ["backups", "mail"] and worst(findings) == PROBLEM
     assert "The check itself failed: RuntimeError" in text(findings, "backups")
+
+
+def test_a_certificate_that_cannot_be_read_is_a_warning(app_ctx, tmp_path):
+    garbage = tmp_path / "fullchain.pem"
+    garbage.write_text("not a certificate")
+    for path in (garbage, tmp_path / "missing.pem"):
+        findings = list(watch.tls_certificate(installation(app_ctx, tmp_path, TLS_CERT_FILE=str(path))))
+        assert levels(findings, "tls") == {WARNING} and "cannot be read by this account" in text(findings, "tls")
