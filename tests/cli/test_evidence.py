@@ -2,12 +2,17 @@
 trusted timestamps, in Korean and in English."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import TimestampBatch
+from app.models.base import utcnow
 from app.sealed import tsa as tsa_client
 from app.services.evidence import timestamps
+from app.services.ops import watch
+from app.services.ops.findings import WARNING, Installation
 from tests.helpers import submit_report
 
 
@@ -35,6 +40,20 @@ def test_an_authority_that_is_down_exits_75_and_the_batch_waits(runner, app, cli
     assert result.exit_code == 75 and "waits; next attempt at" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(TimestampBatch.status)) == "waiting"
+
+
+def test_a_failed_batch_that_waits_too_long_is_a_warning_of_doctor_and_system_health(runner, app, client, tsa,
+                                                                                     monkeypatch):
+    configure(app, monkeypatch, tsa)
+    tsa.mode = "refuse"
+    submit_report(client)
+    assert runner.invoke(args=["evidence", "timestamp"]).exit_code == 75
+    with app.app_context():
+        later = Installation(config=app.config, session=db.session, database_ok=True,
+                             now=utcnow() + timedelta(hours=5))
+        [finding] = watch.timestamps(later)
+    assert finding.level == WARNING and "1 attempt(s), the last:" in finding.message, finding
+    assert "the oldest since" in finding.message
 
 
 def test_without_authorities_the_command_and_the_doctor_say_what_to_do(runner, app, client, tsa, monkeypatch):
