@@ -99,7 +99,7 @@ def test_queue_status_names_stay_on_one_line_at_1280_px(staff_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
 
 
-ADMIN_PAGES = ["/admin/users", "/admin/subscribers", "/admin/updates", "/admin/audit", "/admin/keys"]
+ADMIN_PAGES = ["/admin/users", "/admin/subscribers", "/admin/updates", "/admin/audit", "/admin/health", "/admin/keys"]
 
 
 def test_admin_tables_do_not_scroll_sideways_at_360_px(staff_page):
