@@ -130,6 +130,12 @@ class Config:
     MAX_TOTAL_UPLOAD_MB = _env_int("MAX_TOTAL_UPLOAD_MB", 100)
     MAX_FILES_PER_SUBMISSION = _env_int("MAX_FILES_PER_SUBMISSION", 10)
     RETENTION_DAYS = _env_int("RETENTION_DAYS", 3650)
+    # Encrypted backups (`moksori backup create`, the moksori-backup timer): where, and for how long.
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    BACKUP_KEEP_DAYS = _env_int("BACKUP_KEEP_DAYS", 14)
+    # PostgreSQL: the scratch databases of a restore or drill are named PREFIX + purpose + random
+    # (default: the live database's name and "_"); the role needs CREATEDB.
+    BACKUP_SCRATCH_DB_PREFIX = os.environ.get("BACKUP_SCRATCH_DB_PREFIX") or None
     ORG_NAME_KO = os.environ.get("ORG_NAME_KO", "목소리")
     ORG_NAME_EN = os.environ.get("ORG_NAME_EN", "Moksori")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Seoul")

@@ -14,7 +14,7 @@ from babel import Locale, support
 from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, format_timedelta, get_locale
 from werkzeug.routing import BuildError
 from wtforms.i18n import messages_path
 
@@ -146,7 +146,8 @@ def init_app(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         org_name=org_name,
     )
-    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=format_bytes)
+    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=format_bytes,
+                                  timedelta=format_timedelta)
     app.jinja_env.globals.update(
         status_label=lambda code: v.label_for(v.STATUSES, code),
         kind_label=lambda code: v.label_for(v.KINDS, code),

@@ -1,4 +1,5 @@
-"""Admin settings: how long closed, rejected and duplicate items are kept (retention)."""
+"""Admin settings: how long closed, rejected and duplicate items are kept (retention); the
+newest backup's age and the last backup drill."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
@@ -9,6 +10,7 @@ from app.admin import bp
 from app.admin.settings_forms import RetentionForm
 from app.extensions import db
 from app.services import settings as settings_service
+from app.services.ops import backup_file
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -25,4 +27,5 @@ def settings():
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, configured=configured), 422 if form.errors else 200
+    return render_template("admin/settings.html", form=form, configured=configured,
+                           backups=backup_file.page_status(db.session)), 422 if form.errors else 200

@@ -1,6 +1,6 @@
 """Operations commands (DESIGN §5): `audit verify [--checkpoint LINE]`, `audit checkpoint [--mail
 [--when-due]]`,
-`export verify`, `retention purge`, `backup create|restore`.
+`export verify`, `retention purge`, `backup create|restore|drill`.
 
 Each exits non-zero when something is wrong, so cron and scripts notice; messages go to
 stderr, results to stdout.
@@ -16,11 +16,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.cli.keys import recovery_keyring
+from app.cli.keys import read_recovery_code, recovery_keyring
 from app.extensions import db
 from app.services import audit, checkpoint_mail
 from app.services.evidence.verify import verify
-from app.services.ops import backup, retention
+from app.services.ops import backup, backup_file, retention
 from app.services.settings import retention_policy
 
 audit_cli = AppGroup("audit", help="Audit log tools.")
@@ -146,34 +146,71 @@ def _maintenance(busy: str, refused: str) -> Iterator[None]:
         sys.exit(1)
 
 
+def _pg_tools() -> dict:
+    return {"pg_restore": os.environ.get("PG_RESTORE", "pg_restore")}
+
+
 @backup_cli.command("create")
-@click.argument("path", type=click.Path(file_okay=False))
-def backup_create_command(path):
-    """Write a backup directory: database copy, encrypted files, manifest."""
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--keep-days", type=int, default=None,
+              help="Remove backups older than this many days afterwards (default BACKUP_KEEP_DAYS; the newest stays).")
+def backup_create_command(folder, keep_days):
+    """Write one encrypted backup, moksori-YYYY-MM-DD.backup, into FOLDER (default BACKUP_DIR):
+    the database and the upload folder, sealed to the organization's public key."""
+    folder = folder or current_app.config["BACKUP_DIR"]
+    keep = current_app.config["BACKUP_KEEP_DAYS"] if keep_days is None else keep_days
     with _maintenance("backup not made: a purge or another backup holds the lock; try again shortly", "backup failed"):
-        manifest = backup.create(db.session(), current_app.config["UPLOAD_DIR"], path,
-                                 pg_dump=os.environ.get("PG_DUMP", "pg_dump"))
-    click.echo(f"backup written to {path}: {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} "
-               f"tables, {manifest['files']} files. Keep DATA_ENCRYPTION_KEY separately: it is not in the backup.")
+        made = backup_file.make(db.session(), current_app.config["UPLOAD_DIR"], folder, keep,
+                                pg_dump=os.environ.get("PG_DUMP", "pg_dump"))
+    click.echo(f"backup written to {made.path} ({made.size} bytes): {sum(made.manifest['tables'].values())} rows in "
+               f"{len(made.manifest['tables'])} tables, {made.manifest['files']} files, encrypted to the organization "
+               "key. It opens with the recovery code (and needs this installation's DATA_ENCRYPTION_KEY).")
+    for name in made.removed:
+        click.echo(f"removed {name} (older than {keep} days)")
 
 
 @backup_cli.command("restore")
-@click.argument("path", type=click.Path(exists=True, file_okay=False))
-@click.option("--recovery-code-stdin", is_flag=True,
-              help="Read the recovery code and open every restored file to check it against its hash.")
-def backup_restore_command(path, recovery_code_stdin):
-    """Restore a backup into this instance, which must be empty."""
-    with _maintenance("restore not started: a purge or backup holds the lock", "restore refused"):
-        problems = backup.restore(db.session(), current_app.config["UPLOAD_DIR"], path,
-                                  pg_restore=os.environ.get("PG_RESTORE", "pg_restore"))
-        if recovery_code_stdin and not problems:
-            problems = backup.check_files(db.session(), current_app.config["UPLOAD_DIR"], recovery_keyring())
-    for problem in problems:
-        click.echo(f"DIFFERS: {problem}", err=True)
-    if problems:
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Restore over an instance that holds data (kept aside, not deleted).")
+@click.option("--recovery-code-stdin", is_flag=True, hidden=True, help="Accepted for old scripts: the code is "
+              "always read from standard input.")
+def backup_restore_command(path, replace, recovery_code_stdin):
+    """Restore an encrypted backup (the recovery code on standard input): into a scratch database
+    and folder first, checked (rows, every file's sealed hash, the audit chain), then switched."""
+    code = read_recovery_code()
+    uploads = current_app.config["UPLOAD_DIR"]
+    try:
+        restored = backup_file.restore(db.session(), uploads, path, code, replace=replace,
+                                       db_prefix=current_app.config.get("BACKUP_SCRATCH_DB_PREFIX"), **_pg_tools())
+    except Exception as error:  # anything at all: say that nothing was switched, and what to run
+        reason = str(error) if isinstance(error, backup.BackupError) else f"{type(error).__name__}: {error}"
+        click.echo(f"restore failed, nothing was switched: the live database and {uploads} are as they were, and "
+                   f"the scratch copies were removed.\n  why: {reason}\n  when the cause is fixed, run: "
+                   f"moksori backup restore {path}{' --replace' if replace else ''}", err=True)
         sys.exit(1)
-    checked = "row counts, file hashes and the audit chain" if recovery_code_stdin else "row counts and the audit chain"
-    click.echo(f"restored; {checked} match the backup")
+    tables = restored.manifest["tables"]
+    click.echo(f"restored {path}: {sum(tables.values())} rows, {restored.manifest['files']} files; row counts, "
+               "file hashes and the audit chain match the backup")
+    for place in restored.aside:
+        click.echo(f"kept aside (remove it when you no longer need it): {place}")
+
+
+@backup_cli.command("drill")
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--without-code", is_flag=True, help="Unattended (the monthly timer): check what needs no private "
+              "key — the header, the sealed key, the layout and the SHA-256 recorded when it was made.")
+def backup_drill_command(path, without_code):
+    """Restore the newest backup (or PATH) into a scratch database and folder with the recovery
+    code (standard input), check row counts, every file's sealed hash and the audit chain, then
+    remove the scratch copies. The result is recorded for the admin's Settings page."""
+    code = None if without_code else read_recovery_code()
+    result = backup_file.drill(db.session(), current_app.config["BACKUP_DIR"], code, path=path,
+                               db_prefix=current_app.config.get("BACKUP_SCRATCH_DB_PREFIX"), **_pg_tools())
+    what = "full drill" if result.kind == "full" else "drill without the recovery code"
+    if not result.ok:
+        click.echo(f"{what} FAILED on {result.backup or 'no backup'}: {result.summary}", err=True)
+        sys.exit(1)
+    click.echo(f"{what} ok on {result.backup}: {result.summary}")
 
 
 def init_app(app: Flask) -> None:

@@ -157,6 +157,15 @@ def unlock_with_recovery(session: Session, code: str) -> Keyring:
         raise KeysError("wrong_code") from None
 
 
+def unwrap_recovery(code: str, wrapped: bytes, salt: bytes, params: str, kind: str) -> bytes:
+    """A private key from a recovery wrap kept elsewhere (a backup's header): what the code
+    that was current then opens."""
+    try:
+        return _unwrap(normalize_recovery_code(code), wrapped, salt, params, _recovery_place(kind))
+    except InvalidTag:
+        raise KeysError("wrong_code") from None
+
+
 def rotate_recovery(session: Session, keyring: Keyring, actor: str) -> str:
     """Wrap the keys under a new recovery code (returned once); the old code stops working."""
     if not keyring.org or not keyring.identity:

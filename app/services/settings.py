@@ -55,6 +55,15 @@ def _put(session: Session, key: str, value) -> None:
         row.value = text
 
 
+def read_value(session: Session, key: str):
+    """A stored value that is not an admin's setting but a record (the last backup and drill)."""
+    return _get(session, key)
+
+
+def write_value(session: Session, key: str, value) -> None:
+    _put(session, key, value)
+
+
 def retention_policy(session: Session, configured_days: int) -> RetentionPolicy:
     days = _get(session, RETENTION_KEY)
     overrides = _get(session, OVERRIDE_KEY) or {}

@@ -1,0 +1,435 @@
+"""Backups as a procedure: one encrypted file per backup, kept N days, restored atomically,
+and drilled (README "Backups"; SECURITY.md "Backups").
+
+make()     the backup directory of backup.create (database copy, files.tar, manifest) is made in
+           a staging folder beside BACKUP_DIR's files, put in one tar padded with zeros, encrypted
+           to the org public key (app/sealed/backups.py) into `moksori-YYYY-MM-DD.backup`, and the
+           staging folder removed. The last backup (name, time, size, SHA-256 of the ciphertext)
+           is recorded for the admin page and for the drill without the code.
+restore()  decrypt and check everything into a scratch database and a scratch folder; only when
+           every row count, file hash and the audit chain agree is the live database and folder
+           switched (the old ones kept aside). A failure before the switch changes nothing.
+drill()    the same into scratch places that are always removed, and a record of the result.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import Base
+from app.models.base import engine_of, utcnow
+from app.sealed import backups as sealed
+from app.sealed import keys
+from app.services import settings
+from app.services.files.hashing import sha256_file
+from app.services.ops import backup
+from app.services.ops.backup import DUMPS, FILES, MANIFEST, BackupError
+from app.services.ops.retention import LOCK_FILE
+
+NAME = re.compile(r"^moksori-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.backup$")
+LAST_BACKUP, LAST_DRILL, MADE = "backup.last", "backup.last_drill", "backup.made"
+ARCHIVE = "archive.tar"
+
+
+@dataclass
+class Made:
+    path: Path
+    manifest: dict
+    size: int
+    sha256: str
+    removed: list[str] = field(default_factory=list)
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True)
+    return path
+
+
+def backups_in(folder: str | Path) -> list[Path]:
+    """Backup files in `folder`, oldest first (by the date in the name, then the number)."""
+    found = []
+    for path in Path(folder).glob("moksori-*.backup"):
+        match = NAME.match(path.name)
+        if match:
+            found.append((match.group(1), int(match.group(2) or 1), path))
+    return [path for _, _, path in sorted(found)]
+
+
+def _free_name(folder: Path, day: date) -> Path:
+    path, number = folder / f"moksori-{day.isoformat()}.backup", 1
+    while path.exists():
+        number += 1
+        path = folder / f"moksori-{day.isoformat()}-{number}.backup"
+    return path
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Staging folders and unfinished files of a run that was killed."""
+    for path in folder.glob(".staging-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in folder.glob("moksori-*.backup.part"):
+        path.unlink(missing_ok=True)
+
+
+def _archive(staging: Path, target: Path) -> None:
+    """The backup directory as one tar, padded with zeros to its size class."""
+    with tarfile.open(target, "w") as archive:
+        for name in (MANIFEST, *[n for n in DUMPS.values() if (staging / n).exists()], FILES):
+            archive.add(staging / name, arcname=name, recursive=False)
+    with open(target, "r+b") as handle:
+        handle.truncate(sealed.padded_archive_length(target.stat().st_size))
+
+
+def make(session: Session, upload_dir: str, backup_dir: str | Path, keep_days: int | None = None,
+         pg_dump: str = "pg_dump", now: datetime | None = None) -> Made:
+    """Write one encrypted backup into `backup_dir`; then remove those older than keep_days
+    (never the newest). Needs the organization's keys to exist (their public half)."""
+    folder, now = Path(backup_dir), now or utcnow()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _remove_leftovers(folder)
+    if not keys.keys_exist(session):
+        raise BackupError("the organization's keys do not exist yet, and a backup is sealed to them: create the "
+                          "first admin (`moksori users create EMAIL --role admin`) first")
+    staging = folder / f".staging-{secrets.token_hex(6)}"
+    target = _free_name(folder, now.date())
+    part = target.with_name(target.name + ".part")
+    try:
+        manifest = backup.create(session, upload_dir, staging / "backup", pg_dump)
+        _archive(staging / "backup", staging / ARCHIVE)
+        header, file_key = sealed.new_header(session, now.date().isoformat())
+        session.rollback()
+        with open(staging / ARCHIVE, "rb") as source, open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                                                   0o600), "wb") as out:
+            sealed.write(source, out, header, file_key)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        part.unlink(missing_ok=True)
+    made = Made(target, manifest, target.stat().st_size, sha256_file(target))
+    known = settings.read_value(session, MADE) or {}
+    known[target.name] = made.sha256
+    if keep_days is not None:
+        made.removed = prune(folder, keep_days, now)
+    present = {path.name for path in backups_in(folder)}
+    settings.write_value(session, MADE, {name: digest for name, digest in known.items() if name in present})
+    settings.write_value(session, LAST_BACKUP, {"name": target.name, "created_at": now.isoformat(),
+                                                "bytes": made.size, "files": manifest["files"]})
+    session.commit()
+    return made
+
+
+def prune(folder: Path, keep_days: int, now: datetime) -> list[str]:
+    """Remove backups whose date is more than keep_days ago; the newest always stays."""
+    cutoff = (now - timedelta(days=keep_days)).date().isoformat()
+    removed = []
+    for path in backups_in(folder)[:-1]:
+        match = NAME.match(path.name)
+        if match and match.group(1) < cutoff:
+            path.unlink()
+            removed.append(path.name)
+    return removed
+
+
+# --- opening a backup into scratch places -------------------------------------------------------
+
+def _decrypt(path: Path, code: str, target: Path) -> None:
+    """The whole archive, authenticated to its last segment before anything is read from it."""
+    with open(path, "rb") as source, open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        try:
+            for segment in sealed.open_body(source, code):
+                out.write(segment)
+        except sealed.BackupKeyError as error:
+            raise BackupError(f"{path.name}: {error}") from None
+
+
+def _unpack(path: Path, code: str, staging: Path) -> dict:
+    _decrypt(path, code, staging / ARCHIVE)
+    inner = _private_dir(staging / "backup")
+    with tarfile.open(staging / ARCHIVE) as archive:
+        members = archive.getmembers()
+        allowed = {MANIFEST, FILES, *DUMPS.values()}
+        if any(m.name not in allowed or not m.isfile() for m in members):
+            raise BackupError(f"{path.name} holds something a Moksori backup does not: it was altered; not restored")
+        for member in members:
+            member.mode = 0o600
+        archive.extractall(inner, members=members)  # nosec B202 # four known names, regular files (above)
+    (staging / ARCHIVE).unlink()
+    return backup._read_manifest(inner)
+
+
+@dataclass
+class Scratch:
+    """A scratch database and upload folder holding a backup, checked; removed unless switched."""
+
+    url: sa.engine.URL
+    uploads: Path
+    manifest: dict
+    problems: list[str]
+    sqlite_path: Path | None = None
+    pg_name: str | None = None
+
+
+def _scratch_db_name(live: sa.engine.URL, purpose: str, prefix: str | None) -> str:
+    return f"{prefix if prefix is not None else live.database + '_'}{purpose}_{secrets.token_hex(4)}"
+
+
+def _admin_engine(url: sa.engine.URL) -> sa.Engine:
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, hide_parameters=True)
+
+
+def _drop_pg(live: sa.engine.URL, name: str) -> None:
+    engine = _admin_engine(live)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def scratch(session: Session, path: Path, code: str, staging: Path, purpose: str, *, pg_restore: str = "pg_restore",
+            db_prefix: str | None = None, sqlite_beside: Path | None = None) -> Iterator[Scratch]:
+    """Decrypt `path` and load it into a new database and folder under `staging`; check rows,
+    files (opened with the keys the code unlocks) and the audit chain. Everything is removed when
+    the block ends unless the caller moved it (restore)."""
+    live = engine_of(session).url
+    dialect = engine_of(session).dialect.name
+    manifest = _unpack(path, code, staging)
+    if manifest["database"] != dialect:
+        raise BackupError(f"the backup is of a {manifest['database']} database, this instance uses {dialect}")
+    if manifest["key_check"] != backup.key_check():
+        raise BackupError("this instance has a different DATA_ENCRYPTION_KEY: the restored files and the audit "
+                          "chain could not be read. Set the key the backup was made with.")
+    uploads = _private_dir(staging / "uploads")
+    with tarfile.open(staging / "backup" / FILES) as archive:
+        members = backup.safe_members(archive)
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(uploads, members=members, filter="data")
+        else:
+            archive.extractall(uploads, members=members)  # nosec B202 # every member checked by safe_members
+    for restored in uploads.rglob("*"):  # folders the archive names only by their files: as the app makes them
+        restored.chmod(0o700 if restored.is_dir() else 0o600)
+    found = Scratch(live, uploads, manifest, [])
+    if dialect == "sqlite":
+        found.sqlite_path = (sqlite_beside or staging) / f".{purpose}-{secrets.token_hex(4)}.sqlite3"
+        found.url = sa.engine.make_url(f"sqlite:///{found.sqlite_path}")
+    else:
+        found.pg_name = _scratch_db_name(live, purpose, db_prefix)
+        found.url = live.set(database=found.pg_name)
+        engine = _admin_engine(live)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{found.pg_name}" TEMPLATE template0 ENCODING \'UTF8\''))
+        finally:
+            engine.dispose()
+    engine = sa.create_engine(found.url, hide_parameters=True)
+    try:
+        dump = staging / "backup" / DUMPS[dialect]
+        if dialect == "sqlite":
+            backup._load_sqlite(engine, dump)
+            found.sqlite_path.chmod(0o600)  # type: ignore[union-attr]
+        else:
+            backup._load_postgresql(engine, dump, pg_restore)
+        with Session(engine) as checking:
+            found.problems = backup.check(checking, str(uploads), manifest)
+            try:
+                keyring = keys.unlock_with_recovery(checking, code)
+            except keys.KeysError:
+                found.problems.append("the recovery code does not open the keys inside the backup")
+            else:
+                found.problems += backup.check_files(checking, str(uploads), keyring)
+        engine.dispose()
+        yield found
+    finally:
+        engine.dispose()
+        if found.sqlite_path is not None:
+            found.sqlite_path.unlink(missing_ok=True)
+        if found.pg_name is not None:
+            _drop_pg(live, found.pg_name)
+
+
+# --- restore --------------------------------------------------------------------------------------
+
+@dataclass
+class Restored:
+    manifest: dict
+    aside: list[str]
+
+
+def filled_tables(engine: sa.Engine, upload_dir: Path) -> list[str]:
+    with engine.connect() as connection:
+        counts = backup.table_counts(connection)
+    filled = [name for name in Base.metadata.tables if counts.get(name) and name not in backup.SEEDED_TABLES]
+    if any(p.is_file() and p.name != LOCK_FILE for p in upload_dir.rglob("*")):
+        filled.append(str(upload_dir))
+    return filled
+
+
+def restore(session: Session, upload_dir: str, path: str | Path, code: str, *, replace: bool = False,
+            pg_restore: str = "pg_restore", db_prefix: str | None = None) -> Restored:
+    """Restore the backup file at `path`: everything into scratch places first, checked, then
+    switched. The live database and folder are kept aside (their names are returned)."""
+    path, uploads = Path(path), Path(upload_dir)
+    engine = engine_of(session)
+    session.close()
+    if uploads.exists() and not replace:
+        filled = filled_tables(engine, uploads)
+        if filled:
+            raise BackupError(f"this instance is not empty ({', '.join(filled)}): add --replace to restore over it "
+                              "(what is there now is kept aside, not deleted)")
+    engine.dispose()
+    uploads.parent.mkdir(parents=True, exist_ok=True)
+    staging = _private_dir(uploads.parent / f".moksori-restore-{secrets.token_hex(6)}")
+    live_sqlite = Path(engine.url.database) if engine.dialect.name == "sqlite" else None  # type: ignore[arg-type]
+    try:
+        with scratch(session, path, code, staging, "restore", pg_restore=pg_restore, db_prefix=db_prefix,
+                     sqlite_beside=live_sqlite.parent if live_sqlite else None) as ready:
+            if ready.problems:
+                raise BackupError("the backup does not check out: " + "; ".join(ready.problems))
+            aside = _switch(engine, uploads, ready)
+            ready.sqlite_path, ready.pg_name = None, None  # now the live ones: not removed
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    engine.dispose()
+    return Restored(ready.manifest, aside)
+
+
+def _switch(engine: sa.Engine, uploads: Path, ready: Scratch) -> list[str]:
+    """Put the scratch folder and database in the live ones' places; the live ones go aside."""
+    stamp = f"{utcnow():%Y%m%dT%H%M%S}_{secrets.token_hex(2)}"
+    aside, moved = [], None
+    if ready.sqlite_path is not None:
+        live = Path(engine.url.database)  # type: ignore[arg-type]
+        for suffix in ("-wal", "-journal"):
+            if Path(f"{live}{suffix}").exists() and Path(f"{live}{suffix}").stat().st_size:
+                raise BackupError(f"{live}{suffix} exists: something still uses the database. Stop the services "
+                                  "(systemctl stop moksori moksori-outbox) and run the restore again")
+    if uploads.exists():
+        moved = uploads.with_name(f"{uploads.name}.before-restore-{stamp}")
+        os.rename(uploads, moved)
+        aside.append(str(moved))
+    os.rename(ready.uploads, uploads)
+    try:
+        if ready.sqlite_path is not None:
+            if live.exists():
+                before = live.with_name(f"{live.name}.before-restore-{stamp}")
+                os.link(live, before)
+                aside.append(str(before))
+            os.replace(ready.sqlite_path, live)  # atomic: the database is the old or the new, never half
+        else:
+            aside += _switch_postgresql(engine.url, ready.pg_name, stamp)  # type: ignore[arg-type]
+    except Exception:
+        os.rename(uploads, ready.uploads)  # back as it was
+        if moved is not None:
+            os.rename(moved, uploads)
+        raise
+    return aside
+
+
+def _switch_postgresql(live: sa.engine.URL, scratch_name: str, stamp: str) -> list[str]:
+    before = f"{live.database}_before_restore_{stamp.lower()}"
+    engine = _admin_engine(live.set(database="postgres"))
+    try:
+        with engine.connect() as connection:
+            try:
+                connection.execute(sa.text(f'ALTER DATABASE "{live.database}" RENAME TO "{before}"'))
+            except sa.exc.DBAPIError as error:
+                raise BackupError(f"the database {live.database} could not be switched ({type(error.orig).__name__}): "
+                                  "stop everything that uses it (systemctl stop moksori moksori-outbox and the "
+                                  "moksori timers) and run the restore again") from None
+            connection.execute(sa.text(f'ALTER DATABASE "{scratch_name}" RENAME TO "{live.database}"'))
+    finally:
+        engine.dispose()
+    return [f"database {before}"]
+
+
+# --- drill --------------------------------------------------------------------------------------
+
+@dataclass
+class DrillResult:
+    ok: bool
+    kind: str  # "full" (with the recovery code) or "structure" (without it)
+    backup: str | None
+    summary: str
+    problems: list[str]
+
+
+def drill(session: Session, backup_dir: str | Path, code: str | None, *, pg_restore: str = "pg_restore",
+          db_prefix: str | None = None, path: str | Path | None = None) -> DrillResult:
+    """Check the newest backup (or `path`) and record the result. With the code: restore into
+    scratch and check everything; without: what needs no private key."""
+    found = [Path(path)] if path else backups_in(backup_dir)
+    if not found:
+        result = DrillResult(False, "full" if code else "structure", None, "no backup found", ["no backup found"])
+    elif code is None:
+        result = _drill_structure(session, found[-1])
+    else:
+        result = _drill_full(session, found[-1], code, pg_restore, db_prefix)
+    session.rollback()
+    settings.write_value(session, LAST_DRILL, {"at": utcnow().isoformat(), "ok": result.ok, "kind": result.kind,
+                                               "backup": result.backup, "summary": result.summary})
+    session.commit()
+    return result
+
+
+def _drill_structure(session: Session, path: Path) -> DrillResult:
+    try:
+        org_public = keys.public_key(session, "org")
+    except keys.KeysError:
+        org_public = None
+    with open(path, "rb") as source:
+        problems = sealed.check_structure(source, path.stat().st_size, org_public)
+    recorded = (settings.read_value(session, MADE) or {}).get(path.name)
+    if recorded is None:
+        problems.append("no SHA-256 was recorded when this backup was made (made elsewhere?)")
+    elif recorded != sha256_file(path):
+        problems.append("the file differs from the one written (its SHA-256 changed since)")
+    summary = ("header, sealed key and SHA-256 as written; contents not opened (needs the recovery code)"
+               if not problems else "; ".join(problems))
+    return DrillResult(not problems, "structure", path.name, summary, problems)
+
+
+def _drill_full(session: Session, path: Path, code: str, pg_restore: str, db_prefix: str | None) -> DrillResult:
+    staging = _private_dir(path.parent / f".staging-drill-{secrets.token_hex(6)}")
+    try:
+        with scratch(session, path, code, staging, "drill", pg_restore=pg_restore, db_prefix=db_prefix) as ready:
+            problems = ready.problems
+            tables = ready.manifest["tables"]
+            summary = (f"{sum(tables.values())} rows in {len(tables)} tables, {ready.manifest['files']} files opened "
+                       "and matching their sealed hashes, audit chain intact" if not problems
+                       else "; ".join(problems))
+    except BackupError as error:
+        problems, summary = [str(error)], str(error)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return DrillResult(not problems, "full", path.name, summary, problems)
+
+
+def status(session: Session) -> dict:
+    """What the admin page shows: the newest backup and the last drill (None when there was none)."""
+    return {"backup": settings.read_value(session, LAST_BACKUP), "drill": settings.read_value(session, LAST_DRILL)}
+
+
+def page_status(session: Session, now: datetime | None = None) -> dict:
+    """status() with times as datetimes and the newest backup's age; `stale` after two days."""
+    found, now = status(session), now or utcnow()
+    newest, last_drill = found["backup"], found["drill"]
+    if newest:
+        made_at = datetime.fromisoformat(newest["created_at"])
+        newest = {**newest, "created_at": made_at, "age": now - made_at, "stale": now - made_at > timedelta(days=2)}
+    if last_drill:
+        last_drill = {**last_drill, "at": datetime.fromisoformat(last_drill["at"])}
+    return {"backup": newest, "drill": last_drill}
