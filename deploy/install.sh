@@ -184,6 +184,11 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$SERVICE_USER'")"
   psql_admin -c "CREATE ROLE $SERVICE_USER LOGIN"
   changed "created the PostgreSQL role $SERVICE_USER"
 fi
+if [ "$(psql_admin -c "SELECT rolcreatedb FROM pg_roles WHERE rolname = '$SERVICE_USER'")" != t ]; then
+  # `moksori backup restore` and `backup drill` load a backup into a scratch database first.
+  psql_admin -c "ALTER ROLE $SERVICE_USER CREATEDB"
+  changed "let the PostgreSQL role $SERVICE_USER create (scratch) databases"
+fi
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]; then
   psql_admin -c "CREATE DATABASE $DB_NAME OWNER $SERVICE_USER ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0"
   changed "created the PostgreSQL database $DB_NAME (UTF-8)"
@@ -204,6 +209,8 @@ if [ ! -e "$ENV_FILE" ]; then
     echo "DATA_ENCRYPTION_KEY=$data_key"
     echo "DATABASE_URL=$DATABASE_URL"
     echo "UPLOAD_DIR=$UPLOADS"
+    echo "BACKUP_DIR=$BACKUPS"
+    echo "BACKUP_KEEP_DAYS=14"
     echo "INSTANCE_DIR=$INSTANCE"
     echo "RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0"
     echo "CLIENT_ADDRESS_HEADER=X-Moksori-Client"
@@ -281,7 +288,7 @@ step "render deploy/ into $ETC"
 render_args=(--set "SERVER_NAME=$DOMAIN" --set "TLS_CERT=$TLS_DIR/fullchain.pem" --set "TLS_KEY=$TLS_DIR/privkey.pem"
   --set "APP_DIR=$CODE_DIR" --set "VENV=$VENV" --set "UPLOAD_DIR=$UPLOADS" --set "ENV_FILE=$ENV_FILE"
   --set "APP_USER=$SERVICE_USER" --set "ACME_ROOT=$ACME" --set "BODY_TEMP_DIR=$BODY" --set "LOG_DIR=$NGINX_LOGS"
-  --set "HIDDEN_SERVICE_DIR=$ONION_DIR")
+  --set "HIDDEN_SERVICE_DIR=$ONION_DIR" --set "BACKUP_DIR=$BACKUPS")
 [ -z "$max_mb" ] || render_args+=(--set "MAX_TOTAL_UPLOAD_MB=$max_mb")
 rendered="$("$VENV/bin/python" "$CODE_DIR/deploy/render.py" "$ETC" "${render_args[@]}" "${RENDER[@]}")"
 while read -r file; do [ -z "$file" ] || changed "rendered $file"; done <<< "$rendered"
@@ -322,7 +329,8 @@ if [ "$SERVICES" = 1 ]; then
     fi
   done
   [ "$units_changed" = 0 ] || systemctl daemon-reload
-  systemctl enable --now moksori.service moksori-outbox.service moksori-retention.timer moksori-timestamp.timer
+  systemctl enable --now moksori.service moksori-outbox.service moksori-retention.timer moksori-timestamp.timer \
+    moksori-backup.timer moksori-drill.timer
   if [ "$CHANGES" -gt 0 ]; then systemctl restart moksori.service moksori-outbox.service; fi
   tor --verify-config >/dev/null && systemctl reload-or-restart tor
   nginx -t -q && systemctl reload-or-restart nginx

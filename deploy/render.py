@@ -29,6 +29,8 @@ TEMPLATES = [
     "systemd/moksori.service", "systemd/moksori-outbox.service", "systemd/moksori-retention.service",
     "systemd/moksori-retention.timer", "systemd/moksori-timestamp.service", "systemd/moksori-timestamp.timer",
     "systemd/moksori-checkpoint.service", "systemd/moksori-checkpoint.timer",
+    "systemd/moksori-backup.service", "systemd/moksori-backup.timer", "systemd/moksori-drill.service",
+    "systemd/moksori-drill.timer",
 ]
 PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 
@@ -76,6 +78,8 @@ def defaults() -> dict[str, str]:
         "APP_USER": "moksori",
         "ENV_FILE": "/etc/moksori/moksori.env",
         "UPLOAD_DIR": "/var/lib/moksori/uploads",
+        # Encrypted backups (moksori-backup.timer); the backup unit may write here.
+        "BACKUP_DIR": "/var/backups/moksori",
         "HIDDEN_SERVICE_DIR": "/var/lib/tor/moksori/",
         # The installed nginx's version ("1.22.1"), which decides how HTTP/2 is switched on.
         "NGINX_VERSION": nginx_version(),
@@ -90,7 +94,7 @@ HIDDEN = {"/tmp": "PrivateTmp=yes gives each service an empty /tmp of its own",
           "/home": "ProtectHome=yes hides /home from the services",
           "/root": "ProtectHome=yes hides /root from the services",
           "/run/user": "ProtectHome=yes hides /run/user from the services"}
-SANDBOXED = ("APP_DIR", "VENV", "UPLOAD_DIR", "ENV_FILE")
+SANDBOXED = ("APP_DIR", "VENV", "UPLOAD_DIR", "ENV_FILE", "BACKUP_DIR")
 
 
 def hidden_from_services(settings: dict[str, str]) -> list[str]:

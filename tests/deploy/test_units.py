@@ -36,7 +36,7 @@ def rendered() -> Path:
     with open_folder("moksori-units-") as tmp:
         settings = {"HIDDEN_SERVICE_DIR": str(tmp / "onion-service"), "ONION_LISTEN": "127.0.0.1:18080",
                     "VENV": str(BIN.parent), "APP_DIR": str(ROOT), "UPLOAD_DIR": str(tmp / "uploads"),
-                    "ENV_FILE": str(tmp / "moksori.env")}
+                    "ENV_FILE": str(tmp / "moksori.env"), "BACKUP_DIR": str(tmp / "backups")}
         # Under /tmp, which the units' sandbox hides: rendered to be read, never installed.
         subprocess.run([*render_args(tmp / "out", settings), "--allow-hidden-paths"], check=True, capture_output=True,
                        timeout=60)
@@ -100,11 +100,19 @@ def test_the_units_start_commands_that_exist(rendered):
                 result = subprocess.run(check, cwd=cwd, env=run_env, capture_output=True, text=True, timeout=60)
                 assert result.returncode == 0, (unit.name, check, result.stderr[-1500:])
                 seen.add(" ".join(command[1:]))
+    backups = rendered / "backups"
     assert seen == {"-c gunicorn.conf.py wsgi:app", "outbox send", "retention purge", "evidence timestamp --when-due",
-                    "audit checkpoint --mail --when-due"}
-    for name in ("moksori-retention.timer", "moksori-timestamp.timer", "moksori-checkpoint.timer"):
+                    "audit checkpoint --mail --when-due", f"backup create {backups}",
+                    f"backup drill --without-code --folder {backups}"}
+    for name in ("moksori-retention.timer", "moksori-timestamp.timer", "moksori-checkpoint.timer",
+                 "moksori-backup.timer", "moksori-drill.timer"):
         timer = (units / name).read_text()
         assert "OnCalendar=" in timer and "Persistent=true" in timer
+    # The backup may write its folder (the sandbox makes the rest read-only); the drill runs monthly.
+    assert f"ReadWritePaths={backups}" in (units / "moksori-backup.service").read_text().splitlines()
+    assert "OnCalendar=*-*-01 " in (units / "moksori-drill.timer").read_text()
+    enabled = (ROOT / "deploy" / "install.sh").read_text()
+    assert "moksori-backup.timer moksori-drill.timer" in enabled
 
 
 def test_systemd_accepts_the_units(rendered):
