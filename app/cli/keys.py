@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import KeyGrant, User
 from app.sealed import keys, repad, search
 from app.services import accounts, audit
-from app.services.ops import seal_existing
+from app.services.ops import backup_file, seal_existing
 
 keys_cli = AppGroup("keys", help="The organization's keys and the recovery code.")
 
@@ -109,13 +109,32 @@ def recover_command(email):
     click.echo(f"{user.email} can log in with this one-time set-up password, then choose their own: {password}")
 
 
+BACKUPS_AFTER_ROTATION = """\
+Backups made before now carry the old code's wrap of the same keys: on this server the new code
+opens them too (`moksori backup restore|drill` try both), but on a new server they open only with
+the OLD code. Keep the old paper locked away until those backups are gone (BACKUP_KEEP_DAYS days),
+or make a new backup now (--backup-now) and copy it off-site: that one opens with the new code
+anywhere."""
+
+
 @keys_cli.command("rotate-recovery")
-def rotate_command():
-    """Replace the recovery code (the current one on standard input); the old one stops working."""
+@click.option("--backup-now/--no-backup-now", default=None,
+              help="Make a backup right after the rotation, so the newest opens with the new code "
+                   "(asked when the terminal is interactive).")
+def rotate_command(backup_now):
+    """Replace the recovery code (the current one on standard input); the old one stops opening
+    the keys on this server. Old backups: see the message it prints."""
     keyring = recovery_keyring()
     code = keys.rotate_recovery(db.session(), keyring, "cli")
     db.session.commit()
     print_recovery_code(code)
+    click.echo(BACKUPS_AFTER_ROTATION)
+    if backup_now is None and sys.stdin.isatty():
+        backup_now = click.confirm("Make a backup now?", default=True)
+    if backup_now:
+        made = backup_file.make(db.session, current_app.config["UPLOAD_DIR"], current_app.config["BACKUP_DIR"],
+                                current_app.config["BACKUP_KEEP_DAYS"])
+        click.echo(f"backup written to {made.path}: it opens with the new code")
 
 
 @keys_cli.command("rotate-search")

@@ -197,14 +197,15 @@ def backup_restore_command(path, replace, recovery_code_stdin):
 
 @backup_cli.command("drill")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--folder", type=click.Path(file_okay=False), help="Where the backups are (default BACKUP_DIR).")
 @click.option("--without-code", is_flag=True, help="Unattended (the monthly timer): check what needs no private "
               "key — the header, the sealed key, the layout and the SHA-256 recorded when it was made.")
-def backup_drill_command(path, without_code):
+def backup_drill_command(path, without_code, folder):
     """Restore the newest backup (or PATH) into a scratch database and folder with the recovery
     code (standard input), check row counts, every file's sealed hash and the audit chain, then
     remove the scratch copies. The result is recorded for the admin's Settings page."""
     code = None if without_code else read_recovery_code()
-    result = backup_file.drill(db.session(), current_app.config["BACKUP_DIR"], code, path=path,
+    result = backup_file.drill(db.session(), folder or current_app.config["BACKUP_DIR"], code, path=path,
                                db_prefix=current_app.config.get("BACKUP_SCRATCH_DB_PREFIX"), **_pg_tools())
     what = "full drill" if result.kind == "full" else "drill without the recovery code"
     if not result.ok:

@@ -11,7 +11,8 @@ The file key is random, one per backup, and sealed to the org public key (crypto
 to "backup.file_key"). The stream key depends on the whole header, so a changed header (another
 sealed key, another recovery wrap) opens nothing. Opening needs the org private key; the header
 carries its recovery wrap, so the recovery code that was current when the backup was made opens
-it, even on a new server and after the code was rotated. The archive is padded with zeros to
+it, even on a new server and after the code was rotated; where the installation's own wrap is at
+hand (the server it was made on), today's code opens it as well. The archive is padded with zeros to
 one eighth of its size class first (archive readers stop at the end-of-archive marker), so the
 size shows the order of magnitude and not how much changed from one day to the next.
 
@@ -125,18 +126,33 @@ def read_header(source: BinaryIO) -> Header:
     return Header(raw, fields)
 
 
-def open_body(source: BinaryIO, code: str) -> Iterator[bytes]:
-    """The archive's plaintext in segments, read from the start of the file. Raises
-    BackupKeyError for a wrong code or an altered header; a segment that was cut off or altered
-    raises it while iterating."""
-    header = read_header(source)
+def _private_key(header: Header, code: str, session: Session | None) -> bytes:
+    """The org private key: from the header's recovery wrap (the code current when the backup
+    was made), else from this installation's current wrap (the same key pair under a newer
+    code: a rotation re-wraps the key, it does not replace it)."""
     recovery = header.recovery
     try:
-        private = keys.unwrap_recovery(code, base64.b64decode(recovery["wrapped"]), base64.b64decode(recovery["salt"]),
-                                       recovery["params"], "org")
+        return keys.unwrap_recovery(code, base64.b64decode(recovery["wrapped"]), base64.b64decode(recovery["salt"]),
+                                    recovery["params"], "org")
     except keys.KeysError:
-        raise BackupKeyError("this recovery code does not open the backup (a backup opens with the code that was "
-                             "current when it was made)") from None
+        pass
+    row = keys.org_keys(session).get("org") if session is not None else None
+    if row is not None and row.public_key == header.org_public:
+        try:
+            return keys.unwrap_recovery(code, row.recovery_wrapped, row.recovery_salt, row.recovery_params, "org")
+        except keys.KeysError:
+            pass
+    raise BackupKeyError("this recovery code does not open the backup (it opens with the code that was current "
+                         "when it was made, or on this server with today's)")
+
+
+def open_body(source: BinaryIO, code: str, session: Session | None = None) -> Iterator[bytes]:
+    """The archive's plaintext in segments, read from the start of the file. Raises
+    BackupKeyError for a wrong code or an altered header; a segment that was cut off or altered
+    raises it while iterating. With `session`, today's recovery code of this installation opens
+    older backups too."""
+    header = read_header(source)
+    private = _private_key(header, code, session)
     if public_key_of(private) != header.org_public:
         raise BackupKeyError("the backup's header was altered: its key does not match its recovery wrap")
     try:

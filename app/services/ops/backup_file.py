@@ -145,18 +145,24 @@ def prune(folder: Path, keep_days: int, now: datetime) -> list[str]:
 
 # --- opening a backup into scratch places -------------------------------------------------------
 
-def _decrypt(path: Path, code: str, target: Path) -> None:
+def _decrypt(session: Session, path: Path, code: str, target: Path) -> None:
     """The whole archive, authenticated to its last segment before anything is read from it."""
+    try:
+        keys.org_keys(session)
+        current: Session | None = session
+    except sa.exc.DBAPIError:  # a database not migrated yet (a new server): only the header's wrap
+        session.rollback()
+        current = None
     with open(path, "rb") as source, open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         try:
-            for segment in sealed.open_body(source, code):
+            for segment in sealed.open_body(source, code, current):
                 out.write(segment)
         except sealed.BackupKeyError as error:
             raise BackupError(f"{path.name}: {error}") from None
 
 
-def _unpack(path: Path, code: str, staging: Path) -> dict:
-    _decrypt(path, code, staging / ARCHIVE)
+def _unpack(session: Session, path: Path, code: str, staging: Path) -> dict:
+    _decrypt(session, path, code, staging / ARCHIVE)
     inner = _private_dir(staging / "backup")
     with tarfile.open(staging / ARCHIVE) as archive:
         members = archive.getmembers()
@@ -207,7 +213,7 @@ def scratch(session: Session, path: Path, code: str, staging: Path, purpose: str
     the block ends unless the caller moved it (restore)."""
     live = engine_of(session).url
     dialect = engine_of(session).dialect.name
-    manifest = _unpack(path, code, staging)
+    manifest = _unpack(session, path, code, staging)
     if manifest["database"] != dialect:
         raise BackupError(f"the backup is of a {manifest['database']} database, this instance uses {dialect}")
     if manifest["key_check"] != backup.key_check():
@@ -245,9 +251,8 @@ def scratch(session: Session, path: Path, code: str, staging: Path, purpose: str
             backup._load_postgresql(engine, dump, pg_restore)
         with Session(engine) as checking:
             found.problems = backup.check(checking, str(uploads), manifest)
-            try:
-                keyring = keys.unlock_with_recovery(checking, code)
-            except keys.KeysError:
+            keyring = _unlock(checking, session, code)
+            if keyring is None:
                 found.problems.append("the recovery code does not open the keys inside the backup")
             else:
                 found.problems += backup.check_files(checking, str(uploads), keyring)
@@ -259,6 +264,30 @@ def scratch(session: Session, path: Path, code: str, staging: Path, purpose: str
             found.sqlite_path.unlink(missing_ok=True)
         if found.pg_name is not None:
             _drop_pg(live, found.pg_name)
+
+
+def _unlock(restored: Session, live: Session, code: str) -> keys.Keyring | None:
+    """The keys inside the backup, opened with the code current when it was made; or with
+    today's code of this installation (the same key pairs, re-wrapped by a rotation), whose wraps
+    then replace the older ones in the restored copy, so that today's code is the one it takes."""
+    try:
+        return keys.unlock_with_recovery(restored, code)
+    except keys.KeysError:
+        pass
+    try:
+        keyring = keys.unlock_with_recovery(live, code)
+        current = keys.org_keys(live)
+    except (keys.KeysError, sa.exc.DBAPIError):
+        live.rollback()
+        return None
+    for kind, row in keys.org_keys(restored).items():
+        if kind not in current or current[kind].public_key != row.public_key:
+            return None
+        row.recovery_wrapped, row.recovery_salt = current[kind].recovery_wrapped, current[kind].recovery_salt
+        row.recovery_params, row.recovery_created_at = current[kind].recovery_params, current[kind].recovery_created_at
+    restored.commit()
+    live.rollback()
+    return keyring
 
 
 # --- restore --------------------------------------------------------------------------------------

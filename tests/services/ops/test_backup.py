@@ -303,3 +303,36 @@ def test_a_backup_forged_with_the_public_key_is_still_checked(app, runner, targe
 def test_missing_pg_dump_is_explained(app):
     with pytest.raises(backup.BackupError, match="PostgreSQL client tools"):
         backup._tool("/nonexistent/pg_dump", "pg_dump")
+
+
+def test_after_a_recovery_code_rotation_old_backups_open_with_the_old_code_elsewhere(
+        app, runner, target_app, tmp_path, org_keys):
+    _fill()
+    folder = tmp_path / "backups"
+    app.config["BACKUP_DIR"] = str(folder)
+    old = _create(runner, folder)
+    rotated = runner.invoke(args=["keys", "rotate-recovery", "--no-backup-now"], input=org_keys.code + "\n")
+    assert rotated.exit_code == 0, rotated.output
+    assert "open only with" in rotated.output and "--backup-now" in rotated.output
+    new_code = rotated.output.split("RECOVERY CODE / 복구 코드", 1)[1].split()[0]
+    assert new_code != org_keys.code
+    # On this server today's code opens the old backup (the same key pair, re-wrapped) ...
+    drill = runner.invoke(args=["backup", "drill", str(old)], input=new_code + "\n")
+    assert drill.exit_code == 0, drill.output
+    # ... on a new server only the code that was current when it was made.
+    cli = target_app.test_cli_runner()
+    refused = cli.invoke(args=["backup", "restore", str(old)], input=new_code + "\n")
+    assert refused.exit_code == 1 and "does not open" in refused.output
+    restored = cli.invoke(args=["backup", "restore", str(old)], input=org_keys.code + "\n")
+    assert restored.exit_code == 0, restored.output
+    _drop_aside(target_app, restored.output)
+
+    # --backup-now makes one that opens with the new code anywhere.
+    again = runner.invoke(args=["keys", "rotate-recovery", "--backup-now"], input=new_code + "\n")
+    assert again.exit_code == 0 and "it opens with the new code" in again.output, again.output
+    newest_code = again.output.split("RECOVERY CODE / 복구 코드", 1)[1].split()[0]
+    newest = backup_file.backups_in(folder)[-1]
+    assert newest != old
+    replaced = cli.invoke(args=["backup", "restore", str(newest), "--replace"], input=newest_code + "\n")
+    assert replaced.exit_code == 0, replaced.output
+    _drop_aside(target_app, replaced.output)
