@@ -1,14 +1,15 @@
-"""Backups: a consistent copy of the database and the encrypted files, and restoring one.
+"""Backups: a consistent copy of the database and the encrypted files, and loading one.
 
-A backup is a directory:
+This is the inside of a backup: backup_file.py puts this directory into one file encrypted to
+the organization key, and restores and drills through scratch places. The directory is:
   manifest.json      format, time, database kind, migration revision, row count per table,
                      SHA-256 of the two files below, and a check value of the data key
   database.sqlite3   SQLite: written with SQLite's online backup API (consistent while in use)
   database.pgdump    PostgreSQL: `pg_dump --format=custom`, taken in an exported snapshot so
                      the row counts in the manifest describe exactly what was dumped
   files.tar          UPLOAD_DIR as it is: the files stay encrypted
-The data key is never written into a backup: without DATA_ENCRYPTION_KEY a backup is useless,
-which is what keeps a lost backup from exposing anyone. Backups and purges take the same
+The data key is never written into a backup: a restore needs DATA_ENCRYPTION_KEY besides the
+recovery code (SECURITY.md "Backups"). Backups and purges take the same
 maintenance lock, so a purge never deletes files between the database copy and the tar.
 """
 from __future__ import annotations

@@ -189,7 +189,8 @@ class Scratch:
 
 
 def _scratch_db_name(live: sa.engine.URL, purpose: str, prefix: str | None) -> str:
-    return f"{prefix if prefix is not None else live.database + '_'}{purpose}_{secrets.token_hex(4)}"
+    start = prefix if prefix is not None else f"{live.database}_"
+    return f"{start}{purpose}_{secrets.token_hex(4)}"
 
 
 def _admin_engine(url: sa.engine.URL) -> sa.Engine:
@@ -328,6 +329,8 @@ def restore(session: Session, upload_dir: str, path: str | Path, code: str, *, r
                      sqlite_beside=live_sqlite.parent if live_sqlite else None) as ready:
             if ready.problems:
                 raise BackupError("the backup does not check out: " + "; ".join(ready.problems))
+            session.close()  # the checks read the live keys: no connection of ours may stay open
+            engine.dispose()
             aside = _switch(engine, uploads, ready)
             ready.sqlite_path, ready.pg_name = None, None  # now the live ones: not removed
     finally:

@@ -159,13 +159,14 @@ def test_wrong_code_truncated_or_tampered_backups_are_refused_before_anything_is
     (target_uploads / "live-file").write_bytes(b"live")
     cli = target_app.test_cli_runner()
     data = path.read_bytes()
+    segment = 1024 * 1024 + 16
+    body = data.index(b"MKS2") + 12
+    whole_segments = data[:body + (len(data) - body - 1) // segment * segment]  # the final segment dropped
+    middle = len(data) // 2
     cases = {"wrong code": (data, "0000-0000-0000-0000-0000-0000"),
              "truncated": (data[:-4096], org_keys.code),
-             "cut at a segment": (data[:len(data) - (len(data) - data.index(b"MKS2") - 12) % (1024 * 1024 + 16)
-                                       - (1024 * 1024 + 16)] if len(data) > 3 * 1024 * 1024 else data[:-17],
-                                  org_keys.code),
-             "flipped body byte": (data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 1]) + data[len(data) // 2 + 1:],
-                                   org_keys.code),
+             "cut after a segment": (whole_segments if len(whole_segments) > body else data[:body], org_keys.code),
+             "flipped body byte": (data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:], org_keys.code),
              "header altered": (data.replace(b'"date":"', b'"date":"1', 1), org_keys.code)}
     for label, (content, code) in cases.items():
         broken = tmp_path / f"broken-{label.replace(' ', '-')}.backup"
