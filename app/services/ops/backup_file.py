@@ -38,7 +38,8 @@ from app.services.ops.backup import DUMPS, FILES, MANIFEST, BackupError
 from app.services.ops.retention import LOCK_FILE
 
 NAME = re.compile(r"^moksori-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.backup$")
-LAST_BACKUP, LAST_DRILL, MADE = "backup.last", "backup.last_drill", "backup.made"
+LAST_BACKUP, LAST_DRILL, MADE = "backup.last", "backup.last_drill.", "backup.made"  # LAST_DRILL + kind
+DRILL_KINDS = ("full", "structure")
 ARCHIVE = "archive.tar"
 
 
@@ -411,8 +412,8 @@ def drill(session: Session, backup_dir: str | Path, code: str | None, *, pg_rest
     else:
         result = _drill_full(session, found[-1], code, pg_restore, db_prefix)
     session.rollback()
-    settings.write_value(session, LAST_DRILL, {"at": utcnow().isoformat(), "ok": result.ok, "kind": result.kind,
-                                               "backup": result.backup, "summary": result.summary})
+    settings.write_value(session, LAST_DRILL + result.kind, {"at": utcnow().isoformat(), "ok": result.ok,
+                                                             "backup": result.backup, "summary": result.summary})
     session.commit()
     return result
 
@@ -451,17 +452,25 @@ def _drill_full(session: Session, path: Path, code: str, pg_restore: str, db_pre
 
 
 def status(session: Session) -> dict:
-    """What the admin page shows: the newest backup and the last drill (None when there was none)."""
-    return {"backup": settings.read_value(session, LAST_BACKUP), "drill": settings.read_value(session, LAST_DRILL)}
+    """What the admin page shows: the newest backup and the last drill of each kind (None when
+    there was none)."""
+    return {"backup": settings.read_value(session, LAST_BACKUP),
+            **{kind: settings.read_value(session, LAST_DRILL + kind) for kind in DRILL_KINDS}}
 
 
 def page_status(session: Session, now: datetime | None = None) -> dict:
-    """status() with times as datetimes and the newest backup's age; `stale` after two days."""
+    """status() with times as datetimes and the newest backup's age; `stale`: a backup older than
+    two days, a full drill older than 35 days (it is due monthly)."""
     found, now = status(session), now or utcnow()
-    newest, last_drill = found["backup"], found["drill"]
+    newest = found["backup"]
     if newest:
         made_at = datetime.fromisoformat(newest["created_at"])
         newest = {**newest, "created_at": made_at, "age": now - made_at, "stale": now - made_at > timedelta(days=2)}
-    if last_drill:
-        last_drill = {**last_drill, "at": datetime.fromisoformat(last_drill["at"])}
-    return {"backup": newest, "drill": last_drill}
+    drills = {}
+    for kind in DRILL_KINDS:
+        if found[kind]:
+            at = datetime.fromisoformat(found[kind]["at"])
+            drills[kind] = {**found[kind], "at": at, "stale": now - at > timedelta(days=35)}
+        else:
+            drills[kind] = None
+    return {"backup": newest, **drills}

@@ -96,7 +96,8 @@ def test_a_backup_is_one_file_without_plaintext(app, runner, tmp_path, org_keys)
                   b"ustar", b"manifest.json", b"files.tar", b"submission"):
         assert plain not in data, plain
     # The size is a multiple of an eighth of its power of two (at least 1 MiB): the order of magnitude.
-    assert (len(data) - data.index(b"MKS2")) % (1024 * 1024) < 1024
+    body = 8 + int.from_bytes(data[4:8], "big")
+    assert data[body:body + 4] == b"MKS2" and (len(data) - body - 12) // (1024 * 1024 + 16) >= 1
     # The staging folder is gone; the record the admin page shows is there.
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     with app.app_context():
@@ -231,7 +232,9 @@ def test_drill_reports_ok_and_catches_a_tampered_file(app, runner, tmp_path, org
 
     auth.login(role="admin")
     html = client.get("/admin/settings").get_data(as_text=True)
-    assert "백업" in html and "복구 코드 없이 확인" in html and "성공" in html
+    assert "가장 최근 백업: moksori-" in html and "전체 복원 점검" in html
+    assert "복구 코드 없이 한 마지막 월간 확인" in html
+    assert "성공" in html and "notice error" not in html
 
     # An encrypted file damaged on the server before the backup: the full drill names it.
     with app.app_context():
@@ -337,3 +340,21 @@ def test_after_a_recovery_code_rotation_old_backups_open_with_the_old_code_elsew
     replaced = cli.invoke(args=["backup", "restore", str(newest), "--replace"], input=newest_code + "\n")
     assert replaced.exit_code == 0, replaced.output
     _drop_aside(target_app, replaced.output)
+
+
+def test_the_admin_page_warns_of_an_old_backup_and_an_overdue_drill(app, runner, tmp_path, org_keys):
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+
+    _fill()
+    folder = tmp_path / "backups"
+    app.config["BACKUP_DIR"] = str(folder)
+    _create(runner, folder)
+    assert runner.invoke(args=["backup", "drill"], input=org_keys.code + "\n").exit_code == 0
+    with app.app_context():
+        fresh = backup_file.page_status(db.session)
+        later = backup_file.page_status(db.session, utcnow() + timedelta(days=36))
+        db.session.rollback()
+    assert not fresh["backup"]["stale"] and not fresh["full"]["stale"] and fresh["structure"] is None
+    assert later["backup"]["stale"] and later["full"]["stale"] and later["backup"]["age"] > timedelta(days=35)
