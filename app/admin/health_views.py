@@ -22,7 +22,7 @@ LEVEL_NAMES = {OK: _l("OK"), WARNING: _l("Warning"), PROBLEM: _l("Problem")}
 
 @bp.route("/health")
 def system_health():
-    installation = Installation(config=current_app.config, session=db.session, environ=dict(os.environ),
+    installation = Installation(config=current_app.config, session=db.session(), environ=dict(os.environ),
                                 instance_dir=str(config.INSTANCE_DIR), database_ok=True, gettext=gettext)
     findings = sorted(watch.run(installation), key=lambda finding: -LEVELS.index(finding.level))
     return render_template("admin/health.html", findings=findings, status=worst(findings),

@@ -28,4 +28,4 @@ def settings():
         flash(_("Saved."), "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, configured=configured,
-                           backups=backup_file.page_status(db.session)), 422 if form.errors else 200
+                           backups=backup_file.page_status(db.session())), 422 if form.errors else 200

@@ -132,7 +132,7 @@ def rotate_command(backup_now):
     if backup_now is None and sys.stdin.isatty():
         backup_now = click.confirm("Make a backup now?", default=True)
     if backup_now:
-        made = backup_file.make(db.session, current_app.config["UPLOAD_DIR"], current_app.config["BACKUP_DIR"],
+        made = backup_file.make(db.session(), current_app.config["UPLOAD_DIR"], current_app.config["BACKUP_DIR"],
                                 current_app.config["BACKUP_KEEP_DAYS"])
         click.echo(f"backup written to {made.path}: it opens with the new code")
 

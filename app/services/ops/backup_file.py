@@ -466,7 +466,7 @@ def page_status(session: Session, now: datetime | None = None) -> dict:
     if newest:
         made_at = datetime.fromisoformat(newest["created_at"])
         newest = {**newest, "created_at": made_at, "age": now - made_at, "stale": now - made_at > timedelta(days=2)}
-    drills = {}
+    drills: dict[str, dict | None] = {}
     for kind in DRILL_KINDS:
         if found[kind]:
             at = datetime.fromisoformat(found[kind]["at"])
