@@ -128,7 +128,7 @@ def backups(it: Installation) -> Iterator[Finding]:
     """The newest entry of BACKUP_DIR (a backup directory's manifest, or a backup file); read only."""
     _ = it.gettext
     folder = it.setting("BACKUP_DIR", DEFAULT_BACKUP_DIR if it.production else "")
-    if not folder:
+    if not folder or (not it.production and not Path(folder).exists()):  # a development instance without any
         yield Finding("backups", OK, _("BACKUP_DIR is not set, so the age of backups is not checked."))
         return
     try:

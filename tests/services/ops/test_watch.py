@@ -118,7 +118,8 @@ def test_no_backup_or_an_unreadable_folder_is_a_warning(app_ctx, tmp_path):
     assert levels(empty, "backups") == {WARNING} and "There is no backup" in text(empty, "backups")
     missing = list(watch.backups(installation(app_ctx, tmp_path, production=True, BACKUP_DIR=str(tmp_path / "no"))))
     assert levels(missing, "backups") == {WARNING} and "cannot be read here" in text(missing, "backups")
-    assert "not checked" in text(watch.backups(installation(app_ctx, tmp_path)), "backups")  # development
+    development = installation(app_ctx, tmp_path, BACKUP_DIR=str(tmp_path / "never-made"))
+    assert "not checked" in text(watch.backups(development), "backups")  # development, no backup folder yet
 
 
 @pytest.mark.parametrize(("days", "level"), [(-1, PROBLEM), (3, PROBLEM), (15, WARNING), (80, OK)])
