@@ -86,7 +86,7 @@ def counted() -> tuple[stats.Dashboard, datetime | None]:
     if selection is None and max_age > 0:
         # current_app is a LocalProxy, typed as the Flask it stands for: mypy does not know its own method.
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        kept = snapshot.current(db.session(), app, timezone, timedelta(seconds=max_age))
+        kept = snapshot.current(db.session, app, timezone, timedelta(seconds=max_age))
         return stats.dashboard_of(db.session(), kept.counts, current_lang()), kept.counted_at
     return stats.dashboard_of(db.session(), stats.count(db.session(), selection, timezone), current_lang()), None
 

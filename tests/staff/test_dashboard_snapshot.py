@@ -23,7 +23,7 @@ def counted_in_here(monkeypatch):
     assertions); `finish(app)` then runs them, after the page has answered, as the thread would."""
     started = []
 
-    def record(app, timezone):
+    def record(app, sessions, timezone):
         started.append(timezone)
         return True
     monkeypatch.setattr(snapshot, "recount_in_background", record)
@@ -80,8 +80,8 @@ def test_a_filtered_dashboard_is_counted_on_the_page(client, app, auth, counted_
     assert counted_in_here == []
 
 
-def test_with_recounting_off_every_page_counts(client, app, auth):
-    app.config["DASHBOARD_RECOUNT_SECONDS"] = 0
+def test_with_recounting_off_every_page_counts(client, app, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "DASHBOARD_RECOUNT_SECONDS", 0)
     SubmissionFactory(province="KP-09")
     auth.login()
     client.get("/staff/dashboard")
@@ -113,7 +113,7 @@ def test_a_count_that_fails_keeps_the_numbers_there_were(app, monkeypatch):
         monkeypatch.setattr(stats, "count", broken)
         finished = []
         monkeypatch.setattr(snapshot, "release", lambda session: finished.append(True) or Setting)
-        assert snapshot.recount_in_background(app, "Asia/Seoul")
+        assert snapshot.recount_in_background(app, db.session, "Asia/Seoul")
         snapshot._counting.acquire()  # waits for the thread
         snapshot._counting.release()
         assert finished == [True]

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.models.base import rows_affected, utcnow
 from app.models.settings import Setting
@@ -100,26 +100,27 @@ def release(session: Session) -> None:
     session.commit()
 
 
-def recount_in_background(app: Flask, timezone: str) -> bool:
-    """Start a count in a thread of this process, unless one runs here or elsewhere."""
+def recount_in_background(app: Flask, sessions: scoped_session, timezone: str) -> bool:
+    """Start a count in a thread of this process, unless one runs here or elsewhere. `sessions`
+    gives the thread a session of its own (the request's ends with the request)."""
     if not _counting.acquire(blocking=False):
         return False
 
     def work() -> None:
-        from app.extensions import db
         try:
             with app.app_context():
+                session = sessions()
                 try:
-                    if claim(db.session()):
+                    if claim(session):
                         try:
-                            recount(db.session(), timezone)
+                            recount(session, timezone)
                         finally:
-                            release(db.session())
+                            release(session)
                 except Exception:  # the numbers there were stay; the next page tries again
-                    db.session.rollback()
+                    session.rollback()
                     log.exception("counting the dashboard failed")
                 finally:
-                    db.session.remove()
+                    sessions.remove()
         finally:
             _counting.release()
 
@@ -127,12 +128,13 @@ def recount_in_background(app: Flask, timezone: str) -> bool:
     return True
 
 
-def current(session: Session, app: Flask, timezone: str, max_age: timedelta) -> Snapshot:
+def current(sessions: scoped_session, app: Flask, timezone: str, max_age: timedelta) -> Snapshot:
     """The numbers for every item: the kept ones (a new count started when they are old), or
     for an installation that has none yet, counted now."""
+    session = sessions()
     snapshot = read(session)
     if snapshot is None or snapshot.timezone != timezone:
         return recount(session, timezone)
     if due(snapshot, timezone, max_age):
-        recount_in_background(app, timezone)
+        recount_in_background(app, sessions, timezone)
     return snapshot
