@@ -224,7 +224,9 @@ def test_two_outbox_workers_send_every_mail_exactly_once(cluster):
 
 
 def test_flask_doctor_finds_nothing_wrong_with_this_set_up(cluster):
-    report = " ".join(flask(cluster.env, "doctor", "--onion-hostname", str(cluster.tmp / "hostname")).split())
+    # Warnings (no backup yet, no time-stamping authority, …) are not faults of this set-up.
+    doctor = flask(cluster.env, "doctor", "--warnings-ok", "--onion-hostname", str(cluster.tmp / "hostname"))
+    report = " ".join(doctor.split())
     assert "0 problem(s)" in report
     for words in ("the organization's keys exist", "counted in Redis at redis://", "EHLO; nothing was sent",
                   "is writable", "is the address tor serves", "agrees with the database server's"):
