@@ -246,13 +246,18 @@ def restore(session: Session, upload_dir: str, source: str | Path, pg_restore: s
         else:
             _load_postgresql(engine, dump, pg_restore)
         with tarfile.open(source / FILES) as archive:
-            members = safe_members(archive)
-            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: CPython's own checks as well
-                archive.extractall(uploads, members=members, filter="data")
-            else:  # Debian 12's 3.11.2: safe_members() alone (regular files and folders only)
-                archive.extractall(uploads, members=members)  # nosec B202 # every member checked above
+            extract_safely(archive, uploads)
     session.close()
     return check(session, upload_dir, manifest)
+
+
+def extract_safely(archive: tarfile.TarFile, destination: Path | str) -> None:
+    """Extract an archive's members, each checked by safe_members() first."""
+    members = safe_members(archive)
+    if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: CPython's own checks as well
+        archive.extractall(destination, members=members, filter="data")
+    else:  # Debian 12's 3.11.2: safe_members() alone (regular files and folders only)
+        archive.extractall(destination, members=members)  # nosec B202 # every member checked above
 
 
 def safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:

@@ -198,13 +198,18 @@ def _admin_engine(url: sa.engine.URL) -> sa.Engine:
     return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, hide_parameters=True)
 
 
-def _drop_pg(live: sa.engine.URL, name: str) -> None:
+def _admin_execute(live: sa.engine.URL, statement: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE), on a connection of its own."""
     engine = _admin_engine(live)
     try:
         with engine.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(sa.text(statement))
     finally:
         engine.dispose()
+
+
+def _drop_pg(live: sa.engine.URL, name: str) -> None:
+    _admin_execute(live, f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @contextmanager
@@ -223,11 +228,7 @@ def scratch(session: Session, path: Path, code: str, staging: Path, purpose: str
                           "chain could not be read. Set the key the backup was made with.")
     uploads = _private_dir(staging / "uploads")
     with tarfile.open(staging / "backup" / FILES) as archive:
-        members = backup.safe_members(archive)
-        if hasattr(tarfile, "data_filter"):
-            archive.extractall(uploads, members=members, filter="data")
-        else:
-            archive.extractall(uploads, members=members)  # nosec B202 # every member checked by safe_members
+        backup.extract_safely(archive, uploads)
     for restored in uploads.rglob("*"):  # folders the archive names only by their files: as the app makes them
         restored.chmod(0o700 if restored.is_dir() else 0o600)
     found = Scratch(live, uploads, manifest, [])
@@ -237,12 +238,7 @@ def scratch(session: Session, path: Path, code: str, staging: Path, purpose: str
     else:
         found.pg_name = _scratch_db_name(live, purpose, db_prefix)
         found.url = live.set(database=found.pg_name)
-        engine = _admin_engine(live)
-        try:
-            with engine.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{found.pg_name}" TEMPLATE template0 ENCODING \'UTF8\''))
-        finally:
-            engine.dispose()
+        _admin_execute(live, f'CREATE DATABASE "{found.pg_name}" TEMPLATE template0 ENCODING \'UTF8\'')
     engine = sa.create_engine(found.url, hide_parameters=True)
     try:
         dump = staging / "backup" / DUMPS[dialect]

@@ -250,7 +250,3 @@ def dashboard_of(session: Session, counts: Counts, lang: str) -> Dashboard:
         median_response_hours=counts.median_response_hours,
     )
 
-
-def dashboard(session: Session, filters, lang: str, timezone: str) -> Dashboard:
-    """The dashboard over the items the queue's filters select, counted now."""
-    return dashboard_of(session, count(session, queue_selection(session, filters), timezone), lang)
