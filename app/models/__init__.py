@@ -3,6 +3,18 @@ from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey, SigningKey
 from app.models.outbox import OutboxEmail, Subscriber
+from app.models.records import (
+    CASE_STATUSES,
+    RECORD_KINDS,
+    Case,
+    CaseNote,
+    Involvement,
+    Record,
+    RecordLink,
+    case_record,
+    case_submission,
+    record_category,
+)
 from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
 from app.models.settings import Setting
 from app.models.submission import Attachment, Message, Note, ReceiptRewrap, Submission, submission_category
@@ -12,14 +24,19 @@ from app.models.updates import Update
 from app.models.user import ROLES, LoginThrottle, User
 
 __all__ = [
+    "CASE_STATUSES",
     "GENESIS_HASH",
     "KEYED_PREFIX",
     "KEY_KINDS",
+    "RECORD_KINDS",
     "ROLES",
     "Attachment",
     "AuditEvent",
     "Base",
+    "Case",
+    "CaseNote",
     "Category",
+    "Involvement",
     "KeyGrant",
     "KeySession",
     "LoginThrottle",
@@ -28,6 +45,8 @@ __all__ = [
     "OrgKey",
     "OutboxEmail",
     "ReceiptRewrap",
+    "Record",
+    "RecordLink",
     "SearchBlock",
     "SearchKey",
     "SearchLease",
@@ -42,5 +61,8 @@ __all__ = [
     "TimestampPiece",
     "Update",
     "User",
+    "case_record",
+    "case_submission",
+    "record_category",
     "submission_category",
 ]
