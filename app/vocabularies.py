@@ -223,6 +223,28 @@ CONTACT_TOPICS = [
     ("other", lazy_pgettext("topic", "Other")),
 ]
 
+# Records (issue 22; HURIDOCS Events Standard Formats: person, event, and a place for "where").
+RECORD_KINDS = [
+    ("person", lazy_pgettext("record", "Person")),
+    ("place", lazy_pgettext("record", "Place")),
+    ("event", lazy_pgettext("record", "Event")),
+]
+# A person's usual part; the part in a given event is an INVOLVEMENT_ROLES code.
+PERSON_ROLES = [
+    ("victim", lazy_pgettext("person", "Victim")),
+    ("witness", lazy_pgettext("person", "Witness")),
+    ("perpetrator", lazy_pgettext("person", "Perpetrator")),
+    ("official", lazy_pgettext("person", "Official")),
+    ("other", lazy_pgettext("person", "Other")),
+]
+INVOLVEMENT_ROLES = [code for code in PERSON_ROLES if code[0] != "other"]
+CASE_STATUSES = [
+    ("open", lazy_pgettext("case", "Open")),
+    ("building", lazy_pgettext("case", "Being built")),
+    ("referred", lazy_pgettext("case", "Referred")),
+    ("closed", lazy_pgettext("case", "Closed")),
+]
+
 # What the audit log records, in words (the admin's audit page; the code stays in the log).
 AUDIT_ACTIONS = [
     ("submission.created", _l("Report or contact request received")),
@@ -275,6 +297,11 @@ AUDIT_ACTIONS = [
     ("audit.checkpoint", _l("Audit checkpoint made")),
     ("audit.chain_keyed", _l("Audit chain protected with its key")),
     ("demo.seeded", _l("Demonstration data added")),
+    ("record.created", _l("Record created")),
+    ("record.changed", _l("Record changed")),
+    ("record.person_viewed", _l("Person record opened")),
+    ("record.involvement_added", _l("Person added to an event")),
+    ("record.involvement_removed", _l("Person removed from an event")),
 ]
 # Who acted, when it was not a staff account ("user:<id>" is shown as that account).
 AUDIT_ACTORS = [
@@ -294,6 +321,8 @@ AUDIT_TARGETS = [
     ("settings", lazy_pgettext("audit", "Settings")),
     ("queue", lazy_pgettext("audit", "Queue")),
     ("audit", lazy_pgettext("audit", "Audit log")),
+    ("record", lazy_pgettext("audit", "Record")),
+    ("case", lazy_pgettext("audit", "Case")),
 ]
 # Languages named in the page's language, for staff pages (the switcher names them in
 # their own).

@@ -1,0 +1,1 @@
+"""Records (persons, places, events), links from submissions, and cases (issue 22)."""
