@@ -302,6 +302,8 @@ AUDIT_ACTIONS = [
     ("record.person_viewed", _l("Person record opened")),
     ("record.involvement_added", _l("Person added to an event")),
     ("record.involvement_removed", _l("Person removed from an event")),
+    ("record.linked", _l("Item linked to a record")),
+    ("record.unlinked", _l("Link between an item and a record removed")),
 ]
 # Who acted, when it was not a staff account ("user:<id>" is shown as that account).
 AUDIT_ACTORS = [

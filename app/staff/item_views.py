@@ -20,6 +20,7 @@ from app.services.intake import reports
 from app.services.triage import actions
 from app.staff import bp
 from app.staff.item_actions import ACTIONS, build_forms, refusal_message
+from app.staff.record_link_panel import build as records_panel
 
 
 def item_or_404(public_id: str):
@@ -40,6 +41,7 @@ def keys_or_403():
 def item_page(item, forms: dict, status: int = 200, **extra):
     key = vault.open_for_staff(keys_or_403(), item)
     vault.open_thread(item, key, current_keyring())
+    extra["records_panel"] = records_panel(db.session(), current_keyring(), item, extra)
     return render_template("staff/submission.html", item=item, forms=forms,
                            can_reveal=bool(current_keyring().identity), metadata_state=metadata.metadata_state,
                            extension_of=metadata.extension_of, **extra), status
