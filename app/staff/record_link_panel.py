@@ -33,6 +33,7 @@ class Shown:
     kind_label: str
     url: str | None
     form: LinkForm | None = None
+    linked_as: list[str] = field(default_factory=list)  # role labels this item links it in already
     link: RecordLink | None = None
     role_label: str = ""
     passage_found: bool = True
@@ -66,14 +67,26 @@ def _shown(record: Record, **more) -> Shown:
     return Shown(record=record, kind_label=v.label_for(v.RECORD_KINDS, record.kind), url=record_url(record), **more)
 
 
-def link_form(origin: str, record: Record, failed: tuple | None, passage: str = "") -> LinkForm:
-    """The record's link form: the one that was just refused, with what was typed, or a new one."""
+def _choice(origin: str, record: Record, failed: tuple | None, taken: dict[int, set[str]], passage: str = "") -> Shown:
+    roles = taken.get(record.id, set())
+    return _shown(record, form=link_form(origin, record, failed, roles, passage),
+                  linked_as=[v.label_for(links.roles_for(record.kind), code) for code in sorted(roles)])
+
+
+def link_form(origin: str, record: Record, failed: tuple | None, taken: set[str], passage: str = "") -> LinkForm | None:
+    """The record's link form: the one that was just refused, with what was typed, or a new one
+    offering the roles the item does not link the record in yet (None when there are none)."""
     prefix = link_prefix(origin, record.public_id)
+    choices = [(code, str(label)) for code, label in links.roles_for(record.kind) if code not in taken]
     if failed is not None and failed[0] == prefix:
         form = failed[1]
-    else:
-        form = LinkForm(prefix=prefix, formdata=None, role=links.default_role(record), passage=passage)
-    form.role.choices = [(code, str(label)) for code, label in links.roles_for(record.kind)]
+        form.role.choices = [(code, str(label)) for code, label in links.roles_for(record.kind)]
+        return form
+    if not choices:
+        return None
+    role = links.default_role(record)
+    form = LinkForm(prefix=prefix, formdata=None, role=role if role not in taken else choices[0][0], passage=passage)
+    form.role.choices = choices
     return form
 
 
@@ -105,18 +118,21 @@ def build(session: Session, keyring: Keyring, item: Submission, extra: dict) -> 
             passage_found=links.occurs_in(each.passage, texts),
             unlink_form=UnlinkForm(prefix=f"unlink-{each.id}", formdata=None)))
 
+    taken: dict[int, set[str]] = {}
+    for shown in panel.links:
+        taken.setdefault(shown.record.id, set()).add(shown.link.role if shown.link else "")
+
     if panel.query or failed_origin == "found":
         ids = search.find_record_ids(session, keyring, panel.query, limit=MAX_FOUND) if panel.query else []
         kept = failed_record if failed_origin == "found" else None
         found = _with_failed(_records_by_ids(session, keyring, ids), kept)
-        panel.found = [_shown(r, form=link_form("found", r, failed)) for r in found]
+        panel.found = [_choice("found", r, failed, taken) for r in found]
 
-    linked = {each.record.id for each in panel.links}
-    suggested = [r for r in search.suggest(session, keyring, texts, limit=MAX_SUGGESTED + len(linked))
-                 if r.id not in linked][:MAX_SUGGESTED]
+    # Suggestions are for records not linked yet: a linked one is listed above.
+    suggested = [r for r in search.suggest(session, keyring, texts, limit=MAX_SUGGESTED + len(taken))
+                 if r.id not in taken][:MAX_SUGGESTED]
     suggested = _with_failed(suggested, failed_record if failed_origin == "suggested" else None)
-    panel.suggested = [_shown(r, form=link_form("suggested", r, failed,
-                                                links.sentence_with([r.label, *r.aliases], texts)))
+    panel.suggested = [_choice("suggested", r, failed, taken, links.sentence_with([r.label, *r.aliases], texts))
                        for r in sealed.open_all(keyring, suggested)]
 
     panel.new_form = extra.get("new_record_form") or NewRecordForm(prefix="newrecord", formdata=None)

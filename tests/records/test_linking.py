@@ -109,6 +109,9 @@ def test_a_place_is_linked_as_the_place_and_a_passage_not_in_the_text_is_flagged
     shown = section(page(client, item))
     assert links_of(app, item) == [(place, "place")]
     assert "저는 요덕으로 갔습니다." in shown and "본문에서 글자 그대로 찾을 수 없음" in shown
+    # Found again, it says it is linked and offers no second link.
+    again = section(page(client, item, "전거리")).split('id="find-title"')[1]
+    assert "이 건에 이미 연결되어 있습니다." in again and f"/records/link/{place}" not in again
     # A role that is not a place's is refused.
     refused = link(client, item, place, "victim", "", query="전거리")
     assert refused.status_code == 422
@@ -200,6 +203,9 @@ def test_the_same_link_twice_is_refused_another_role_is_not(client, app, auth):
     person = make_record(app, "person", "박영호")
     auth.login()
     assert link(client, item, person, "perpetrator", query="박영호").status_code == 302
+    offered = section(page(client, item, "박영호")).split('id="find-title"')[1].split("<details")[0]
+    assert "이미 연결된 역할: 가해자" in offered and 'value="perpetrator"' not in offered
+    # A second tab, or a colleague, sends the same link anyway: refused by the service.
     again = link(client, item, person, "perpetrator", "두 번째 대목", query="박영호")
     html = again.get_data(as_text=True)
     assert again.status_code == 422 and "이 기록은 이 건에 이미 같은 역할로 연결되어 있습니다" in html
