@@ -297,6 +297,9 @@ AUDIT_ACTIONS = [
     ("audit.checkpoint", _l("Audit checkpoint made")),
     ("audit.chain_keyed", _l("Audit chain protected with its key")),
     ("demo.seeded", _l("Demonstration data added")),
+    ("backup.created", _l("Backup made")),
+    ("backup.restored", _l("Restored from a backup")),
+    ("backup.drilled", _l("Backup restore drill")),
     ("record.created", _l("Record created")),
     ("record.changed", _l("Record changed")),
     ("record.person_viewed", _l("Person record opened")),
@@ -321,6 +324,7 @@ AUDIT_TARGETS = [
     ("settings", lazy_pgettext("audit", "Settings")),
     ("queue", lazy_pgettext("audit", "Queue")),
     ("audit", lazy_pgettext("audit", "Audit log")),
+    ("backup", lazy_pgettext("audit", "Backup")),
     ("record", lazy_pgettext("audit", "Record")),
     ("case", lazy_pgettext("audit", "Case")),
 ]

@@ -5,6 +5,7 @@ backup. On SQLite and (with TEST_DATABASE_URL) on PostgreSQL."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app.extensions import db
-from app.models import Attachment, Submission
+from app.models import Attachment, AuditEvent, Submission
 from app.sealed import backups as sealed
 from app.sealed import vault
 from app.services.audit import verify
@@ -117,7 +118,8 @@ def test_restore_with_the_code_into_fresh_places(app, runner, target_app, tmp_pa
     assert "file hashes and the audit chain match" in restored.output
     _drop_aside(target_app, restored.output)
     after = _snapshot(target_app, org_keys.keyring)
-    assert after == before
+    assert _restored_event(target_app) == ("cli", "backup.restored", path.name)
+    assert after == _plus_one_event(before)
     assert not list(Path(target_app.config["UPLOAD_DIR"]).parent.glob(".moksori-restore-*"))
     for file in Path(target_app.config["UPLOAD_DIR"]).rglob("*"):
         assert file.stat().st_uid == os.getuid()
@@ -129,8 +131,24 @@ def test_restore_with_the_code_into_fresh_places(app, runner, target_app, tmp_pa
     replaced = cli.invoke(args=["backup", "restore", str(path), "--replace"], input=org_keys.code + "\n")
     assert replaced.exit_code == 0, replaced.output
     assert "kept aside" in replaced.output
-    assert _snapshot(target_app, org_keys.keyring) == before
+    assert _snapshot(target_app, org_keys.keyring) == _plus_one_event(before)
     _drop_aside(target_app, replaced.output)
+
+
+def _plus_one_event(snapshot: dict) -> dict:
+    """What a restore gives back: the backup's data, and one more audit event saying so."""
+    ok, checked = snapshot["chain"]
+    counts = {**snapshot["counts"], "audit_event": snapshot["counts"]["audit_event"] + 1}
+    return {**snapshot, "counts": counts, "chain": (ok, checked + 1)}
+
+
+def _restored_event(application) -> tuple:
+    with application.app_context():
+        event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        found = (event.actor, event.action, event.target_id)
+        db.session.rollback()
+        db.engine.dispose()
+        return found
 
 
 def _drop_aside(application, output: str) -> None:
@@ -229,6 +247,13 @@ def test_drill_reports_ok_and_catches_a_tampered_file(app, runner, tmp_path, org
     assert [p.name for p in folder.iterdir()] == [backup_file.backups_in(folder)[-1].name]  # cleaned up
     unattended = runner.invoke(args=["backup", "drill", "--without-code"])
     assert unattended.exit_code == 0 and "contents not opened" in unattended.output, unattended.output
+    with app.app_context():  # each made, and each drill with its kind and result, is in the audit chain
+        events = [(e.action, json.loads(e.details)) for e in db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.target_type == "backup").order_by(AuditEvent.id))]
+        db.session.rollback()
+    assert [action for action, _ in events] == ["backup.created", "backup.drilled", "backup.drilled"]
+    assert [details.get("kind") for _, details in events[1:]] == ["full", "structure"]
+    assert all(details.get("ok") for _, details in events[1:]) and events[0][1]["files"] == 3
 
     auth.login(role="admin")
     html = client.get("/admin/settings").get_data(as_text=True)
