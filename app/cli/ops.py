@@ -1,6 +1,6 @@
 """Operations commands (DESIGN §5): `audit verify [--checkpoint LINE]`, `audit checkpoint [--mail
 [--when-due]]`,
-`export verify`, `retention purge`, `backup create|restore|drill`.
+`export verify`, `retention purge`, `backup create|restore|finish-restore|drill`.
 
 Each exits non-zero when something is wrong, so cron and scripts notice; messages go to
 stderr, results to stdout.
@@ -204,6 +204,21 @@ def backup_restore_command(path, replace, recovery_code_stdin):
     click.echo(f"restored {path}: {sum(tables.values())} rows, {restored.manifest['files']} files; row counts, "
                "file hashes and the audit chain match the backup")
     for place in restored.aside:
+        click.echo(f"kept aside (remove it when you no longer need it): {place}")
+
+
+@backup_cli.command("finish-restore")
+def backup_finish_restore_command():
+    """Finish a restore that was cut off while it switched the database and folder (power lost,
+    the process killed): its checked copies are put in place, as the restore would have."""
+    uploads = current_app.config["UPLOAD_DIR"]
+    aside = backup_file.finish_switch(db.session(), uploads)
+    if aside is None:
+        click.echo("no restore was cut off: nothing to finish")
+        return
+    _audit_backup("backup.restored", None, {"finished_after_interruption": True})
+    click.echo("the restore that was cut off is finished: the restored database and folder are in place")
+    for place in aside:
         click.echo(f"kept aside (remove it when you no longer need it): {place}")
 
 

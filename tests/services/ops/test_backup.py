@@ -236,6 +236,56 @@ def test_a_failure_halfway_changes_nothing_and_says_what_to_run(app, runner, tar
         engine.dispose()
 
 
+class PowerLost(BaseException):
+    """A crash: not an Exception, so no handler of the restore sees it (as with a killed process)."""
+
+
+def test_a_restore_cut_off_while_switching_is_finished_by_finish_restore(app, runner, target_app, tmp_path, org_keys,
+                                                                         monkeypatch):
+    _fill()
+    before = _snapshot(app, org_keys.keyring)
+    path = _create(runner, tmp_path / "backups")
+    with target_app.app_context():
+        upgrade(revision="heads")
+    target_uploads = Path(target_app.config["UPLOAD_DIR"])
+    target_uploads.mkdir(parents=True, exist_ok=True)
+    (target_uploads / "live-file").write_bytes(b"live")
+
+    # The power goes out after the database and the live folder were switched, before the
+    # restored folder is moved in: the clean-up a crash skips is skipped too.
+    real_rename = os.rename
+
+    def rename(source, target):
+        if Path(target) == target_uploads:
+            raise PowerLost()
+        real_rename(source, target)
+
+    monkeypatch.setattr(backup_file.os, "rename", rename)
+    monkeypatch.setattr(backup_file.shutil, "rmtree", lambda *args, **kwargs: None)
+    cli = target_app.test_cli_runner()
+    with pytest.raises(PowerLost):
+        cli.invoke(args=["backup", "restore", str(path), "--replace"], input=org_keys.code + "\n")
+    monkeypatch.undo()
+    app.config["BACKUP_SCRATCH_DB_PREFIX"] = target_app.config["BACKUP_SCRATCH_DB_PREFIX"] = "helper_backup_"
+    assert not target_uploads.exists() and backup_file.interrupted_switch(target_uploads) is not None
+
+    # Everything says what to do, and another restore will not start over it.
+    doctor = cli.invoke(args=["doctor"])
+    assert "backup finish-restore" in doctor.output and doctor.exit_code == 2
+    again = cli.invoke(args=["backup", "restore", str(path), "--replace"], input=org_keys.code + "\n")
+    assert again.exit_code == 1 and "finish-restore" in again.output
+
+    finished = cli.invoke(args=["backup", "finish-restore"])
+    assert finished.exit_code == 0 and "is finished" in finished.output, finished.output
+    assert "kept aside" in finished.output
+    assert backup_file.interrupted_switch(target_uploads) is None
+    assert not list(target_uploads.parent.glob(".moksori-restore-*"))
+    _drop_aside(target_app, finished.output)
+    assert _snapshot(target_app, org_keys.keyring) == _plus_one_event(before)
+    assert _restored_event(target_app)[:2] == ("cli", "backup.restored")
+    assert cli.invoke(args=["backup", "finish-restore"]).output.startswith("no restore was cut off")
+
+
 def test_drill_reports_ok_and_catches_a_tampered_file(app, runner, tmp_path, org_keys, client, auth):
     _fill()
     folder = tmp_path / "backups"
