@@ -286,6 +286,7 @@ AUDIT_ACTIONS = [
     ("keys.recovery_rotated", _l("New recovery code made")),
     ("keys.sealed_existing", _l("Older items locked with the keys")),
     ("search.key_rotated", _l("New search key made")),
+    ("keys.signing_rotated", _l("New signing key for case files made")),
     ("settings.retention", _l("Retention settings changed")),
     ("subscription.confirmed", _l("Subscription confirmed")),
     ("subscription.cancelled", _l("Subscription cancelled")),
