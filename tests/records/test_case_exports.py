@@ -307,3 +307,17 @@ def test_partial_links_the_three_exports(app, built):
     for what in ("case-file.zip", "uwazi.zip", "esf.json"):
         assert f'action="/staff/cases/{built.case}/export/{what}"' in html
     assert html.count('name="csrf_token"') == 3 and TITLE not in html
+
+
+def test_exports_leave_no_name_passage_or_note_on_the_server(client, app, auth, built):
+    """A copy of the server taken after all three exports: the audit events, logs and upload
+    folder hold ids and formats, never a word the records, links or case hold."""
+    from tests.test_seized_server import encodings, seized_copy
+
+    auth.login()
+    for what in ("case-file.zip", "uwazi.zip", "esf.json"):
+        assert export(client, built.case, what).status_code == 200
+    copy = seized_copy(app)
+    for text in ("박영호", "전거리교화소", "Chongori", PASSAGE, TITLE, NOTE, "겨울 내내 구타"):
+        assert not any(encoded in copy for encoded in encodings(text)), text
+    assert built.perpetrator.encode() in copy  # the audit names whose record went out, by id
