@@ -306,6 +306,7 @@ AUDIT_ACTIONS = [
     ("record.person_viewed", _l("Person record opened")),
     ("record.involvement_added", _l("Person added to an event")),
     ("record.involvement_removed", _l("Person removed from an event")),
+    ("case.exported", _l("Case exported")),
 ]
 # Who acted, when it was not a staff account ("user:<id>" is shown as that account).
 AUDIT_ACTORS = [
