@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
 from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
+from app.models.groups import GROUP_STATES, GroupMessage, PartnerGroup
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey, SigningKey
 from app.models.outbox import OutboxEmail, Subscriber
 from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
@@ -13,6 +14,7 @@ from app.models.user import ROLES, LoginThrottle, User
 
 __all__ = [
     "GENESIS_HASH",
+    "GROUP_STATES",
     "KEYED_PREFIX",
     "KEY_KINDS",
     "ROLES",
@@ -20,6 +22,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
+    "GroupMessage",
     "KeyGrant",
     "KeySession",
     "LoginThrottle",
@@ -27,6 +30,7 @@ __all__ = [
     "Note",
     "OrgKey",
     "OutboxEmail",
+    "PartnerGroup",
     "ReceiptRewrap",
     "SearchBlock",
     "SearchKey",
