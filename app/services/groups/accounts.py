@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import pyotp
 import sqlalchemy as sa
@@ -151,7 +152,6 @@ def login(session: Session, typed_id: str, passphrase: str, totp: str, client: l
     if group is None or group.key_wrapped is None:
         sealed_groups.dummy_unlock(passphrase)
         _fail(session, client, "password")
-    assert group is not None  # _fail raised otherwise; for mypy
     try:
         private = sealed_groups.unlock(group, passphrase)
     except KeysError:
@@ -165,7 +165,7 @@ def login(session: Session, typed_id: str, passphrase: str, totp: str, client: l
     return group, private
 
 
-def _fail(session: Session, client: login_throttle.Client, step: str, reason: str = "wrong_login") -> None:
+def _fail(session: Session, client: login_throttle.Client, step: str, reason: str = "wrong_login") -> NoReturn:
     failure = login_throttle.record_failure(session, client, step)
     session.commit()
     raise GroupRefused("locked" if failure.lock.minutes else reason, failure.lock.minutes)
