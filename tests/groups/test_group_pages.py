@@ -144,3 +144,48 @@ def test_totp_set_up_then_needed_at_login(app, auth, client):
     assert login(client, number, totp=totp_code(secret, offset_steps=1)).status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(PartnerGroup.totp_secret_encrypted)) is not None
+
+
+def _case_file_source(officer, public_id):
+    import io
+    import json
+    import zipfile
+    response = act(officer, public_id, "export", {})
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    return (json.loads(archive.read(f"{public_id}/submission.json")).get("source"),
+            archive.read(f"{public_id}/submission.html").decode())
+
+
+def test_case_file_names_the_group_only_when_it_agreed(app, auth, client):
+    admin, _code, number, _recovery = _joined(app, auth, client, named=True, source_name="온성 고향 모임")
+    send_testimony(client, "이름을 밝혀도 되는 모임의 증언입니다.")
+    with app.app_context():
+        public_id = db.session.scalar(sa.select(Submission.public_id))
+    officer = app.test_client()
+    auth.login("officer", client=officer)
+    source, html = _case_file_source(officer, public_id)
+    assert source == {"partner_group": "온성 고향 모임"} and "온성 고향 모임" in html
+    # The group withdraws its agreement in its settings: the next case file names nobody.
+    response = post_form(client, "/ko/group/space/settings", {"naming-source_name": "", "naming-submit": "y"})
+    assert response.status_code == 302
+    source, html = _case_file_source(officer, public_id)
+    assert source is None and "온성 고향 모임" not in html and number not in html
+
+
+def test_queue_filters_by_partner_group(app, auth, client):
+    from tests.helpers import submit_report
+    _admin, _code, number, _recovery = _joined(app, auth, client)
+    send_testimony(client, "모임에서 보낸 증언입니다.")
+    submit_report(app.test_client(), narrative="개인이 보낸 제보입니다.")
+    with app.app_context():
+        group_item = db.session.scalar(sa.select(Submission.public_id).where(Submission.group_id.is_not(None)))
+        single = db.session.scalar(sa.select(Submission.public_id).where(Submission.group_id.is_(None)))
+    officer = app.test_client()
+    auth.login("officer", client=officer)
+    everything = officer.get("/staff/").get_data(as_text=True)
+    assert group_item in everything and single in everything
+    filtered = officer.get(f"/staff/?group={number}").get_data(as_text=True)
+    assert group_item in filtered and single not in filtered
+    page = officer.get(f"/staff/groups/{number}").get_data(as_text=True)
+    assert group_item in page and "제보 1건" in page

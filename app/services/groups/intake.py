@@ -90,7 +90,9 @@ def create_group_report(session: Session, group: PartnerGroup, group_public_key:
     commitments.commit_account(session, submission, key)
     for prepared in files:
         store(session, submission, prepared, upload_dir, key, added_by="submitter", writes=writes)
-    audit.record(session, actor or f"group:{group.public_id}", "submission.created", "submission",
-                 submission.public_id, {"kind": "report", "files": len(files), "group": group.public_id})
+    # As for any report: the submission's audit trail goes into case files, which must not name
+    # the group unless it agreed (evidence/content.py source); group_id already links them here.
+    audit.record(session, actor or "submitter", "submission.created", "submission",
+                 submission.public_id, {"kind": "report", "files": len(files)})
     notices.notify_new_item(session, submission)
     return submission
