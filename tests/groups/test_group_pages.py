@@ -158,7 +158,7 @@ def _case_file_source(officer, public_id):
 
 
 def test_case_file_names_the_group_only_when_it_agreed(app, auth, client):
-    admin, _code, number, _recovery = _joined(app, auth, client, named=True, source_name="온성 고향 모임")
+    _admin, _code, number, _recovery = _joined(app, auth, client, named=True, source_name="온성 고향 모임")
     send_testimony(client, "이름을 밝혀도 되는 모임의 증언입니다.")
     with app.app_context():
         public_id = db.session.scalar(sa.select(Submission.public_id))

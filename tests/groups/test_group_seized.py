@@ -38,7 +38,8 @@ def _workload(app, auth):
     auth.login("officer", client=officer)
     assert act(officer, public_id, "message", {"body": MARKERS["reply"]}).status_code == 302
     assert post_form(officer, f"/staff/groups/{number}", {"body": MARKERS["broadcast"]}).status_code == 302
-    assert post_form(group_client, f"/ko/group/space/items/{public_id}", {"body": MARKERS["addition"]}).status_code == 302
+    added = post_form(group_client, f"/ko/group/space/items/{public_id}", {"body": MARKERS["addition"]})
+    assert added.status_code == 302
     logout(group_client)
     for client in (admin, officer):
         post_form(client, "/staff/logout", {}, page_url="/staff/")
