@@ -44,6 +44,7 @@ from app.staff import (  # noqa: E402, F401  the views import bp, so last; impor
     case_export_views,
     dashboard_views,
     export_views,
+    group_views,
     item_views,
     queue_views,
 )
