@@ -45,4 +45,5 @@ from app.staff import (  # noqa: E402, F401  the views import bp, so last; impor
     export_views,
     item_views,
     queue_views,
+    record_views,
 )
