@@ -22,6 +22,7 @@ from app.forms import MaxChars, MultiCheckboxField, add_error, clean_text, numer
 from app.i18n import format_date
 from app.models import Record
 from app.services.records.records import MAX_DESCRIPTION, MAX_NAME, RecordError, RecordInput
+from app.services.taxonomy import category_choices
 from app.staff.queue_forms import ALL, OneOfChoices
 
 ALIASES_MAX = 30 * (MAX_NAME + 1)
@@ -44,6 +45,11 @@ class RecordForm(FlaskForm):
     submit = SubmitField(_l("Save record"))
 
     kind = ""
+
+    def validate_name(self, field):
+        # Said with the other problems of the form at once (the service refuses it too).
+        if not field.data:
+            raise ValidationError(refusal_message("name_required", self.kind))
 
     def expected_version(self) -> int | None:
         version = self.version.data or ""
@@ -111,7 +117,6 @@ class EventForm(RecordForm):
                                render_kw={"autocomplete": "off", "spellcheck": "false"})
 
     def set_choices(self, session, lang: str, places: list[Record]) -> None:
-        from app.services.taxonomy import category_choices
         self.categories.choices = category_choices(session, lang)
         self.place.choices = [("", _l("No place")), *((p.public_id, f"{p.label} ({p.public_id})") for p in places)]
 

@@ -25,6 +25,7 @@ from app.sealed.keys import Keyring
 from app.services.records import listing, records
 from app.services.records import search as record_search
 from app.services.records.records import RecordError
+from app.services.taxonomy import category_choices
 from app.staff import bp
 from app.staff.item_views import keys_or_403
 from app.staff.record_forms import (
@@ -96,7 +97,6 @@ def records_timeline():
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    from app.services.taxonomy import category_choices
     return category_choices(db.session(), current_lang())
 
 

@@ -254,3 +254,14 @@ def test_records_are_never_public(client, app, org_keys):
         assert secret not in status
     assert submitter.get(f"/ko/records/{public_id}").status_code == 404
     assert submitter.get(f"/staff/records/{public_id}").status_code == 302  # to the login page
+
+
+def test_an_english_speaking_officer_reads_the_pages_and_refusals_in_english(client, app, auth):
+    auth.login(email="en-officer@example.org", languages=("en",), locale="en")
+    refused = post_form(client, NEW + "event", {"name": "", "when_precision": "month", "when_year": "2019"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Please write the title." in html and "Please choose the month." in html
+    event = create(client, "event", name="Beating at the holding centre", when_precision="year", when_year="2019")
+    page = client.get(f"/staff/records/{event}").get_data(as_text=True)
+    assert "around 2019" in page and "Persons in this event" in page and "기록" not in page
+    assert "Timeline of events" in client.get("/staff/records/timeline").get_data(as_text=True)
