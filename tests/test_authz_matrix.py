@@ -71,3 +71,36 @@ def test_admin_reaches_every_route(client, app, auth, seeded):
         assert response.status_code != 403, (rule, method)
         if method == "GET" and rule not in PUBLIC_STAFF:
             assert response.status_code in (200, 302, 404), (rule, method, response.status_code)
+
+
+def test_records_routes_with_real_records(client, app, auth):
+    """The records pages (issue 22) with records that exist: no anonymous visitor reaches them,
+    officers and admins both do (DESIGN §7: staff pages are for every staff role; only /admin
+    is the admin's)."""
+    from app.extensions import db
+    from app.services.records import records
+    from app.services.records.records import RecordInput
+
+    with app.app_context():
+        event = records.create(db.session, None, RecordInput(kind="event", name="사건"))
+        person = records.create(db.session, None, RecordInput(kind="person", name="인물"))
+        involvement = records.add_involvement(db.session, None, event, person, "victim")
+        db.session.commit()
+        ids = {"public_id": event.public_id, "involvement_id": involvement.id}
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/staff/records"):
+            path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+            routes += [(rule.rule, path, method) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    assert len(routes) >= 6
+    for _rule, path, method in routes:
+        response = request(client, method, path)
+        assert response.status_code in ((302,) if method == "GET" else (302, 400)), (path, method)
+        if method == "GET":
+            assert "/staff/login" in response.headers["Location"]
+    for role in ("officer", "admin"):
+        auth.login(role=role)
+        for _rule, path, method in routes:
+            if method == "GET":
+                assert request(client, method, path).status_code == 200, (role, path)
+        auth.logout()

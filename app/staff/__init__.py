@@ -47,4 +47,5 @@ from app.staff import (  # noqa: E402, F401  the views import bp, so last; impor
     group_views,
     item_views,
     queue_views,
+    record_views,
 )
