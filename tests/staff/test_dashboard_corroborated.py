@@ -90,6 +90,24 @@ def test_counts_fold_duplicates_and_keep_unknown_years_and_places(app, linked):
             (2019, "KP-09"): 1, (2020, "KP-10"): 1, (None, None): 1, (2021, None): 1}
 
 
+def test_without_chains_sql_counts_alone_and_agrees_with_folding(app, linked):
+    """With no original itself marked a duplicate, SQL counts everything (an item standing for
+    its original); the Python folding, used for chains, finds the same."""
+    four, six = linked[3], linked[5]
+    with app.app_context():
+        db.session.execute(sa.update(Submission).where(Submission.id == four).values(duplicate_of_id=six))
+        db.session.execute(sa.update(Submission).where(Submission.id == linked[4]).values(duplicate_of_id=None))
+        db.session.commit()
+        assert not stats._chained_marks(db.session)
+        assert sorted(stats._sql_corroborated(db.session, None), key=str) == sorted(
+            stats._folded(db.session, None), key=str)
+        # D (items 2 and 5) still counts: 5 is no longer anyone's duplicate
+        assert stats.corroborated_events(db.session, None) == {
+            (2019, "KP-09"): 1, (2020, "KP-10"): 1, (None, None): 1, (2021, None): 1}
+        only = sa.select(Submission.id).where(Submission.id.in_(linked[:2]))
+        assert stats.corroborated_events(db.session, only) == {(2019, "KP-09"): 1, (None, None): 1, (2021, None): 1}
+
+
 def test_a_loop_of_duplicate_marks_is_one_source(app, linked):
     one, two, *_ = linked
     with app.app_context():

@@ -279,7 +279,8 @@ def _duplicate_sources(session: Session, marks: dict[int, int]) -> dict[int, int
 
 def corroborated_events(session: Session, selection: sa.Select | None) -> dict[YearProvince, int]:
     """Events (records of kind "event") with at least MIN_SOURCES independent sources among the
-    selected items, per the event's year and its place's province (None: not known).
+    selected items, per the event's year and its place's province (None: not known; a place
+    whose province is "I don't know" counts there too).
 
     An independent source is a distinct submission linked to the event (RecordLink, in any
     role); submissions joined by duplicate marks (Submission.duplicate_of_id) are one source.
@@ -287,9 +288,48 @@ def corroborated_events(session: Session, selection: sa.Select | None) -> dict[Y
     on the case pages: keep the two the same (they are meant to become one function).
 
     Only clear columns are read (links, duplicate marks, years, province codes): nothing is
-    opened, so the background count can make it without keys. SQL keeps the events with at
-    least two distinct linked submissions; only their links come to Python, where duplicates
-    are folded into their originals."""
+    opened, so the background count can make it without keys. Counted in SQL, each item
+    standing for the item it is marked a duplicate of; exact unless an original is itself
+    marked a duplicate (a chain, or a loop), and then the links of the events in question come
+    to Python, which follows the marks to their end."""
+    counts: dict[YearProvince, int] = {}
+    rows = _sql_corroborated(session, selection) if not _chained_marks(session) else _folded(session, selection)
+    for year, province, n in rows:
+        where = (year, None if province == "UNKNOWN" else province)
+        counts[where] = counts.get(where, 0) + n
+    return counts
+
+
+def _chained_marks(session: Session) -> bool:
+    """Whether an item is marked a duplicate of an item that is itself marked one. Only items
+    of status "duplicate" carry a mark (triage/actions.py clears it with any other status):
+    the (status, id) index finds them without reading every item."""
+    original = aliased(Submission)
+    return bool(session.scalar(sa.select(sa.exists().where(
+        Submission.status == "duplicate", Submission.duplicate_of_id == original.id,
+        original.duplicate_of_id.is_not(None)))))
+
+
+def _sql_corroborated(session: Session, selection: sa.Select | None) -> list[tuple[int | None, str | None, int]]:
+    source = sa.func.coalesce(Submission.duplicate_of_id, Submission.id)
+    corroborated = (sa.select(RecordLink.record_id.label("event_id"))
+                    .join(Record, Record.id == RecordLink.record_id)
+                    .join(Submission, Submission.id == RecordLink.submission_id)
+                    .where(Record.kind == "event", within(RecordLink.submission_id, selection))
+                    .group_by(RecordLink.record_id)
+                    .having(sa.func.count(sa.distinct(source)) >= MIN_SOURCES)).subquery()
+    event, place = aliased(Record), aliased(Record)
+    query = (sa.select(event.when_year, place.province, sa.func.count())
+             .select_from(corroborated)
+             .join(event, event.id == corroborated.c.event_id)
+             .outerjoin(place, place.id == event.place_id)
+             .group_by(event.when_year, place.province))
+    return [(year, province, n) for year, province, n in session.execute(query)]
+
+
+def _folded(session: Session, selection: sa.Select | None) -> list[tuple[int | None, str | None, int]]:
+    """The same count with chains of duplicate marks: SQL keeps the events with at least two
+    distinct linked submissions, and only their links come here."""
     place = aliased(Record)
     linked = sa.func.count(sa.distinct(RecordLink.submission_id))
     candidates = (sa.select(RecordLink.record_id)
@@ -305,15 +345,14 @@ def corroborated_events(session: Session, selection: sa.Select | None) -> dict[Y
         .where(Record.id.in_(candidates), within(RecordLink.submission_id, selection))
     ).tuples().all()
     sources = _duplicate_sources(session, {item: original for *_, item, original in rows if original is not None})
-    events: dict[int, tuple[YearProvince, set[int]]] = {}
+    events: dict[int, tuple[tuple[int | None, str | None], set[int]]] = {}
     for event, year, province, item, _original in rows:
-        where = (year, None if province == "UNKNOWN" else province)  # "I don't know" is no place either
-        events.setdefault(event, (where, set()))[1].add(sources.get(item, item))
-    counts: dict[YearProvince, int] = {}
+        events.setdefault(event, ((year, province), set()))[1].add(sources.get(item, item))
+    counts: dict[tuple[int | None, str | None], int] = {}
     for where, found in events.values():
         if len(found) >= MIN_SOURCES:
             counts[where] = counts.get(where, 0) + 1
-    return counts
+    return [(year, province, n) for (year, province), n in counts.items()]
 
 
 def count(session: Session, selection: sa.Select | None, timezone: str) -> Counts:
