@@ -274,6 +274,14 @@ def seed(records: int, random_seed: int) -> None:
         Path(os.environ["INSTANCE_DIR"], SEEDED).write_text(json.dumps(seeded))
         print(f"  cases in {time.perf_counter() - started:.0f}s (item {item_public}, case {big.public_id})",
               flush=True)
+        # The statistics page's new count (issue 22 item 5), over every item and over a filter.
+        from app.services.triage import stats
+        one_province = sa.select(Submission.id).where(Submission.province == "KP-09")
+        for label, selection in (("every item", None), ("a filtered dashboard (one province)", one_province)):
+            started = time.perf_counter()
+            found = stats.corroborated_events(session, selection)
+            print(f"  corroborated events over {label}: {sum(found.values()):,} in "
+                  f"{(time.perf_counter() - started) * 1000:.0f} ms", flush=True)
     _tidy()
 
 
