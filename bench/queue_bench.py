@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -152,7 +153,9 @@ def create_keys(env: dict) -> str:
     return RECOVERY_CODE.search(printed).group(0)
 
 
-def prepare(database: str, size: int, pg_name: str) -> dict:
+def prepare(database: str, size: int, pg_name: str, then: Callable[[dict, str], None] | None = None) -> dict:
+    """A fresh database seeded with `size` submissions and the bench officer; `then(env,
+    recovery code)` seeds more before the officer is made (records_bench.py)."""
     instance = tempfile.mkdtemp(prefix="moksori-queue-bench-")
     url = f"sqlite:///{instance}/bench.sqlite3"
     if database == "postgresql":
@@ -170,6 +173,8 @@ def prepare(database: str, size: int, pg_name: str) -> dict:
     flask(env, "demo", "seed", "--submissions", str(size), "--random-seed", "1", "--recovery-code-stdin",
           stdin=code + "\n")
     print(f"  seeded {size:,} on {database} in {time.perf_counter() - started:.0f}s", flush=True)
+    if then is not None:
+        then(env, code)
     flask(env, "users", "create", EMAIL, "--role", "officer", "--password-stdin", stdin=f"{PASSWORD}\n{code}\n")
     return env
 

@@ -9,8 +9,14 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
-from tests.factories import SubmissionFactory
+from app.extensions import db
+from app.models import RecordLink, Submission
+from app.services.records import links, records
+from app.services.records.records import RecordInput
+from tests.factories import SubmissionFactory, UserFactory
+from tests.helpers import post_form
 
 PUBLIC_STAFF = {"/staff/login", "/staff/2fa"}
 
@@ -71,3 +77,67 @@ def test_admin_reaches_every_route(client, app, auth, seeded):
         assert response.status_code != 403, (rule, method)
         if method == "GET" and rule not in PUBLIC_STAFF:
             assert response.status_code in (200, 302, 404), (rule, method, response.status_code)
+
+
+def test_records_routes_with_real_records(client, app, auth):
+    """The records pages (issue 22) with records that exist: no anonymous visitor reaches them,
+    officers and admins both do (DESIGN §7: staff pages are for every staff role; only /admin
+    is the admin's)."""
+    from app.extensions import db
+    from app.services.records import records
+    from app.services.records.records import RecordInput
+
+    with app.app_context():
+        event = records.create(db.session, None, RecordInput(kind="event", name="사건"))
+        person = records.create(db.session, None, RecordInput(kind="person", name="인물"))
+        involvement = records.add_involvement(db.session, None, event, person, "victim")
+        db.session.commit()
+        ids = {"public_id": event.public_id, "involvement_id": involvement.id}
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/staff/records"):
+            path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+            routes += [(rule.rule, path, method) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    assert len(routes) >= 6
+    for _rule, path, method in routes:
+        response = request(client, method, path)
+        assert response.status_code in ((302,) if method == "GET" else (302, 400)), (path, method)
+        if method == "GET":
+            assert "/staff/login" in response.headers["Location"]
+    for role in ("officer", "admin"):
+        auth.login(role=role)
+        for _rule, path, method in routes:
+            if method == "GET":
+                assert request(client, method, path).status_code == 200, (role, path)
+        auth.logout()
+
+
+def test_linking_routes_with_a_real_item_record_and_link(client, app, auth, seeded, org_keys):
+    """The item page's linking routes (issue 22) with ids that exist and a valid CSRF token:
+    an anonymous visitor is sent to log in and nothing is linked or unlinked; an admin, who is
+    staff too, links like an officer."""
+    item_id = seeded[0]
+    with app.app_context():
+        person = records.create(db.session, None, RecordInput(kind="person", name="인물"))
+        item = db.session.scalar(sa.select(Submission).where(Submission.public_id == item_id))
+        user = UserFactory(email="linker@example.org")
+        link_id = links.link(db.session, user, org_keys.keyring, item, person, "victim", None).id
+        db.session.commit()
+        record_id = person.public_id
+    routes = {f"/staff/submissions/{item_id}/records/link/{record_id}": {f"found-{record_id}-role": "witness"},
+              f"/staff/submissions/{item_id}/records/new": {"newrecord-kind": "place", "newrecord-name": "장소"},
+              f"/staff/submissions/{item_id}/records/unlink/{link_id}": {}}
+
+    def count():
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(RecordLink))
+
+    for path, data in routes.items():
+        response = post_form(client, path, data, page_url="/staff/login")
+        assert response.status_code == 302 and "/staff/login" in response.headers["Location"], path
+    assert count() == 1
+    auth.login(role="admin")
+    link_path = next(iter(routes))
+    assert post_form(client, link_path, {"origin": "found", **routes[link_path]},
+                     page_url=f"/staff/submissions/{item_id}").status_code == 302
+    assert count() == 2

@@ -15,6 +15,7 @@ SERVICE_RULES = {
     "files": set(),
     "ops": {"files"},
     "outreach": set(),
+    "groups": {"intake", "files"},  # partner groups send reports (issue 23)
 }
 BLUEPRINTS = {"public", "staff", "admin"}
 WEB_ONLY = {"app.extensions", "app.forms", "app.auth", "app.errors", "app.downloads"}

@@ -27,6 +27,7 @@ def gate():
 
 from app.admin import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     audit_views,
+    group_views,
     health_views,
     key_views,
     settings_views,

@@ -47,7 +47,15 @@ def _signing_key() -> dict:
     if row is None:
         return {"signing_key": None}
     return {"signing_key": row, "fingerprint": signing.fingerprint(row.public_key),
-            "public_pem": signing.public_pem(row.public_key)}
+            "public_pem": signing.public_pem(row.public_key), "earlier_signing_keys": _earlier_keys()}
+
+
+def _earlier_keys() -> list[dict]:
+    """Keys replaced by `moksori keys rotate-signing`, newest first: case files signed with them
+    still check, and a court holding one of these fingerprints needs to know it was replaced."""
+    rows = signing.all_keys(db.session())
+    return [{"fingerprint": signing.fingerprint(row.public_key), "made": row.created_at, "replaced": newer.created_at}
+            for row, newer in zip(rows[1:], rows, strict=False)]
 
 
 @bp.route("/keys/signing-key")

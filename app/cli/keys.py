@@ -19,7 +19,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.models import KeyGrant, User
-from app.sealed import keys, repad, search
+from app.sealed import keys, repad, search, signing
 from app.services import accounts, audit
 from app.services.ops import backup_file, seal_existing
 
@@ -135,6 +135,26 @@ def rotate_command(backup_now):
         made = backup_file.make(db.session(), current_app.config["UPLOAD_DIR"], current_app.config["BACKUP_DIR"],
                                 current_app.config["BACKUP_KEEP_DAYS"])
         click.echo(f"backup written to {made.path}: it opens with the new code")
+
+
+@keys_cli.command("rotate-signing")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def rotate_signing_command(yes):
+    """Make a new signing key for case files (when the old one may be known to someone else). The
+    old public halves stay, so case files signed before still check; give the new fingerprint to
+    the courts and mechanisms that hold the old one."""
+    if signing.current(db.session()) is not None and not yes:
+        click.confirm("Case files from now on are signed with a new key; courts must be given its fingerprint. "
+                      "Go on?", abort=True)
+    try:
+        row = signing.create(db.session())
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(db.session(), "cli", "keys.signing_rotated", "keys", None, {"key_id": row.id})
+    db.session.commit()
+    click.echo(f"new signing key made. Its fingerprint (SHA-256), to give on paper to whoever receives case files:\n"
+               f"  {signing.fingerprint(row.public_key)}\n"
+               "The admin Keys page shows it with its PEM and a page to print; earlier keys are listed there too.")
 
 
 @keys_cli.command("rotate-search")

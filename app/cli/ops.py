@@ -1,6 +1,6 @@
 """Operations commands (DESIGN §5): `audit verify [--checkpoint LINE]`, `audit checkpoint [--mail
 [--when-due]]`,
-`export verify`, `retention purge`, `backup create|restore|drill`.
+`export verify`, `retention purge`, `backup create|restore|finish-restore|drill`.
 
 Each exits non-zero when something is wrong, so cron and scripts notice; messages go to
 stderr, results to stdout.
@@ -150,6 +150,13 @@ def _pg_tools() -> dict:
     return {"pg_restore": os.environ.get("PG_RESTORE", "pg_restore")}
 
 
+def _audit_backup(action: str, name: str | None, details: dict) -> None:
+    """Backups, restores and drills go into the audit chain (by file name and counts only), so
+    that custody of the evidence shows when the data left the server and when it came back."""
+    audit.record(db.session(), "cli", action, "backup", name, details)
+    db.session.commit()
+
+
 @backup_cli.command("create")
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
 @click.option("--keep-days", type=int, default=None,
@@ -162,6 +169,8 @@ def backup_create_command(folder, keep_days):
     with _maintenance("backup not made: a purge or another backup holds the lock; try again shortly", "backup failed"):
         made = backup_file.make(db.session(), current_app.config["UPLOAD_DIR"], folder, keep,
                                 pg_dump=os.environ.get("PG_DUMP", "pg_dump"))
+    _audit_backup("backup.created", made.path.name, {"rows": sum(made.manifest["tables"].values()),
+                                                    "files": made.manifest["files"], "removed": len(made.removed)})
     click.echo(f"backup written to {made.path} ({made.size} bytes): {sum(made.manifest['tables'].values())} rows in "
                f"{len(made.manifest['tables'])} tables, {made.manifest['files']} files, encrypted to the organization "
                "key. It opens with the recovery code (and needs this installation's DATA_ENCRYPTION_KEY).")
@@ -189,9 +198,27 @@ def backup_restore_command(path, replace, recovery_code_stdin):
                    f"moksori backup restore {path}{' --replace' if replace else ''}", err=True)
         sys.exit(1)
     tables = restored.manifest["tables"]
+    # Written into the restored database, after its checks: its chain says when it came back.
+    _audit_backup("backup.restored", os.path.basename(path), {"rows": sum(tables.values()),
+                                                              "files": restored.manifest["files"], "replace": replace})
     click.echo(f"restored {path}: {sum(tables.values())} rows, {restored.manifest['files']} files; row counts, "
                "file hashes and the audit chain match the backup")
     for place in restored.aside:
+        click.echo(f"kept aside (remove it when you no longer need it): {place}")
+
+
+@backup_cli.command("finish-restore")
+def backup_finish_restore_command():
+    """Finish a restore that was cut off while it switched the database and folder (power lost,
+    the process killed): its checked copies are put in place, as the restore would have."""
+    uploads = current_app.config["UPLOAD_DIR"]
+    aside = backup_file.finish_switch(db.session(), uploads)
+    if aside is None:
+        click.echo("no restore was cut off: nothing to finish")
+        return
+    _audit_backup("backup.restored", None, {"finished_after_interruption": True})
+    click.echo("the restore that was cut off is finished: the restored database and folder are in place")
+    for place in aside:
         click.echo(f"kept aside (remove it when you no longer need it): {place}")
 
 
@@ -208,6 +235,7 @@ def backup_drill_command(path, without_code, folder):
     result = backup_file.drill(db.session(), folder or current_app.config["BACKUP_DIR"], code, path=path,
                                db_prefix=current_app.config.get("BACKUP_SCRATCH_DB_PREFIX"), **_pg_tools())
     what = "full drill" if result.kind == "full" else "drill without the recovery code"
+    _audit_backup("backup.drilled", result.backup, {"kind": result.kind, "ok": result.ok})
     if not result.ok:
         click.echo(f"{what} FAILED on {result.backup or 'no backup'}: {result.summary}", err=True)
         sys.exit(1)

@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
 from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
+from app.models.groups import GROUP_STATES, GroupMessage, PartnerGroup
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey, SigningKey
 from app.models.outbox import OutboxEmail, Subscriber
 from app.models.records import (
@@ -26,6 +27,7 @@ from app.models.user import ROLES, LoginThrottle, User
 __all__ = [
     "CASE_STATUSES",
     "GENESIS_HASH",
+    "GROUP_STATES",
     "KEYED_PREFIX",
     "KEY_KINDS",
     "RECORD_KINDS",
@@ -36,6 +38,7 @@ __all__ = [
     "Case",
     "CaseNote",
     "Category",
+    "GroupMessage",
     "Involvement",
     "KeyGrant",
     "KeySession",
@@ -44,6 +47,7 @@ __all__ = [
     "Note",
     "OrgKey",
     "OutboxEmail",
+    "PartnerGroup",
     "ReceiptRewrap",
     "Record",
     "RecordLink",

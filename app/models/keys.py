@@ -70,8 +70,10 @@ class KeySession(Base):
 
     # SHA-256 of the session key the cookie holds: the table alone cannot open `sealed`.
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    kind: Mapped[str20]  # "staff" or "receipt"
+    kind: Mapped[str20]  # "staff", "receipt" or "group"
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    # A partner group's session (models/groups.py): ended with the group's other sessions.
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner_group.id", ondelete="CASCADE"), index=True)
     sealed: Mapped[bytes] = mapped_column(sa.LargeBinary())
     created_at: Mapped[created_at]
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -115,6 +115,10 @@ class Submission(SealedValues, Base):
     # Not in the search index yet: written while no officer was logged in, so no session held
     # the search key (app/sealed/search/worker.py).
     search_pending: Mapped[bool_false] = mapped_column(index=True)
+    # Sent by a partner group (models/groups.py): its content key is also sealed to the group's
+    # public key, which the group's space opens; such a submission has no receipt code.
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner_group.id"), index=True)
+    key_for_group: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
 
     # Report facets (shared/TAXONOMY.md). Codes, not labels: labels are translated on display.
     when_precision: Mapped[str | None] = mapped_column(sa.String(12))

@@ -52,12 +52,13 @@ def _key(raw: bytes) -> bytes:
     return hkdf(raw, b"key session")
 
 
-def create(session: Session, kind: str, payload: bytes, idle: timedelta, user_id: int | None = None) -> str:
+def create(session: Session, kind: str, payload: bytes, idle: timedelta, user_id: int | None = None,
+           group_id: int | None = None) -> str:
     """Store `payload` for a new session and return its token (for the cookie only). The
     caller commits."""
     raw = secrets.token_bytes(TOKEN_BYTES)
     row_id, now = _row_id(raw), utcnow()
-    session.add(KeySession(id=row_id, kind=kind, user_id=user_id, created_at=now, last_seen_at=now,
+    session.add(KeySession(id=row_id, kind=kind, user_id=user_id, group_id=group_id, created_at=now, last_seen_at=now,
                            expires_at=now + idle, sealed=aead_encrypt(_key(raw), payload, row_id.encode())))
     session.flush()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -113,6 +114,16 @@ def destroy_for_user(session: Session, user_id: int, keep: str | None = None) ->
     if raw is not None:
         query = query.where(KeySession.id != _row_id(raw))
     return rows_affected(session.execute(query))
+
+
+def destroy_for_group(session: Session, group_id: int) -> int:
+    """End every session of a partner group (suspension, or an admin ending its sessions)."""
+    return rows_affected(session.execute(sa.delete(KeySession).where(KeySession.group_id == group_id)))
+
+
+def active_group_count(session: Session, group_id: int) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(KeySession).where(
+        KeySession.group_id == group_id, KeySession.expires_at > utcnow())) or 0
 
 
 def purge_expired(session: Session) -> int:

@@ -55,6 +55,11 @@ def current(session: Session) -> SigningKey | None:
     return session.scalar(sa.select(SigningKey).order_by(SigningKey.id.desc()).limit(1))
 
 
+def all_keys(session: Session) -> list[SigningKey]:
+    """Every signing key this installation has had, newest (the one that signs) first."""
+    return list(session.scalars(sa.select(SigningKey).order_by(SigningKey.id.desc())))
+
+
 def create(session: Session) -> SigningKey:
     org_public = session.scalar(sa.select(OrgKey.public_key).where(OrgKey.kind == "org"))
     if org_public is None:

@@ -41,9 +41,12 @@ def facet_helpers():
 from app.staff import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     account_views,
     auth_views,
+    case_export_views,
     dashboard_views,
     export_views,
+    group_views,
     item_views,
     queue_views,
     record_link_views,
+    record_views,
 )

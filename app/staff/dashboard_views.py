@@ -74,6 +74,10 @@ def _charts(data: stats.Dashboard) -> dict[str, dict]:
         legend=charts.map_legend(top), source=nk_map.SOURCE_NAME,
         elsewhere=[(str(ELSEWHERE_NAMES.get(bar.key, bar.label)), bar.value)
                    for bar in data.provinces if bar.key not in nk_map.CODES])
+    corroborated = data.corroborated
+    if corroborated is not None:
+        found["corroborated"] = {"key": "corroborated", "title": _l("Corroborated events by year and province"),
+                                 "table": corroborated, "svg": charts.bar_chart(corroborated.years)}
     return found
 
 

@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
@@ -19,7 +20,7 @@ from wtforms.validators import ValidationError
 from app import vocabularies as v
 from app.forms import MaxChars, clean_text
 from app.i18n import LANGUAGE_NAMES
-from app.models import User
+from app.models import PartnerGroup, User
 from app.sealed import search
 from app.sealed.keys import Keyring
 from app.services.intake.reports import find_by_public_id
@@ -85,6 +86,7 @@ class FilterForm(FlaskForm):
     assignee = _select(_l("Assignee"), [], default="any")
     language = _select(_l("Language"), [ALL, *LANGUAGE_NAMES.items()])
     province = _select(_l("Region"), [ALL, *v.PROVINCES])
+    group = _select(_l("Partner group"), [ALL])
     received_from = StringField(_l("Received from"), validators=[IsoDate()], render_kw={"type": "date"})
     received_to = StringField(_l("Received until"), validators=[IsoDate()], render_kw={"type": "date"})
     files = _select(_l("Files"), [("", _l("With or without files")), ("with", _l("With files")),
@@ -97,6 +99,10 @@ class FilterForm(FlaskForm):
         self.assignee.choices = [("any", _l("Anyone")), ("mine", _l("Assigned to me")),
                                  ("unassigned", _l("Unassigned")),
                                  *((str(user.id), user.name or user.email) for user in users)]
+        # Partner groups by their number: their names are sealed to the identity key.
+        numbers = session.scalars(sa.select(PartnerGroup.public_id).where(PartnerGroup.status != "invited")
+                                  .order_by(PartnerGroup.public_id))
+        self.group.choices = [ALL, *((number, number) for number in numbers)]
 
     def validate_received_to(self, field):
         if (field.data and self.received_from.data and not (field.errors or self.received_from.errors)
@@ -124,11 +130,14 @@ class FilterForm(FlaskForm):
             return datetime.combine(date.fromisoformat(raw) + timedelta(days=days), time(), zone) if raw else None
 
         category = self.value("category")
+        group = self.value("group")
         return queue_service.QueueFilters(
             viewer_id=viewer.id, status=self.value("status") or None, kind=self.value("kind") or None,
             category_ids=queue_service.category_ids(session, category) if category else None,
             priority=self.value("priority") or None, assignee=self.value("assignee") or "any",
             locale=self.value("language") or None, province=self.value("province") or None,
+            group_id=(session.scalar(sa.select(PartnerGroup.id).where(PartnerGroup.public_id == group))
+                      if group else None),
             received_from=moment("received_from"), received_until=moment("received_to", days=1),
             files=self.value("files") or None, unread=bool(self.unread.data), query=query,
             sort=self.value("sort") or "newest", after=after, before=before, keyring=keyring or Keyring(),

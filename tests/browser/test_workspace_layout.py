@@ -18,6 +18,27 @@ PHONE = {"width": 360, "height": 800}
 STATUSES = ["new", "in_review", "needs_info", "accepted", "referred", "closed", "duplicate", "rejected"]
 
 
+def corroborated_events(app) -> None:
+    """Events in seven provinces over three years (and one of unknown year and place), each
+    linked to two items: the dashboard's year × province table at its widest."""
+    from app.extensions import db
+    from app.models import RecordLink
+    from app.services.records import records
+    from app.services.records.records import RecordInput
+
+    sources = [SubmissionFactory(province="KP-09").id for _ in range(2)]
+    with app.app_context():
+        for index, province in enumerate(["KP-01", "KP-03", "KP-08", "KP-09", "KP-10", "KP-15", "CN", None]):
+            place = records.create(db.session, None, RecordInput(kind="place", name=f"장소 {index}", province=province))
+            year = None if province is None else 2017 + index % 3
+            event = records.create(db.session, None, RecordInput(
+                kind="event", name=f"사건 {index}", place_public_id=place.public_id,
+                when_precision="year" if year else None, when_year=year))
+            db.session.flush()
+            db.session.add_all(RecordLink(record_id=event.id, submission_id=item, role="event") for item in sources)
+        db.session.commit()
+
+
 def log_in(page, email: str) -> None:
     """Password, then the first login's TOTP enrollment, through the real forms."""
     page.goto("/staff/login")
@@ -120,10 +141,11 @@ def test_admin_tables_do_not_scroll_sideways_at_360_px(staff_page):
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_item_page_and_dashboard_pass_axe(staff_page, lang):
+def test_item_page_and_dashboard_pass_axe(staff_page, app, lang):
     item = SubmissionFactory(with_thread=True, with_notes=True, in_review=True).public_id
     SubmissionFactory(province="KP-01", status="accepted")
     SubmissionFactory(province="CN")
+    corroborated_events(app)
     email = f"officer-{lang}@example.org"
     UserFactory(email=email, **({"english": True} if lang == "en" else {}))
     page = staff_page(email, DESKTOP)
@@ -136,6 +158,7 @@ def test_item_page_and_dashboard_pass_axe(staff_page, lang):
     assert page.locator("svg.chart-map .map-province").count() == 13
     for summary in page.locator("details.stat-numbers summary").all():
         summary.click()  # the tables too
+    assert page.locator("#table-corroborated tbody tr").count() == 4  # three years and "year unknown"
     no_axe_violations(page, f"dashboard ({lang})")
     assert page.third_party_requests == []
     assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
@@ -180,12 +203,13 @@ def within(inner, outer) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_dashboard_labels_are_readable_at_360_and_1280_px(staff_page, lang):
+def test_dashboard_labels_are_readable_at_360_and_1280_px(staff_page, app, lang):
     """Issue 19: every province's label on the map, none covering another or a city's dot, none
     outside the map; the category names beside their bars in full, never under a bar or each
     other; the map's source named under it; axe at zero on a phone too."""
     for province in ("KP-09", "KP-09", "KP-01", "KP-14", "KP-15", "KP-13", "CN", None):
         SubmissionFactory(province=province, categories=("V06.1", "V08.2", "V03.1"))
+    corroborated_events(app)  # a wide table: it scrolls in its own box, never the page
     email = f"officer-{lang}@example.org"
     UserFactory(email=email, **({"english": True} if lang == "en" else {}))
     page = staff_page(email, DESKTOP)

@@ -91,6 +91,7 @@ def test_link_a_record_found_by_a_search(client, app, auth):
     shown = section(page(client, item))
     assert "박영호" in shown and "가해자" in shown and "박영호 지도원이 저를 심문했습니다." in shown
     assert "글자 그대로" not in shown  # the passage is in the text
+    assert f'<a href="/staff/records/{person}">박영호</a>' in shown  # the record's own page
     # Linking is not a change of the item: no open form goes stale; retention counts from it.
     new_version, new_updated = item_state(app, item)
     assert new_version == version and new_updated > updated

@@ -28,7 +28,7 @@ import json
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,10 +75,13 @@ class ExportJob:
     public_ids: tuple[str, ...]
     include_contact: bool
     started_at: datetime
+    case: str | None = None  # the case's public id, for a case's file (case_exports/case_file.py)
 
     @property
     def filename(self) -> str:
         name = self.public_ids[0] if len(self.public_ids) == 1 else f"{len(self.public_ids)}-items"
+        if self.case:
+            name = self.case
         return f"case-file-{name}-{timestamp(self.started_at)}.zip"
 
 
@@ -249,15 +252,21 @@ def _verify_text(job: ExportJob, proofs: stamps.Stamps, fingerprint: str) -> byt
     return ("\n\n----------\n\n".join(texts) + "\n").encode()
 
 
+# A case's own parts (case/…): given the session and the proofs, returns (path, kind, data).
+CaseParts = Callable[[Session, stamps.Stamps], list[tuple[str, str, object]]]
+
+
 def stream(session_factory, job: ExportJob, upload_dir: str, keyring: Keyring,
-           trust: Trust | None = None) -> Iterator[bytes]:
+           trust: Trust | None = None, case_parts: CaseParts | None = None) -> Iterator[bytes]:
     """Yield the ZIP, opening each item with the exporting officer's keys; when it is
-    complete, record its hash in a fresh session."""
+    complete, record its hash in a fresh session. A case's file starts with `case_parts`."""
     trust = trust or Trust(None, False)
     labels, headings = label_tables(), heading_tables()
     writer = _Writer(job.started_at)
     proofs = stamps.Stamps(configured=trust.configured)
     with session_factory() as session:
+        for path, kind, data in case_parts(session, proofs) if case_parts else []:
+            yield from writer.add_json(path, data, kind, case=job.case)
         for item_id in job.item_ids:
             folder, parts, attached = _item_parts(session, item_id, job, keyring, labels, headings, proofs)
             for path, kind, data in parts:
@@ -285,7 +294,8 @@ def stream(session_factory, job: ExportJob, upload_dir: str, keyring: Keyring,
     yield from writer.add(VERIFY, [_verify_text(job, proofs, fingerprint)], "instructions")
     manifest = {
         "format": MANIFEST_FORMAT, "export_id": job.export_id, "created_at": job.started_at.isoformat(),
-        "created_by": job.actor, "include_contact": job.include_contact, "items": list(job.public_ids),
+        "created_by": job.actor, "include_contact": job.include_contact, **({"case": job.case} if job.case else {}),
+        "items": list(job.public_ids),
         "hash_algorithm": "sha256", "files": writer.entries,
         "signature": {"file": SIGNATURE, "public_key": PUBLIC_KEY, "fingerprint_sha256": fingerprint,
                       "algorithm": "Ed25519 (RFC 8032) over the bytes of manifest.json",

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from app import vocabularies as v
 from app.facets import FACETS, SECTIONS
-from app.models import AuditEvent, Submission
+from app.models import AuditEvent, PartnerGroup, Submission
+from app.sealed import groups as sealed_groups
 from app.sealed.keys import Keyring
 from app.services.intake.contact_details import open_contact
 
@@ -125,12 +126,25 @@ class ItemDocument:
             "files": files,
             "contact_details_included": self.include_contact,
         }
+        if (source := self.source()) is not None:
+            doc["source"] = source
         if item.kind == "contact":
             doc["contact_request"] = {"topic": self.coded("contact_topic", item.contact_topic),
                                       "language": item.contact_language}
         if self.include_contact:
             doc["contact_details"] = self.contact()
         return doc
+
+    def source(self) -> dict | None:
+        """The partner group that sent the item, named only when the group agreed to be named
+        (issue 23); otherwise the case file says nothing of a group, not even its number."""
+        if self.item.group_id is None:
+            return None
+        group = self.session.get(PartnerGroup, self.item.group_id)
+        if group is None or not group.named:
+            return None
+        name = sealed_groups.open_source_name(self.keyring, group)
+        return {"partner_group": name} if name else None
 
     def facets(self) -> dict[str, dict]:
         """The report's facets, one object per section of app/facets.py, in table order."""

@@ -25,6 +25,7 @@ HEADINGS = [
     ("categories", _l("Categories")),
     ("ongoing", _l("It is still going on")),
     *((heading.key, heading.label) for heading in FACET_HEADINGS),
+    ("source", _l("Source (partner group)")),
     ("consent", _l("Consent")),
     ("consent_un", _l("UN")),
     ("consent_accountability_mechanisms", _l("Courts and mechanisms")),
@@ -147,6 +148,7 @@ class Renderer:
                 Markup('<code>{}</code> <span lang="ko">{}</span> / <span lang="en">{}</span>').format(
                     c["code"], c["label_ko"], c["label_en"]) for c in doc["categories"]) or Markup("—")),
             *(self.row(heading.key, self.facet_row(doc, heading.key)) for heading in FACET_HEADINGS),
+            *((self.row("source", self.text(doc["source"]["partner_group"])),) if doc.get("source") else ()),
             self.row("consent", Markup(" · ").join(
                 Markup("{}: {}").format(self.both("consent_" + name), self.yes_no(flag))
                 for name, flag in doc["consent"].items())),

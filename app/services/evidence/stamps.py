@@ -66,6 +66,9 @@ class Stamps:
     configured: bool = True
     proofs: list[dict] = field(default_factory=list)
     waiting: list[dict] = field(default_factory=list)
+    # Pieces no commitment exists for and none will (a case's records, links and notes: staff
+    # writes them, nothing was committed at intake); said so in proofs.json, never left out.
+    uncovered: list[dict] = field(default_factory=list)
     batches: dict[int, dict] = field(default_factory=dict)
     trees: dict[int, list[list[bytes]]] = field(default_factory=dict)
 
@@ -149,6 +152,7 @@ class Stamps:
         roots, carried = tsa.shipped_certificates([b["der"] for b in batches], anchors)
         data = {
             "format": FORMAT, "construction": CONSTRUCTION, "proofs": self.proofs, "waiting": self.waiting,
+            **({"uncovered": self.uncovered} if self.uncovered else {}),
             "audit_heads": [b["audit"] for b in batches if b["audit"]],
             "batches": [{k: v for k, v in b.items() if k not in ("der", "audit")} for b in batches],
         }

@@ -13,6 +13,7 @@ drill()    the same into scratch places that are always removed, and a record of
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -20,7 +21,7 @@ import shutil
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -310,6 +311,9 @@ def restore(session: Session, upload_dir: str, path: str | Path, code: str, *, r
     """Restore the backup file at `path`: everything into scratch places first, checked, then
     switched. The live database and folder are kept aside (their names are returned)."""
     path, uploads = Path(path), Path(upload_dir)
+    if interrupted_switch(uploads) is not None:
+        raise BackupError("an earlier restore was cut off while switching: run `moksori backup finish-restore` "
+                          "first (it finishes that restore)")
     engine = engine_of(session)
     session.close()
     if uploads.exists() and not replace:
@@ -328,7 +332,7 @@ def restore(session: Session, upload_dir: str, path: str | Path, code: str, *, r
                 raise BackupError("the backup does not check out: " + "; ".join(ready.problems))
             session.close()  # the checks read the live keys: no connection of ours may stay open
             engine.dispose()
-            aside = _switch(engine, uploads, ready)
+            aside = _switch(engine, uploads, ready, staging)
             ready.sqlite_path, ready.pg_name = None, None  # now the live ones: not removed
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -336,53 +340,166 @@ def restore(session: Session, upload_dir: str, path: str | Path, code: str, *, r
     return Restored(ready.manifest, aside)
 
 
-def _switch(engine: sa.Engine, uploads: Path, ready: Scratch) -> list[str]:
+# --- the switch -----------------------------------------------------------------------------------
+# The switch is several renames (the folder aside, the scratch folder in, the database aside and
+# the scratch one in). Before the first, a journal naming every place is written and synced
+# beside the upload folder; each step looks before it moves, so running the plan again after a
+# crash (power lost, the process killed) finishes it: `moksori backup finish-restore`, which
+# `doctor` and every later restore ask for while the journal is there. The scratch copies were
+# checked in full before the journal was written, so an interrupted switch goes forward, never
+# back.
+
+SWITCH_JOURNAL = ".moksori-restore-switch.json"
+
+
+@dataclass
+class SwitchPlan:
+    uploads: str
+    scratch_uploads: str
+    moved: str  # where the live folder goes, if there is one
+    staging: str
+    sqlite_live: str | None = None
+    sqlite_before: str | None = None
+    sqlite_scratch: str | None = None
+    pg_live: str | None = None
+    pg_before: str | None = None
+    pg_scratch: str | None = None
+
+    def aside(self, folder_moved: bool) -> list[str]:
+        places = [self.moved] if folder_moved else []
+        if self.sqlite_before and Path(self.sqlite_before).exists():
+            places.append(self.sqlite_before)
+        if self.pg_before:
+            places.append(f"database {self.pg_before}")
+        return places
+
+
+def journal_path(upload_dir: str | Path) -> Path:
+    return Path(upload_dir).parent / SWITCH_JOURNAL
+
+
+def _write_journal(path: Path, plan: SwitchPlan) -> None:
+    temporary = path.with_suffix(".part")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(asdict(plan), handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    _sync_dir(path.parent)
+
+
+def _sync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _switch(engine: sa.Engine, uploads: Path, ready: Scratch, staging: Path) -> list[str]:
     """Put the scratch folder and database in the live ones' places; the live ones go aside."""
     stamp = f"{utcnow():%Y%m%dT%H%M%S}_{secrets.token_hex(2)}"
-    aside, moved = [], None
+    plan = SwitchPlan(uploads=str(uploads), scratch_uploads=str(ready.uploads), staging=str(staging),
+                      moved=str(uploads.with_name(f"{uploads.name}.before-restore-{stamp}")))
     if ready.sqlite_path is not None:
         live = Path(engine.url.database)  # type: ignore[arg-type]
         for suffix in ("-wal", "-journal"):
             if Path(f"{live}{suffix}").exists() and Path(f"{live}{suffix}").stat().st_size:
                 raise BackupError(f"{live}{suffix} exists: something still uses the database. Stop the services "
                                   "(systemctl stop moksori moksori-outbox) and run the restore again")
-    if uploads.exists():
-        moved = uploads.with_name(f"{uploads.name}.before-restore-{stamp}")
-        os.rename(uploads, moved)
-        aside.append(str(moved))
-    os.rename(ready.uploads, uploads)
+        plan.sqlite_live, plan.sqlite_scratch = str(live), str(ready.sqlite_path)
+        plan.sqlite_before = str(live.with_name(f"{live.name}.before-restore-{stamp}"))
+    else:
+        plan.pg_live, plan.pg_scratch = engine.url.database, ready.pg_name
+        plan.pg_before = f"{engine.url.database}_before_restore_{stamp.lower()}"
+    folder_moved = uploads.exists()
+    journal = journal_path(uploads)
+    _write_journal(journal, plan)
     try:
-        if ready.sqlite_path is not None:
-            if live.exists():
-                before = live.with_name(f"{live.name}.before-restore-{stamp}")
-                os.link(live, before)
-                aside.append(str(before))
-            os.replace(ready.sqlite_path, live)  # atomic: the database is the old or the new, never half
-        else:
-            aside += _switch_postgresql(engine.url, ready.pg_name, stamp)  # type: ignore[arg-type]
-    except Exception:
-        os.rename(uploads, ready.uploads)  # back as it was
-        if moved is not None:
-            os.rename(moved, uploads)
+        _carry_out(plan, engine.url)
+    except BackupError:
+        _undo_folder(plan)  # only the database step refuses (it is in use): nothing else moved yet
+        journal.unlink(missing_ok=True)
         raise
-    return aside
+    journal.unlink()
+    _sync_dir(journal.parent)
+    return plan.aside(folder_moved)
 
 
-def _switch_postgresql(live: sa.engine.URL, scratch_name: str, stamp: str) -> list[str]:
-    before = f"{live.database}_before_restore_{stamp.lower()}"
-    engine = _admin_engine(live.set(database="postgres"))
+def _undo_folder(plan: SwitchPlan) -> None:
+    uploads, moved = Path(plan.uploads), Path(plan.moved)
+    if uploads.exists() and not Path(plan.scratch_uploads).exists():
+        os.rename(uploads, plan.scratch_uploads)
+    if moved.exists() and not uploads.exists():
+        os.rename(moved, uploads)
+
+
+def _carry_out(plan: SwitchPlan, url: sa.engine.URL) -> None:
+    """Every step of the plan that is not done yet; each looks before it moves (so a second run
+    after a crash does only what is left). The database goes first: it is the step that may be
+    refused (PostgreSQL will not rename a database in use), and then nothing has moved."""
+    if plan.pg_scratch is not None:
+        _switch_postgresql(url, plan)
+    elif plan.sqlite_scratch is not None and Path(plan.sqlite_scratch).exists():
+        live, before = Path(plan.sqlite_live), Path(plan.sqlite_before)  # type: ignore[arg-type]
+        if live.exists() and not before.exists():
+            os.link(live, before)
+        os.replace(plan.sqlite_scratch, live)  # atomic: the database is the old or the new, never half
+    uploads, scratch_uploads = Path(plan.uploads), Path(plan.scratch_uploads)
+    if scratch_uploads.exists():
+        if uploads.exists():
+            os.rename(uploads, plan.moved)
+        os.rename(scratch_uploads, uploads)
+    _sync_dir(uploads.parent)
+
+
+def _pg_names(connection) -> set[str]:
+    return set(connection.execute(sa.text("SELECT datname FROM pg_database")).scalars())
+
+
+def _switch_postgresql(url: sa.engine.URL, plan: SwitchPlan) -> None:
+    live, before, scratch_name = plan.pg_live, plan.pg_before, plan.pg_scratch
+    engine = _admin_engine(url.set(database="postgres"))
     try:
         with engine.connect() as connection:
-            try:
-                connection.execute(sa.text(f'ALTER DATABASE "{live.database}" RENAME TO "{before}"'))
-            except sa.exc.DBAPIError as error:
-                raise BackupError(f"the database {live.database} could not be switched ({type(error.orig).__name__}): "
-                                  "stop everything that uses it (systemctl stop moksori moksori-outbox and the "
-                                  "moksori timers) and run the restore again") from None
-            connection.execute(sa.text(f'ALTER DATABASE "{scratch_name}" RENAME TO "{live.database}"'))
+            names = _pg_names(connection)
+            if scratch_name not in names:
+                return  # done before
+            if live in names:
+                try:
+                    connection.execute(sa.text(f'ALTER DATABASE "{live}" RENAME TO "{before}"'))
+                except sa.exc.DBAPIError as error:
+                    raise BackupError(f"the database {live} could not be switched ({type(error.orig).__name__}): "
+                                      "stop everything that uses it (systemctl stop moksori moksori-outbox and the "
+                                      "moksori timers) and run the restore again") from None
+            connection.execute(sa.text(f'ALTER DATABASE "{scratch_name}" RENAME TO "{live}"'))
     finally:
         engine.dispose()
-    return [f"database {before}"]
+
+
+def interrupted_switch(upload_dir: str | Path) -> SwitchPlan | None:
+    """The plan of a restore whose switch was cut off, if there is one."""
+    path = journal_path(upload_dir)
+    if not path.exists():
+        return None
+    return SwitchPlan(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def finish_switch(session: Session, upload_dir: str | Path) -> list[str] | None:
+    """Finish a restore's switch that was cut off (None when there is none): the rest of its
+    steps, then the staging folder and the journal removed. Returns the places kept aside."""
+    plan = interrupted_switch(upload_dir)
+    if plan is None:
+        return None
+    engine = engine_of(session)
+    session.close()
+    engine.dispose()
+    _carry_out(plan, engine.url)
+    engine.dispose()
+    shutil.rmtree(plan.staging, ignore_errors=True)
+    journal_path(upload_dir).unlink()
+    return plan.aside(Path(plan.moved).exists())
 
 
 # --- drill --------------------------------------------------------------------------------------

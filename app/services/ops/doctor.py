@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from app.models.base import engine_of
 from app.sealed import keys, repad, search, tsa
-from app.services.ops import watch
+from app.services.ops import backup_file, watch
 from app.services.ops.findings import OK, PROBLEM, WARNING, Finding, Installation
 
 NETWORK_TIMEOUT = 5.0
@@ -200,6 +200,10 @@ def notice_sender(it: Installation) -> Iterator[Finding]:
 
 def uploads(it: Installation) -> Iterator[Finding]:
     folder = Path(it.config["UPLOAD_DIR"]).resolve()
+    if backup_file.interrupted_switch(folder) is not None:
+        yield Finding("uploads", PROBLEM, "a restore was cut off while it switched the database and the upload "
+                      f"folder ({backup_file.journal_path(folder)}): run `moksori backup finish-restore` before "
+                      "starting the services.")
     for inside, why in ((it.static_dir, "which the web server shows to anyone"), (it.code_dir, "the code's folder, "
                         "which an upgrade may replace")):
         if inside and folder.is_relative_to(Path(inside).resolve()):

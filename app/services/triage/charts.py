@@ -80,9 +80,10 @@ def bar_chart(bars: Sequence[Bar], width: int = 340, row: int = 19) -> Markup:
     top = max((bar.value for bar in bars), default=0) or 1
     parts, y = [], 2  # room above the first line for Hangul's tall glyph boxes
     for bar in bars:
-        lines = _lines(bar.label, size, label_room - 6)
+        lines = _lines(bar.label, size, label_room - 8)
         length = bar_room * bar.value / top
-        text = "".join(f'<tspan x="0" y="{y + 13 + index * line_height}">{escape(line)}</tspan>'
+        # x=2: a capital Y or J can reach a pixel left of its origin, and the svg clips there.
+        text = "".join(f'<tspan x="2" y="{y + 13 + index * line_height}">{escape(line)}</tspan>'
                        for index, line in enumerate(lines))
         parts.append(
             f'<text class="chart-label">{text}</text>'

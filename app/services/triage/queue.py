@@ -49,6 +49,7 @@ class QueueFilters:
     assignee: str = "any"  # "any", "mine", "unassigned" or a user id
     locale: str | None = None
     province: str | None = None
+    group_id: int | None = None  # a partner group's submissions (issue 23)
     received_from: datetime | None = None  # inclusive, UTC
     received_until: datetime | None = None  # exclusive, UTC
     files: str | None = None  # "with" or "without"
@@ -109,6 +110,8 @@ def conditions(session: Session, f: QueueFilters, counting: bool = False) -> lis
     for column, value in ((s.kind, f.kind), (s.locale, f.locale), (s.province, f.province)):
         if value:
             where.append(column == value)
+    if f.group_id is not None:
+        where.append(s.group_id == f.group_id)
     if f.priority:
         where.append(s.priority.is_(None) if f.priority == "none" else s.priority == f.priority)
     if f.assignee == "mine":

@@ -10,7 +10,8 @@ by an UPDATE that only one of them can win, and given up when the count ends (or
 CLAIM_SECONDS if its process died). A count that fails keeps the numbers there were.
 
 What is kept are counts of columns that are in the clear anyway (status, province, category
-codes, times): nothing a copy of the database could not count for itself.
+codes, times, which records are linked to which submissions): nothing a copy of the database
+could not count for itself.
 """
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ class Snapshot:
     counts: stats.Counts
     counted_at: datetime
     timezone: str
+    # False for numbers kept by an older version, which lack some (corroborated events):
+    # shown as they are, and counted again in the background at once.
+    complete: bool = True
 
 
 def read(session: Session) -> Snapshot | None:
@@ -51,7 +55,7 @@ def read(session: Session) -> Snapshot | None:
         return None
     data = json.loads(row.value)
     return Snapshot(stats.Counts.from_json(data["counts"]), datetime.fromisoformat(data["counted_at"]),
-                    data["timezone"])
+                    data["timezone"], complete="corroborated" in data["counts"])
 
 
 def _store(session: Session, snapshot: Snapshot) -> None:
@@ -74,7 +78,8 @@ def recount(session: Session, timezone: str) -> Snapshot:
 
 
 def due(snapshot: Snapshot | None, timezone: str, max_age: timedelta) -> bool:
-    return snapshot is None or snapshot.timezone != timezone or utcnow() - snapshot.counted_at >= max_age
+    return (snapshot is None or snapshot.timezone != timezone or not snapshot.complete
+            or utcnow() - snapshot.counted_at >= max_age)
 
 
 def claim(session: Session) -> bool:

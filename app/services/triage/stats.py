@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, aliased
 
 from app import vocabularies as v
-from app.models import Category, Message, Submission, submission_category
+from app.models import Category, Message, Record, RecordLink, Submission, submission_category
 from app.services.triage import queue
 
 MAX_MONTHS = 36
@@ -31,6 +31,11 @@ RESPONSE_BUCKETS = [
     ("gt30d", None, _l("More than 30 days")),
 ]
 MONTH_PATTERNS = {"ko": "y년 M월", "en": "MMM y"}
+# Corroborated events: an event needs this many independent sources to be counted.
+MIN_SOURCES = 2
+DUPLICATE_DEPTH = 50  # a chain of duplicate marks is followed at most this far (each step is a query)
+# Year × province: (when_year or None, place's province or None).
+YearProvince = tuple[int | None, str | None]
 
 
 @dataclass
@@ -53,6 +58,7 @@ class Counts:
     months: dict[tuple[int, int], int] = field(default_factory=dict)
     response: dict[str, int] = field(default_factory=dict)
     median_response_hours: float | None = None
+    corroborated: dict[YearProvince, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -62,14 +68,16 @@ class Counts:
         return {"by_status": list(self.by_status.items()), "by_province": list(self.by_province.items()),
                 "by_category": self.by_category, "uncoded": self.uncoded,
                 "months": [[year, month, n] for (year, month), n in self.months.items()],
-                "response": self.response, "median_response_hours": self.median_response_hours}
+                "response": self.response, "median_response_hours": self.median_response_hours,
+                "corroborated": [[year, province, n] for (year, province), n in self.corroborated.items()]}
 
     @classmethod
     def from_json(cls, data: dict) -> Counts:
         return cls(by_status=dict(map(tuple, data["by_status"])), by_province=dict(map(tuple, data["by_province"])),
                    by_category=dict(data["by_category"]), uncoded=int(data["uncoded"]),
                    months={(year, month): n for year, month, n in data["months"]},
-                   response=dict(data["response"]), median_response_hours=data["median_response_hours"])
+                   response=dict(data["response"]), median_response_hours=data["median_response_hours"],
+                   corroborated={(year, province): n for year, province, n in data.get("corroborated", [])})
 
 
 @dataclass
@@ -81,6 +89,19 @@ class Dashboard:
     statuses: list[Bar] = field(default_factory=list)
     response: list[Bar] = field(default_factory=list)
     median_response_hours: float | None = None
+    corroborated: Corroboration | None = None
+
+
+@dataclass
+class Corroboration:
+    """Corroborated events as a table: a row per year (oldest first, "year unknown" last), a
+    column per province that occurs (the vocabulary's order, "place unknown" last); `years`
+    are the rows' totals, which the bar chart draws."""
+
+    provinces: list[Bar]  # key and label of each column; value: the column's total
+    years: list[Bar]  # key and label of each row; value: the row's total
+    cells: dict[tuple[str, str], int]  # (year key, province key) -> events
+    total: int
 
 
 def queue_selection(session: Session, filters) -> sa.Select | None:
@@ -227,6 +248,113 @@ def _response_bars(counts: dict[str, int], total: int) -> list[Bar]:
     return bars
 
 
+def _duplicate_sources(session: Session, marks: dict[int, int]) -> dict[int, int]:
+    """The source each marked duplicate counts as, from `marks` (id -> duplicate_of_id): the
+    item its marks lead to, followed to the end of a chain (A marked a duplicate of B and B of
+    C: both are C, as C itself is); in a loop of marks, the loop's smallest id. The originals'
+    own marks are read here, a few at a time (duplicates are few)."""
+    marks = dict(marks)
+    read: set[int] = set(marks)
+    unread = set(marks.values()) - read
+    for _ in range(DUPLICATE_DEPTH):
+        if not unread:
+            break
+        chunk = sorted(unread)
+        for start in range(0, len(chunk), 500):
+            marks.update((item, original) for item, original in session.execute(
+                sa.select(Submission.id, Submission.duplicate_of_id)
+                .where(Submission.id.in_(chunk[start:start + 500]), Submission.duplicate_of_id.is_not(None))
+            ).tuples() if original is not None)
+        read |= unread
+        unread = {target for target in marks.values() if target not in read}
+    sources: dict[int, int] = {}
+    for start in list(marks):
+        path, at = [start], marks[start]
+        while at in marks and at not in path and len(path) < DUPLICATE_DEPTH:
+            path.append(at)
+            at = marks[at]
+        sources[start] = min(path[path.index(at):]) if at in path else at
+    return sources
+
+
+def corroborated_events(session: Session, selection: sa.Select | None) -> dict[YearProvince, int]:
+    """Events (records of kind "event") with at least MIN_SOURCES independent sources among the
+    selected items, per the event's year and its place's province (None: not known; a place
+    whose province is "I don't know" counts there too).
+
+    An independent source is a distinct submission linked to the event (RecordLink, in any
+    role); submissions joined by duplicate marks (Submission.duplicate_of_id) are one source.
+    This is the definition app/services/records/corroboration.py uses for a record's count
+    on the case pages: keep the two the same (they are meant to become one function).
+
+    Only clear columns are read (links, duplicate marks, years, province codes): nothing is
+    opened, so the background count can make it without keys. Counted in SQL, each item
+    standing for the item it is marked a duplicate of; exact unless an original is itself
+    marked a duplicate (a chain, or a loop), and then the links of the events in question come
+    to Python, which follows the marks to their end."""
+    counts: dict[YearProvince, int] = {}
+    rows = _sql_corroborated(session, selection) if not _chained_marks(session) else _folded(session, selection)
+    for year, province, n in rows:
+        where = (year, None if province == "UNKNOWN" else province)
+        counts[where] = counts.get(where, 0) + n
+    return counts
+
+
+def _chained_marks(session: Session) -> bool:
+    """Whether an item is marked a duplicate of an item that is itself marked one. Only items
+    of status "duplicate" carry a mark (triage/actions.py clears it with any other status):
+    the (status, id) index finds them without reading every item."""
+    original = aliased(Submission)
+    return bool(session.scalar(sa.select(sa.exists().where(
+        Submission.status == "duplicate", Submission.duplicate_of_id == original.id,
+        original.duplicate_of_id.is_not(None)))))
+
+
+def _sql_corroborated(session: Session, selection: sa.Select | None) -> list[tuple[int | None, str | None, int]]:
+    source = sa.func.coalesce(Submission.duplicate_of_id, Submission.id)
+    corroborated = (sa.select(RecordLink.record_id.label("event_id"))
+                    .join(Record, Record.id == RecordLink.record_id)
+                    .join(Submission, Submission.id == RecordLink.submission_id)
+                    .where(Record.kind == "event", within(RecordLink.submission_id, selection))
+                    .group_by(RecordLink.record_id)
+                    .having(sa.func.count(sa.distinct(source)) >= MIN_SOURCES)).subquery()
+    event, place = aliased(Record), aliased(Record)
+    query = (sa.select(event.when_year, place.province, sa.func.count())
+             .select_from(corroborated)
+             .join(event, event.id == corroborated.c.event_id)
+             .outerjoin(place, place.id == event.place_id)
+             .group_by(event.when_year, place.province))
+    return [(year, province, n) for year, province, n in session.execute(query)]
+
+
+def _folded(session: Session, selection: sa.Select | None) -> list[tuple[int | None, str | None, int]]:
+    """The same count with chains of duplicate marks: SQL keeps the events with at least two
+    distinct linked submissions, and only their links come here."""
+    place = aliased(Record)
+    linked = sa.func.count(sa.distinct(RecordLink.submission_id))
+    candidates = (sa.select(RecordLink.record_id)
+                  .join(Record, Record.id == RecordLink.record_id)
+                  .where(Record.kind == "event", within(RecordLink.submission_id, selection))
+                  .group_by(RecordLink.record_id).having(linked >= MIN_SOURCES))
+    rows = session.execute(
+        sa.select(Record.id, Record.when_year, place.province, RecordLink.submission_id, Submission.duplicate_of_id)
+        .distinct()
+        .join(RecordLink, RecordLink.record_id == Record.id)
+        .join(Submission, Submission.id == RecordLink.submission_id)
+        .outerjoin(place, place.id == Record.place_id)
+        .where(Record.id.in_(candidates), within(RecordLink.submission_id, selection))
+    ).tuples().all()
+    sources = _duplicate_sources(session, {item: original for *_, item, original in rows if original is not None})
+    events: dict[int, tuple[tuple[int | None, str | None], set[int]]] = {}
+    for event, year, province, item, _original in rows:
+        events.setdefault(event, ((year, province), set()))[1].add(sources.get(item, item))
+    counts: dict[tuple[int | None, str | None], int] = {}
+    for where, found in events.values():
+        if len(found) >= MIN_SOURCES:
+            counts[where] = counts.get(where, 0) + 1
+    return [(year, province, n) for (year, province), n in counts.items()]
+
+
 def count(session: Session, selection: sa.Select | None, timezone: str) -> Counts:
     """Every number of the dashboard over the selected items (None: all of them)."""
     by_category, uncoded = _category_counts(session, selection)
@@ -235,7 +363,8 @@ def count(session: Session, selection: sa.Select | None, timezone: str) -> Count
                   by_province=_grouped(session, Submission.province, selection),
                   by_category=by_category, uncoded=uncoded,
                   months=_month_counts(session, selection, ZoneInfo(timezone)),
-                  response=response, median_response_hours=middle)
+                  response=response, median_response_hours=middle,
+                  corroborated=corroborated_events(session, selection))
 
 
 def dashboard_of(session: Session, counts: Counts, lang: str) -> Dashboard:
@@ -248,5 +377,26 @@ def dashboard_of(session: Session, counts: Counts, lang: str) -> Dashboard:
         statuses=_vocabulary_bars(counts.by_status, v.STATUSES, True, _l("Not given")),
         response=_response_bars(counts.response, counts.total),
         median_response_hours=counts.median_response_hours,
+        corroborated=_corroboration(counts.corroborated),
     )
+
+
+def _corroboration(counts: dict[YearProvince, int]) -> Corroboration:
+    known = [code for code, _ in v.PROVINCES]
+    present = {province for _, province in counts}
+    columns: list[str | None] = [code for code in known if code in present]
+    columns += sorted(code for code in present if code is not None and code not in known)
+    columns += [None] if None in present else []
+    rows = sorted(year for year, _ in counts if year is not None)
+    years: list[int | None] = [*dict.fromkeys(rows)] + ([None] if any(year is None for year, _ in counts) else [])
+
+    def key(value) -> str:
+        return NONE_KEY if value is None else str(value)
+
+    cells = {(key(year), key(province)): n for (year, province), n in counts.items()}
+    provinces = [Bar(key(code), str(_l("Place unknown")) if code is None else str(v.label_for(v.PROVINCES, code)),
+                     sum(n for (_, province), n in counts.items() if province == code)) for code in columns]
+    year_bars = [Bar(key(year), str(_l("Year unknown")) if year is None else str(year),
+                     sum(n for (when, _), n in counts.items() if when == year)) for year in years]
+    return Corroboration(provinces, year_bars, cells, sum(counts.values()))
 

@@ -7,6 +7,7 @@ authority (`openssl ts -reply`, tests/tsa.py) on loopback."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -18,7 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Submission
+from app.models import AuditEvent, Submission
+from app.sealed import signing
 from app.sealed import tsa as tsa_client
 from app.services.evidence import timestamps
 from tests.helpers import act, jpeg_with_gps, pdf_bytes, submit_report
@@ -233,3 +235,28 @@ def test_a_case_file_re_signed_with_another_key_is_refused(app, runner, stamped_
     assert result.exit_code == 1
     assert "signing-key.pem: signed with a key that is not this installation's" in result.output
     assert "missing from the custody log" in result.output
+
+
+def test_after_rotate_signing_old_case_files_still_check_and_new_ones_use_the_new_key(
+        app, runner, client, auth, stamped_case_file, tmp_path):
+    public_id, before = stamped_case_file
+    with app.app_context():
+        old = signing.current(db.session).public_key
+        db.session.rollback()
+    rotated = runner.invoke(args=["keys", "rotate-signing", "--yes"])
+    assert rotated.exit_code == 0, rotated.output
+    with app.app_context():
+        new = signing.current(db.session).public_key
+        assert new != old and signing.fingerprint(new) in rotated.output
+        assert db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == \
+            "keys.signing_rotated"
+        db.session.rollback()
+    assert runner.invoke(args=["export", "verify", str(before)]).exit_code == 0  # signed before: still checks
+
+    after = act(client, public_id, "export", {})
+    with zipfile.ZipFile(io.BytesIO(after.data)) as archive:
+        assert signing.public_from_pem(archive.read("signing-key.pem")) == new
+    auth.logout()
+    auth.login(role="admin")
+    page = client.get("/admin/keys").get_data(as_text=True)
+    assert "이전 서명 열쇠" in page and signing.fingerprint(old) in page and signing.fingerprint(new) in page

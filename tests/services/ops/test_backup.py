@@ -5,6 +5,7 @@ backup. On SQLite and (with TEST_DATABASE_URL) on PostgreSQL."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app.extensions import db
-from app.models import Attachment, Submission
+from app.models import Attachment, AuditEvent, Submission
 from app.sealed import backups as sealed
 from app.sealed import vault
 from app.services.audit import verify
@@ -117,7 +118,8 @@ def test_restore_with_the_code_into_fresh_places(app, runner, target_app, tmp_pa
     assert "file hashes and the audit chain match" in restored.output
     _drop_aside(target_app, restored.output)
     after = _snapshot(target_app, org_keys.keyring)
-    assert after == before
+    assert _restored_event(target_app) == ("cli", "backup.restored", path.name)
+    assert after == _plus_one_event(before)
     assert not list(Path(target_app.config["UPLOAD_DIR"]).parent.glob(".moksori-restore-*"))
     for file in Path(target_app.config["UPLOAD_DIR"]).rglob("*"):
         assert file.stat().st_uid == os.getuid()
@@ -129,8 +131,24 @@ def test_restore_with_the_code_into_fresh_places(app, runner, target_app, tmp_pa
     replaced = cli.invoke(args=["backup", "restore", str(path), "--replace"], input=org_keys.code + "\n")
     assert replaced.exit_code == 0, replaced.output
     assert "kept aside" in replaced.output
-    assert _snapshot(target_app, org_keys.keyring) == before
+    assert _snapshot(target_app, org_keys.keyring) == _plus_one_event(before)
     _drop_aside(target_app, replaced.output)
+
+
+def _plus_one_event(snapshot: dict) -> dict:
+    """What a restore gives back: the backup's data, and one more audit event saying so."""
+    ok, checked = snapshot["chain"]
+    counts = {**snapshot["counts"], "audit_event": snapshot["counts"]["audit_event"] + 1}
+    return {**snapshot, "counts": counts, "chain": (ok, checked + 1)}
+
+
+def _restored_event(application) -> tuple:
+    with application.app_context():
+        event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        found = (event.actor, event.action, event.target_id)
+        db.session.rollback()
+        db.engine.dispose()
+        return found
 
 
 def _drop_aside(application, output: str) -> None:
@@ -218,6 +236,56 @@ def test_a_failure_halfway_changes_nothing_and_says_what_to_run(app, runner, tar
         engine.dispose()
 
 
+class PowerLost(BaseException):
+    """A crash: not an Exception, so no handler of the restore sees it (as with a killed process)."""
+
+
+def test_a_restore_cut_off_while_switching_is_finished_by_finish_restore(app, runner, target_app, tmp_path, org_keys,
+                                                                         monkeypatch):
+    _fill()
+    before = _snapshot(app, org_keys.keyring)
+    path = _create(runner, tmp_path / "backups")
+    with target_app.app_context():
+        upgrade(revision="heads")
+    target_uploads = Path(target_app.config["UPLOAD_DIR"])
+    target_uploads.mkdir(parents=True, exist_ok=True)
+    (target_uploads / "live-file").write_bytes(b"live")
+
+    # The power goes out after the database and the live folder were switched, before the
+    # restored folder is moved in: the clean-up a crash skips is skipped too.
+    real_rename = os.rename
+
+    def rename(source, target):
+        if Path(target) == target_uploads:
+            raise PowerLost()
+        real_rename(source, target)
+
+    monkeypatch.setattr(backup_file.os, "rename", rename)
+    monkeypatch.setattr(backup_file.shutil, "rmtree", lambda *args, **kwargs: None)
+    cli = target_app.test_cli_runner()
+    with pytest.raises(PowerLost):
+        cli.invoke(args=["backup", "restore", str(path), "--replace"], input=org_keys.code + "\n")
+    monkeypatch.undo()
+    app.config["BACKUP_SCRATCH_DB_PREFIX"] = target_app.config["BACKUP_SCRATCH_DB_PREFIX"] = "helper_backup_"
+    assert not target_uploads.exists() and backup_file.interrupted_switch(target_uploads) is not None
+
+    # Everything says what to do, and another restore will not start over it.
+    doctor = cli.invoke(args=["doctor"])
+    assert "backup finish-restore" in doctor.output and doctor.exit_code == 2
+    again = cli.invoke(args=["backup", "restore", str(path), "--replace"], input=org_keys.code + "\n")
+    assert again.exit_code == 1 and "finish-restore" in again.output
+
+    finished = cli.invoke(args=["backup", "finish-restore"])
+    assert finished.exit_code == 0 and "is finished" in finished.output, finished.output
+    assert "kept aside" in finished.output
+    assert backup_file.interrupted_switch(target_uploads) is None
+    assert not list(target_uploads.parent.glob(".moksori-restore-*"))
+    _drop_aside(target_app, finished.output)
+    assert _snapshot(target_app, org_keys.keyring) == _plus_one_event(before)
+    assert _restored_event(target_app)[:2] == ("cli", "backup.restored")
+    assert cli.invoke(args=["backup", "finish-restore"]).output.startswith("no restore was cut off")
+
+
 def test_drill_reports_ok_and_catches_a_tampered_file(app, runner, tmp_path, org_keys, client, auth):
     _fill()
     folder = tmp_path / "backups"
@@ -229,6 +297,13 @@ def test_drill_reports_ok_and_catches_a_tampered_file(app, runner, tmp_path, org
     assert [p.name for p in folder.iterdir()] == [backup_file.backups_in(folder)[-1].name]  # cleaned up
     unattended = runner.invoke(args=["backup", "drill", "--without-code"])
     assert unattended.exit_code == 0 and "contents not opened" in unattended.output, unattended.output
+    with app.app_context():  # each made, and each drill with its kind and result, is in the audit chain
+        events = [(e.action, json.loads(e.details)) for e in db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.target_type == "backup").order_by(AuditEvent.id))]
+        db.session.rollback()
+    assert [action for action, _ in events] == ["backup.created", "backup.drilled", "backup.drilled"]
+    assert [details.get("kind") for _, details in events[1:]] == ["full", "structure"]
+    assert all(details.get("ok") for _, details in events[1:]) and events[0][1]["files"] == 3
 
     auth.login(role="admin")
     html = client.get("/admin/settings").get_data(as_text=True)
