@@ -41,6 +41,7 @@ def facet_helpers():
 from app.staff import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     account_views,
     auth_views,
+    case_views,
     dashboard_views,
     export_views,
     item_views,
