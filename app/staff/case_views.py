@@ -108,7 +108,8 @@ def case_new():
 
 def _show_refusal(form, refused: CaseError) -> None:
     field = getattr(form, refused.field, None) if refused.field else None
-    if field is not None and hasattr(field, "errors") and refused.field not in ("submit", "csrf_token"):
+    # A hidden field (the remove buttons) has no place to show its error: the form says it.
+    if field is not None and getattr(field, "type", "") not in ("HiddenField", "SubmitField", "CSRFTokenField"):
         field.errors = [*field.errors, refusal_message(refused.reason)]
     else:
         form.form_errors.append(refusal_message(refused.reason))

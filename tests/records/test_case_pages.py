@@ -233,3 +233,10 @@ def test_a_case_made_through_the_pages_keeps_nothing_readable_at_rest(client, ap
     for secret in (TITLE, SUMMARY, NOTE, "박영호", "집결소"):
         assert secret.encode() not in at_rest, secret
     assert public_id.encode() in at_rest  # the scan does see what is stored in the clear
+
+
+def test_taking_out_an_unknown_item_says_so(client, app, auth):
+    auth.login()
+    public_id = new_case(client)
+    refused = case_act(client, public_id, "remove_submission", {"submission": "NOPE1234"})
+    assert refused.status_code == 422 and "이 번호의 건이 없습니다." in refused.get_data(as_text=True)
