@@ -309,6 +309,13 @@ AUDIT_ACTIONS = [
     ("case.exported", _l("Case exported")),
     ("record.linked", _l("Item linked to a record")),
     ("record.unlinked", _l("Link between an item and a record removed")),
+    ("case.created", _l("Case created")),
+    ("case.changed", _l("Case changed")),
+    ("case.submission_added", _l("Item added to a case")),
+    ("case.submission_removed", _l("Item removed from a case")),
+    ("case.record_added", _l("Record added to a case")),
+    ("case.record_removed", _l("Record removed from a case")),
+    ("case.note_added", _l("Case note added")),
 ]
 # Who acted, when it was not a staff account ("user:<id>" is shown as that account).
 AUDIT_ACTORS = [

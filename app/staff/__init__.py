@@ -42,6 +42,7 @@ from app.staff import (  # noqa: E402, F401  the views import bp, so last; impor
     account_views,
     auth_views,
     case_export_views,
+    case_views,
     dashboard_views,
     export_views,
     group_views,

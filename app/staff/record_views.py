@@ -22,7 +22,7 @@ from app.i18n import current_lang
 from app.models import Involvement, Record
 from app.sealed import records as sealed
 from app.sealed.keys import Keyring
-from app.services.records import listing, records
+from app.services.records import corroboration, listing, records
 from app.services.records import search as record_search
 from app.services.records.records import RecordError
 from app.services.taxonomy import category_choices
@@ -187,7 +187,8 @@ def _record_page(record: Record, keyring: Keyring, involve: InvolvementForm | No
         ids = record_search.find_record_ids(db.session(), keyring, person_q, "person", limit=PERSON_SUGGESTIONS)
         found = sealed.open_all(keyring, listing.by_ids(db.session(), ids))
     return render_template("staff/records/record.html", record=record, links=links, involvements=involvements,
-                           events_here=events_here, involve=involve or InvolvementForm(formdata=None),
+                           corroboration=corroboration.of_record(db.session(), record), events_here=events_here,
+                           involve=involve or InvolvementForm(formdata=None),
                            remove=RemoveForm(formdata=None), person_q=person_q, found=found, **_helpers()), status
 
 

@@ -1,7 +1,8 @@
 """Retention: when an item expires, the evidence hold, and purging what has expired.
 
-An item expires when it is closed, rejected or a duplicate, is not on evidence hold, and its
-last change (updated_at) is older than the retention period for its status
+An item expires when it is closed, rejected or a duplicate, is not on evidence hold nor in a
+case that is not closed (work on a case must not lose its sources: such an item is held like
+evidence), and its last change (updated_at) is older than the retention period for its status
 (services/settings.py). Purging deletes the rows and overwrites the encrypted files, and
 leaves one audit event per item that names it and counts what went, without any content.
 """
@@ -20,10 +21,20 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.pool import NullPool
 
-from app.models import Attachment, Message, Note, Submission, TimestampPiece, User, submission_category
+from app.models import (
+    Attachment,
+    Case,
+    Message,
+    Note,
+    Submission,
+    TimestampPiece,
+    User,
+    case_submission,
+    submission_category,
+)
 from app.models.base import engine_of, utcnow
 from app.sealed import vault
 from app.sealed.keys import Keyring
@@ -51,8 +62,21 @@ class Busy(RuntimeError):
     """Another purge or backup holds the maintenance lock."""
 
 
+def _in_open_case(submission_id=Submission.id):
+    """SQL: the item is in a case that is not closed."""
+    return sa.exists().where(case_submission.c.submission_id == submission_id,
+                             case_submission.c.case_id == Case.id, Case.status != "closed")
+
+
+def in_open_case(session: Session, item: Submission) -> bool:
+    return bool(session.scalar(sa.select(_in_open_case(item.id))))
+
+
 def expires_at(item: Submission, policy: RetentionPolicy) -> datetime | None:
     if item.evidence_hold:
+        return None
+    session = object_session(item)
+    if session is not None and item.id is not None and in_open_case(session, item):
         return None
     days = policy.days_for(item.status)
     return None if days is None else item.updated_at + timedelta(days=days)
@@ -73,7 +97,7 @@ def _expired_in(status: str, policy: RetentionPolicy, before: datetime):
     if days is None:  # called only with RETENTION_STATUSES, which all have a period
         raise ValueError(f"no retention period for {status!r}")
     return sa.and_(Submission.evidence_hold.is_(False), Submission.status == status,
-                   Submission.updated_at < before - timedelta(days=days))
+                   Submission.updated_at < before - timedelta(days=days), ~_in_open_case())
 
 
 def _expiring_condition(policy: RetentionPolicy, before: datetime):
