@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
 from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
+from app.models.group_import import GroupImport
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey, SigningKey
 from app.models.outbox import OutboxEmail, Subscriber
 from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
@@ -20,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
+    "GroupImport",
     "KeyGrant",
     "KeySession",
     "LoginThrottle",
