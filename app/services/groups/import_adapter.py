@@ -29,10 +29,13 @@ RowCreator = Callable[[Session, ValidatedRow, list[PreparedFile]], Submission]
 
 
 def row_creator(group_id: int, locale: str, upload_dir: str) -> RowCreator:
-    """The creator of the group's submissions. Re-pointed at create_group_report on merging."""
+    """The creator of the group's submissions. Re-pointed at create_group_report on merging.
+    What is the same for every row is asked once per import: whether intake is open, and the
+    officers' "a new item is waiting" notice (queued once, as a second would be deduplicated)."""
+    first = [True]
 
     def create_row_submission(session: Session, row: ValidatedRow, files: list[PreparedFile]) -> Submission:
-        if not intake_open(session):
+        if first[0] and not intake_open(session):
             raise IntakeClosed()
         submission = Submission(
             kind="report", status="new", locale=locale, search_pending=True,
@@ -52,7 +55,9 @@ def row_creator(group_id: int, locale: str, upload_dir: str) -> RowCreator:
             store(session, submission, prepared, upload_dir, key)
         audit.record(session, "group", "submission.created", "submission", submission.public_id,
                      {"kind": "report", "files": len(files), "import": True, "group": group_id})
-        notices.notify_new_item(session, submission)
+        if first[0]:
+            notices.notify_new_item(session, submission)
+            first[0] = False
         return submission
 
     return create_row_submission

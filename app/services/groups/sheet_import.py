@@ -105,6 +105,8 @@ class _RowReader:
         self.lang, self.limits = lang, limits
         self.lookups = {c.name: _lookup(session, c) for c in t.COLUMNS if c.kind in ("coded", "categories")}
         self.examples = t.example_narratives(session)
+        self.yes = {*t.YES, *(t.normalized(t.yes_no(lang)[0]) for lang in t.LANGS)}
+        self.no = {*t.NO, *(t.normalized(t.yes_no(lang)[1]) for lang in t.LANGS)}
         self.errors: list[RowError] = []
         self.number = 0
 
@@ -129,9 +131,9 @@ class _RowReader:
 
     def yes_no(self, cells: dict[str, str], name: str) -> bool:
         value = t.normalized(cells.get(name, ""))
-        if value in t.YES or value == t.normalized(t.yes_no("ko")[0]) or value == t.normalized(t.yes_no("en")[0]):
+        if value in self.yes:
             return True
-        if value and value not in t.NO and value not in {t.normalized(t.yes_no(lang)[1]) for lang in t.LANGS}:
+        if value and value not in self.no:
             self.error(name, _("Please write yes or no."))
         return False
 
