@@ -10,7 +10,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from app.extensions import db, limiter
-from app.public import LANG, bp, signed_form
+from app.public import LANG, bp, intake_ready, signed_form
 from app.public import group_import_auth as auth
 from app.public.attachment_forms import upload_problem
 from app.public.group_import_forms import GroupImportForm, sheet_problem, zip_problem
@@ -69,6 +69,8 @@ def _receive(form: GroupImportForm, lang: str) -> list[RowError] | str:
 @limiter.limit("30 per hour", methods=["POST"])
 @signed_form
 def group_import(lang: str):
+    if not intake_ready():  # nothing can be sealed before the organization's keys exist
+        return render_template("public/intake_closed.html"), 503
     form = GroupImportForm()
     errors: list[RowError] = []
     if request.method == "POST" and form.validate_on_submit():

@@ -9,6 +9,7 @@ import io
 import threading
 import time
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 
 from app.extensions import db
 from app.models import Attachment, GroupImport, Submission
+from app.models.base import utcnow
 from app.public import group_import_auth
 from app.services.groups import import_adapter, import_jobs
 from app.services.groups.sheet_template import COLUMNS
@@ -335,3 +337,77 @@ def test_a_copy_taken_during_an_import_reveals_neither_rows_nor_files(client, ap
         resume.set()
         import_jobs.wait(response.headers["Location"].rsplit("/", 1)[-1])
     assert stored(app)[:2] == (3, 3)
+
+
+# --- all or nothing when storing fails, and whose status page it is -------------------------
+
+def test_a_failure_while_storing_keeps_nothing_not_even_the_files_already_written(client, app, group, monkeypatch):
+    real = import_adapter.row_creator
+
+    def failing_creator(*args):
+        create = real(*args)
+
+        def create_row(session, row, files):
+            if row.row == 4:
+                raise OSError("disk full")  # rows 2 and 3 and their files are in the transaction
+            return create(session, row, files)
+
+        return create_row
+
+    monkeypatch.setattr(import_adapter, "row_creator", failing_creator)
+    rows = [{**GOOD, "narrative": f"증언 {i}", "files": f"f{i}.png"} for i in range(3)]
+    response = upload(client, "ko", csv_bytes(rows),
+                      archive=zip_bytes({f"f{i}.png": image_bytes("PNG") for i in range(3)}))
+    token, page = finish(client, response)
+    assert "아무것도 저장되지 않았으니" in page
+    assert stored(app) == (0, 0, 0)  # no submission, no attachment, no file, no staging
+    with app.app_context():
+        job = db.session.scalar(sa.select(GroupImport).where(GroupImport.token == token))
+        assert (job.state, job.failure, job.submissions) == ("failed", "store_failed", None)
+
+
+def test_another_group_cannot_read_the_status_page(client, app, group, monkeypatch):
+    response = upload(client, "en", csv_bytes([GOOD]))
+    token, _page = finish(client, response, "en")
+    monkeypatch.setattr(group_import_auth, "current_group", lambda: SimpleNamespace(id=GROUP_ID + 1))
+    assert client.get(f"/en/group/import/{token}").status_code == 404
+    assert client.get("/en/group/import/not-a-token").status_code == 404
+
+
+def test_an_import_whose_process_died_says_interrupted(client, app, group):
+    with app.app_context():
+        db.session.add(GroupImport(token="deadjob", group_id=GROUP_ID, state="running", rows_total=9,
+                                   lease_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    page = client.get("/ko/group/import/deadjob").get_data(as_text=True)
+    assert "저장이 끝나기 전에 멈췄습니다" in page
+
+
+def test_the_korean_template_filled_in_korean_imports(client, app, group, org_keys):
+    """The template's own headers, answers written as its Korean labels, saved by Excel on a
+    Korean Windows (CP949, no byte order mark)."""
+    rows = list(csv.reader(io.StringIO(client.get("/ko/group/template.csv").data.decode("utf-8-sig"))))
+    headers, example = rows[0], rows[1]
+    filled = [*example]
+    filled[0] = "무산에서 있었던 일입니다."
+    filled[-1] = ""  # no files
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([headers, filled])
+    response = upload(client, "ko", buffer.getvalue().encode("cp949"))
+    finish(client, response)
+    with app.app_context():
+        item = db.session.scalar(sa.select(Submission))
+        opened(item, org_keys.keyring)
+        assert (item.narrative, item.province, item.facility_type, item.when_year, item.when_month) == (
+            "무산에서 있었던 일입니다.", "KP-09", "jipgyolso", 2019, 3)
+        assert item.consent_un and not item.consent_publication
+        assert [category.code for category in item.categories]  # the example's category, by its label
+
+
+def test_a_sheet_over_10_mb_is_refused_unread(client, app, group):
+    big = csv_bytes([{**GOOD, "narrative": "가" * 19_000}] * 200)
+    assert len(big) > 10 * 1024 * 1024
+    response = upload(client, "en", big)
+    assert response.status_code == 422
+    assert "This sheet is too large" in response.get_data(as_text=True)
+    assert stored(app) == (0, 0, 0)

@@ -133,6 +133,8 @@ def start(app: Flask, session: Session, token: str, group_id: int, rows: list[Va
                       lease_until=utcnow() + LEASE)
     session.add(job)
     session.commit()
+    for ended in [key for key, known in _jobs.items() if known.state != "running"]:
+        del _jobs[ended]  # their status is in the database now
     progress = _jobs[token] = Progress(group_id, len(rows))
     progress.thread = threading.Thread(target=_run, name="group-import", daemon=True,
                                        args=(app, job.id, progress, rows, files, staging, creator, upload_dir))
