@@ -411,3 +411,22 @@ def test_a_sheet_over_10_mb_is_refused_unread(client, app, group):
     assert response.status_code == 422
     assert "This sheet is too large" in response.get_data(as_text=True)
     assert stored(app) == (0, 0, 0)
+
+
+def test_one_import_at_a_time_per_group(client, app, group):
+    with app.app_context():
+        db.session.add(GroupImport(token="underway", group_id=GROUP_ID, state="running", rows_total=9,
+                                   lease_until=utcnow() + timedelta(minutes=5)))
+        db.session.commit()
+    response = upload(client, "en", csv_bytes([GOOD]))
+    assert response.status_code == 422
+    assert "An import is already under way" in response.get_data(as_text=True)
+    assert stored(app) == (0, 0, 0)
+
+
+def test_the_template_links_for_the_group_page(app):
+    from flask import render_template
+
+    with app.test_request_context("/ko/group"):
+        html = render_template("public/_group_template_links.html")
+    assert "/ko/group/template.xlsx" in html and "/ko/group/template.csv" in html
