@@ -136,7 +136,9 @@ def start(app: Flask, session: Session, token: str, group_id: int, rows: list[Va
     for ended in [key for key, known in _jobs.items() if known.state != "running"]:
         del _jobs[ended]  # their status is in the database now
     progress = _jobs[token] = Progress(group_id, len(rows))
-    progress.thread = threading.Thread(target=_run, name="group-import", daemon=True,
+    # Not a daemon: a worker that is stopped gracefully (a restart) lets the import finish
+    # first, within gunicorn's graceful timeout, instead of dropping it as "interrupted".
+    progress.thread = threading.Thread(target=_run, name="group-import", daemon=False,
                                        args=(app, job.id, progress, rows, files, staging, creator, upload_dir))
     progress.thread.start()
     return job
