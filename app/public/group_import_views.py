@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db, limiter
 from app.public import LANG, bp, intake_ready, signed_form
-from app.public import group_import_auth as auth
+from app.public import group_session as gs
 from app.public.attachment_forms import upload_problem
 from app.public.group_import_forms import GroupImportForm, sheet_problem, zip_problem
 from app.services.groups import import_adapter, import_jobs, importer, sheet_template
@@ -28,17 +28,9 @@ def _limits() -> Limits:
                   max_files_per_row=config["MAX_FILES_PER_SUBMISSION"])
 
 
-def _group() -> auth.Group:
-    """The logged-in group (group_required let the request in)."""
-    group = auth.current_group()
-    if group is None:
-        abort(403)
-    return group
-
-
 def _receive(form: GroupImportForm, lang: str) -> list[RowError] | str:
     """Start the import; or the rows' problems; or a token of the started job."""
-    group = _group()
+    access = gs.logged_in()
     upload_dir, limits = current_app.config["UPLOAD_DIR"], _limits()
     sheet = form.sheet.data
     if not getattr(sheet, "filename", None):
@@ -47,10 +39,11 @@ def _receive(form: GroupImportForm, lang: str) -> list[RowError] | str:
     archive = form.archive.data if getattr(form.archive.data, "filename", None) else None
     try:
         job = importer.receive(
-            current_app._get_current_object(), db.session(), group.id, lang, sheet.filename,  # type: ignore[attr-defined]
+            current_app._get_current_object(), db.session(), access.group.id, lang, sheet.filename,  # type: ignore[attr-defined]
             sheet.stream.read(limits.max_file_bytes + 1), archive.stream if archive else None, limits,
             lambda reason, name: upload_problem(reason, name, limits.max_file_bytes),
-            import_adapter.row_creator(group.id, lang, upload_dir), upload_dir)
+            import_adapter.row_creator(access.group.id, lang, upload_dir, group_public_key=access.public_key),
+            upload_dir)
     except Invalid as invalid:
         return invalid.errors
     except SheetRefused as refused:
@@ -65,7 +58,7 @@ def _receive(form: GroupImportForm, lang: str) -> list[RowError] | str:
 
 
 @bp.route(f"{LANG}/group/import", methods=["GET", "POST"])
-@auth.group_required
+@gs.group_required
 @limiter.limit("30 per hour", methods=["POST"])
 @signed_form
 def group_import(lang: str):
@@ -85,10 +78,9 @@ def group_import(lang: str):
 
 
 @bp.route(f"{LANG}/group/import/<token>")
-@auth.group_required
+@gs.group_required
 def group_import_status(lang: str, token: str):
-    group = _group()
-    status = import_jobs.status(db.session(), token, group.id)
+    status = import_jobs.status(db.session(), token, gs.logged_in().group.id)
     if status is None:
         abort(404)
     return render_template("public/group_import_status.html", status=status)

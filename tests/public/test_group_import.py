@@ -1,7 +1,9 @@
-"""Partner groups' spreadsheet import (issue 23, item 3), through the real pages with CSRF on:
-the template, an import with bad rows (nothing stored), good rows (every row a sealed
-submission with its files), attacks on the sheet and the ZIP, and the staging a copy of the
-server would find during an import."""
+"""Partner groups' spreadsheet import (issue 23, item 3), through the real pages with CSRF on,
+by a group that an admin invited and that joined and logged in through the group pages: the
+template, an import with bad rows (nothing stored), good rows (every row a sealed submission of
+the group, with its files, in the group's space and the officers' queue), attacks on the sheet
+and the ZIP, the staging a copy of the server would find during an import, and who may import
+or read an import's status (not a logged-out or suspended group, not another group)."""
 from __future__ import annotations
 
 import csv
@@ -18,24 +20,35 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from app.extensions import db
-from app.models import Attachment, GroupImport, Submission
+from app.models import Attachment, GroupImport, PartnerGroup, Submission
 from app.models.base import utcnow
-from app.public import group_import_auth
 from app.services.groups import import_adapter, import_jobs
 from app.services.groups.sheet_template import COLUMNS
-from tests.helpers import image_bytes, opened, post_form
+from tests.groups.pages import create_group, join
+from tests.helpers import act, hidden_fields, image_bytes, opened, post_form, submit_report
 
-GROUP_ID = 4242
 HEADERS = [column.name for column in COLUMNS]  # codes are accepted as headers too
 
 
+def joined_group(app, admin, client, name="함경북도 고향 모임", passphrase=None) -> SimpleNamespace:
+    """An admin invites a group, and `client` joins with the code (joining logs it in)."""
+    code = create_group(admin, name=name)
+    number, _recovery = join(client, code, **({"passphrase": passphrase} if passphrase else {}))
+    with app.app_context():
+        group_id = db.session.scalar(sa.select(PartnerGroup.id).where(PartnerGroup.public_id == number))
+    return SimpleNamespace(id=group_id, number=number, admin=admin)
+
+
 @pytest.fixture
-def group(monkeypatch):
-    """TEST-ONLY: stands in for the group core's login (app/public/group_session.py, not merged
-    yet). Every request of the test is taken as from this logged-in group."""
-    fake = SimpleNamespace(id=GROUP_ID)
-    monkeypatch.setattr(group_import_auth, "current_group", lambda: fake)
-    return fake
+def group(app, auth, client):
+    """`client` is the logged-in session of a real partner group (app/public/group_session.py)."""
+    admin = app.test_client()
+    auth.login("admin", client=admin, contact_access=True)
+    return joined_group(app, admin, client)
+
+
+def on_sqlite(app) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
 
 
 def csv_bytes(rows: list[dict], headers: list[str] = HEADERS) -> bytes:
@@ -301,8 +314,8 @@ def test_a_copy_taken_during_an_import_reveals_neither_rows_nor_files(client, ap
     paused, resume = threading.Event(), threading.Event()
     real = import_adapter.row_creator
 
-    def pausing_creator(*args):
-        create = real(*args)
+    def pausing_creator(*args, **kwargs):
+        create = real(*args, **kwargs)
 
         def create_row(session, row, files):
             if row.row == 3:  # the first row is in the open transaction: copy the server now
@@ -331,8 +344,14 @@ def test_a_copy_taken_during_an_import_reveals_neither_rows_nor_files(client, ap
                              if Path(f"{base}{suffix}").exists())
         for secret in (narrative_marker.encode(), "비밀장소".encode(), file_marker, "증거".encode()):
             assert secret not in copy
-        status = client.get(response.headers["Location"]).get_data(as_text=True)
-        assert "0 of 3" in status or "3건 중 0건" in status or "3건 중 1건" in status
+        token = response.headers["Location"].rsplit("/", 1)[-1]
+        running = import_jobs.in_process(token, group.id)
+        assert running is not None and (running.done, running.total) == (1, 3)  # paused before the second row
+        if not on_sqlite(app):
+            # On SQLite every transaction takes the one write lock (app/database.py), and the
+            # group's session is checked in the database: there the page waits for the import.
+            status = client.get(response.headers["Location"]).get_data(as_text=True)
+            assert "3건 중 1건" in status
     finally:
         resume.set()
         import_jobs.wait(response.headers["Location"].rsplit("/", 1)[-1])
@@ -344,8 +363,8 @@ def test_a_copy_taken_during_an_import_reveals_neither_rows_nor_files(client, ap
 def test_a_failure_while_storing_keeps_nothing_not_even_the_files_already_written(client, app, group, monkeypatch):
     real = import_adapter.row_creator
 
-    def failing_creator(*args):
-        create = real(*args)
+    def failing_creator(*args, **kwargs):
+        create = real(*args, **kwargs)
 
         def create_row(session, row, files):
             if row.row == 4:
@@ -366,17 +385,56 @@ def test_a_failure_while_storing_keeps_nothing_not_even_the_files_already_writte
         assert (job.state, job.failure, job.submissions) == ("failed", "store_failed", None)
 
 
-def test_another_group_cannot_read_the_status_page(client, app, group, monkeypatch):
+def test_another_group_cannot_read_the_status_page(client, app, group):
     response = upload(client, "en", csv_bytes([GOOD]))
-    token, _page = finish(client, response, "en")
-    monkeypatch.setattr(group_import_auth, "current_group", lambda: SimpleNamespace(id=GROUP_ID + 1))
-    assert client.get(f"/en/group/import/{token}").status_code == 404
-    assert client.get("/en/group/import/not-a-token").status_code == 404
+    token, page = finish(client, response, "en")
+    other = app.test_client()
+    joined_group(app, group.admin, other, name="둘째 모임", passphrase="둘째 모임의 긴 비밀 문구")
+    assert other.get(f"/en/group/import/{token}").status_code == 404  # the same answer as an unknown token
+    assert other.get("/en/group/import/not-a-token").status_code == 404
+    with app.app_context():
+        public_id = db.session.scalar(sa.select(Submission.public_id))
+    assert public_id in page and public_id not in other.get("/en/group/space").get_data(as_text=True)
+    assert client.get(f"/en/group/import/{token}").status_code == 200  # its own group still reads it
+
+
+def test_another_group_cannot_read_a_running_import(client, app, group, monkeypatch):
+    """While the job runs, its status comes from the process's memory: that answer too is the
+    importing group's only."""
+    paused, resume = threading.Event(), threading.Event()
+    real = import_adapter.row_creator
+
+    def pausing_creator(*args, **kwargs):
+        create = real(*args, **kwargs)
+
+        def create_row(session, row, files):
+            paused.set()
+            resume.wait(30)
+            return create(session, row, files)
+
+        return create_row
+
+    monkeypatch.setattr(import_adapter, "row_creator", pausing_creator)
+    other = app.test_client()
+    second = joined_group(app, group.admin, other, name="둘째 모임", passphrase="둘째 모임의 긴 비밀 문구")
+    response = upload(client, "en", csv_bytes([GOOD]))
+    assert response.status_code == 303
+    token = response.headers["Location"].rsplit("/", 1)[-1]
+    try:
+        assert paused.wait(30)
+        assert import_jobs.in_process(token, group.id) is not None
+        assert import_jobs.in_process(token, second.id) is None
+        if not on_sqlite(app):  # on SQLite a group page waits for the import's transaction
+            assert other.get(f"/en/group/import/{token}").status_code == 404
+            assert client.get(f"/en/group/import/{token}").status_code == 200
+    finally:
+        resume.set()
+        import_jobs.wait(token)
 
 
 def test_an_import_whose_process_died_says_interrupted(client, app, group):
     with app.app_context():
-        db.session.add(GroupImport(token="deadjob", group_id=GROUP_ID, state="running", rows_total=9,
+        db.session.add(GroupImport(token="deadjob", group_id=group.id, state="running", rows_total=9,
                                    lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     page = client.get("/ko/group/import/deadjob").get_data(as_text=True)
@@ -415,7 +473,7 @@ def test_a_sheet_over_10_mb_is_refused_unread(client, app, group):
 
 def test_one_import_at_a_time_per_group(client, app, group):
     with app.app_context():
-        db.session.add(GroupImport(token="underway", group_id=GROUP_ID, state="running", rows_total=9,
+        db.session.add(GroupImport(token="underway", group_id=group.id, state="running", rows_total=9,
                                    lease_until=utcnow() + timedelta(minutes=5)))
         db.session.commit()
     response = upload(client, "en", csv_bytes([GOOD]))
@@ -424,9 +482,55 @@ def test_one_import_at_a_time_per_group(client, app, group):
     assert stored(app) == (0, 0, 0)
 
 
-def test_the_template_links_for_the_group_page(app):
-    from flask import render_template
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_login_page_links_the_templates_and_the_space_links_the_import(app, auth, client, lang):
+    login_page = app.test_client().get(f"/{lang}/group")
+    html = login_page.get_data(as_text=True)
+    assert f"/{lang}/group/template.xlsx" in html and f"/{lang}/group/template.csv" in html
+    assert "Set-Cookie" not in login_page.headers
+    admin = app.test_client()
+    auth.login("admin", client=admin, contact_access=True)
+    join(client, create_group(admin), lang=lang)
+    assert f'href="/{lang}/group/import"' in client.get(f"/{lang}/group/space").get_data(as_text=True)
 
-    with app.test_request_context("/ko/group"):
-        html = render_template("public/_group_template_links.html")
-    assert "/ko/group/template.xlsx" in html and "/ko/group/template.csv" in html
+
+# --- the group core and the import together --------------------------------------------------
+
+def test_an_imported_row_is_in_the_groups_space_with_its_thread_and_in_the_queue_filter(client, app, auth, group):
+    sheet = csv_bytes([{**GOOD, "narrative": "가져온 증언: 무산 보위부에서 조사를 받았습니다.", "files": "사진.png"}])
+    _token, _page = finish(client, upload(client, "ko", sheet, archive=zip_bytes({"사진.png": image_bytes("PNG")})))
+    with app.app_context():
+        item = db.session.scalar(sa.select(Submission))
+        # The group's submission: no receipt code, the content key also sealed to the group's key.
+        assert item.group_id == group.id and item.receipt_lookup is None and item.key_for_group
+        assert len(item.attachments) == 1
+        public_id = item.public_id
+    assert public_id in client.get("/ko/group/space").get_data(as_text=True)
+    officer = app.test_client()
+    auth.login("officer", client=officer)
+    assert act(officer, public_id, "message", {"body": "몇 년도에 있었던 일인가요?"}).status_code == 302
+    thread = client.get(f"/ko/group/space/items/{public_id}").get_data(as_text=True)
+    assert "가져온 증언: 무산 보위부에서" in thread and "몇 년도에 있었던 일인가요?" in thread
+    submit_report(app.test_client(), narrative="개인이 보낸 제보입니다.")
+    with app.app_context():
+        single = db.session.scalar(sa.select(Submission.public_id).where(Submission.group_id.is_(None)))
+    filtered = officer.get(f"/staff/?group={group.number}").get_data(as_text=True)
+    assert public_id in filtered and single not in filtered
+
+
+def test_a_suspended_groups_session_can_neither_import_nor_read_the_status(client, app, group):
+    token, _page = finish(client, upload(client, "ko", csv_bytes([GOOD])))
+    form = hidden_fields(client.get("/ko/group/import").get_data(as_text=True))  # a valid CSRF token, kept
+    before = stored(app)
+    assert post_form(group.admin, f"/admin/groups/{group.number}/suspend", {},
+                     page_url="/admin/groups").status_code in (200, 302)
+    for url in ("/ko/group/import", f"/ko/group/import/{token}"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/ko/group"), url
+    sheet = csv_bytes([{**GOOD, "narrative": "정지된 뒤에 보낸 증언입니다."}])
+    refused = client.post("/ko/group/import", data={**form, "sheet": (io.BytesIO(sheet), "sheet.csv")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/ko/group")
+    assert stored(app) == before
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(GroupImport)) == 1
