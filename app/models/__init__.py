@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic's autogenerate needs every table loaded)."""
 from app.models.audit import GENESIS_HASH, KEYED_PREFIX, AuditEvent
 from app.models.base import Base
+from app.models.group_import import GroupImport
 from app.models.groups import GROUP_STATES, GroupMessage, PartnerGroup
 from app.models.keys import KEY_KINDS, KeyGrant, KeySession, OrgKey, SigningKey
 from app.models.outbox import OutboxEmail, Subscriber
@@ -38,6 +39,7 @@ __all__ = [
     "Case",
     "CaseNote",
     "Category",
+    "GroupImport",
     "GroupMessage",
     "Involvement",
     "KeyGrant",

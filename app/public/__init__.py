@@ -76,6 +76,8 @@ def intake_ready() -> bool:
 
 from app.public import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes
     contact_views,
+    group_import_views,
+    group_template_views,
     group_views,
     home_views,
     pages,

@@ -29,14 +29,8 @@ from app.services.intake import reports
 from app.vocabularies import SUBMITTER_STATUS
 
 
-def optional_url(endpoint: str) -> str | None:
-    """A link to a page another part of the portal may provide (the spreadsheet import)."""
-    return url_for(endpoint) if endpoint in current_app.view_functions else None
-
-
 def _login_page(form: GroupLoginForm, status: int = 200):
-    return render_template("public/group_login.html", form=form,
-                           template_url=optional_url("public.group_template")), status
+    return render_template("public/group_login.html", form=form), status
 
 
 @bp.route(f"{LANG}/group", methods=["GET", "POST"])
@@ -111,8 +105,7 @@ def group_space(lang):
         space.open_for_group(item, access.private_key)
     return render_template("public/group_space.html", group=access.group, items=items,
                            messages=space.messages_for_group(access.group, access.private_key),
-                           status_text=SUBMITTER_STATUS, logout_form=GroupLogoutForm(),
-                           import_url=optional_url("public.group_import"))
+                           status_text=SUBMITTER_STATUS, logout_form=GroupLogoutForm())
 
 
 @bp.route(f"{LANG}/group/space/new", methods=["GET", "POST"])

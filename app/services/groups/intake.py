@@ -33,7 +33,7 @@ def create_group_report(session: Session, group: PartnerGroup, group_public_key:
                         files: list[PreparedFile], upload_dir: str, *, locale: str = "ko",
                         consents: dict[str, bool] | None = None, keep_image_metadata: bool = False,
                         form_token: str | None = None, writes: FileWrites | None = None,
-                        actor: str | None = None) -> Submission:
+                        actor: str | None = None, notify_officers: bool = True) -> Submission:
     """Add one report of `group` and its files; flushes, never commits (the caller's
     transaction holds it: reports.all_or_nothing for one testimony, the spreadsheet import for
     all its rows at once).
@@ -50,7 +50,9 @@ def create_group_report(session: Session, group: PartnerGroup, group_public_key:
     - files: PreparedFile (services/files/attachments.prepare), metadata already handled;
     - consents: {"consent_un", "consent_accountability", "consent_publication"} → bool;
     - form_token: the one-time form token (a second POST of the same form is refused by the
-      unique hash); writes: where the files written are noted, for removal on rollback.
+      unique hash); writes: where the files written are noted, for removal on rollback;
+    - notify_officers: queue the officers' "a new item is waiting" (the spreadsheet import asks
+      for it with its first row only: a second would be deduplicated anyway, at two queries a row).
 
     Raises IntakeClosed before the organization's keys exist, ValueError for a group that has
     not joined or is suspended, or for an empty narrative."""
@@ -94,5 +96,6 @@ def create_group_report(session: Session, group: PartnerGroup, group_public_key:
     # the group unless it agreed (evidence/content.py source); group_id already links them here.
     audit.record(session, actor or "submitter", "submission.created", "submission",
                  submission.public_id, {"kind": "report", "files": len(files)})
-    notices.notify_new_item(session, submission)
+    if notify_officers:
+        notices.notify_new_item(session, submission)
     return submission
