@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 
 from app.extensions import db
-from app.models import Attachment, KeySession, Submission
+from app.models import Attachment, Case, CaseNote, KeySession, Record, RecordLink, Submission
 from app.sealed import crypto, installation
 from app.services.ops import backup
 from tests.helpers import act, pdf_bytes, post_form, receipt_code, submit_report
@@ -47,6 +47,14 @@ MARKERS = {
     "note": "NOTEMARK7731 내부 메모",
     "reason": "REASONMARK7731 사유",
     "hold": "HOLDMARK7731 보존 사유",
+    # Records, links and cases (issue 22): made through the officers' pages.
+    "person_name": "RECNAMEMARK7731 박철",
+    "person_alias": "RECALIASMARK7731",
+    "person_description": "RECDESCMARK7731 보위부 반탐과",
+    "passage": "LINKPASSAGEMARK7731 심문했다",
+    "case_title": "CASETITLEMARK7731 회령 사안",
+    "case_summary": "CASESUMMARKMARK7731 요약",
+    "case_note": "CASENOTEMARK7731 메모",
 }
 
 
@@ -114,6 +122,17 @@ def sealed_values(app) -> list[tuple[bytes, bytes]]:
             values += [(n.body_sealed, f"note.body:{n.id}:{pid}".encode()) for n in row.notes]
             values += [(a.name_sealed, f"attachment.name:{a.stored_name}:{pid}".encode()) for a in row.attachments]
             values += [(a.hashes_sealed, f"attachment.hashes:{a.stored_name}:{pid}".encode()) for a in row.attachments]
+        for table, rows in (("record", db.session.scalars(sa.select(Record))),
+                            ("case", db.session.scalars(sa.select(Case)))):
+            for thing in rows:
+                values += [(thing.key_for_org, f"{table}.key:{thing.public_id}".encode()),
+                           (thing.content_sealed, f"{table}.content:{thing.public_id}".encode())]
+        for link in db.session.scalars(sa.select(RecordLink)):
+            if link.passage_sealed:
+                place = f"record_link.passage:{link.id}:{link.record_id}:{link.submission_id}"
+                values.append((link.passage_sealed, place.encode()))
+        values += [(note.body_sealed, f"case_note.body:{note.id}:{note.case_id}".encode())
+                   for note in db.session.scalars(sa.select(CaseNote))]
         db.session.rollback()
     return values
 
@@ -167,10 +186,37 @@ def workload(app, client, auth, runner, smtp_server) -> dict:
     assert public_id in client.get("/staff/", query_string={"q": HANGUL[:2]}).get_data(as_text=True)
     assert client.get("/staff/export/queue.csv", query_string={"q": HANGUL[:2]}).status_code == 200
     assert act(client, public_id, "reveal", {}).status_code == 200
+    record, case = records_and_case(client, public_id)
     deliver(runner)  # the "new message" notice is sent, and its address forgotten
     assert smtp_server.received
     auth.logout()
-    return {"public_id": public_id, "code": code, "pdf": pdf}
+    return {"public_id": public_id, "code": code, "pdf": pdf, "record": record, "case": case}
+
+
+def records_and_case(client, public_id: str) -> tuple[str, str]:
+    """A person record with aliases, linked to the item with a passage; a case gathering both,
+    with a note — each through its page."""
+    made = post_form(client, "/staff/records/new?kind=person", {
+        "name": MARKERS["person_name"], "aliases": MARKERS["person_alias"], "person_role": "perpetrator",
+        "agency": "state_security", "description": MARKERS["person_description"]})
+    assert made.status_code == 302, made.get_data(as_text=True)[:500]
+    record = made.headers["Location"].rsplit("/", 1)[1]
+    prefix = f"found-{record}"
+    linked = post_form(client, f"/staff/submissions/{public_id}/records/link/{record}",
+                       {"origin": "found", "records": "RECALIASMARK7731", f"{prefix}-role": "perpetrator",
+                        f"{prefix}-passage": MARKERS["passage"]},
+                       page_url=f"/staff/submissions/{public_id}?records=RECALIASMARK7731")
+    assert linked.status_code == 302, linked.get_data(as_text=True)[:500]
+    opened = post_form(client, "/staff/cases/new", {"title": MARKERS["case_title"], "summary": MARKERS["case_summary"],
+                                                     "status": "open"})
+    assert opened.status_code == 302
+    case = opened.headers["Location"].rsplit("/", 1)[1]
+    for action, data in (("add_submission", {"submission": public_id}), ("add_record", {"record": record}),
+                         ("note", {"body": MARKERS["case_note"]})):
+        done = post_form(client, f"/staff/cases/{case}/{action}", {f"{action}-{k}": v for k, v in data.items()},
+                         page_url=f"/staff/cases/{case}")
+        assert done.status_code == 302, (action, done.get_data(as_text=True)[:500])
+    return record, case
 
 
 def db_version(app, public_id: str) -> int:
@@ -201,9 +247,10 @@ def test_a_seized_server_shows_no_testimony_identity_or_file(app, seized):
 
 def test_no_key_in_the_configuration_opens_a_sealed_value(app, seized, org_keys):
     values = sealed_values(app)
-    assert len(values) >= 12
-    # The places are right: the org key (which no configuration holds) opens what is sealed to it.
-    assert sum(opens(org_keys.keyring.org, blob, place) for blob, place in values) >= 5
+    assert len(values) >= 18
+    # The places are right: the org key (which no configuration holds) opens what is sealed to it
+    # (the record's and the case's keys, the passage and the case note among them).
+    assert sum(opens(org_keys.keyring.org, blob, place) for blob, place in values) >= 9
     for key in configuration_keys(app):
         assert not any(opens(key, blob, place) for blob, place in values)
         with app.app_context():  # nor any file, under the installation's old file key or these
@@ -233,3 +280,13 @@ def test_after_the_seizure_an_officer_and_the_submitter_read_everything_back(app
     status = submitter.get("/ko/receipt/status").get_data(as_text=True)
     assert MARKERS["reply"] in status and MARKERS["followup"] in status
     assert MARKERS["note"] not in status and MARKERS["reason"] not in status
+    for name in ("person_name", "person_alias", "passage", "case_title"):
+        assert MARKERS[name] not in status  # nothing of records or cases reaches the submitter
+
+    # The records, the link's passage and the case, read back by an officer.
+    record = client.get(f"/staff/records/{state['record']}").get_data(as_text=True)
+    for name in ("person_name", "person_alias", "person_description", "passage"):
+        assert MARKERS[name] in record, name
+    case = client.get(f"/staff/cases/{state['case']}").get_data(as_text=True)
+    for name in ("case_title", "case_summary", "case_note", "person_name"):
+        assert MARKERS[name] in case, name
