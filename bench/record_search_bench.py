@@ -1,7 +1,7 @@
 """Record search and suggestions from the sealed index at scale (issue 22 item 7), in process.
 
 Run: .venv/bin/python bench/record_search_bench.py [--databases sqlite,postgresql]
-         [--submissions 100000] [--records 20000] [--requests 100] [--keep]
+         [--submissions 100000] [--records 20000] [--requests 100] [--keep | --reuse JSON]
 
 Seeds an instance as queue_bench.py does (`flask demo seed`, the submissions sealed and
 indexed), then adds `--records` records sealed by the real code (app/sealed/records.py: a
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -25,9 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from queue_bench import EMAIL, PASSWORD, PG_ADMIN, create_keys, drop_postgres, flask  # noqa: E402
+from queue_bench import EMAIL, PASSWORD, PG_ADMIN, create_keys, drop_postgres, flask
 
-SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용"
+SURNAMES = ("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진지엄채원천방공현함"
+            "변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용")
 GIVEN = "영철호민수진성광명혁남길순희숙자옥정현준석훈일용복실은미경화춘금동국상학도태"
 ROMAN = ["Pak", "Kim", "Ri", "Choe", "Jong", "Kang", "Jo", "Yun", "Han", "O", "So", "Sin"]
 GIVEN_ROMAN = ["Yong", "Chol", "Ho", "Min", "Su", "Jin", "Song", "Kwang", "Myong", "Hyok", "Nam", "Il"]
@@ -79,9 +81,8 @@ def seed_records(count: int, code: str) -> None:
 
     from app.extensions import db
     from app.models import Record
-    from app.sealed import keys
+    from app.sealed import keys, search
     from app.sealed import records as sealed
-    from app.sealed import search
     from app.sealed.search import RECORDS, worker
     from app.sealed.search.corpus import opened_record
 
@@ -96,10 +97,12 @@ def seed_records(count: int, code: str) -> None:
             name, aliases = names(rng)
             content = {"name": name, "aliases": aliases, "description": f"{rng.choice(PLACES)} {rng.choice(DUTIES)}"}
         elif kind == "place":
-            name = rng.choice(PLACES) + rng.choice(["", "시 ", "군 "]) + f"{rng.randrange(1, 99)}호 " + rng.choice(FACILITIES)
+            name = (rng.choice(PLACES) + rng.choice(["", "시 ", "군 "]) + f"{rng.randrange(1, 99)}호 "
+                    + rng.choice(FACILITIES))
             content = {"name": name, "aliases": [], "description": f"{rng.choice(PLACES)} 근처"}
         else:
-            content = {"title": f"{2000 + n % 24}년 {rng.choice(PLACES)} {rng.choice(['구타', '공개처형', '강제송환'])}",
+            what = rng.choice(["구타", "공개처형", "강제송환"])
+            content = {"title": f"{2000 + n % 24}년 {rng.choice(PLACES)} {what}",
                        "aliases": [], "description": f"{names(rng)[0]} 등이 목격", "when_text": f"{2000 + n % 24}년"}
         record = Record(public_id=sealed.new_public_id(kind), kind=kind, search_pending=False)
         sealed.seal_new(db.session(), record, content)
@@ -176,6 +179,7 @@ def main() -> None:
             prepared = prepare(database, args.submissions, args.pg_database)
         os.environ.update(prepared["env"])
         from app import create_app
+        from app.extensions import db
         from config import DevelopmentConfig
 
         app = create_app(DevelopmentConfig)
@@ -185,10 +189,17 @@ def main() -> None:
             print(f"{database}: {args.submissions:,} submissions, {args.records:,} records, load "
                   f"{os.getloadavg()[0]:.2f}", flush=True)
             measure(prepared["code"], args.requests)
-        if args.keep:
+        if args.keep or args.reuse:
             path = Path(prepared["env"]["INSTANCE_DIR"]) / "record-bench.json"
             path.write_text(json.dumps(prepared))
             print(f"  kept: --reuse {path}", flush=True)
+        else:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            shutil.rmtree(prepared["env"]["INSTANCE_DIR"], ignore_errors=True)  # database, keys, demo files
+            if database == "postgresql":
+                drop_postgres(args.pg_database)
         if args.reuse:
             break
 

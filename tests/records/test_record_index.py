@@ -172,7 +172,8 @@ def test_suggestions_are_records_whose_names_occur_in_the_text(app, org_keys, in
     keyring = org_keys.keyring
     with app.app_context():
         person = _person("박영호", ["Pak Yong-ho"])
-        _person("박영철")  # the same first pair: a candidate, not a suggestion
+        _person("박영철")  # the same first pair: not a suggestion
+        _person("박영호철")  # the same key: a candidate, not a suggestion
         place = _place("전거리교화소", ["전거리 교화소"])
         labour = _place("로동단련대")
         _event("박영호 사건")  # events are not suggested
@@ -214,3 +215,16 @@ def test_events_are_found_by_their_title_and_when(app, org_keys):
         _indexed(keyring)
         assert _find(keyring, "공개처형") == [event.id] and _find(keyring, "봄") == []
         assert _find(keyring, "2010년") == [event.id]
+
+
+def test_a_key_that_begins_many_names_does_not_crowd_out_a_rare_one(app, org_keys, monkeypatch):
+    keyring = org_keys.keyring
+    monkeypatch.setattr(record_search, "SUGGEST_CANDIDATES", 3)
+    with app.app_context():
+        places = [_place(f"회령시 {n}호 구류장") for n in range(6)]
+        person = _person("황보철민")
+        _indexed(keyring)
+        suggested = record_search.suggest(db.session, keyring, ["회령시에서 황보철민이 2호 구류장으로 보냈다"])
+        assert person in suggested and places[2] not in suggested  # 3 opened: the person's key first
+        monkeypatch.undo()
+        assert record_search.suggest(db.session, keyring, ["회령시 2호 구류장"]) == [places[2]]

@@ -112,9 +112,10 @@ def submission_document(fields: Mapping, notes: list[str], messages: list[str]) 
 
 # --- records (app/sealed/search/corpus.py) ----------------------------------------------------
 
-# A record's name or alias is also stored as a key without a position, "n:" + its first pair
-# of syllables (or its first Latin word): the text of an item names candidates through it
-# (suggest below), without a lookup for every pair of a record's description. In a Document it
+# A record's name or alias is also stored as a key without a position, "n:" + its first three
+# syllables (two when its first run has two; or its first Latin word): the text of an item
+# names candidates through it (suggestion_keys), without a lookup for every pair of a record's
+# description, and a key of three syllables is most often the whole of a Korean name. In a Document it
 # is a run marked with NAME_MARK, which no text can produce (_fold drops control characters).
 NAME_MARK = "\0"
 SUGGESTED_KINDS = ("person", "place")  # an event's title is not a name that a text would contain
@@ -128,13 +129,14 @@ def record_names(kind: str, content: Mapping) -> list[str]:
 
 
 def name_key(name: str) -> str | None:
-    """The key a name is suggested by: its first pair of syllables, or its first Latin word
-    of two letters or more (a name that starts with a lone syllable has none)."""
+    """The key a name is suggested by: its first three syllables (or two, when its first run
+    has two), or its first Latin word of two letters or more (a name that starts with a lone
+    syllable has none)."""
     runs = _segments(name)
     if not runs:
         return None
     is_cjk, run = runs[0]
-    return token("n", run[:2] if is_cjk else run) if len(run) >= 2 else None
+    return token("n", run[:3] if is_cjk else run) if len(run) >= 2 else None
 
 
 def record_document(kind: str, content: Mapping) -> Document:
@@ -169,11 +171,13 @@ def occurs(name: str, text: str) -> bool:
 
 
 def suggestion_keys(texts: list[str | None], limit: int) -> list[str]:
-    """The name keys a text can hold, each once, at most `limit`: the beginnings of its words
-    first (where names begin), then its other pairs of syllables."""
+    """The name keys a text can hold, each once, at most `limit`: those at the beginnings of
+    its words first (where names begin), then the pairs and triples of syllables inside them."""
     runs = document(texts)
-    first = [token("n", run[:2] if is_cjk else run) for is_cjk, run in runs if len(run) >= 2]
-    inner = [token("n", run[i:i + 2]) for is_cjk, run in runs if is_cjk for i in range(1, len(run) - 1)]
+    first = [token("n", run[:size] if is_cjk else run) for is_cjk, run in runs if len(run) >= 2
+             for size in ((2, 3) if is_cjk else (0,)) if not is_cjk or len(run) >= size]
+    inner = [token("n", run[i:i + size]) for is_cjk, run in runs if is_cjk
+             for i in range(1, len(run) - 1) for size in (2, 3) if i + size <= len(run)]
     return list(dict.fromkeys(first + inner))[:limit]
 
 

@@ -15,10 +15,10 @@ alias find it. Records that wait for the index — the staff request's keep_up i
 before the view runs, but a record written in this very request, or a backlog, is not in it
 yet — are opened here and matched in memory by the same code (at most WAITING_OPENED of them).
 
-Suggestions: a record's names and aliases are also indexed under "n:" keys (their first pair of
+Suggestions: a record's names and aliases are also indexed under "n:" keys (their first three
 syllables, or first Latin word, text.name_key). The text's possible keys (word beginnings first,
-at most SUGGEST_KEYS) name the candidates, at most SUGGEST_CANDIDATES of them are opened, and
-those whose name or alias really occurs in the text are kept. Nothing of it is stored: the
+at most SUGGEST_KEYS) name the candidates; at most SUGGEST_CANDIDATES of them are opened, those
+of the rarest keys first, and those whose name or alias really occurs in the text are kept. Nothing of it is stored: the
 keys, the candidates and the names live in this request only.
 """
 from __future__ import annotations
@@ -95,8 +95,10 @@ def suggest(session: Session, keyring: Keyring, texts: list[str], limit: int = 1
     keys = search.open_keys(session, keyring)
     if keys:
         by_token = ids_by_token(session, keys_wanted, keys, RECORDS)
-        for name in keys_wanted:  # word beginnings first, in the text's order
-            for record_id in by_token.get(name, ()):
+        # The rarest keys first: one that begins hundreds of names (회령… for every facility of
+        # 회령) must not crowd out the one that begins a single person's.
+        for name in sorted(by_token, key=lambda found: len(by_token[found])):
+            for record_id in by_token[name]:
                 if int(record_id) not in waiting_ids:
                     candidates.setdefault(int(record_id))
             if len(candidates) >= SUGGEST_CANDIDATES:
