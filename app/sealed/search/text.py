@@ -128,15 +128,26 @@ def record_names(kind: str, content: Mapping) -> list[str]:
     return list(dict.fromkeys(names + _variant_words(" ".join(names))))
 
 
+def _run_key(is_cjk: bool, run: str) -> str | None:
+    return token("n", run[:3] if is_cjk else run) if len(run) >= 2 else None
+
+
 def name_key(name: str) -> str | None:
     """The key a name is suggested by: its first three syllables (or two, when its first run
     has two), or its first Latin word of two letters or more (a name that starts with a lone
     syllable has none)."""
     runs = _segments(name)
-    if not runs:
-        return None
-    is_cjk, run = runs[0]
-    return token("n", run[:3] if is_cjk else run) if len(run) >= 2 else None
+    return _run_key(*runs[0]) if runs else None
+
+
+def name_keys(name: str) -> list[str]:
+    """The name's key, then those of its other words ("회령 12호 교화소": 회령, 12, 교화소): a
+    text that holds the whole name holds them all, which ranks it above names that only begin
+    the same way (services/records/search.py)."""
+    first = name_key(name)
+    if first is None:
+        return []
+    return list(dict.fromkeys([first, *(key for run in _segments(name)[1:] if (key := _run_key(*run)))]))
 
 
 def record_document(kind: str, content: Mapping) -> Document:
@@ -147,7 +158,7 @@ def record_document(kind: str, content: Mapping) -> Document:
              content.get("description"), content.get("when_text") if kind == "event" else None]
     doc = document(texts)
     if kind in SUGGESTED_KINDS:
-        keys = dict.fromkeys(key for name in record_names(kind, content) if (key := name_key(name)))
+        keys = dict.fromkeys(key for name in record_names(kind, content) for key in name_keys(name))
         doc += [(False, NAME_MARK + key) for key in keys]
     return doc
 

@@ -18,7 +18,8 @@ yet — are opened here and matched in memory by the same code (at most WAITING_
 Suggestions: a record's names and aliases are also indexed under "n:" keys (their first three
 syllables, or first Latin word, text.name_key). The text's possible keys (word beginnings first,
 at most SUGGEST_KEYS) name the candidates; at most SUGGEST_CANDIDATES of them are opened, those
-of the rarest keys first, and those whose name or alias really occurs in the text are kept. Nothing of it is stored: the
+sharing the rarest keys with the text first, and those whose name or alias really occurs in the
+text are kept. Nothing of it is stored: the
 keys, the candidates and the names live in this request only.
 """
 from __future__ import annotations
@@ -55,14 +56,23 @@ def _waiting(session: Session, keyring: Keyring) -> list[Record]:
     return sealed.open_all(keyring, rows)
 
 
+KIND_IN_SQL = 1000  # up to this many matches, SQL picks those of a kind; beyond, the kind's ids are read
+
+
 def _of_kind(session: Session, ids: np.ndarray, kind: str | None, limit: int) -> list[int]:
-    """These ids (sorted), newest first, only of `kind` if given."""
-    newest = ids[::-1]
-    if kind is None or not len(ids):
-        return newest[:limit].tolist()
-    statement = (sa.select(Record.id).where(search.membership(session, Record.id, ids), Record.kind == kind)
-                 .order_by(Record.id.desc()).limit(limit))
-    return list(session.scalars(statement))
+    """These ids (sorted), newest first, only of `kind` if given. Many matches are intersected
+    with the kind's ids read from its index (20,000 records: a few milliseconds): an
+    `id = ANY(array)` filter was tested row by row along the kind's index on PostgreSQL, 185 ms
+    for 4,000 matches."""
+    if kind is not None and len(ids):
+        if len(ids) <= KIND_IN_SQL:
+            ids = np.array(sorted(session.scalars(sa.select(Record.id).where(
+                Record.id.in_(ids.tolist()), Record.kind == kind))), dtype=np.int64)
+        else:
+            of_kind = np.fromiter(session.scalars(sa.select(Record.id).where(Record.kind == kind).order_by(Record.id)),
+                                  dtype=np.int64)
+            ids = ids[np.isin(ids, of_kind, assume_unique=True)]
+    return ids[::-1][:limit].tolist()
 
 
 def find_record_ids(session: Session, keyring: Keyring, raw_query: str, kind: str | None = None,
@@ -95,17 +105,23 @@ def suggest(session: Session, keyring: Keyring, texts: list[str], limit: int = 1
     keys = search.open_keys(session, keyring)
     if keys:
         by_token = ids_by_token(session, keys_wanted, keys, RECORDS)
-        # The rarest keys first: one that begins hundreds of names (회령… for every facility of
-        # 회령) must not crowd out the one that begins a single person's.
-        for name in sorted(by_token, key=lambda found: len(by_token[found])):
-            for record_id in by_token[name]:
-                if int(record_id) not in waiting_ids:
-                    candidates.setdefault(int(record_id))
+        # Each record scores the rarity of the keys it shares with the text (1 / how many records
+        # hold the key): a rare key — a person's whole name — outweighs one that begins hundreds
+        # of names (회령… for every facility of 회령), and a place whose every word is in the text
+        # outweighs those that only begin like it.
+        score: dict[int, float] = {}
+        for holders in by_token.values():
+            weight = 1.0 / len(holders)
+            for record_id in holders.tolist():
+                score[record_id] = score.get(record_id, 0.0) + weight
+        for record_id in sorted(score, key=lambda held: (-score[held], -held)):
+            if record_id not in waiting_ids:
+                candidates.setdefault(record_id)
             if len(candidates) >= SUGGEST_CANDIDATES:
                 break
     chosen = list(candidates)[:SUGGEST_CANDIDATES]
     rows = list(session.scalars(sa.select(Record).where(Record.id.in_(chosen),
                                                         Record.kind.in_(text.SUGGESTED_KINDS)))) if chosen else []
-    found = [record for record in [*waiting, *sealed.open_all(keyring, rows)] if _occurring(record, haystack)]
-    found.sort(key=lambda record: record.id, reverse=True)
-    return found[:limit]
+    suggested = [record for record in [*waiting, *sealed.open_all(keyring, rows)] if _occurring(record, haystack)]
+    suggested.sort(key=lambda record: record.id, reverse=True)
+    return suggested[:limit]
