@@ -56,23 +56,25 @@ def _waiting(session: Session, keyring: Keyring) -> list[Record]:
     return sealed.open_all(keyring, rows)
 
 
-KIND_IN_SQL = 1000  # up to this many matches, SQL picks those of a kind; beyond, the kind's ids are read
+KIND_CHUNK = 1000  # matches asked at a time which of them are of a kind
 
 
 def _of_kind(session: Session, ids: np.ndarray, kind: str | None, limit: int) -> list[int]:
-    """These ids (sorted), newest first, only of `kind` if given. Many matches are intersected
-    with the kind's ids read from its index (20,000 records: a few milliseconds): an
-    `id = ANY(array)` filter was tested row by row along the kind's index on PostgreSQL, 185 ms
-    for 4,000 matches."""
-    if kind is not None and len(ids):
-        if len(ids) <= KIND_IN_SQL:
-            ids = np.array(sorted(session.scalars(sa.select(Record.id).where(
-                Record.id.in_(ids.tolist()), Record.kind == kind))), dtype=np.int64)
-        else:
-            of_kind = np.fromiter(session.scalars(sa.select(Record.id).where(Record.kind == kind).order_by(Record.id)),
-                                  dtype=np.int64)
-            ids = ids[np.isin(ids, of_kind, assume_unique=True)]
-    return ids[::-1][:limit].tolist()
+    """These ids (sorted), newest first, only of `kind` if given: the newest matches are asked
+    their kind a chunk at a time (primary key lookups) until `limit` are found. An
+    `id = ANY(array)` filter in one query was tested row by row along the kind's index on
+    PostgreSQL (185 ms for 4,000 matches), and reading all of a kind's ids cost 70 ms."""
+    newest = ids[::-1]
+    if kind is None:
+        return newest[:limit].tolist()
+    found: list[int] = []
+    for start in range(0, len(newest), KIND_CHUNK):
+        chunk = newest[start:start + KIND_CHUNK].tolist()
+        found += sorted(session.scalars(sa.select(Record.id).where(Record.id.in_(chunk), Record.kind == kind)),
+                        reverse=True)
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def find_record_ids(session: Session, keyring: Keyring, raw_query: str, kind: str | None = None,
