@@ -17,7 +17,15 @@ from app.models.records import (
     case_submission,
     record_category,
 )
-from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
+from app.models.search import (
+    SearchBlock,
+    SearchKey,
+    SearchLease,
+    SearchMember,
+    SearchRecordMember,
+    SearchSegment,
+    SearchStale,
+)
 from app.models.settings import Setting
 from app.models.submission import Attachment, Message, Note, ReceiptRewrap, Submission, submission_category
 from app.models.taxonomy import Category
@@ -57,6 +65,7 @@ __all__ = [
     "SearchKey",
     "SearchLease",
     "SearchMember",
+    "SearchRecordMember",
     "SearchSegment",
     "SearchStale",
     "Setting",

@@ -29,12 +29,15 @@ class SearchKey(Base):
 
 
 class SearchSegment(Base):
-    """A set of submissions indexed together: immutable once live. `doc_ids` lists them
-    (sorted, 8 bytes each, little-endian); a posting names a submission by its place in it."""
+    """A set of documents indexed together: immutable once live. `doc_ids` lists them (sorted,
+    8 bytes each, little-endian); a posting names a document by its place in it. `corpus` says
+    what the documents are ("submission" or "record", app/sealed/search/corpus.py): a segment
+    holds one corpus only, and a search reads the segments of its own."""
 
     __tablename__ = "search_segment"
 
     id: Mapped[intpk]
+    corpus: Mapped[str20] = mapped_column(default="submission", server_default="submission")
     key_id: Mapped[int] = mapped_column(sa.ForeignKey("search_key.id"), index=True)
     nonce: Mapped[bytes] = mapped_column(sa.LargeBinary(16))
     state: Mapped[str20] = mapped_column(default="building", index=True)  # building, live, retired
@@ -69,10 +72,22 @@ class SearchMember(Base):
     segment_id: Mapped[int] = mapped_column(sa.ForeignKey("search_segment.id", ondelete="CASCADE"), index=True)
 
 
+class SearchRecordMember(Base):
+    """The segment that holds a record's current postings: SearchMember for the record corpus,
+    with the same trigger (migration 0026) writing SearchStale when a record is deleted."""
+
+    __tablename__ = "search_record_member"
+
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("record.id", ondelete="CASCADE"), primary_key=True)
+    segment_id: Mapped[int] = mapped_column(sa.ForeignKey("search_segment.id", ondelete="CASCADE"), index=True)
+
+
 class SearchStale(Base):
-    """Postings of a submission in a segment that no longer count: the submission was indexed
+    """Postings of a document in a segment that no longer count: the document was indexed
     again (its new postings are in a newer segment) or deleted (`deleted`: the segment is
-    rewritten at the next officer session, so that a purged text leaves the index too)."""
+    rewritten at the next officer session, so that a purged text leaves the index too).
+    `submission_id` is the document's id in the segment's corpus: a submission's, or a
+    record's in a segment of records."""
 
     __tablename__ = "search_stale"
 

@@ -11,6 +11,9 @@ uses is here:
   answer fast, however many there are (the queue combines it with its filters and counts);
 - `keep_up`, `pending_count`, `mark_pending`, `mark_all_pending`, `run`: the index's upkeep.
 
+Records are a second corpus of the same index (corpus.py): `matching_ids(..., RECORDS)` and
+`ids_by_token` answer app/services/records/search.py.
+
 Every value the index stores is either random, or a PRF/AEAD output under a key that only an
 unlocked session holds, with a fresh random nonce per segment: nothing at rest is a
 deterministic function of what a person wrote (SECURITY.md, "Search without plaintext").
@@ -28,10 +31,11 @@ from sqlalchemy.orm import Session
 
 from app.models.base import engine_of
 from app.sealed.keys import Keyring
+from app.sealed.search.corpus import CORPORA, RECORDS, SUBMISSIONS, Corpus
 from app.sealed.search.keys import SearchKeys, open_keys
 from app.sealed.search.keys import create as rotate_key
 from app.sealed.search.keys import ensure as ensure_keys
-from app.sealed.search.reader import IndexDamaged, matching_ids
+from app.sealed.search.reader import IndexDamaged, ids_by_token, in_memory, matching_ids
 from app.sealed.search.text import (
     INDEXED_FIELDS,
     MAX_QUERY_CHARS,
@@ -56,9 +60,13 @@ from app.sealed.search.worker import (
 )
 
 __all__ = [
+    "CORPORA",
     "FULL_DOCS",
     "INDEXED_FIELDS",
     "MAX_QUERY_CHARS",
+    "RECORDS",
+    "SUBMISSIONS",
+    "Corpus",
     "Document",
     "IndexDamaged",
     "Query",
@@ -68,10 +76,13 @@ __all__ = [
     "document_tokens",
     "ensure_keys",
     "find",
+    "ids_by_token",
+    "in_memory",
     "index_documents",
     "keep_up",
     "mark_all_pending",
     "mark_pending",
+    "matching_ids",
     "membership",
     "open_keys",
     "parse",

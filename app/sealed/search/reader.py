@@ -4,7 +4,8 @@ For every token the query needs and every live segment, the head's label is comp
 heads are read in one statement; tokens with more postings than a head holds have their tails
 read in a second. The postings are decrypted in memory, phrases are matched on positions
 (numpy), terms are combined per segment, postings of submissions that were indexed again or
-deleted since are left out, and the result is the sorted ids of the matching submissions.
+deleted since are left out, and the result is the sorted ids of the matching documents (of
+one corpus: submissions or records, corpus.py).
 Nothing of it is written anywhere."""
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.orm import Session
 
-from app.models import Submission
 from app.models.search import SearchSegment, SearchStale
 from app.sealed.search import blocks, segments
 from app.sealed.search.blocks import POSITION_BITS
+from app.sealed.search.corpus import SUBMISSIONS, Corpus
 from app.sealed.search.keys import SearchKeys
-from app.sealed.search.text import Query, Term
+from app.sealed.search.text import Document, Query, Term
 
 _DOC_IDS: OrderedDict[tuple[int, bytes], np.ndarray] = OrderedDict()  # immutable, in the clear
 _DOC_IDS_KEPT = 1024
@@ -35,14 +36,14 @@ class _Segment:
     layout: blocks.Layout
 
 
-def _live(session: Session) -> list[_Segment]:
+def _live(session: Session, corpus: Corpus) -> list[_Segment]:
     rows = session.execute(sa.select(SearchSegment.id, SearchSegment.key_id, SearchSegment.nonce, SearchSegment.layout)
-                           .where(SearchSegment.state == "live")).tuples().all()
+                           .where(SearchSegment.state == "live", SearchSegment.corpus == corpus.name)).tuples().all()
     return [_Segment(id_, key_id, nonce, blocks.LAYOUTS[layout]) for id_, key_id, nonce, layout in rows]
 
 
 def _doc_ids(session: Session, wanted: list[_Segment]) -> dict[int, np.ndarray]:
-    """The submission ids of these segments: a segment never changes, so each worker keeps them."""
+    """The document ids of these segments: a segment never changes, so each worker keeps them."""
     found, missing = {}, []
     for segment in wanted:
         kept = _DOC_IDS.get((segment.id, segment.nonce))
@@ -166,20 +167,36 @@ def _term_docs(term: Term, segment_id: int, postings: dict[tuple[str, int], np.n
     return docs if docs is not None else empty
 
 
-def _by_public_id(session: Session, prefix: str) -> np.ndarray:
-    """Submissions whose public id begins with `prefix`: the column is in the clear, so it is
+def _by_public_id(session: Session, prefix: str, corpus: Corpus) -> np.ndarray:
+    """Documents whose public id begins with `prefix`: the column is in the clear, so it is
     searched there (an index range scan), not through the sealed index."""
     end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    ids = session.scalars(sa.select(Submission.id).where(Submission.public_id >= prefix, Submission.public_id < end)
-                          .limit(1000))
+    public_id = corpus.model.public_id
+    ids = session.scalars(sa.select(corpus.model.id).where(public_id >= prefix, public_id < end).limit(1000))
     return np.array(sorted(ids), dtype=np.int64)
 
 
-def matching_ids(session: Session, query: Query, keys: SearchKeys) -> np.ndarray:
-    """The sorted ids of the submissions that contain every term of the query."""
+def in_memory(docs: list[tuple[int, Document]], query: Query) -> np.ndarray:
+    """The sorted ids of these documents (opened in this request, not in the index yet) that
+    contain every term: their postings are built as for a segment and matched the same way,
+    in memory only."""
+    if not docs or not query:
+        return np.zeros(0, dtype=np.int64)
+    ids, postings = segments.postings_of(docs)
+    wanted = set(query.tokens)
+    found = {(name, 0): values for name, values in postings.items() if name in wanted}
+    result: np.ndarray | None = None
+    for term in query.terms:
+        matched = ids[_term_docs(term, 0, found).astype(np.int64)]
+        result = matched if result is None else _intersect_sorted(result, matched)
+    return result if result is not None else np.zeros(0, dtype=np.int64)
+
+
+def matching_ids(session: Session, query: Query, keys: SearchKeys, corpus: Corpus = SUBMISSIONS) -> np.ndarray:
+    """The sorted ids of the documents of a corpus that contain every term of the query."""
     if not query or not keys:
         return np.zeros(0, dtype=np.int64)
-    live = [s for s in _live(session) if s.key_id in keys.keys]
+    live = [s for s in _live(session, corpus) if s.key_id in keys.keys]
     try:
         postings = _postings(session, keys, live, query.tokens) if live else {}
     except InvalidTag as damaged:  # a block changed or moved: the index cannot be trusted
@@ -204,12 +221,39 @@ def matching_ids(session: Session, query: Query, keys: SearchKeys) -> np.ndarray
                 ids = ids[~np.isin(ids, np.array(stale[segment_id], dtype=np.int64))]
             parts.append(ids)
         if (prefix := term.public_id_prefix) is not None:
-            parts.append(_by_public_id(session, prefix))
+            parts.append(_by_public_id(session, prefix, corpus))
         ids = _merge_sorted(parts)
         result = ids if result is None else _intersect_sorted(result, ids)
         if not len(result):
             break
     return result if result is not None else np.zeros(0, dtype=np.int64)
+
+
+def ids_by_token(session: Session, tokens: list[str], keys: SearchKeys, corpus: Corpus) -> dict[str, np.ndarray]:
+    """For each of these tokens (named, as text.token gives them) that the documents of a corpus
+    hold, the sorted ids of those documents: one head label per token and segment, as a search."""
+    live = [s for s in _live(session, corpus) if s.key_id in keys.keys]
+    if not tokens or not live:
+        return {}
+    try:
+        postings = _postings(session, keys, live, tokens)
+    except InvalidTag as damaged:
+        raise IndexDamaged from damaged
+    touched = {segment_id for _name, segment_id in postings}
+    if not touched:
+        return {}
+    stale: dict[int, np.ndarray] = {}
+    for segment_id, doc_id in session.execute(sa.select(SearchStale.segment_id, SearchStale.submission_id)
+                                              .where(SearchStale.segment_id.in_(list(touched)))).tuples():
+        stale[segment_id] = np.append(stale.get(segment_id, np.zeros(0, dtype=np.int64)), doc_id)
+    ids_of = _doc_ids(session, [s for s in live if s.id in touched])
+    parts: dict[str, list[np.ndarray]] = {}
+    for (name, segment_id), values in postings.items():
+        ids = ids_of[segment_id][_docs(values).astype(np.int64)]
+        if segment_id in stale:
+            ids = ids[~np.isin(ids, stale[segment_id])]
+        parts.setdefault(name, []).append(ids)
+    return {name: _merge_sorted(found) for name, found in parts.items()}
 
 
 class IndexDamaged(RuntimeError):

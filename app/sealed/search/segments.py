@@ -51,10 +51,10 @@ class Postings:
 
 
 def postings_of(docs: list[tuple[int, Document]]) -> tuple[np.ndarray, Postings]:
-    """The submission ids (sorted) and the postings of their documents."""
+    """The document ids (sorted) and the postings of their documents."""
     docs = sorted(docs, key=lambda pair: pair[0])
     if len(docs) > blocks.MAX_SEGMENT_DOCS:
-        raise ValueError(f"a segment holds at most {blocks.MAX_SEGMENT_DOCS} submissions")
+        raise ValueError(f"a segment holds at most {blocks.MAX_SEGMENT_DOCS} documents")
     names: dict[str, int] = {}
     words: dict[str, int] = {}  # a document's word -> its token's id ("w:" + word)
     token_ids, values = array("q"), array("I")
@@ -98,12 +98,15 @@ def combine(parts: list[tuple[np.ndarray, Postings, np.ndarray]]) -> tuple[np.nd
 # --- writing ------------------------------------------------------------------------------------
 
 def create(session: Session, keys: SearchKeys, ids: np.ndarray, postings: Postings,
-           state: str = "live", with_blocks: bool = True) -> tuple[SearchSegment, blocks.Built]:
-    """A new segment under the current key; its blocks are written now, or by the caller in
-    chunks (with_blocks=False: a large merge, whose blocks go in several transactions)."""
+           state: str = "live", with_blocks: bool = True,
+           corpus: str = "submission") -> tuple[SearchSegment, blocks.Built]:
+    """A new segment of a corpus' documents under the current key; its blocks are written now,
+    or by the caller in chunks (with_blocks=False: a large merge, whose blocks go in several
+    transactions)."""
     nonce = blocks.new_nonce()
     built = blocks.build(keys.current, nonce, postings.items(), blocks.CURRENT)
-    segment = SearchSegment(key_id=keys.current_id, nonce=nonce, state=state, layout=blocks.CURRENT.number,
+    segment = SearchSegment(corpus=corpus, key_id=keys.current_id, nonce=nonce, state=state,
+                            layout=blocks.CURRENT.number,
                             docs=len(ids), doc_ids=ids.astype("<i8").tobytes(), heads=built.heads, tails=built.tails)
     session.add(segment)
     session.flush()

@@ -110,6 +110,88 @@ def submission_document(fields: Mapping, notes: list[str], messages: list[str]) 
     return document([*(fields.get(name) for name in INDEXED_FIELDS), *notes, *messages])
 
 
+# --- records (app/sealed/search/corpus.py) ----------------------------------------------------
+
+# A record's name or alias is also stored as a key without a position, "n:" + its first three
+# syllables (two when its first run has two; or its first Latin word): the text of an item
+# names candidates through it (suggestion_keys), without a lookup for every pair of a record's
+# description, and a key of three syllables is most often the whole of a Korean name. In a Document it
+# is a run marked with NAME_MARK, which no text can produce (_fold drops control characters).
+NAME_MARK = "\0"
+SUGGESTED_KINDS = ("person", "place")  # an event's title is not a name that a text would contain
+
+
+def record_names(kind: str, content: Mapping) -> list[str]:
+    """A record's name (an event's title) and aliases, and their other spellings (VARIANTS)."""
+    names = [content.get("title" if kind == "event" else "name") or "", *(content.get("aliases") or [])]
+    names = [name for name in names if name.strip()]
+    return list(dict.fromkeys(names + _variant_words(" ".join(names))))
+
+
+def _run_key(is_cjk: bool, run: str) -> str | None:
+    return token("n", run[:3] if is_cjk else run) if len(run) >= 2 else None
+
+
+def name_key(name: str) -> str | None:
+    """The key a name is suggested by: its first three syllables (or two, when its first run
+    has two), or its first Latin word of two letters or more (a name that starts with a lone
+    syllable has none)."""
+    runs = _segments(name)
+    return _run_key(*runs[0]) if runs else None
+
+
+def name_keys(name: str) -> list[str]:
+    """The name's key, then those of its other words ("회령 12호 교화소": 회령, 12, 교화소): a
+    text that holds the whole name holds them all, which ranks it above names that only begin
+    the same way (services/records/search.py)."""
+    first = name_key(name)
+    if first is None:
+        return []
+    return list(dict.fromkeys([first, *(key for run in _segments(name)[1:] if (key := _run_key(*run)))]))
+
+
+def record_document(kind: str, content: Mapping) -> Document:
+    """A record's document: its name (or title), aliases, description, and an event's when;
+    then, for persons and places, the keys of its names (the names come first: a phrase of the
+    name is found at its start)."""
+    texts = [content.get("title" if kind == "event" else "name"), *(content.get("aliases") or []),
+             content.get("description"), content.get("when_text") if kind == "event" else None]
+    doc = document(texts)
+    if kind in SUGGESTED_KINDS:
+        keys = dict.fromkeys(key for name in record_names(kind, content) for key in name_keys(name))
+        doc += [(False, NAME_MARK + key) for key in keys]
+    return doc
+
+
+def normalized(text: str) -> str:
+    """Text as the words the index sees, one space apart and around: how a name is matched in
+    a text ("Pak Yong-ho" in "pak yong ho", 박영호 in 박영호가)."""
+    return " " + " ".join(run for _cjk, run in _segments(text)) + " "
+
+
+def occurs(name: str, text: str) -> bool:
+    """Whether a name occurs in a text that is already `normalized`: a Latin word at either end
+    of the name must be a whole word there; Korean runs may go on (particles, endings)."""
+    runs = _segments(name)
+    if not runs or sum(len(run) for _cjk, run in runs) < 2:
+        return False
+    body = " ".join(run for _cjk, run in runs)
+    start = "" if runs[0][0] else " "
+    end = "" if runs[-1][0] else " "
+    return (start + body + end) in text
+
+
+def suggestion_keys(texts: list[str | None], limit: int) -> list[str]:
+    """The name keys a text can hold, each once, at most `limit`: those at the beginnings of
+    its words first (where names begin), then the pairs and triples of syllables inside them."""
+    runs = document(texts)
+    first = [token("n", run[:size] if is_cjk else run) for is_cjk, run in runs if len(run) >= 2
+             for size in ((2, 3) if is_cjk else (0,)) if not is_cjk or len(run) >= size]
+    inner = [token("n", run[i:i + size]) for is_cjk, run in runs if is_cjk
+             for i in range(1, len(run) - 1) for size in (2, 3) if i + size <= len(run)]
+    return list(dict.fromkeys(first + inner))[:limit]
+
+
 @dataclass
 class Slot:
     """One position of a document: its pair or word, and the tokens found from there without
@@ -122,6 +204,10 @@ class Slot:
 def slots(doc: Document) -> list[Slot]:
     found: list[Slot] = []
     for is_cjk, run in doc:
+        if run.startswith(NAME_MARK):  # a name key: found per document, without a position of its own
+            if found:
+                found[-1].extra.append(run[len(NAME_MARK):])
+            continue
         if not is_cjk:
             top = min(len(run), PREFIX_MAX)
             found.append(Slot(run, [token("p", run[:k]) for k in range(PREFIX_MIN, top + 1)]))

@@ -1,8 +1,10 @@
 """Keeping the index up to date, in unlocked sessions only (the search key and the org key
 exist nowhere else).
 
-- Submissions written while no officer is logged in are marked `search_pending`; each batch of
-  them becomes a new segment (`index_pending`).
+- Submissions and records (the two corpora, corpus.py) written while no officer is logged in
+  are marked `search_pending`; each batch of one corpus becomes a new segment of that corpus
+  (`index_pending`). Everything below is done for both, a segment only ever with segments of
+  its own corpus.
 - Small segments are merged, so that a search asks few segments; a segment that holds postings
   of a deleted submission, or many postings of submissions indexed again since, is rewritten
   without them; after `flask keys rotate-search`, segments under the old key are rewritten
@@ -31,22 +33,22 @@ import numpy as np
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session, selectinload
+from sqlalchemy.orm import Session, scoped_session
 
 from app.models import Submission
 from app.models.base import engine_of, rows_affected, utcnow
-from app.models.search import SearchBlock, SearchKey, SearchLease, SearchMember, SearchSegment, SearchStale
-from app.sealed import vault
+from app.models.search import SearchBlock, SearchKey, SearchLease, SearchSegment, SearchStale
 from app.sealed.keys import Keyring
 from app.sealed.search import blocks, segments
+from app.sealed.search.corpus import BY_NAME, CORPORA, SUBMISSIONS, Corpus, opened_submission
 from app.sealed.search.keys import SearchKeys, drop_unused, ensure
-from app.sealed.search.text import INDEXED_FIELDS, Document, submission_document
+from app.sealed.search.text import Document
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-BATCH = 250  # submissions per new segment when a backlog is indexed
-INLINE_LIMIT = 25  # a staff request indexes this many waiting submissions itself
+BATCH = 250  # documents per new segment when a backlog is indexed
+INLINE_LIMIT = 25  # a staff request indexes this many waiting documents itself
 # A segment this large is merged no further: any two smaller ones fit in one (MAX_SEGMENT_DOCS).
 FULL_DOCS = blocks.MAX_SEGMENT_DOCS // 2
 MAX_OPEN = 8  # segments below FULL_DOCS before the smallest are merged
@@ -83,31 +85,26 @@ def release(session: Session, holder: str) -> None:
 
 # --- what waits -----------------------------------------------------------------------------------
 
-def _set_pending(session: Session, ids: list[int], pending: bool) -> None:
-    """A plain UPDATE: indexing is not a change of the item (its version, which stale forms
-    are checked against, and its updated_at, which retention counts from, stay as they are)."""
-    session.execute(sa.update(Submission).where(Submission.id.in_(ids))
-                    .values(search_pending=pending, updated_at=Submission.updated_at)
-                    .execution_options(synchronize_session=False))
-
-
 def mark_pending(session: Session, submission: Submission) -> None:
     """The item's text changed (a note, a message): index it again from the next staff request."""
-    _set_pending(session, [submission.id], True)
+    SUBMISSIONS.set_pending(session, [submission.id], True)
 
 
-def pending_count(session: Session) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(Submission)
-                          .where(Submission.search_pending.is_(True))) or 0
+def pending_count(session: Session, corpus: Corpus = SUBMISSIONS) -> int:
+    """Documents of a corpus waiting for the index (submissions: what the pages report)."""
+    return corpus.pending_count(session)
 
 
 def mark_all_pending(session: Session) -> int:
-    """Empty the index and queue every submission for indexing from the next officer session
-    (after a restore, new org keys, or data sealed from before). The keys stay."""
-    for table in (SearchMember, SearchStale, SearchBlock, SearchSegment):
+    """Empty the index and queue every document of every corpus for indexing from the next
+    officer session (after a restore, new org keys, or data sealed from before). The keys
+    stay. Returns the number of submissions queued."""
+    for table in (*(corpus.member for corpus in CORPORA), SearchStale, SearchBlock, SearchSegment):
         session.execute(sa.delete(table))
-    return rows_affected(session.execute(sa.update(Submission).values(search_pending=True)
-                                         .execution_options(synchronize_session=False)))
+    counts = {corpus.name: rows_affected(session.execute(sa.update(corpus.model).values(search_pending=True)
+                                                         .execution_options(synchronize_session=False)))
+              for corpus in CORPORA}
+    return counts[SUBMISSIONS.name]
 
 
 def rotation_left(session: Session) -> int:
@@ -118,72 +115,59 @@ def rotation_left(session: Session) -> int:
 
 
 def work_due(session: Session) -> bool:
-    """Anything for the lease holder: waiting submissions, a merge, a rewrite, a clean-up."""
+    """Anything for the lease holder: waiting documents, a merge, a rewrite, a clean-up."""
     newest_key = sa.select(sa.func.max(SearchKey.id)).scalar_subquery()
-    open_segments = (sa.select(sa.func.count()).select_from(SearchSegment)
-                     .where(SearchSegment.state == "live", SearchSegment.docs < FULL_DOCS).scalar_subquery())
+    too_many_open = (sa.select(SearchSegment.corpus)  # merges are within a corpus: counted per corpus
+                     .where(SearchSegment.state == "live", SearchSegment.docs < FULL_DOCS)
+                     .group_by(SearchSegment.corpus).having(sa.func.count() > MAX_OPEN))
     due = sa.select(sa.or_(
-        sa.exists().where(Submission.search_pending.is_(True)),
+        *(sa.exists().where(corpus.model.search_pending.is_(True)) for corpus in CORPORA),
         sa.exists().where(SearchSegment.state != "live"),
         sa.exists().where(SearchSegment.key_id < newest_key),
         sa.exists().where(SearchSegment.state == "live", SearchSegment.layout != blocks.CURRENT.number),
         sa.exists().where(SearchStale.deleted.is_(True)),
-        open_segments > MAX_OPEN))
+        sa.exists(too_many_open)))
     return bool(session.scalar(due))
 
 
 # --- indexing -------------------------------------------------------------------------------------
 
-def opened_document(item: Submission) -> Document:
-    """The document of a submission opened with its thread (app/sealed/vault.py)."""
-    return submission_document({name: getattr(item, name) for name in INDEXED_FIELDS},
-                               [note.body for note in item.notes], [message.body for message in item.messages])
+opened_document = opened_submission  # the name the demo seed and older callers know
 
 
-def place(session: Session, segment_id: int, ids: list[int]) -> None:
-    """These submissions' postings are now in this segment: their earlier postings are stale."""
-    earlier = session.execute(sa.select(SearchMember.submission_id, SearchMember.segment_id)
-                              .where(SearchMember.submission_id.in_(ids))).tuples().all()
+def place(session: Session, segment_id: int, ids: list[int], corpus: Corpus = SUBMISSIONS) -> None:
+    """These documents' postings are now in this segment: their earlier postings are stale."""
+    member, doc = corpus.member, corpus.member_doc
+    earlier = session.execute(sa.select(doc, member.segment_id).where(doc.in_(ids))).tuples().all()
     if earlier:
-        session.execute(sa.update(SearchMember).where(SearchMember.submission_id.in_([sid for sid, _ in earlier]))
+        session.execute(sa.update(member).where(doc.in_([sid for sid, _ in earlier]))
                         .values(segment_id=segment_id).execution_options(synchronize_session=False))
         session.execute(sa.insert(SearchStale), [{"segment_id": old, "submission_id": sid, "deleted": False}
                                                  for sid, old in earlier])
     moved = {sid for sid, _ in earlier}
-    new = [{"submission_id": sid, "segment_id": segment_id} for sid in ids if sid not in moved]
+    new = [{doc.key: sid, "segment_id": segment_id} for sid in ids if sid not in moved]
     if new:
-        session.execute(sa.insert(SearchMember), new)
+        session.execute(sa.insert(member), new)
 
 
-def index_documents(session: Session, keys: SearchKeys, docs: list[tuple[int, Document]]) -> SearchSegment:
-    """One live segment for these submissions' documents (the demo seed calls this directly)."""
+def index_documents(session: Session, keys: SearchKeys, docs: list[tuple[int, Document]],
+                    corpus: Corpus = SUBMISSIONS) -> SearchSegment:
+    """One live segment for these documents of a corpus (the demo seed calls this directly)."""
     ids, postings = segments.postings_of(docs)
-    segment, _ = segments.create(session, keys, ids, postings)
-    place(session, segment.id, [int(sid) for sid in ids])
+    segment, _ = segments.create(session, keys, ids, postings, corpus=corpus.name)
+    place(session, segment.id, [int(sid) for sid in ids], corpus)
     return segment
 
 
-def index_pending(session: Session, keyring: Keyring, keys: SearchKeys, limit: int = BATCH) -> int:
-    """Index up to `limit` waiting submissions as one new segment. The caller commits. On
-    PostgreSQL the rows are locked until then, so that a note added meanwhile marks its item
-    waiting again after this batch, not before it (and is not lost)."""
-    query = (sa.select(Submission).where(Submission.search_pending.is_(True)).order_by(Submission.id).limit(limit)
-             .options(selectinload(Submission.notes), selectinload(Submission.messages)))
-    if engine_of(session).dialect.name == "postgresql":
-        query = query.with_for_update(of=Submission, skip_locked=True)
-    items = list(session.scalars(query))
+def index_pending(session: Session, keyring: Keyring, keys: SearchKeys, limit: int = BATCH,
+                  corpus: Corpus = SUBMISSIONS) -> int:
+    """Index up to `limit` waiting documents of a corpus as one new segment. The caller
+    commits (rows are locked until then on PostgreSQL: Corpus.waiting)."""
+    items = list(session.scalars(corpus.waiting(limit, session)))
     if not items:
         return 0
-    docs = []
-    for item in items:  # the account, notes and messages: what is searched (files are not)
-        key = vault.open_for_staff(keyring, item)
-        for message in item.messages:
-            vault.open_message(message, key)
-        for note in item.notes:
-            vault.open_note(note, keyring)
-        docs.append((item.id, opened_document(item)))
-    index_documents(session, keys, docs)
-    _set_pending(session, [item.id for item in items], False)
+    index_documents(session, keys, corpus.open_batch(session, keyring, items), corpus)
+    corpus.set_pending(session, [item.id for item in items], False)
     return len(items)
 
 
@@ -191,8 +175,9 @@ def index_pending(session: Session, keyring: Keyring, keys: SearchKeys, limit: i
 
 def plan(session: Session, keys: SearchKeys) -> list[SearchSegment] | None:
     """The segments to merge (or rewrite alone) next, if any: those under an older key first,
-    then those holding a deleted submission's postings or a quarter stale, then the smallest
-    when too many are small, and last those written in an older layout."""
+    then those holding a deleted document's postings or a quarter stale, then the smallest of
+    a corpus when too many of its segments are small, and last those written in an older
+    layout. Segments merged together are always of one corpus."""
     live = list(session.scalars(sa.select(SearchSegment).where(SearchSegment.state == "live")
                                 .order_by(SearchSegment.docs, SearchSegment.id)))
     stale = {segment_id: (count, bool(deleted)) for segment_id, count, deleted in session.execute(
@@ -205,11 +190,14 @@ def plan(session: Session, keys: SearchKeys) -> list[SearchSegment] | None:
         count, deleted = stale.get(segment.id, (0, False))
         if deleted or count * 4 >= max(segment.docs, 1):
             return [segment]
-    small = [s for s in live if s.docs < FULL_DOCS]
-    if len(small) > MAX_OPEN and len(chosen := _filling(small)) >= 2:
-        return chosen
-    old = [s for s in live if s.layout != blocks.CURRENT.number]
-    return _filling(old) or None
+    for corpus in CORPORA:
+        small = [s for s in live if s.docs < FULL_DOCS and s.corpus == corpus.name]
+        if len(small) > MAX_OPEN and len(chosen := _filling(small)) >= 2:
+            return chosen
+    for corpus in CORPORA:
+        if chosen := _filling([s for s in live if s.layout != blocks.CURRENT.number and s.corpus == corpus.name]):
+            return chosen
+    return None
 
 
 def _filling(segments_: list[SearchSegment]) -> list[SearchSegment]:
@@ -226,13 +214,17 @@ def _filling(segments_: list[SearchSegment]) -> list[SearchSegment]:
 
 def merge(session: Session, keys: SearchKeys, inputs: list[SearchSegment], step: Callable[[], None]) -> None:
     """Merge `inputs` into one new segment under the current key. `step` commits (and renews
-    the lease); it is called between the short transactions this takes."""
+    the lease); it is called between the short transactions this takes. The inputs are of one
+    corpus (plan), and so is the merged segment."""
+    corpus = BY_NAME[inputs[0].corpus]
+    if any(s.corpus != corpus.name for s in inputs):
+        raise ValueError("segments of different corpora are never merged")
     input_ids = [s.id for s in inputs]
     parts = []
     for segment in inputs:
         ids, search_key, nonce = segments.doc_ids(segment), keys.keys[segment.key_id], segment.nonce
-        current = np.array(list(session.scalars(sa.select(SearchMember.submission_id)
-                                                .where(SearchMember.segment_id == segment.id))), dtype=np.int64)
+        current = np.array(list(session.scalars(sa.select(corpus.member_doc)
+                                                .where(corpus.member.segment_id == segment.id))), dtype=np.int64)
         rows = segments.blocks_of(session, segment.id)
         step()  # the blocks are read: decrypting them needs no transaction (nor SQLite's lock)
         opened = segments.read(search_key, nonce, rows, blocks.LAYOUTS[segment.layout])
@@ -240,27 +232,31 @@ def merge(session: Session, keys: SearchKeys, inputs: list[SearchSegment], step:
     new_ids, postings = segments.combine(parts)
     merged = None
     if len(new_ids):
-        merged, built = segments.create(session, keys, new_ids, postings, state="building", with_blocks=False)
+        merged, built = segments.create(session, keys, new_ids, postings, state="building", with_blocks=False,
+                                        corpus=corpus.name)
         step()
         for start in range(0, len(built.blocks), DELETE_CHUNK):
             segments.insert_blocks(session, merged.id, built.blocks[start:start + DELETE_CHUNK])
             step()
-    _swap(session, input_ids, merged, new_ids)
+    _swap(session, corpus, input_ids, merged, new_ids)
     step()
 
 
-def _swap(session: Session, input_ids: list[int], merged: SearchSegment | None, new_ids: np.ndarray) -> None:
-    """One transaction: the merged segment goes live, the inputs retire. A submission indexed
+def _swap(session: Session, corpus: Corpus, input_ids: list[int], merged: SearchSegment | None,
+          new_ids: np.ndarray) -> None:
+    """One transaction: the merged segment goes live, the inputs retire. A document indexed
     again or deleted while the merge was being written has stale postings in it: they are
     recorded here, from the members as they are now."""
-    query = sa.select(SearchMember.submission_id).where(SearchMember.segment_id.in_(input_ids))
+    member = corpus.member
+    query = sa.select(corpus.member_doc).where(member.segment_id.in_(input_ids))
     if engine_of(session).dialect.name == "postgresql":
         query = query.with_for_update()
     current = set(session.scalars(query))
     if merged is not None:
         gone = [int(sid) for sid in new_ids if int(sid) not in current]
-        existing = set(session.scalars(sa.select(Submission.id).where(Submission.id.in_(gone)))) if gone else set()
-        session.execute(sa.update(SearchMember).where(SearchMember.segment_id.in_(input_ids))
+        existing = (set(session.scalars(sa.select(corpus.model.id).where(corpus.model.id.in_(gone))))
+                    if gone else set())
+        session.execute(sa.update(member).where(member.segment_id.in_(input_ids))
                         .values(segment_id=merged.id).execution_options(synchronize_session=False))
         if gone:
             session.execute(sa.insert(SearchStale), [{"segment_id": merged.id, "submission_id": sid,
@@ -279,7 +275,8 @@ def clean_up(session: Session, state: str) -> bool:
         return False
     chunk = sa.select(SearchBlock.label).where(SearchBlock.segment_id == segment_id).limit(DELETE_CHUNK)
     if not rows_affected(session.execute(sa.delete(SearchBlock).where(SearchBlock.label.in_(chunk)))):
-        session.execute(sa.delete(SearchMember).where(SearchMember.segment_id == segment_id))
+        for corpus in CORPORA:
+            session.execute(sa.delete(corpus.member).where(corpus.member.segment_id == segment_id))
         session.execute(sa.delete(SearchStale).where(SearchStale.segment_id == segment_id))
         session.execute(sa.delete(SearchSegment).where(SearchSegment.id == segment_id))
     return True
@@ -288,9 +285,9 @@ def clean_up(session: Session, state: str) -> bool:
 # --- running --------------------------------------------------------------------------------------
 
 def run(session: Session, keyring: Keyring, seconds: float | None = None, alive: Callable[[], bool] = lambda: True,
-        index_only: bool = False, batch: int = BATCH) -> bool:
-    """Do what is due, in short transactions, while holding the lease: index waiting
-    submissions, merge or rewrite segments, delete retired ones, drop unused keys. Stops when
+        index_only: bool = False, batch: int = BATCH, corpora: tuple[Corpus, ...] = CORPORA) -> bool:
+    """Do what is due, in short transactions, while holding the lease: index waiting documents
+    (of `corpora`), merge or rewrite segments, delete retired ones, drop unused keys. Stops when
     nothing is left, after `seconds`, or when `alive()` turns false. Returns False when
     another worker holds the lease (it does the work)."""
     if not keyring:
@@ -314,7 +311,7 @@ def run(session: Session, keyring: Keyring, seconds: float | None = None, alive:
         while clean_up(session, "building"):
             step()
         while (deadline is None or time.monotonic() < deadline) and alive():
-            if index_pending(session, keyring, keys, batch):
+            if sum([index_pending(session, keyring, keys, batch, corpus) for corpus in corpora]):  # each corpus a batch
                 step()
                 continue
             if index_only:
@@ -365,7 +362,8 @@ def _stop_at_exit() -> None:
 
 def keep_up(app: Flask, sessions: scoped_session, keyring: Keyring, alive: Callable[[Session], bool]) -> None:
     """Called at each staff request of an unlocked session (`sessions` is the app's scoped
-    session). A few waiting submissions are indexed in the request; anything more (a backlog,
+    session). A few waiting documents (submissions and records together) are indexed in the
+    request; anything more (a backlog,
     merges, a rotation) is handed to a background thread of this process, unless one already
     runs. With SEARCH_WORK_INLINE (tests), everything is done in the request."""
     global _last_check
@@ -375,7 +373,7 @@ def keep_up(app: Flask, sessions: scoped_session, keyring: Keyring, alive: Calla
     if app.config.get("SEARCH_WORK_INLINE"):
         run(session, keyring)
         return
-    pending = pending_count(session)
+    pending = sum(corpus.pending_count(session) for corpus in CORPORA)
     now = time.monotonic()
     if not pending and now - _last_check < CHECK_EVERY:
         return
