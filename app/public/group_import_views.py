@@ -39,7 +39,7 @@ def _receive(form: GroupImportForm, lang: str) -> list[RowError] | str:
     archive = form.archive.data if getattr(form.archive.data, "filename", None) else None
     try:
         job = importer.receive(
-            current_app._get_current_object(), db.session(), access.group.id, lang, sheet.filename,  # type: ignore[attr-defined]
+            current_app._get_current_object(), db.session, access.group.id, lang, sheet.filename,  # type: ignore[attr-defined]
             sheet.stream.read(limits.max_file_bytes + 1), archive.stream if archive else None, limits,
             lambda reason, name: upload_problem(reason, name, limits.max_file_bytes),
             import_adapter.row_creator(access.group.id, lang, upload_dir, group_public_key=access.public_key),

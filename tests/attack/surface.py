@@ -9,18 +9,34 @@ from dataclasses import dataclass, field
 from flask import Flask
 from wtforms import Form
 
+from app.admin.group_forms import NewGroupForm
 from app.admin.settings_forms import RetentionForm
 from app.admin.update_forms import UpdateForm
 from app.admin.user_forms import NewAccountForm, PasswordConfirmForm
 from app.forms import ConfirmForm, MaxChars, clean_text
 from app.public.contact_forms import ContactForm
+from app.public.group_forms import GroupLoginForm, GroupLogoutForm, JoinForm, NamingForm, TotpOffForm
+from app.public.group_forms import TotpForm as GroupTotpForm
+from app.public.group_import_forms import GroupImportForm
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
 from app.public.report_forms import ReportForm
 from app.public.subscribe_forms import ConfirmSubscriptionForm, PreferencesForm, SubscribeForm
 from app.staff.account_forms import PasswordChangeForm
 from app.staff.account_forms import PreferencesForm as StaffPreferencesForm
 from app.staff.auth_forms import LoginForm, TotpForm
+from app.staff.case_export_views import CaseFileExportForm
+from app.staff.case_forms import (
+    AddRecordForm,
+    AddSubmissionForm,
+    CaseForm,
+    CaseNoteForm,
+    ItemCaseForm,
+    NewCaseForm,
+    RemoveRecordForm,
+    RemoveSubmissionForm,
+)
 from app.staff.export_forms import ExportForm, HoldForm, SelectionExportForm
+from app.staff.group_forms import GroupMessageForm
 from app.staff.item_forms import (
     AssessmentForm,
     AssignForm,
@@ -31,6 +47,8 @@ from app.staff.item_forms import (
     StatusForm,
 )
 from app.staff.queue_forms import BulkForm, FilterForm
+from app.staff.record_forms import EventForm, InvolvementForm, PersonForm, PlaceForm, RemoveForm
+from app.staff.record_link_forms import LinkForm, NewRecordForm, UnlinkForm
 
 NOT_SENT = {"SubmitField", "FileField", "MultipleFileField", "CSRFTokenField"}
 CHOICES = {"SelectField", "RadioField", "SelectMultipleField", "MultiCheckboxField"}
@@ -99,6 +117,36 @@ SURFACES = [
     *(Surface(endpoint, ConfirmForm) for endpoint in (
         "admin.regrant", "admin.toggle_contact", "admin.end_sessions", "admin.toggle_active",
         "admin.reset_two_factor", "admin.update_publish", "admin.update_unpublish", "admin.subscriber_remove")),
+    # Records, links and cases (issue 22): tests/attack/test_records_and_groups.py.
+    *(Surface(endpoint, form, constrained={"when_date", "when_year", "place_number"})
+      for endpoint in ("staff.record_new", "staff.record_edit") for form in (PersonForm, PlaceForm, EventForm)),
+    Surface("staff.record_involve", InvolvementForm, constrained={"person"}),
+    Surface("staff.record_uninvolve", RemoveForm),
+    Surface("staff.link_record", LinkForm, prefix="found-RECORD"),
+    Surface("staff.create_and_link", NewRecordForm, prefix="newrecord"),
+    Surface("staff.unlink_record", UnlinkForm, prefix="unlink-LINK"),
+    Surface("staff.case_new", NewCaseForm),
+    *(Surface("staff.case_action", form, prefix=prefix, constrained={f"{prefix}-submission", f"{prefix}-record"})
+      for prefix, form in (("edit", CaseForm), ("add_submission", AddSubmissionForm),
+                           ("remove_submission", RemoveSubmissionForm), ("add_record", AddRecordForm),
+                           ("remove_record", RemoveRecordForm), ("note", CaseNoteForm))),
+    Surface("staff.item_add_to_case", ItemCaseForm, prefix="item_case", constrained={"item_case-case"}),
+    *(Surface(endpoint, CaseFileExportForm)
+      for endpoint in ("staff.case_export_file", "staff.case_export_uwazi", "staff.case_export_esf")),
+    # Partner groups (issue 23).
+    Surface("staff.group", GroupMessageForm),
+    Surface("admin.group_new", NewGroupForm),
+    *(Surface(endpoint, ConfirmForm) for endpoint in ("admin.group_reinvite", "admin.group_suspend",
+                                                       "admin.group_end_sessions")),
+    Surface("public.group", GroupLoginForm, constrained={"group", "number", "passphrase", "code"}),
+    Surface("public.group_join", JoinForm, constrained={"code", "passphrase", "passphrase_again"}),
+    Surface("public.group_logout", GroupLogoutForm),
+    Surface("public.group_new", ReportForm, constrained={"when_date", "when_year", "notice_email", "website"}),
+    Surface("public.group_item", FollowUpForm),
+    Surface("public.group_settings", NamingForm, prefix="naming"),
+    Surface("public.group_settings", GroupTotpForm, prefix="totp", constrained={"totp-code"}),
+    Surface("public.group_totp_off", TotpOffForm, prefix="off"),
+    Surface("public.group_import", GroupImportForm),
 ]
 
 
@@ -141,7 +189,14 @@ QUERY_PARAMETERS = {
     "public.updates": ["topic", "page"],
     "public.updates_feed": [],
     "staff.queue": ["q", "after", "before", "counts", "status", "kind", "category", "priority", "assignee",
-                    "language", "province", "received_from", "received_to", "files", "unread", "sort"],
+                    "language", "province", "received_from", "received_to", "files", "unread", "sort", "group"],
+    "staff.submission": ["records"],
+    "staff.records": ["q", "kind", "person_role", "agency", "province", "facility_type", "category", "after"],
+    "staff.records_timeline": ["page"],
+    "staff.record": ["person_q"],
+    "staff.record_new": ["kind"],
+    "staff.cases_list": ["status", "lead"],
+    "staff.case": ["q"],
     "staff.dashboard": ["status", "kind", "category", "priority", "language", "province", "received_from",
                         "received_to", "q"],
     "staff.export_queue": ["q", "status", "kind", "category", "priority", "province", "received_from"],

@@ -34,12 +34,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
-from app.extensions import db
 from app.models import GroupImport
-from app.models.base import utcnow
-from app.sealed import crypto
+from app.models.base import engine_of, utcnow
+from app.sealed.staging import EphemeralKey
 from app.services.files.attachments import PreparedFile, path_for
 from app.services.files.filetypes import FileType
 from app.services.groups.import_adapter import RowCreator
@@ -68,23 +67,20 @@ class Staging:
 
     def __init__(self, upload_dir: str, token: str):
         self.folder = Path(upload_dir) / STAGING / token
-        self._key = crypto.random_key()
-
-    def _file_key(self, stored: str) -> bytes:
-        return crypto.hkdf(self._key, b"moksori group import staging:" + stored.encode())
+        self._key = EphemeralKey(b"moksori group import staging")
 
     def keep(self, prepared: PreparedFile) -> StagedFile:
         self.folder.mkdir(parents=True, exist_ok=True)
         stored = secrets.token_hex(16)
         path = self.folder / stored
         with open(path, "wb") as target:
-            target.write(crypto.aead_encrypt_padded(self._file_key(stored), prepared.data, stored.encode()))
+            target.write(self._key.seal(stored, prepared.data))
         return StagedFile(path, prepared.name, prepared.file_type, prepared.received_sha256,
                           prepared.metadata_stripped)
 
     def load(self, staged: StagedFile) -> PreparedFile:
         blob = staged.path.read_bytes()
-        data = crypto.aead_decrypt_padded(self._file_key(staged.path.name), blob, staged.path.name.encode())
+        data = self._key.open(staged.path.name, blob)
         return PreparedFile(staged.name, data, staged.file_type, staged.received_sha256, staged.metadata_stripped)
 
     def discard(self) -> None:
@@ -125,10 +121,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def start(app: Flask, session: Session, token: str, group_id: int, rows: list[ValidatedRow],
+def start(app: Flask, sessions: scoped_session, token: str, group_id: int, rows: list[ValidatedRow],
           files: dict[tuple[str, bool], StagedFile], staging: Staging, creator: RowCreator,
           upload_dir: str) -> GroupImport:
-    """Record the job (committed) and store its rows in a background thread."""
+    """Record the job (committed) and store its rows in a background thread, in a session of
+    `sessions` (the app's scoped sessions: the thread gets one of its own)."""
+    session = sessions()
     job = GroupImport(token=token, group_id=group_id, state="running", rows_total=len(rows), rows_done=0,
                       lease_until=utcnow() + LEASE)
     session.add(job)
@@ -139,21 +137,23 @@ def start(app: Flask, session: Session, token: str, group_id: int, rows: list[Va
     # Not a daemon: a worker that is stopped gracefully (a restart) lets the import finish
     # first, within gunicorn's graceful timeout, instead of dropping it as "interrupted".
     progress.thread = threading.Thread(target=_run, name="group-import", daemon=False,
-                                       args=(app, job.id, progress, rows, files, staging, creator, upload_dir))
+                                       args=(app, sessions, job.id, progress, rows, files, staging, creator,
+                                             upload_dir))
     progress.thread.start()
     return job
 
 
-def _publish(app: Flask, job_id: int, done: int) -> None:
+def _publish(engine: sa.Engine, job_id: int, done: int) -> None:
     """Rows done, on a connection of its own (PostgreSQL only: see the module's docstring)."""
-    with contextlib.suppress(Exception), db.engine.begin() as connection:
+    with contextlib.suppress(Exception), engine.begin() as connection:
         connection.execute(sa.update(GroupImport).where(GroupImport.id == job_id).values(rows_done=done))
 
 
 def _store_rows(session: Session, app: Flask, job_id: int, progress: Progress, rows: list[ValidatedRow],
                 files: dict[tuple[str, bool], StagedFile], staging: Staging, creator: RowCreator,
                 written: list[str]) -> None:
-    publish = db.engine.dialect.name != "sqlite"
+    engine = engine_of(session)
+    publish = engine.dialect.name != "sqlite"
     for index, row in enumerate(rows, start=1):
         prepared = [staging.load(files[(name, row.keep_metadata)]) for name in row.files]
         submission = creator(session, row, prepared)
@@ -161,7 +161,7 @@ def _store_rows(session: Session, app: Flask, job_id: int, progress: Progress, r
         progress.submissions.append(submission.public_id)
         progress.done = index
         if publish and index % PROGRESS_EVERY == 0:
-            _publish(app, job_id, index)
+            _publish(engine, job_id, index)
     job = session.get(GroupImport, job_id)
     if job is None:
         raise RuntimeError("the import's row is gone")
@@ -170,10 +170,10 @@ def _store_rows(session: Session, app: Flask, job_id: int, progress: Progress, r
     session.commit()
 
 
-def _run(app: Flask, job_id: int, progress: Progress, rows: list[ValidatedRow],
+def _run(app: Flask, sessions: scoped_session, job_id: int, progress: Progress, rows: list[ValidatedRow],
          files: dict[tuple[str, bool], StagedFile], staging: Staging, creator: RowCreator, upload_dir: str) -> None:
     with app.app_context():
-        session = db.session()
+        session = sessions()
         written: list[str] = []
         try:
             _store_rows(session, app, job_id, progress, rows, files, staging, creator, written)
@@ -189,7 +189,7 @@ def _run(app: Flask, job_id: int, progress: Progress, rows: list[ValidatedRow],
         finally:
             staging.discard()
             rows.clear()
-            db.session.remove()
+            sessions.remove()
 
 
 def _mark_failed(session: Session, job_id: int, failure: str) -> None:
