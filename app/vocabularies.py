@@ -316,6 +316,18 @@ AUDIT_ACTIONS = [
     ("case.record_added", _l("Record added to a case")),
     ("case.record_removed", _l("Record removed from a case")),
     ("case.note_added", _l("Case note added")),
+    ("group.created", _l("Partner group created")),
+    ("group.reinvited", _l("Partner group given a new invitation code")),
+    ("group.joined", _l("Partner group joined")),
+    ("group.login", _l("Partner group logged in")),
+    ("group.recovered", _l("Partner group set a new passphrase with its recovery code")),
+    ("group.naming_changed", _l("Partner group changed whether it may be named as source")),
+    ("group.totp_enabled", _l("Partner group set up an app code")),
+    ("group.totp_disabled", _l("Partner group turned off its app code")),
+    ("group.suspended", _l("Partner group suspended")),
+    ("group.reactivated", _l("Partner group reactivated")),
+    ("group.sessions_ended", _l("Partner group's sessions ended by an admin")),
+    ("group.message_sent", _l("Message sent to a partner group")),
 ]
 # Who acted, when it was not a staff account ("user:<id>" is shown as that account).
 AUDIT_ACTORS = [
@@ -338,6 +350,7 @@ AUDIT_TARGETS = [
     ("backup", lazy_pgettext("audit", "Backup")),
     ("record", lazy_pgettext("audit", "Record")),
     ("case", lazy_pgettext("audit", "Case")),
+    ("partner_group", lazy_pgettext("audit", "Partner group")),
 ]
 # Languages named in the page's language, for staff pages (the switcher names them in
 # their own).

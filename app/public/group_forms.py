@@ -50,6 +50,23 @@ class GroupLoginForm(PublicForm):
     submit = SubmitField(_l("Log in"))
 
 
+class RecoverForm(PublicForm):
+    group_number = StringField(_l("Group number"), filters=[clean_text], render_kw=NO_AUTOFILL,
+                               validators=[Required(_l("Please enter your group number."))])
+    recovery_code = StringField(_l("Recovery code"), filters=[clean_text], render_kw=NO_AUTOFILL,
+                                validators=[Required(_l("Please enter the recovery code you wrote down when your "
+                                                        "group joined."))])
+    totp = StringField(_l("Code from the authenticator app (only if your group set one up)"), filters=[clean_text],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
+    passphrase = PasswordField(_l("New passphrase for your group"), render_kw={"autocomplete": "new-password"},
+                               validators=[Required(_l("Please choose a passphrase."))])
+    passphrase_again = PasswordField(_l("The same passphrase again"), render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Set the new passphrase"))
+
+    validate_passphrase = JoinForm.validate_passphrase
+    validate_passphrase_again = JoinForm.validate_passphrase_again
+
+
 class NamingForm(NamingMixin, FlaskForm):
     submit = SubmitField(_l("Save"))
 

@@ -18,7 +18,15 @@ from app.extensions import db, limiter
 from app.forms import add_error
 from app.public import LANG, bp, intake_ready, signed_form
 from app.public import group_session as gs
-from app.public.group_forms import GroupLoginForm, GroupLogoutForm, JoinForm, NamingForm, TotpForm, TotpOffForm
+from app.public.group_forms import (
+    GroupLoginForm,
+    GroupLogoutForm,
+    JoinForm,
+    NamingForm,
+    RecoverForm,
+    TotpForm,
+    TotpOffForm,
+)
 from app.public.receipt_forms import FollowUpForm
 from app.public.report_views import _report_form
 from app.security import keyed_digest, rate_limit_key
@@ -66,6 +74,36 @@ def _login_message(refused: accounts.GroupRefused) -> str:
         return _("The app code is not correct. Please enter the current code.")
     # One message for an unknown number and a wrong passphrase: neither tells which groups exist.
     return _("The group number or the passphrase is not correct.")
+
+
+@bp.route(f"{LANG}/group/recover", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes; 30 per day", methods=["POST"])
+@signed_form
+def group_recover(lang):
+    """A lost passphrase: the recovery code and a new passphrase; the group is then logged in."""
+    form = RecoverForm()
+    if form.validate_on_submit():
+        client = login_throttle.Client(keyed_digest("group login subject",
+                                                    accounts.normalize_group_id(form.group_number.data)),
+                                       rate_limit_key())
+        try:
+            found, private = accounts.recover(db.session(), form.group_number.data or "",
+                                              form.recovery_code.data or "", form.passphrase.data or "",
+                                              form.totp.data or "", client)
+        except accounts.GroupRefused as refused:
+            db.session.commit()
+            add_error(form.recovery_code, _recover_message(refused))
+        else:
+            gs.start(found, private)
+            db.session.commit()
+            return render_template("public/group_recover.html", form=None, done=True)
+    return render_template("public/group_recover.html", form=form), 422 if request.method == "POST" else 200
+
+
+def _recover_message(refused: accounts.GroupRefused) -> str:
+    if refused.reason == "wrong_login":  # one answer for an unknown number and a wrong code
+        return _("The group number or the recovery code is not correct.")
+    return _login_message(refused)
 
 
 @bp.route(f"{LANG}/group/join", methods=["GET", "POST"])

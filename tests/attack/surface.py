@@ -15,7 +15,7 @@ from app.admin.update_forms import UpdateForm
 from app.admin.user_forms import NewAccountForm, PasswordConfirmForm
 from app.forms import ConfirmForm, MaxChars, clean_text
 from app.public.contact_forms import ContactForm
-from app.public.group_forms import GroupLoginForm, GroupLogoutForm, JoinForm, NamingForm, TotpOffForm
+from app.public.group_forms import GroupLoginForm, GroupLogoutForm, JoinForm, NamingForm, RecoverForm, TotpOffForm
 from app.public.group_forms import TotpForm as GroupTotpForm
 from app.public.group_import_forms import GroupImportForm
 from app.public.receipt_forms import FollowUpForm, LeaveForm, ReceiptForm
@@ -140,6 +140,8 @@ SURFACES = [
                                                        "admin.group_end_sessions")),
     Surface("public.group", GroupLoginForm, constrained={"group", "number", "passphrase", "code"}),
     Surface("public.group_join", JoinForm, constrained={"code", "passphrase", "passphrase_again"}),
+    Surface("public.group_recover", RecoverForm,
+            constrained={"group_number", "recovery_code", "totp", "passphrase", "passphrase_again"}),
     Surface("public.group_logout", GroupLogoutForm),
     Surface("public.group_new", ReportForm, constrained={"when_date", "when_year", "notice_email", "website"}),
     Surface("public.group_item", FollowUpForm),

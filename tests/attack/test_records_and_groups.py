@@ -140,8 +140,8 @@ def test_group_forms_hostile(app, auth, client):
         text = payload.text
         _post(admin, "/admin/groups/new", hostile_everywhere(app, surfaces_for("admin.group_new")[0], text), payload,
               page_url="/admin/groups")
-        for path in ("/ko/group", "/ko/group/join"):
-            endpoint = "public.group" if path == "/ko/group" else "public.group_join"
+        for path, endpoint in (("/ko/group", "public.group"), ("/ko/group/join", "public.group_join"),
+                               ("/ko/group/recover", "public.group_recover")):
             _post(client, path, hostile_everywhere(app, surfaces_for(endpoint)[0], text), payload, page_url=path)
     stored = [p for p in strings.sample(3, salt="groups-stored") if 0 < len(checks.stored_form(p.text)) <= 200]
     for payload in stored:  # a hostile group name and contacts: kept, and escaped on the admin's pages

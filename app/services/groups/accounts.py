@@ -165,6 +165,34 @@ def login(session: Session, typed_id: str, passphrase: str, totp: str, client: l
     return group, private
 
 
+def recover(session: Session, typed_id: str, code: str, new_passphrase: str, totp: str,
+            client: login_throttle.Client) -> tuple[PartnerGroup, bytes]:
+    """A lost passphrase: the recovery code shown at joining opens the group's key, which is
+    then wrapped under a new passphrase (the old one opens nothing any more). Refused and counted
+    like a login ("locked", "wrong_login" — one answer for an unknown id and a wrong code —,
+    "bad_totp", "suspended", "short_passphrase"); the app code is still asked if the group set
+    one up. The recovery code keeps working. The caller commits."""
+    check_passphrase(new_passphrase)
+    if (lock := login_throttle.lock(session, client, "password")).minutes:
+        raise GroupRefused("locked", lock.minutes)
+    group = find(session, normalize_group_id(typed_id))
+    if group is None or group.recovery_wrapped is None:
+        sealed_groups.dummy_unlock(code)
+        _fail(session, client, "password")
+    try:
+        private = sealed_groups.unlock_with_recovery(group, code)
+    except KeysError:
+        _fail(session, client, "password")
+    if group.totp_secret_encrypted is not None and not _totp_ok(group, totp):
+        _fail(session, client, "totp", "bad_totp")
+    if group.status != "active":
+        raise GroupRefused("suspended")
+    sealed_groups.rewrap_passphrase(group, private, new_passphrase)
+    login_throttle.succeeded(session, client)
+    audit.record(session, f"group:{group.public_id}", "group.recovered", "partner_group", group.public_id, {})
+    return group, private
+
+
 def _fail(session: Session, client: login_throttle.Client, step: str, reason: str = "wrong_login") -> NoReturn:
     failure = login_throttle.record_failure(session, client, step)
     session.commit()
