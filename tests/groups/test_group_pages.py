@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AuditEvent, PartnerGroup, Submission
 from tests.groups.pages import PASSPHRASE, create_group, join, login, logout, send_testimony
-from tests.helpers import act, audit_actions, post_form, totp_code
+from tests.helpers import act, audit_actions, pdf_bytes, post_form, totp_code
 
 
 def _joined(app, auth, client, **join_args):
@@ -48,7 +48,8 @@ def test_bad_join_input_is_explained_in_korean_and_english(client):
 
 def test_testimony_thread_reply_and_addition(app, auth, client):
     _admin, _code, _number, _recovery = _joined(app, auth, client)
-    response = send_testimony(client, "회령 집결소에서 구타를 당했다는 회원의 증언입니다.", place="회령")
+    response = send_testimony(client, "회령 집결소에서 구타를 당했다는 회원의 증언입니다.", place="회령",
+                              files=[("회원 증언서.pdf", pdf_bytes("group testimony"))])
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     with app.app_context():
         item = db.session.scalar(sa.select(Submission))
@@ -59,6 +60,7 @@ def test_testimony_thread_reply_and_addition(app, auth, client):
     assert act(officer, public_id, "message", {"body": "언제 있었던 일인지 아시나요?"}).status_code == 302
     page = client.get(f"/ko/group/space/items/{public_id}").get_data(as_text=True)
     assert "회령 집결소에서" in page and "언제 있었던 일인지 아시나요?" in page
+    assert "회원 증언서.pdf" in page  # the testimony's own files are listed with it
     added = post_form(client, f"/ko/group/space/items/{public_id}", {"body": "2019년 겨울이었습니다."})
     assert added.status_code == 302
     assert "2019년 겨울이었습니다." in client.get(f"/ko/group/space/items/{public_id}").get_data(as_text=True)
