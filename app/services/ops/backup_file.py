@@ -210,7 +210,12 @@ def _admin_execute(live: sa.engine.URL, statement: str) -> None:
 
 
 def _drop_pg(live: sa.engine.URL, name: str) -> None:
-    _admin_execute(live, f'DROP DATABASE IF EXISTS "{name}"')
+    """A scratch database always goes: WITH (FORCE) (PostgreSQL 13+) also ends a backend of ours
+    that is still closing after its client hung up, which a plain DROP refuses under load."""
+    try:
+        _admin_execute(live, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except sa.exc.ProgrammingError:  # before PostgreSQL 13: no FORCE
+        _admin_execute(live, f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @contextmanager
