@@ -4,6 +4,7 @@ Every change is in the audit log; nothing the group is called goes into it."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -141,19 +142,19 @@ def set_naming(session: Session, group: PartnerGroup, named: bool, source_name: 
                      {"named": group.named})
 
 
-def login(session: Session, typed_id: str, passphrase: str, totp: str, client: login_throttle.Client) -> tuple[
+def _open_key(session: Session, typed_id: str, secret: str, totp: str, client: login_throttle.Client,
+              opener: Callable[[PartnerGroup, str], bytes], wrapped: Callable[[PartnerGroup], bytes | None]) -> tuple[
         PartnerGroup, bytes]:
-    """The group and its private key, or GroupRefused: "locked" (with minutes), "wrong_login"
-    (one answer for an unknown id and a wrong passphrase), "bad_totp", "suspended". Failures
-    are counted like staff logins (login_throttle); the caller commits either way."""
+    """The checks a login and a recovery share: the throttle, one answer (and one Argon2id cost)
+    for an unknown id and a wrong secret, the app code if set, an active group."""
     if (lock := login_throttle.lock(session, client, "password")).minutes:
         raise GroupRefused("locked", lock.minutes)
     group = find(session, normalize_group_id(typed_id))
-    if group is None or group.key_wrapped is None:
-        sealed_groups.dummy_unlock(passphrase)
+    if group is None or wrapped(group) is None:
+        sealed_groups.dummy_unlock(secret)
         _fail(session, client, "password")
     try:
-        private = sealed_groups.unlock(group, passphrase)
+        private = opener(group, secret)
     except KeysError:
         _fail(session, client, "password")
     if group.totp_secret_encrypted is not None and not _totp_ok(group, totp):
@@ -161,6 +162,16 @@ def login(session: Session, typed_id: str, passphrase: str, totp: str, client: l
     if group.status != "active":
         raise GroupRefused("suspended")
     login_throttle.succeeded(session, client)
+    return group, private
+
+
+def login(session: Session, typed_id: str, passphrase: str, totp: str, client: login_throttle.Client) -> tuple[
+        PartnerGroup, bytes]:
+    """The group and its private key, or GroupRefused: "locked" (with minutes), "wrong_login"
+    (one answer for an unknown id and a wrong passphrase), "bad_totp", "suspended". Failures
+    are counted like staff logins (login_throttle); the caller commits either way."""
+    group, private = _open_key(session, typed_id, passphrase, totp, client, sealed_groups.unlock,
+                               lambda group: group.key_wrapped)
     audit.record(session, f"group:{group.public_id}", "group.login", "partner_group", group.public_id, {})
     return group, private
 
@@ -173,22 +184,9 @@ def recover(session: Session, typed_id: str, code: str, new_passphrase: str, tot
     "bad_totp", "suspended", "short_passphrase"); the app code is still asked if the group set
     one up. The recovery code keeps working. The caller commits."""
     check_passphrase(new_passphrase)
-    if (lock := login_throttle.lock(session, client, "password")).minutes:
-        raise GroupRefused("locked", lock.minutes)
-    group = find(session, normalize_group_id(typed_id))
-    if group is None or group.recovery_wrapped is None:
-        sealed_groups.dummy_unlock(code)
-        _fail(session, client, "password")
-    try:
-        private = sealed_groups.unlock_with_recovery(group, code)
-    except KeysError:
-        _fail(session, client, "password")
-    if group.totp_secret_encrypted is not None and not _totp_ok(group, totp):
-        _fail(session, client, "totp", "bad_totp")
-    if group.status != "active":
-        raise GroupRefused("suspended")
+    group, private = _open_key(session, typed_id, code, totp, client, sealed_groups.unlock_with_recovery,
+                               lambda group: group.recovery_wrapped)
     sealed_groups.rewrap_passphrase(group, private, new_passphrase)
-    login_throttle.succeeded(session, client)
     audit.record(session, f"group:{group.public_id}", "group.recovered", "partner_group", group.public_id, {})
     return group, private
 
