@@ -10,6 +10,7 @@ from app.auth import current_keyring, key_session_alive, require_staff, staff_re
 from app.extensions import db
 from app.sealed import search
 from app.services.intake import reports
+from app.staff import when
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 errors.register_staff_fault_handler(bp)
@@ -35,7 +36,7 @@ def gate():
 
 @bp.context_processor
 def facet_helpers():
-    return {"facet_headings": facets.HEADINGS, "facet_display": facets.display}
+    return {"facet_headings": facets.HEADINGS, "facet_display": facets.display, "when_label": when.when_label}
 
 
 from app.staff import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from babel.dates import format_skeleton as babel_skeleton
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,7 +17,6 @@ from wtforms.validators import ValidationError
 
 from app import vocabularies as v
 from app.forms import MaxChars, MultiCheckboxField, add_error, clean_text, numeric_text, optional_select
-from app.i18n import format_date
 from app.models import Record
 from app.services.records.records import MAX_DESCRIPTION, MAX_NAME, RecordError, RecordInput
 from app.services.taxonomy import category_choices
@@ -230,29 +227,6 @@ class RecordFilterForm(FlaskForm):
     @property
     def problems(self) -> list:
         return [field for field in self if field.errors]
-
-
-def format_skeleton(skeleton: str, value: date) -> str:
-    """A date in the page's language by a CLDR skeleton ("yMMMM": 2019년 12월, December 2019)."""
-    return babel_skeleton(skeleton, value, locale=get_locale() or "ko")
-
-
-def when_label(record: Record) -> str:
-    """When an event happened, with its precision: "2019년 12월 3일", "2019년 12월경", "2019년경",
-    the words given for a rough time, or that it is not known."""
-    precision = record.when_precision
-    if precision == "day" and record.when_date:
-        return format_date(record.when_date)
-    if precision == "month" and record.when_year and record.when_month:
-        return _("around %(when)s", when=format_skeleton("yMMMM", date(record.when_year, record.when_month, 1)))
-    if precision == "year" and record.when_year:
-        return _("around %(when)s", when=format_skeleton("y", date(record.when_year, 1, 1)))
-    if precision == "approximate":
-        rough = record.when_text or ""
-        if record.when_year:
-            return f"{rough} ({format_skeleton('y', date(record.when_year, 1, 1))})" if rough else str(record.when_year)
-        return rough or _("Time not known")
-    return _("Time not known")
 
 
 def kind_label(kind: str) -> str:

@@ -36,7 +36,6 @@ from app.staff.record_forms import (
     RemoveForm,
     kind_label,
     show_refusal,
-    when_label,
 )
 
 SEARCH_LIMIT = 200
@@ -51,7 +50,7 @@ def record_or_404(public_id: str) -> Record:
 
 
 def _helpers() -> dict[str, Any]:
-    return {"when_label": when_label, "record_kind_label": kind_label,
+    return {"record_kind_label": kind_label,
             "role_label": lambda code: v.label_for(v.PERSON_ROLES, code), "v": v}
 
 

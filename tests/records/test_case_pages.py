@@ -203,7 +203,9 @@ def test_the_timeline_orders_events_and_items_by_date(client, app, auth):
     timeline = html.split('id="case-timeline"')[1].split('id="case-notes"')[0]
     order = [timeline.index(marker) for marker in (early.public_id, event_id, late.public_id, undated.public_id)]
     assert order == sorted(order), order
-    assert "2019-12" in timeline and "2018" in timeline
+    # One wording of a date with its precision, as on the records pages.
+    assert "2019년 12월경" in timeline and "2018년경" in timeline and "2020년 3월 5일" in timeline
+    assert "시기 모름" in timeline
 
 
 def test_the_item_page_shows_its_cases_and_adds_it_to_one(client, app, auth):

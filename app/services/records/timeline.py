@@ -20,21 +20,23 @@ class Entry:
     kind: str  # "event" or "submission"
     public_id: str
     label: str  # an event's title; empty for a submission (the page shows its categories)
-    precision: str | None
+    when_precision: str | None
     when_date: date | None
     when_year: int | None
     when_month: int | None
     categories: list[str]
     source_connection: str | None = None
+    # An event's words for a rough time (opened with it); None for a submission, whose are not opened.
+    rough: str | None = None
 
     @property
     def sort_key(self) -> tuple[int, int, int]:
-        if self.precision in ("approximate", "unknown"):
+        if self.when_precision in ("approximate", "unknown"):
             return UNDATED
-        if self.when_date is not None and self.precision in (None, "day"):
+        if self.when_date is not None and self.when_precision in (None, "day"):
             return (self.when_date.year, self.when_date.month, self.when_date.day)
         if self.when_year is not None:
-            return (self.when_year, 0 if self.precision == "year" else (self.when_month or 0), 0)
+            return (self.when_year, 0 if self.when_precision == "year" else (self.when_month or 0), 0)
         return UNDATED
 
     @property
@@ -44,7 +46,8 @@ class Entry:
 
 def _of_event(record: Record) -> Entry:
     return Entry("event", record.public_id, record.label, record.when_precision, record.when_date,
-                 record.when_year, record.when_month, [c.code for c in record.categories])
+                 record.when_year, record.when_month, [c.code for c in record.categories],
+                 rough=record.when_text or "")
 
 
 def _of_submission(item: Submission) -> Entry:
