@@ -3,9 +3,11 @@
 One gate for the whole blueprint: every view needs a logged-in, 2FA-verified, active user,
 except the short allow-list below (securedrop's journalist_app does the same).
 """
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, g, url_for
+from flask_babel import gettext as _
 
 from app import errors, facets
+from app import vocabularies as vocab
 from app.auth import current_keyring, key_session_alive, require_staff, staff_ready
 from app.extensions import db
 from app.sealed import search
@@ -36,7 +38,25 @@ def gate():
 
 @bp.context_processor
 def facet_helpers():
-    return {"facet_headings": facets.HEADINGS, "facet_display": facets.display, "when_label": when.when_label}
+    return {"facet_headings": facets.HEADINGS, "facet_display": facets.display, "when_label": when.when_label,
+            "item_url": item_url, "source_said": source_said}
+
+
+def item_url(public_id: str) -> str:
+    """An item page's address. A case page links to its items a thousand times (the sources of
+    each record): url_for is asked once per request, not each time."""
+    if "item_url_prefix" not in g:
+        g.item_url_prefix = url_for("staff.submission", public_id="_").removesuffix("_")
+    return g.item_url_prefix + public_id
+
+
+def source_said(code: str | None) -> str:
+    """How a submitter knows what they tell, in the page's language ("Not said" when they did
+    not say), translated once per request for the hundreds of sources a case page lists."""
+    if "source_labels" not in g:
+        g.source_labels = {code: str(label) for code, label in vocab.SOURCE_CONNECTIONS}
+        g.source_labels[None] = _("Not said")
+    return g.source_labels.get(code) or g.source_labels[None]
 
 
 from app.staff import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes

@@ -14,6 +14,9 @@ from app.staff.item_forms import VersionedForm
 PUBLIC_ID = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
 
 
+MAX_CASE_NUMBER = 20
+
+
 class CaseForm(VersionedForm):
     title = StringField(_l("Title"), filters=[clean_text],
                         validators=[Required(_l("Please give the case a title.")), MaxChars(cases.MAX_TITLE)])
@@ -78,11 +81,15 @@ class RecordSearchForm(FlaskForm):
 
 
 class ItemCaseForm(FlaskForm):
-    """On the item page: add this item to one of the open cases."""
+    """On the item page: add this item to one of the open cases most recently changed, or to
+    any open case by its number (`number` is shown when the list had to be cut)."""
 
-    case = SelectField(_l("Case"), choices=[], validate_choice=False,
-                       validators=[Required(_l("Please choose a case."))])
+    case = SelectField(_l("Case"), choices=[], validate_choice=False)
+    number = StringField(_l("Or the case's number"), filters=[clean_text], validators=[MaxChars(MAX_CASE_NUMBER)])
     submit = SubmitField(_l("Add to the case"))
+
+    def chosen(self) -> str:
+        return (self.case.data or self.number.data or "").strip().upper()
 
 
 class CaseFilterForm(FlaskForm):

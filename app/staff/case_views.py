@@ -36,6 +36,8 @@ from app.staff.case_forms import (
 from app.staff.item_views import item_or_404, keys_or_403
 
 SEARCH_LIMIT = 20
+ITEM_CASE_CHOICES = 20  # open cases offered on an item page (each title unsealed); others by number
+SOURCES_SHOWN = 10  # sources listed under each record on a case page; the record page lists them all
 
 
 def refusal_message(reason: str) -> str:
@@ -163,7 +165,7 @@ def case_page(case, forms: dict, status: int = 200):
         unsourced=[r for r in records if corroborated[r.id].count == 0],
         timeline=timeline(records, submissions), notes=cases.notes(keyring, case),
         search_form=search_form, found=found, in_case={r.id for r in records}, record_url=record_url,
-        groups=corroboration.GROUPS), status
+        groups=corroboration.GROUPS, sources_shown=SOURCES_SHOWN), status
 
 
 @bp.route("/cases/<public_id>")
@@ -225,10 +227,10 @@ def item_cases_panel(item) -> dict:
     keyring = keys_or_403()
     member_of = cases.cases_of(db.session(), keyring, item)
     form = ItemCaseForm(prefix="item_case", formdata=None)
+    offered = cases.open_cases(db.session(), keyring, member_of, limit=ITEM_CASE_CHOICES + 1)
     form.case.choices = [("", _("Choose a case")),
-                         *((c.public_id, f"{c.title} ({c.public_id})")
-                           for c in cases.open_cases(db.session(), keyring, member_of))]
-    return {"cases": member_of, "form": form}
+                         *((c.public_id, f"{c.title} ({c.public_id})") for c in offered[:ITEM_CASE_CHOICES])]
+    return {"cases": member_of, "form": form, "by_number": len(offered) > ITEM_CASE_CHOICES}
 
 
 @bp.context_processor
@@ -242,9 +244,15 @@ def item_add_to_case(public_id):
     keys_or_403()
     form = ItemCaseForm(prefix="item_case")
     form.case.choices = []
-    found = cases.find(db.session(), form.case.data or "") if form.validate_on_submit() else None
-    if found is None:
+    chosen = form.chosen() if form.validate_on_submit() else ""
+    found = cases.find(db.session(), chosen) if chosen else None
+    if not chosen:
         flash(_("Please choose a case."), "error")
+    elif found is None:
+        flash(_("No case has the number %(number)s.", number=chosen), "error")
+    elif found.status == cases.CLOSED:
+        flash(_("Case %(number)s is closed: open it again on its page to add items.", number=found.public_id),
+              "error")
     else:
         cases.add_submission(db.session(), current_user, found, item.public_id)
         db.session.commit()

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_skeleton as babel_skeleton
+from flask import g
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -26,9 +27,19 @@ def format_skeleton(skeleton: str, value: date) -> str:
 def when_label(thing: Any, rough: str | None = None) -> str:
     """`thing` is a Record, a Submission or a timeline Entry. `rough`: the words given for a
     rough time, opened ("" when there are none); None where they are sealed and not opened
-    here (a case page does not open its submissions), which then points to the item."""
-    precision, day = thing.when_precision, thing.when_date
-    year, month = thing.when_year, thing.when_month
+    here (a case page does not open its submissions), which then points to the item.
+
+    A case page asks this hundreds of times for a few dozen different dates: each wording is
+    made once per request (Babel's formatting is what costs)."""
+    key = (thing.when_precision, thing.when_date, thing.when_year, thing.when_month, rough)
+    made = g.setdefault("when_labels", {})
+    if key not in made:
+        made[key] = _wording(*key)
+    return made[key]
+
+
+def _wording(precision: str | None, day: date | None, year: int | None, month: int | None,
+             rough: str | None) -> str:
     if day is not None and precision in (None, "day"):
         return format_date(day)
     if year and month and precision in (None, "month"):

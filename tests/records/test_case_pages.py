@@ -185,6 +185,30 @@ def test_corroboration_and_what_rests_on_a_single_source(client, app, auth):
     assert victim.public_id in single_part  # its source is the original, with its duplicate
 
 
+def test_a_case_page_lists_a_few_sources_of_a_record_and_sends_to_its_page_for_all(client, app, auth):
+    """A place can rest on thousands of items: the case page lists SOURCES_SHOWN of them under
+    the record, counts them all, and links to the record's page, which lists every one."""
+    from app.staff.case_views import SOURCES_SHOWN
+    auth.login()
+    items = [SubmissionFactory(source_connection="witness") for _ in range(SOURCES_SHOWN + 2)]
+    with app.app_context():
+        place = records.create(db.session, None, RecordInput(kind="place", name="온성 집결소"))
+        for item in items:
+            db.session.add(RecordLink(record_id=place.id, submission_id=item.id, role="place"))
+        db.session.commit()
+        place_id = place.public_id
+    public_id = new_case(client)
+    case_act(client, public_id, "add_record", {"record": place_id})
+    html = client.get(f"/staff/cases/{public_id}").get_data(as_text=True)
+    records_part = html.split('id="case-records"')[1].split('id="case-single"')[0]
+    assert f"독립된 출처 {len(items)}건" in records_part
+    listed = [item for item in items if f'href="/staff/submissions/{item.public_id}"' in records_part]
+    assert len(listed) == SOURCES_SHOWN
+    assert f'href="/staff/records/{place_id}#links">그 밖에 2건은 기록 페이지에</a>' in records_part
+    record_page = client.get(f"/staff/records/{place_id}").get_data(as_text=True)
+    assert all(f'href="/staff/submissions/{item.public_id}"' in record_page for item in items)
+
+
 def test_the_timeline_orders_events_and_items_by_date(client, app, auth):
     auth.login()
     late = SubmissionFactory(when_precision="day", when_date=date(2020, 3, 5), when_year=None)
@@ -221,6 +245,39 @@ def test_the_item_page_shows_its_cases_and_adds_it_to_one(client, app, auth):
     page = client.get(f"/staff/submissions/{item.public_id}").get_data(as_text=True)
     assert f'href="/staff/cases/{public_id}"' in page and TITLE in page
     assert "case.submission_added" in audit_actions(app)
+
+
+def test_the_item_page_offers_the_latest_open_cases_and_takes_any_other_by_its_number(client, app, auth,
+                                                                                     monkeypatch):
+    """The list unseals each title it offers, so it is cut (ITEM_CASE_CHOICES); an older open
+    case is still added by its number, a closed one is refused, and a wrong number is said."""
+    from app.staff import case_views
+    monkeypatch.setattr(case_views, "ITEM_CASE_CHOICES", 2)
+    auth.login()
+    item = SubmissionFactory()
+    oldest, middle, newest = (new_case(client, title=f"사안 {n}") for n in range(3))
+    closed = new_case(client, title="끝난 사안", status="closed")
+    item_url = f"/staff/submissions/{item.public_id}"
+    page = client.get(item_url).get_data(as_text=True)
+    assert f'<option value="{newest}"' in page and f'<option value="{middle}"' in page
+    assert f'<option value="{oldest}"' not in page
+    assert 'name="item_case-number"' in page and "가장 최근에 바뀐 진행 중인 사안 2건만" in page
+
+    def add(number):
+        response = post_form(client, f"{item_url}/cases", {"item_case-number": number}, page_url=item_url)
+        assert response.status_code == 302
+        return client.get(item_url).get_data(as_text=True)
+
+    page = add(f" {oldest.lower()} ")  # typed as people type it
+    assert f'href="/staff/cases/{oldest}"' in page and "사안에 추가되었습니다" in page
+    page = add(closed)
+    assert "종결되었습니다" in page and f'href="/staff/cases/{closed}"' not in page.split('id="item-cases"')[1]
+    page = add("C0000000000")
+    assert "C0000000000 번호의 사안이 없습니다" in page
+    with app.app_context():
+        members = set(db.session.scalars(sa.select(Case.public_id).join(
+            case_submission, case_submission.c.case_id == Case.id)))
+    assert members == {oldest}
 
 
 def test_a_case_made_through_the_pages_keeps_nothing_readable_at_rest(client, app, auth):

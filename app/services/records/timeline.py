@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from app.models import Record, Submission
+from app.models import Record
+from app.services.records.cases import CaseItem
 
 UNDATED = (10_000, 0, 0)
 
@@ -50,12 +51,12 @@ def _of_event(record: Record) -> Entry:
                  rough=record.when_text or "")
 
 
-def _of_submission(item: Submission) -> Entry:
+def _of_submission(item: CaseItem) -> Entry:
     return Entry("submission", item.public_id, "", item.when_precision, item.when_date, item.when_year,
                  item.when_month, [c.code for c in item.categories], item.source_connection)
 
 
-def timeline(records: list[Record], submissions: list[Submission]) -> list[Entry]:
+def timeline(records: list[Record], submissions: list[CaseItem]) -> list[Entry]:
     """Events of `records` (opened, for their titles) and every submission, by date; Python's
     sort is stable, so entries of the same date keep events before submissions."""
     entries = [_of_event(r) for r in records if r.kind == "event"] + [_of_submission(s) for s in submissions]
