@@ -4,6 +4,7 @@ One gate for the whole blueprint: every view needs a logged-in, 2FA-verified, ac
 except the short allow-list below (securedrop's journalist_app does the same).
 """
 from flask import Blueprint, current_app, g, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app import errors, facets
@@ -53,10 +54,12 @@ def item_url(public_id: str) -> str:
 def source_said(code: str | None) -> str:
     """How a submitter knows what they tell, in the page's language ("Not said" when they did
     not say), translated once per request for the hundreds of sources a case page lists."""
-    if "source_labels" not in g:
-        g.source_labels = {code: str(label) for code, label in vocab.SOURCE_CONNECTIONS}
-        g.source_labels[None] = _("Not said")
-    return g.source_labels.get(code) or g.source_labels[None]
+    labels = g.setdefault("source_labels", {})  # per language: g can outlive one request in tests
+    lang = str(get_locale())
+    if lang not in labels:
+        labels[lang] = {code: str(label) for code, label in vocab.SOURCE_CONNECTIONS}
+        labels[lang][None] = _("Not said")
+    return labels[lang].get(code) or labels[lang][None]
 
 
 from app.staff import (  # noqa: E402, F401  the views import bp, so last; importing registers their routes

@@ -32,7 +32,8 @@ def when_label(thing: Any, rough: str | None = None) -> str:
     A case page asks this hundreds of times for a few dozen different dates: each wording is
     made once per request (Babel's formatting is what costs)."""
     key = (thing.when_precision, thing.when_date, thing.when_year, thing.when_month, rough)
-    made = g.setdefault("when_labels", {})
+    # Kept per language: an app context (and its g) can outlive one request in tests.
+    made = g.setdefault("when_labels", {}).setdefault(str(get_locale()), {})
     if key not in made:
         made[key] = _wording(*key)
     return made[key]
