@@ -39,6 +39,7 @@ def keys_page():
                                  .order_by(User.email)).all()
     return render_template("admin/keys.html", form=form, org_keys=keys.org_keys(db.session()), holders=holders,
                            grants=keys.grants_by_user(db.session()), waiting=search.pending_count(db.session()),
+                           waiting_records=search.pending_count(db.session(), search.RECORDS),
                            **_signing_key()), 422 if form.errors else 200
 
 

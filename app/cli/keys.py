@@ -85,7 +85,8 @@ def status_command():
                                 .order_by(User.email, KeyGrant.kind)).all()
     for email, kind in grants:
         click.echo(f"  {email}: {kind}")
-    click.echo(f"{search.pending_count(db.session()):,} submission(s) waiting for the search index")
+    click.echo(f"{search.pending_count(db.session()):,} submission(s) and "
+               f"{search.pending_count(db.session(), search.RECORDS):,} record(s) waiting for the search index")
     if repad.needed(db.session()):
         click.echo("values sealed before padding may be left: run `flask keys pad-existing`")
     if left := search.rotation_left(db.session()):

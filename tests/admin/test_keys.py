@@ -80,6 +80,7 @@ def test_the_recovery_code_is_replaced_after_the_admins_password(client, app, au
     auth.login(role="admin")
     page = client.get("/admin/keys").get_data(as_text=True)
     assert "열쇠를 가진 사람" in page and "admin@example.org" in page
+    assert re.search(r"검색 추가를 기다리는 것</dt>\s*<dd>0건 · 기록 0건</dd>", page), page  # items and records
     wrong = post_form(client, "/admin/keys", {"password": "not my password"})
     assert wrong.status_code == 422 and "비밀번호가 올바르지 않습니다" in wrong.get_data(as_text=True)
     done = post_form(client, "/admin/keys", {"password": PASSWORD})

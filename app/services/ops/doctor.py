@@ -98,6 +98,7 @@ def search_index(it: Installation) -> Iterator[Finding]:
     if not it.database_ok or not keys.keys_exist(it.session):
         return
     waiting, rotating = search.pending_count(it.session), search.rotation_left(it.session)
+    records = search.pending_count(it.session, search.RECORDS)
     if rotating:
         yield Finding("search index", WARNING, f"{rotating:,} segment(s) are still under the old search key: "
                       "finish the rotation with `moksori keys rotate-search` (or let officers log in).")
@@ -105,8 +106,8 @@ def search_index(it: Installation) -> Iterator[Finding]:
         yield Finding("search index", WARNING, "values and files sealed before padding may be left, showing their "
                       "exact lengths: run `moksori keys pad-existing` with the recovery code.")
     if not rotating and not repad.needed(it.session):
-        yield Finding("search index", OK, f"sealed; {waiting:,} submission(s) wait for the next officer session"
-                      if waiting else "sealed; nothing waits")
+        yield Finding("search index", OK, f"sealed; {waiting:,} submission(s) and {records:,} record(s) wait for "
+                      "the next officer session" if waiting or records else "sealed; nothing waits")
 
 
 def organization_keys(it: Installation) -> Iterator[Finding]:

@@ -15,6 +15,8 @@ from app.models.base import utcnow
 from app.sealed import repad, search
 from app.services.mail import Rendered, message_values
 from app.services.ops import doctor
+from app.services.records import records
+from app.services.records.records import RecordInput
 from tests.deploy.servers import onion_address
 from tests.factories import SubmissionFactory
 from tests.smtp import free_port
@@ -156,7 +158,11 @@ def test_an_empty_outbox_is_not_mentioned(app_ctx, tmp_path):
 def test_the_search_index_says_what_is_left_to_do(app_ctx, org_keys, tmp_path):
     SubmissionFactory(narrative="혜산에서 있었던 일입니다.")
     findings = doctor.run(installation(app_ctx, tmp_path))
-    assert levels(findings, "search index") == {doctor.OK} and "1 submission(s) wait" in text(findings, "search index")
+    assert levels(findings, "search index") == {doctor.OK}
+    assert "1 submission(s) and 0 record(s) wait" in text(findings, "search index")
+    records.create(db.session, None, RecordInput(kind="person", name="박영호"))  # records wait for the index too
+    db.session.commit()
+    assert "1 submission(s) and 1 record(s) wait" in text(doctor.run(installation(app_ctx, tmp_path)), "search index")
     search.run(db.session, org_keys.keyring)
     search.rotate_key(db.session, org_keys.keyring)
     db.session.merge(Setting(key=repad.NEEDED, value="true"))
