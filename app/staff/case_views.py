@@ -247,7 +247,7 @@ def item_add_to_case(public_id):
     chosen = form.chosen() if form.validate_on_submit() else ""
     found = cases.find(db.session(), chosen) if chosen else None
     if not chosen:
-        flash(_("Please choose a case."), "error")
+        flash(form.number.errors[0] if form.number.errors else _("Please choose a case."), "error")
     elif found is None:
         flash(_("No case has the number %(number)s.", number=chosen), "error")
     elif found.status == cases.CLOSED:

@@ -274,6 +274,8 @@ def test_the_item_page_offers_the_latest_open_cases_and_takes_any_other_by_its_n
     assert "종결되었습니다" in page and f'href="/staff/cases/{closed}"' not in page.split('id="item-cases"')[1]
     page = add("C0000000000")
     assert "C0000000000 번호의 사안이 없습니다" in page
+    page = add("C" * 21)  # longer than any case number: said so, not "choose a case"
+    assert "사안을 선택해 주세요" not in page and "최대 20자" in page
     with app.app_context():
         members = set(db.session.scalars(sa.select(Case.public_id).join(
             case_submission, case_submission.c.case_id == Case.id)))
