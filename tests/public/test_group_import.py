@@ -385,6 +385,39 @@ def test_a_failure_while_storing_keeps_nothing_not_even_the_files_already_writte
         assert (job.state, job.failure, job.submissions) == ("failed", "store_failed", None)
 
 
+def test_a_group_suspended_while_its_import_is_stored_gets_nothing_stored(client, app, group, monkeypatch):
+    """An admin suspends a group (its passphrase may be in the wrong hands) while its import is
+    being stored: the import is not committed, its files are removed, and the job says why.
+    The suspension is made in the import's own transaction here, which the check reads the
+    same way it reads one an admin committed meanwhile on PostgreSQL."""
+    real = import_adapter.row_creator
+
+    def suspending_creator(*args, **kwargs):
+        create = real(*args, **kwargs)
+
+        def create_row(session, row, files):
+            made = create(session, row, files)
+            if row.row == 4:  # after the last row: each row's own check of the group has passed
+                session.execute(sa.update(PartnerGroup).values(status="suspended"))
+            return made
+
+        return create_row
+
+    monkeypatch.setattr(import_adapter, "row_creator", suspending_creator)
+    rows = [{**GOOD, "narrative": f"증언 {i}", "files": f"f{i}.png"} for i in range(3)]
+    response = upload(client, "ko", csv_bytes(rows),
+                      archive=zip_bytes({f"f{i}.png": image_bytes("PNG") for i in range(3)}))
+    token = response.headers["Location"].rsplit("/", 1)[-1]
+    import_jobs.wait(token)
+    assert stored(app) == (0, 0, 0)
+    with app.app_context():
+        job = db.session.scalar(sa.select(GroupImport).where(GroupImport.token == token))
+        assert (job.state, job.failure) == ("failed", "group_suspended")
+        assert db.session.scalar(sa.select(PartnerGroup.status)) == "active"  # the rollback took the test's change
+    page = client.get(f"/ko/group/import/{token}").get_data(as_text=True)  # as the group sees it once reactivated
+    assert "모임의 이용이 정지되어 가져오기를 멈췄습니다" in page and "아무것도 저장되지 않았습니다" in page
+
+
 def test_another_group_cannot_read_the_status_page(client, app, group):
     response = upload(client, "en", csv_bytes([GOOD]))
     token, page = finish(client, response, "en")

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session, scoped_session
 
-from app.models import GroupImport
+from app.models import GroupImport, PartnerGroup
 from app.models.base import engine_of, utcnow
 from app.sealed.staging import EphemeralKey
 from app.services.files.attachments import PreparedFile, path_for
@@ -149,6 +149,18 @@ def _publish(engine: sa.Engine, job_id: int, done: int) -> None:
         connection.execute(sa.update(GroupImport).where(GroupImport.id == job_id).values(rows_done=done))
 
 
+class GroupSuspended(Exception):
+    """The group was suspended while its import was being stored: nothing of it is kept."""
+
+
+def _still_active(session: Session, group_id: int) -> None:
+    """A fresh read of the group's status (PostgreSQL's READ COMMITTED sees a suspension an
+    admin committed meanwhile; on SQLite the import's write lock keeps any from committing)."""
+    status = session.scalar(sa.select(PartnerGroup.status).where(PartnerGroup.id == group_id))
+    if status != "active":
+        raise GroupSuspended
+
+
 def _store_rows(session: Session, app: Flask, job_id: int, progress: Progress, rows: list[ValidatedRow],
                 files: dict[tuple[str, bool], StagedFile], staging: Staging, creator: RowCreator,
                 written: list[str]) -> None:
@@ -160,8 +172,11 @@ def _store_rows(session: Session, app: Flask, job_id: int, progress: Progress, r
         written.extend(attachment.stored_name for attachment in submission.attachments)
         progress.submissions.append(submission.public_id)
         progress.done = index
-        if publish and index % PROGRESS_EVERY == 0:
-            _publish(engine, job_id, index)
+        if index % PROGRESS_EVERY == 0:
+            _still_active(session, progress.group_id)  # a suspended group's import stops here
+            if publish:
+                _publish(engine, job_id, index)
+    _still_active(session, progress.group_id)  # and is never committed
     job = session.get(GroupImport, job_id)
     if job is None:
         raise RuntimeError("the import's row is gone")
@@ -178,14 +193,19 @@ def _run(app: Flask, sessions: scoped_session, job_id: int, progress: Progress, 
         try:
             _store_rows(session, app, job_id, progress, rows, files, staging, creator, written)
             progress.state = "done"
-        except Exception:
+        except Exception as failure:
             session.rollback()
             for stored_name in written:  # files of a transaction that never committed
                 with contextlib.suppress(OSError):
                     path_for(upload_dir, stored_name).unlink(missing_ok=True)
-            log.exception("a group import failed; nothing of it was stored")
-            progress.state, progress.failure, progress.submissions = "failed", "store_failed", []
-            _mark_failed(session, job_id, "store_failed")
+            if isinstance(failure, GroupSuspended):
+                log.warning("a group import stopped: the group was suspended; nothing of it was stored")
+                code = "group_suspended"
+            else:
+                log.exception("a group import failed; nothing of it was stored")
+                code = "store_failed"
+            progress.state, progress.failure, progress.submissions = "failed", code, []
+            _mark_failed(session, job_id, code)
         finally:
             staging.discard()
             rows.clear()
