@@ -169,9 +169,9 @@ def prepare(database: str, size: int, pg_name: str, then: Callable[[dict, str], 
     flask(env, "db", "upgrade", "heads")
     code = create_keys(env)
     started = time.perf_counter()
-    # Sealed as intake seals, and indexed with keyed tokens at once (the recovery code on stdin).
-    flask(env, "demo", "seed", "--submissions", str(size), "--random-seed", "1", "--recovery-code-stdin",
-          stdin=code + "\n")
+    if size:  # sealed as intake seals, and indexed with keyed tokens at once (the recovery code on stdin)
+        flask(env, "demo", "seed", "--submissions", str(size), "--random-seed", "1", "--recovery-code-stdin",
+              stdin=code + "\n")
     print(f"  seeded {size:,} on {database} in {time.perf_counter() - started:.0f}s", flush=True)
     if then is not None:
         then(env, code)

@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from queue_bench import EMAIL, PASSWORD, PG_ADMIN, create_keys, drop_postgres, flask
+import queue_bench
+from queue_bench import drop_postgres
 
 SURNAMES = ("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진지엄채원천방공현함"
             "변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용")
@@ -43,29 +44,11 @@ NARRATIVE = ("2017년 겨울 회령에서 잡혀 보위부 구류장으로 끌�
 
 
 def prepare(database: str, submissions: int, pg_name: str) -> dict:
-    import tempfile
-
-    import sqlalchemy as sa
-
-    instance = tempfile.mkdtemp(prefix="moksori-record-bench-")
-    url = f"sqlite:///{instance}/bench.sqlite3"
-    if database == "postgresql":
-        drop_postgres(pg_name)
-        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{pg_name}" TEMPLATE template0 ENCODING \'UTF8\'')
-        admin.dispose()
-        url = sa.engine.make_url(PG_ADMIN).set(database=pg_name).render_as_string(hide_password=False)
-    env = {"INSTANCE_DIR": instance, "APP_ENV": "development", "DATABASE_URL": url, "PYTHONPATH": str(Path.cwd())}
-    flask(env, "db", "upgrade", "heads")
-    code = create_keys(env)
-    started = time.perf_counter()
-    if submissions:
-        flask(env, "demo", "seed", "--submissions", str(submissions), "--random-seed", "1", "--recovery-code-stdin",
-              stdin=code + "\n")
-    print(f"  seeded {submissions:,} submissions on {database} in {time.perf_counter() - started:.0f}s", flush=True)
-    flask(env, "users", "create", EMAIL, "--role", "officer", "--password-stdin", stdin=f"{PASSWORD}\n{code}\n")
-    return {"env": env, "code": code}
+    """queue_bench's fresh database, seeded items and bench officer; the recovery code kept for
+    seeding the records in process."""
+    codes: list[str] = []
+    env = queue_bench.prepare(database, submissions, pg_name, then=lambda env, code: codes.append(code))
+    return {"env": env, "code": codes[0]}
 
 
 def names(rng: random.Random) -> tuple[str, list[str]]:
