@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from app.forms import clean_text
 from app.services.spreadsheet import FORMULA_START
 from tests.attack.strings import MARK, Payload, seed
+from tests.helpers import post_form
 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "srcdoc", "poster", "background"}
 ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:")
@@ -103,6 +104,16 @@ def assert_escaped(html: str, payloads: list[Payload], place: str, shown: bool =
             assert value not in html, where(payload, place) + ": the value is on the page unescaped"
         if shown:
             assert payload.marker in text, where(payload, place) + ": the value is not shown"
+
+
+def post_hostile(client, url: str, data: dict, payload, page_url: str | None = None, shown: bool = False):
+    """Post a hostile form through the real page (CSRF on): never a 500, and the payload
+    escaped wherever the answer shows it."""
+    response = post_form(client, url, data, page_url=page_url)
+    assert response.status_code < 500, where(payload, f"POST {url}")
+    if response.mimetype == "text/html":
+        assert_escaped(response.get_data(as_text=True), [payload], f"the answer to POST {url}", shown=shown)
+    return response
 
 
 def assert_headers_whole(message, payloads: list[Payload], place: str) -> None:

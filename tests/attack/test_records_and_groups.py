@@ -15,18 +15,11 @@ from app.sealed import records as sealed
 from app.services.records import records
 from app.services.records.records import RecordInput
 from tests.attack import checks, strings
+from tests.attack.checks import post_hostile as _post
 from tests.attack.surface import QUERY_PARAMETERS, hostile_everywhere, surfaces_for
 from tests.factories import SubmissionFactory
 from tests.groups.pages import create_group, join
 from tests.helpers import post_form
-
-
-def _post(client, url: str, data: dict, payload, page_url: str | None = None, shown: bool = False):
-    response = post_form(client, url, data, page_url=page_url)
-    assert response.status_code < 500, checks.where(payload, f"POST {url}")
-    if response.mimetype == "text/html":
-        checks.assert_escaped(response.get_data(as_text=True), [payload], f"the answer to POST {url}", shown=shown)
-    return response
 
 
 def _renamed(data: dict, old: str, new: str) -> dict:

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Note, Submission
 from app.sealed import vault
 from tests.attack import checks, strings
+from tests.attack.checks import post_hostile as _post
 from tests.attack.surface import QUERY_PARAMETERS, fields, hostile_everywhere, surfaces_for
 from tests.factories import PASSWORD, SubmissionFactory, UserFactory
 from tests.helpers import post_form
@@ -18,12 +19,6 @@ from tests.helpers import post_form
 ITEM_ACTIONS = [surface for surface in surfaces_for("staff.submission_action")]
 
 
-def _post(client, url: str, data: dict, payload, page_url: str | None = None, shown: bool = False):
-    response = post_form(client, url, data, page_url=page_url)
-    assert response.status_code < 500, checks.where(payload, f"POST {url}")
-    if response.mimetype == "text/html":
-        checks.assert_escaped(response.get_data(as_text=True), [payload], f"the answer to POST {url}", shown=shown)
-    return response
 
 
 def test_login_and_two_step_forms_hostile(app, client, auth):
