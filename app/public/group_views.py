@@ -49,9 +49,7 @@ def group(lang):
         return redirect(url_for("public.group_space"))
     form = GroupLoginForm()
     if form.validate_on_submit():
-        client = login_throttle.Client(keyed_digest("group login subject",
-                                                    accounts.normalize_group_id(form.group_number.data)),
-                                       rate_limit_key())
+        client = _throttled(form.group_number.data)
         try:
             found, private = accounts.login(db.session(), form.group_number.data or "", form.passphrase.data or "",
                                             form.totp.data or "", client)
@@ -63,6 +61,12 @@ def group(lang):
             db.session.commit()
             return redirect(url_for("public.group_space"))
     return _login_page(form, 422 if request.method == "POST" else 200)
+
+
+def _throttled(group_number: str | None) -> login_throttle.Client:
+    """Login and recovery count their failures together, per group number and address."""
+    return login_throttle.Client(keyed_digest("group login subject", accounts.normalize_group_id(group_number)),
+                                 rate_limit_key())
 
 
 def _login_message(refused: accounts.GroupRefused) -> str:
@@ -83,9 +87,7 @@ def group_recover(lang):
     """A lost passphrase: the recovery code and a new passphrase; the group is then logged in."""
     form = RecoverForm()
     if form.validate_on_submit():
-        client = login_throttle.Client(keyed_digest("group login subject",
-                                                    accounts.normalize_group_id(form.group_number.data)),
-                                       rate_limit_key())
+        client = _throttled(form.group_number.data)
         try:
             found, private = accounts.recover(db.session(), form.group_number.data or "",
                                               form.recovery_code.data or "", form.passphrase.data or "",
